@@ -1,0 +1,25 @@
+// Layer options are types in a pack (Dense<10, relu, no_bias>), so a layer prints exactly as
+// the user wrote it. These helpers pick options out of the pack with flat folds.
+#pragma once
+#include <tuple>
+#include <type_traits>
+
+#include "../activations.hpp"
+
+namespace typenet::detail {
+
+template <class Default, class... Options>
+struct activation_option {
+    using found = decltype(std::tuple_cat(
+        std::conditional_t<ActivationFunction<Options>, std::tuple<Options>, std::tuple<>>{}...));
+    static_assert(std::tuple_size_v<found> <= 1, "typenet: a layer takes at most one activation");
+    using type = typename decltype([] {
+        if constexpr (std::tuple_size_v<found> == 0) return std::type_identity<Default>{};
+        else return std::type_identity<std::tuple_element_t<0, found>>{};
+    }())::type;
+};
+
+template <class Option, class... Options>
+inline constexpr bool has_option = (std::is_same_v<Option, Options> || ...);
+
+}  // namespace typenet::detail

@@ -1,0 +1,51 @@
+// Compile-time diagnostics. A shape error is reported ONCE, where layers are composed, by a
+// static_assert whose condition is a type that reads as a sentence:
+//
+//   typenet::at_layer<2, Dense<10>>::expects_input<shape_of_rank<1>>::but_gets<Shape<26, 26, 32>>
+//
+// Both g++ and clang print that condition with its template arguments, so the message names
+// the layer's index and type and both shapes. After reporting, the composition stops (the
+// shape trace becomes `failed`), so nothing downstream is instantiated and no cascade follows.
+#pragma once
+#include <cstddef>
+
+namespace typenet {
+
+// Descriptions of what a layer expects, for layers whose rule is not one exact shape.
+template <std::size_t Rank> struct shape_of_rank {};
+template <std::size_t Size> struct shape_with_size {};
+
+template <int Index, class Layer>
+struct at_layer {
+    template <class Expected>
+    struct expects_input {
+        template <class Got>
+        static constexpr bool but_gets = false;
+    };
+    template <class Got>
+    static constexpr bool is_not_a_layer_on_input = false;
+};
+
+template <class Model>
+struct make_needs_a_model_with_input {
+    static constexpr bool value = false;
+};
+
+namespace detail {
+
+template <int Index, class Layer, class Expected, class Got>
+struct report_shape_mismatch {
+    static_assert(at_layer<Index, Layer>::template expects_input<Expected>::template but_gets<Got>,
+                  "typenet: shape mismatch: the layer in this condition does not accept the input shape it is given");
+};
+
+template <int Index, class Layer, class Got>
+struct report_not_a_layer {
+    static_assert(at_layer<Index, Layer>::template is_not_a_layer_on_input<Got>,
+                  "typenet: not a layer: a layer needs `template <class In> using output_shape_for` and "
+                  "`template <class In> static void forward(const float* params, const float* in, float* out, "
+                  "std::size_t rows)` (see docs/layers.md, custom layers)");
+};
+
+}  // namespace detail
+}  // namespace typenet

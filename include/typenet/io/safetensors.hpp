@@ -1,0 +1,186 @@
+// safetensors: an 8-byte little-endian header length, a JSON header
+//   {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}
+// and the data. The whole file is validated when it is opened (sizes, offsets in range and
+// not overlapping, byte counts matching shape x dtype), so later reads cannot go wrong.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace typenet {
+
+// Every failure to read or load weights. The message names the file and, where there is
+// one, the tensor, and says what was expected and what was found.
+class load_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct TensorEntry {
+    std::string dtype;
+    std::vector<std::size_t> shape;
+    std::size_t begin = 0, end = 0;  // byte offsets into the data section
+    std::size_t elements() const {
+        std::size_t n = 1;
+        for (std::size_t d : shape) n *= d;
+        return n;
+    }
+    std::string shape_str() const {
+        std::string s = "[";
+        for (std::size_t k = 0; k < shape.size(); ++k) s += (k ? ", " : "") + std::to_string(shape[k]);
+        return s + "]";
+    }
+};
+
+namespace detail {
+inline std::size_t dtype_bytes(const std::string& d) {
+    if (d == "F64" || d == "I64" || d == "U64") return 8;
+    if (d == "F32" || d == "I32" || d == "U32") return 4;
+    if (d == "F16" || d == "BF16" || d == "I16" || d == "U16") return 2;
+    if (d == "I8" || d == "U8" || d == "BOOL" || d == "F8_E4M3" || d == "F8_E5M2") return 1;
+    return 0;
+}
+}  // namespace detail
+
+class SafetensorsFile {
+  public:
+    // `source` names the bytes in messages (a path, or "<memory>").
+    SafetensorsFile(std::vector<std::uint8_t> bytes, std::string source) : bytes_(std::move(bytes)), source_(std::move(source)) {
+        parse();
+    }
+
+    static SafetensorsFile read(const std::filesystem::path& path) {
+        std::ifstream f(path, std::ios::binary);
+        if (!f) throw load_error("typenet: cannot open '" + path.string() + "'");
+        std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        return SafetensorsFile(std::move(bytes), path.string());
+    }
+
+    const std::string& source() const noexcept { return source_; }
+    const std::map<std::string, TensorEntry>& tensors() const noexcept { return tensors_; }
+    const TensorEntry* find(const std::string& name) const {
+        auto it = tensors_.find(name);
+        return it == tensors_.end() ? nullptr : &it->second;
+    }
+
+    // The tensor's values as floats (F32 only in this reader).
+    std::vector<float> floats(const std::string& name) const {
+        const TensorEntry* t = find(name);
+        if (!t) throw load_error("typenet: '" + source_ + "': no tensor '" + name + "'");
+        if (t->dtype != "F32")
+            throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t->dtype + ", expected F32");
+        std::vector<float> v(t->elements());
+        std::memcpy(v.data(), data_ + t->begin, v.size() * sizeof(float));  // little-endian hosts
+        return v;
+    }
+
+  private:
+    [[noreturn]] void fail(const std::string& what) const { throw load_error("typenet: '" + source_ + "': " + what); }
+
+    void parse() {
+        if (bytes_.size() < 8) fail("not a safetensors file: " + std::to_string(bytes_.size()) + " bytes, shorter than the 8-byte header length");
+        std::uint64_t n = 0;
+        for (int i = 7; i >= 0; --i) n = (n << 8) | bytes_[std::size_t(i)];
+        if (n > bytes_.size() - 8)
+            fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(bytes_.size()) + " bytes)");
+        const char* h = reinterpret_cast<const char*>(bytes_.data() + 8);
+        nlohmann::json header;
+        try {
+            header = nlohmann::json::parse(h, h + n);
+        } catch (const nlohmann::json::exception& e) {
+            fail(std::string("header is not valid JSON: ") + e.what());
+        }
+        if (!header.is_object()) fail("header is not a JSON object");
+        data_ = bytes_.data() + 8 + n;
+        const std::size_t data_size = bytes_.size() - 8 - std::size_t(n);
+        std::vector<std::pair<std::size_t, std::size_t>> ranges;
+        for (const auto& [name, v] : header.items()) {
+            if (name == "__metadata__") continue;
+            const std::string where = "tensor '" + name + "': ";
+            if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
+                fail(where + "needs dtype, shape and data_offsets");
+            TensorEntry t;
+            if (!v["dtype"].is_string()) fail(where + "dtype is not a string");
+            t.dtype = v["dtype"].get<std::string>();
+            const std::size_t esize = detail::dtype_bytes(t.dtype);
+            if (esize == 0) fail(where + "unknown dtype '" + t.dtype + "'");
+            if (!v["shape"].is_array()) fail(where + "shape is not an array");
+            std::size_t elements = 1;
+            for (const auto& d : v["shape"]) {
+                if (!d.is_number_unsigned()) fail(where + "shape has a dimension that is not a non-negative integer");
+                const std::uint64_t dim = d.get<std::uint64_t>();
+                if (dim != 0 && elements > (std::uint64_t(1) << 62) / dim) fail(where + "shape is too large");
+                elements *= dim;
+                t.shape.push_back(std::size_t(dim));
+            }
+            const auto& off = v["data_offsets"];
+            if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+                fail(where + "data_offsets must be two non-negative integers");
+            const std::uint64_t b = off[0].get<std::uint64_t>(), e = off[1].get<std::uint64_t>();
+            if (b > e || e > data_size)
+                fail(where + "data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] out of range (data is " +
+                     std::to_string(data_size) + " bytes)");
+            if (e - b != elements * esize)
+                fail(where + "shape " + t.shape_str() + " of " + t.dtype + " needs " + std::to_string(elements * esize) +
+                     " bytes but data_offsets span " + std::to_string(e - b));
+            t.begin = std::size_t(b);
+            t.end = std::size_t(e);
+            ranges.emplace_back(t.begin, t.end);
+            tensors_.emplace(name, std::move(t));
+        }
+        std::sort(ranges.begin(), ranges.end());
+        for (std::size_t i = 1; i < ranges.size(); ++i)
+            if (ranges[i].first < ranges[i - 1].second) fail("two tensors' data_offsets overlap");
+    }
+
+    std::vector<std::uint8_t> bytes_;
+    std::string source_;
+    const std::uint8_t* data_ = nullptr;
+    std::map<std::string, TensorEntry> tensors_;
+};
+
+struct NamedTensor {
+    std::string name;
+    std::vector<std::size_t> shape;
+    std::span<const float> values;
+};
+
+// Writes F32 tensors; the header is padded with spaces to a multiple of 8 bytes.
+inline void write_safetensors(const std::filesystem::path& path, std::span<const NamedTensor> tensors) {
+    nlohmann::json header = nlohmann::json::object();
+    std::size_t offset = 0;
+    for (const NamedTensor& t : tensors) {
+        std::size_t n = 1;
+        for (std::size_t d : t.shape) n *= d;
+        if (n != t.values.size())
+            throw std::invalid_argument("typenet: write_safetensors: tensor '" + t.name + "' has " +
+                                        std::to_string(t.values.size()) + " values for its shape");
+        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * sizeof(float)}}};
+        offset += n * sizeof(float);
+    }
+    std::string h = header.dump();
+    h.append((8 - h.size() % 8) % 8, ' ');
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw std::runtime_error("typenet: cannot write '" + tmp.string() + "'");
+        std::uint8_t len[8];
+        for (int i = 0; i < 8; ++i) len[i] = std::uint8_t(std::uint64_t(h.size()) >> (8 * i));
+        f.write(reinterpret_cast<const char*>(len), 8);
+        f.write(h.data(), std::streamsize(h.size()));
+        for (const NamedTensor& t : tensors)
+            f.write(reinterpret_cast<const char*>(t.values.data()), std::streamsize(t.values.size() * sizeof(float)));
+        if (!f) throw std::runtime_error("typenet: failed writing '" + tmp.string() + "'");
+    }
+    std::filesystem::rename(tmp, path);  // a reader never sees a half-written file
+}
+
+}  // namespace typenet

@@ -1,0 +1,175 @@
+// Dense kernels. Weights are packed once, at load time, into panels of nr output features:
+//
+//   packed[p][k][j] = W[p * nr + j][k]     (zero where p * nr + j >= N), then the bias, padded.
+//
+// so that for every input feature k the kernel loads nr consecutive weights (two vectors)
+// and multiplies them by one broadcast input value. The same layout feeds both kernels:
+//   gemv: one sample; several panels in flight so that enough FMA chains run in parallel;
+//         bound by the speed at which the weights stream from cache.
+//   gemm: a batch; an mr x nr block of outputs lives in registers (mr broadcasts, 2 loads,
+//         2 mr FMAs per k), the K loop blocked so a panel's slice stays in L1 across row
+//         blocks. Bias and activation are applied before the block leaves registers.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+
+#include "epilogue.hpp"
+#include "simd.hpp"
+
+namespace typenet::kernels {
+
+struct DensePacking {
+    std::size_t in, out;
+    constexpr std::size_t panels() const noexcept { return (out + nr - 1) / nr; }
+    constexpr std::size_t weight_floats() const noexcept { return panels() * nr * in; }
+    constexpr std::size_t bias_floats() const noexcept { return panels() * nr; }
+    constexpr std::size_t floats(bool bias) const noexcept { return weight_floats() + (bias ? bias_floats() : 0); }
+};
+
+// w: [out][in] row-major (PyTorch's Linear layout); b: [out] or null.
+inline void dense_pack(DensePacking d, const float* w, const float* b, float* packed) noexcept {
+    for (std::size_t p = 0; p < d.panels(); ++p)
+        for (std::size_t k = 0; k < d.in; ++k)
+            for (std::size_t j = 0; j < nr; ++j) {
+                const std::size_t o = p * nr + j;
+                packed[(p * d.in + k) * nr + j] = o < d.out ? w[o * d.in + k] : 0.f;
+            }
+    if (b) {
+        float* pb = packed + d.weight_floats();
+        std::fill_n(pb, d.bias_floats(), 0.f);
+        std::copy_n(b, d.out, pb);
+    }
+}
+
+inline void dense_unpack(DensePacking d, const float* packed, float* w, float* b) noexcept {
+    for (std::size_t o = 0; o < d.out; ++o)
+        for (std::size_t k = 0; k < d.in; ++k) w[o * d.in + k] = packed[((o / nr) * d.in + k) * nr + o % nr];
+    if (b) std::copy_n(packed + d.weight_floats(), d.out, b);
+}
+
+namespace detail {
+
+// G panels at once, the K loop split S ways so that 2 * G * S accumulator chains hide the
+// FMA latency even when the layer has few panels.
+template <class Act, std::size_t G, std::size_t S>
+inline void gemv_panels(const float* w, const float* bias, const float* x, float* y, std::size_t in, std::size_t out,
+                        std::size_t p0) noexcept {
+    vfloat acc[S][G][2];
+    for (std::size_t s = 0; s < S; ++s)
+        for (std::size_t g = 0; g < G; ++g) acc[s][g][0] = acc[s][g][1] = vfloat(0.f);
+    const float* base = w + p0 * in * nr;
+    const std::size_t kmain = in / S * S;
+    auto accumulate = [&](std::size_t k, std::size_t s) {
+        const vfloat xb(x[k]);
+        for (std::size_t g = 0; g < G; ++g) {
+            const float* pw = base + (g * in + k) * nr;
+            acc[s][g][0] = xsimd::fma(load(pw), xb, acc[s][g][0]);
+            acc[s][g][1] = xsimd::fma(load(pw + lanes), xb, acc[s][g][1]);
+        }
+    };
+    for (std::size_t k = 0; k < kmain; k += S)
+        for (std::size_t s = 0; s < S; ++s) accumulate(k + s, s);
+    for (std::size_t k = kmain; k < in; ++k) accumulate(k, 0);
+    for (std::size_t g = 0; g < G; ++g)
+        for (std::size_t v = 0; v < 2; ++v) {
+            vfloat r = acc[0][g][v];
+            for (std::size_t s = 1; s < S; ++s) r += acc[s][g][v];
+            const std::size_t col = (p0 + g) * nr + v * lanes;
+            if (col >= out) continue;
+            store_n(y + col, epilogue<Act>(r, bias ? bias + col : nullptr), std::min(lanes, out - col));
+        }
+}
+
+}  // namespace detail
+
+// y[out] = act(W x + b) for one sample.
+template <class Act>
+inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const float* x, float* y) noexcept {
+    constexpr std::size_t group = vector_registers >= 32 ? 4 : 2;  // panels in flight
+    const float* bias = has_bias ? packed + d.weight_floats() : nullptr;
+    const std::size_t panels = d.panels();
+    std::size_t p = 0;
+    for (; p + group <= panels; p += group) detail::gemv_panels<Act, group, 1>(packed, bias, x, y, d.in, d.out, p);
+    switch (panels - p) {  // the remaining panels, with the K loop split to keep chains busy
+        case 1: detail::gemv_panels<Act, 1, group>(packed, bias, x, y, d.in, d.out, p); break;
+        case 2: if constexpr (group > 2) detail::gemv_panels<Act, 2, 2>(packed, bias, x, y, d.in, d.out, p); break;
+        case 3: if constexpr (group > 3) detail::gemv_panels<Act, 3, 1>(packed, bias, x, y, d.in, d.out, p); break;
+        default: break;
+    }
+    apply_rows<Act>(y, 1, d.out);
+}
+
+namespace detail {
+
+// An M x nr block of y (row stride ldy) += x block (M rows, stride ldx) * panel slice (kc).
+// first: start from zero instead of y; last: add bias, apply the activation.
+template <class Act, std::size_t M>
+inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
+                       std::size_t ncols, const float* bias, bool first, bool last) noexcept {
+    vfloat acc[M][2];
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    for (std::size_t i = 0; i < M; ++i) {
+        if (first) {
+            acc[i][0] = acc[i][1] = vfloat(0.f);
+        } else {
+            acc[i][0] = load_n(y + i * ldy, n0);
+            acc[i][1] = n1 ? load_n(y + i * ldy + lanes, n1) : vfloat(0.f);
+        }
+    }
+    for (std::size_t k = 0; k < kc; ++k) {
+        const vfloat w0 = load(pw + k * nr), w1 = load(pw + k * nr + lanes);
+        for (std::size_t i = 0; i < M; ++i) {
+            const vfloat xb(x[i * ldx + k]);
+            acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
+            acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+        }
+    }
+    for (std::size_t i = 0; i < M; ++i) {
+        vfloat a0 = acc[i][0], a1 = acc[i][1];
+        if (last) {
+            a0 = epilogue<Act>(a0, bias);
+            a1 = epilogue<Act>(a1, bias ? bias + lanes : nullptr);
+        }
+        store_n(y + i * ldy, a0, n0);
+        if (n1) store_n(y + i * ldy + lanes, a1, n1);
+    }
+}
+
+template <class Act, std::size_t... M>
+inline void gemm_micro_dispatch(std::size_t m, std::index_sequence<M...>, const float* x, std::size_t ldx,
+                                const float* pw, std::size_t kc, float* y, std::size_t ldy, std::size_t ncols,
+                                const float* bias, bool first, bool last) noexcept {
+    // m in [1, mr]: one flat fold selects the block height, no recursion.
+    (void)((m == M + 1 ? (gemm_micro<Act, M + 1>(x, ldx, pw, kc, y, ldy, ncols, bias, first, last), true) : false) ||
+           ...);
+}
+
+}  // namespace detail
+
+// K-block: a panel slice of nr x kc floats should stay in L1 (32 KB) while row blocks stream.
+inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
+
+// y[rows][out] = act(x[rows][in] W^T + b).
+template <class Act>
+inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,
+                       float* y) noexcept {
+    const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
+    for (std::size_t k0 = 0; k0 < d.in; k0 += gemm_kc) {
+        const std::size_t kc = std::min(gemm_kc, d.in - k0);
+        const bool first = k0 == 0, last = k0 + kc == d.in;
+        for (std::size_t p = 0; p < d.panels(); ++p) {
+            const float* pw = packed + (p * d.in + k0) * nr;
+            const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
+            const float* bias = bias_all ? bias_all + col : nullptr;
+            for (std::size_t i = 0; i < rows; i += mr) {
+                const std::size_t m = std::min(mr, rows - i);
+                detail::gemm_micro_dispatch<Act>(m, std::make_index_sequence<mr>{}, x + i * d.in + k0, d.in, pw, kc,
+                                                 y + i * d.out + col, d.out, ncols, bias, first, last);
+            }
+        }
+    }
+    apply_rows<Act>(y, rows, d.out);
+}
+
+}  // namespace typenet::kernels

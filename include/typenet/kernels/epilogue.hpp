@@ -1,0 +1,58 @@
+// Epilogues: what a producing kernel does to its accumulators before they leave registers.
+// Bias and elementwise activations happen per vector; a row-wise activation (softmax) runs
+// once the whole row has been written, while it is still in L1.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+
+#include "../activations.hpp"
+#include "simd.hpp"
+
+namespace typenet::kernels {
+
+template <class Act>
+inline vfloat epilogue(vfloat acc, const float* bias) noexcept {
+    if (bias) acc += load(bias);
+    if constexpr (!Act::row_wise) return Act::apply(acc);
+    else return acc;
+}
+
+// Store n <= lanes values of v to p: a full vector, or through a stack tile at a row's end.
+inline void store_n(float* p, vfloat v, std::size_t n) noexcept {
+    if (n == lanes) {
+        storeu(p, v);
+        return;
+    }
+    alignas(alignment) float tmp[lanes];
+    v.store_aligned(tmp);
+    std::copy_n(tmp, n, p);
+}
+
+inline vfloat load_n(const float* p, std::size_t n) noexcept {
+    if (n == lanes) return loadu(p);
+    alignas(alignment) float tmp[lanes] = {};
+    std::copy_n(p, n, tmp);
+    return load(tmp);
+}
+
+template <class Act>
+inline void apply_rows(float* y, std::size_t rows, std::size_t n) noexcept {
+    if constexpr (Act::row_wise)
+        for (std::size_t r = 0; r < rows; ++r) Act::apply_row(y + r * n, n);
+}
+
+// y = act(x) over rows x n values; y may alias x.
+template <class Act>
+inline void activation_map(const float* x, float* y, std::size_t rows, std::size_t n) noexcept {
+    if constexpr (Act::row_wise) {
+        if (x != y) std::copy_n(x, rows * n, y);
+        apply_rows<Act>(y, rows, n);
+    } else {
+        const std::size_t total = rows * n;
+        std::size_t i = 0;
+        for (; i + lanes <= total; i += lanes) storeu(y + i, Act::apply(loadu(x + i)));
+        for (; i < total; ++i) y[i] = Act::apply(x[i]);
+    }
+}
+
+}  // namespace typenet::kernels

@@ -1,0 +1,41 @@
+// The SIMD vocabulary every kernel uses: one float batch type for the instruction set the
+// translation unit is compiled for (AVX-512, AVX2, SSE, NEON: xsimd picks the best one the
+// compiler flags allow), and the register-blocking constants derived from it.
+#pragma once
+#include <cstddef>
+// GCC 12 warns inside its own AVX-512 intrinsic headers (their `__Y = __Y` idiom for an
+// undefined register, GCC PR 105593). Diagnostic pragmas apply by source location, so
+// silencing it around this include silences exactly those headers and nothing of ours.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <xsimd/xsimd.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace typenet::kernels {
+
+using arch = xsimd::default_arch;
+using vfloat = xsimd::batch<float, arch>;
+
+inline constexpr std::size_t lanes = vfloat::size;
+// Architectural vector registers: 32 with AVX-512 (and on AArch64), 16 otherwise.
+inline constexpr std::size_t vector_registers = (lanes >= 16 || XSIMD_WITH_NEON64) ? 32 : 16;
+// A packed weight panel holds nr output features side by side: two vectors.
+inline constexpr std::size_t nr = 2 * lanes;
+// Rows of the batch held in registers at once: mr x 2 accumulators + 2 weights + 1 broadcast
+// must fit the register file (12 with 32 registers, 6 with 16).
+inline constexpr std::size_t mr = (vector_registers - 3) / 2 >= 12 ? 12 : 6;
+// Alignment of every buffer typenet owns (a cache line; at least a vector).
+inline constexpr std::size_t alignment = 64;
+
+inline vfloat load(const float* p) noexcept { return vfloat::load_aligned(p); }
+inline vfloat loadu(const float* p) noexcept { return vfloat::load_unaligned(p); }
+inline void storeu(float* p, vfloat v) noexcept { v.store_unaligned(p); }
+
+constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
+
+}  // namespace typenet::kernels

@@ -1,0 +1,120 @@
+// The Layer role. A layer is a type L that, for an input shape In, provides:
+//
+//   template <class In> using output_shape_for = Shape<...>;                  // the shape rule
+//   template <class In> static void forward(const float* params,              // packed weights
+//                                           const float* in, float* out,      // rows x In::size
+//                                           std::size_t rows);                // -> rows x Out::size
+//
+// and optionally (defaults in brackets):
+//
+//   template <class In> static constexpr std::array<ParamSpec, K> params_for  [none]
+//   template <class In> static constexpr std::size_t flops_for                [0]
+//   template <class In> static constexpr bool accepts                         [true]
+//   template <class In> using expected_input = ...       what to say when !accepts [In]
+//   template <class In> static constexpr std::size_t packed_size_for  [sum of params]
+//   template <class In> static void pack(const float* canonical, float* packed)    [copy]
+//   template <class In> static void unpack(const float* packed, float* canonical)  [copy]
+//   static constexpr LayerAliasing aliasing                                    [separate]
+//   static std::string name()                                         [the type's name]
+//
+// This is typenet's analogue of Keras subclassing: a user type that satisfies it plugs into
+// Sequential, summaries, initialisation and weight loading exactly like Dense does.
+#pragma once
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "shape.hpp"
+#include "type_name.hpp"
+
+namespace typenet {
+
+enum class Init { zeros, ones, glorot_uniform };
+
+// One learnable tensor of a layer, in the canonical (PyTorch) layout: Dense's weight is
+// [out, in]. `name` is local ("weight"); the model prefixes the layer's path ("2.weight").
+struct ParamSpec {
+    std::string_view name;
+    std::array<std::size_t, 4> dims{};
+    std::size_t rank = 0;
+    Init init = Init::zeros;
+
+    constexpr ParamSpec(std::string_view n, std::initializer_list<std::size_t> d, Init i = Init::zeros)
+        : name(n), rank(d.size()), init(i) {
+        std::size_t k = 0;
+        for (std::size_t v : d) dims[k++] = v;
+    }
+    constexpr std::size_t size() const noexcept {
+        std::size_t s = 1;
+        for (std::size_t k = 0; k < rank; ++k) s *= dims[k];
+        return s;
+    }
+    std::string shape_str() const {
+        std::string s = "[";
+        for (std::size_t k = 0; k < rank; ++k) s += (k ? ", " : "") + std::to_string(dims[k]);
+        return s + "]";
+    }
+};
+
+// How a layer's output may share memory with its input.
+//   separate: out never aliases in (Dense).
+//   in_place: forward is correct with out == in; it rewrites the values (activations).
+//   view:     out is the same bytes reinterpreted (Flatten, Reshape, Dropout); forward only
+//             copies when out != in. A view may even alias the model's read-only input.
+enum class LayerAliasing { separate, in_place, view };
+
+template <class L, class In>
+concept LayerOn = ShapeType<In> &&
+    requires { typename L::template output_shape_for<In>; } &&
+    ShapeType<typename L::template output_shape_for<In>> &&
+    (requires(const float* p, const float* i, float* o, std::size_t r) { L::template forward<In>(p, i, o, r); } ||
+     requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward<In>(p, i, o, r, s); });
+
+namespace detail {
+
+template <class L, class In>
+consteval bool layer_accepts() {
+    if constexpr (requires { { L::template accepts<In> } -> std::convertible_to<bool>; }) return L::template accepts<In>;
+    else return true;
+}
+
+template <class L, class In>
+struct expected_input_of { using type = In; };
+template <class L, class In>
+    requires requires { typename L::template expected_input<In>; }
+struct expected_input_of<L, In> { using type = typename L::template expected_input<In>; };
+
+template <class L, class In>
+consteval auto layer_params() {
+    if constexpr (requires { L::template params_for<In>; }) return L::template params_for<In>;
+    else return std::array<ParamSpec, 0>{};
+}
+
+template <class L>
+consteval LayerAliasing layer_aliasing() {
+    if constexpr (requires { { L::aliasing } -> std::convertible_to<LayerAliasing>; }) return L::aliasing;
+    else return LayerAliasing::separate;
+}
+
+// A composite layer (a nested Sequential) walks its own parameters; leaves list them.
+template <class L, class In>
+concept CompositeLayer = requires { L::template canonical_size_for<In>; };
+
+}  // namespace detail
+
+// Display name of a layer: its own name() if it has one, else the type as written.
+template <class L>
+std::string layer_name() {
+    if constexpr (requires { { L::name() } -> std::convertible_to<std::string>; }) return L::name();
+    else {
+        std::string s(type_name<L>());
+        for (std::size_t p; (p = s.find("typenet::")) != std::string::npos;) s.erase(p, 9);
+        return s;
+    }
+}
+
+}  // namespace typenet

@@ -1,0 +1,81 @@
+// Dense<Units, Options...>: y = act(W x + b), W: [Units, in] (PyTorch's Linear layout).
+// Options: an activation (default linear) and tn::no_bias. The input must be rank 1; Flatten
+// first otherwise. Runs as kernels::dense_gemv for one sample, dense_gemm for a batch, with
+// bias and activation in the kernel's epilogue.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string>
+
+#include "../activations.hpp"
+#include "../detail/options.hpp"
+#include "../diagnostics.hpp"
+#include "../kernels/dense.hpp"
+#include "../layer.hpp"
+#include "../shape.hpp"
+
+namespace typenet {
+
+struct no_bias {};
+
+template <std::size_t Units, class... Options>
+struct Dense {
+    static_assert(Units > 0, "typenet: Dense<0> has no outputs");
+    using activation = typename detail::activation_option<linear, Options...>::type;
+    static constexpr bool bias = !detail::has_option<no_bias, Options...>;
+    static constexpr std::size_t units = Units;
+
+    template <class In> static constexpr bool accepts = In::rank == 1;
+    template <class In> using expected_input = shape_of_rank<1>;
+    template <class In> using output_shape_for = Shape<Units>;
+
+    template <class In>
+    static constexpr auto params_for = [] {
+        if constexpr (bias)
+            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform}, ParamSpec{"bias", {Units}}};
+        else
+            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform}};
+    }();
+    template <class In> static constexpr std::size_t flops_for = 2 * Units * In::size;
+
+    template <class In> static constexpr kernels::DensePacking packing{In::size, Units};
+    template <class In> static constexpr std::size_t packed_size_for = packing<In>.floats(bias);
+
+    template <class In>
+    static void pack(const float* canonical, float* packed) noexcept {
+        kernels::dense_pack(packing<In>, canonical, bias ? canonical + Units * In::size : nullptr, packed);
+    }
+    template <class In>
+    static void unpack(const float* packed, float* canonical) noexcept {
+        kernels::dense_unpack(packing<In>, packed, canonical, bias ? canonical + Units * In::size : nullptr);
+    }
+
+    // The fusion hook: run with another activation in the epilogue (used when an activation
+    // layer follows a linear Dense).
+    static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
+    template <class In, class Act>
+    static void forward_with(const float* params, const float* in, float* out, std::size_t rows) noexcept {
+        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, bias, in, out);
+        else kernels::dense_gemm<Act>(packing<In>, params, bias, in, rows, out);
+    }
+    template <class In>
+    static void forward(const float* params, const float* in, float* out, std::size_t rows) noexcept {
+        forward_with<In, activation>(params, in, out, rows);
+    }
+
+    static std::string name() {
+        std::string s = "Dense<" + std::to_string(Units);
+        if constexpr (!std::is_same_v<activation, linear>) s += ", " + activation::name();
+        if constexpr (!bias) s += ", no_bias";
+        return s + ">";
+    }
+    template <class Act = activation>
+    static std::string kernel_name() {
+        std::string s = "dense";
+        if constexpr (bias) s += "+bias";
+        if constexpr (!std::is_same_v<Act, linear>) s += "+" + Act::name();
+        return s;
+    }
+};
+
+}  // namespace typenet

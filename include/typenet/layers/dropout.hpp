@@ -1,0 +1,26 @@
+// Dropout<Num, Den>: rate Num/Den (Dropout<> is 0.5, Dropout<1, 4> is 0.25); identity at inference (PyTorch eval mode, Keras training=False). Kept as a
+// layer so models read as they were trained and weight indices line up with the source.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "../activations.hpp"
+#include "../layer.hpp"
+#include "view.hpp"
+
+namespace typenet {
+
+template <long Num = 1, long Den = 2>
+struct Dropout {
+    static constexpr float Rate = float(Num) / float(Den);
+    static_assert(Rate >= 0.f && Rate < 1.f, "typenet: Dropout rate must be in [0, 1)");
+    static constexpr LayerAliasing aliasing = LayerAliasing::view;
+    template <class In> using output_shape_for = In;
+    template <class In>
+    static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
+        detail::view_forward<In::size>(in, out, rows);
+    }
+    static std::string name() { return "Dropout<" + detail::float_str(Rate) + ">"; }
+};
+
+}  // namespace typenet

@@ -1,0 +1,19 @@
+// Input<Dims...>: the first element of a model; fixes the shape of one sample.
+#pragma once
+#include <cstddef>
+
+#include "../shape.hpp"
+
+namespace typenet {
+
+template <std::size_t... Dims>
+struct Input {
+    using shape_type = Shape<Dims...>;
+};
+
+namespace detail {
+template <class T> struct is_input : std::false_type {};
+template <std::size_t... D> struct is_input<Input<D...>> : std::true_type {};
+}  // namespace detail
+
+}  // namespace typenet

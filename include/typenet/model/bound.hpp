@@ -1,0 +1,66 @@
+// Bound<L, In>: a layer applied to a known input shape, with the Layer protocol's optional
+// members filled in by their defaults. Everything the model machinery asks of a layer, it
+// asks through here, so the defaults live in one place.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+#include "../kernels/simd.hpp"
+#include "../layer.hpp"
+
+namespace typenet::detail {
+
+// Every layer's packed parameters start on a cache line.
+inline constexpr std::size_t param_align_floats = kernels::alignment / sizeof(float);
+
+template <class L, class In>
+struct Bound {
+    using layer = L;
+    using in_shape = In;
+    using out_shape = typename L::template output_shape_for<In>;
+
+    static constexpr LayerAliasing aliasing = layer_aliasing<L>();
+    static constexpr bool composite = CompositeLayer<L, In>;
+    static constexpr auto params = layer_params<L, In>();
+
+    static constexpr std::size_t canonical_floats = [] {
+        if constexpr (composite) return L::template canonical_size_for<In>;
+        else {
+            std::size_t n = 0;
+            for (const auto& p : params) n += p.size();
+            return n;
+        }
+    }();
+    static constexpr std::size_t packed_floats = kernels::round_up(
+        [] {
+            if constexpr (requires { L::template packed_size_for<In>; }) return std::size_t{L::template packed_size_for<In>};
+            else return canonical_floats;
+        }(),
+        param_align_floats);
+    static constexpr std::size_t flops = [] {
+        if constexpr (requires { L::template flops_for<In>; }) return std::size_t{L::template flops_for<In>};
+        else return std::size_t{0};
+    }();
+    static constexpr std::size_t scratch_floats = [] {
+        if constexpr (requires { L::template scratch_size_for<In>; }) return std::size_t{L::template scratch_size_for<In>};
+        else return std::size_t{0};
+    }();
+
+    static void pack(const float* canonical, float* packed) noexcept {
+        if constexpr (requires { L::template pack<In>(canonical, packed); }) L::template pack<In>(canonical, packed);
+        else std::copy_n(canonical, canonical_floats, packed);
+    }
+    static void unpack(const float* packed, float* canonical) noexcept {
+        if constexpr (requires { L::template unpack<In>(packed, canonical); }) L::template unpack<In>(packed, canonical);
+        else std::copy_n(packed, canonical_floats, canonical);
+    }
+    static void forward(const float* params_, const float* in, float* out, std::size_t rows, float* scratch) {
+        if constexpr (requires { L::template forward<In>(params_, in, out, rows, scratch); })
+            L::template forward<In>(params_, in, out, rows, scratch);
+        else
+            L::template forward<In>(params_, in, out, rows);
+    }
+};
+
+}  // namespace typenet::detail

@@ -1,0 +1,180 @@
+// Net<Model>: a model with its weights. Built by tn::make<Model>(); all memory is allocated
+// there (the packed weights, once). The forward pass allocates nothing: activations live in
+// a stack arena whose size the memory plan fixed at compile time, so const forward is safe
+// to call from many threads at once.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../kernels/simd.hpp"
+#include "../tensor.hpp"
+#include "init.hpp"
+#include "sequential.hpp"
+
+#ifndef TYPENET_STACK_ARENA_BYTES
+// Largest activation arena the forward pass puts on the caller's stack.
+#define TYPENET_STACK_ARENA_BYTES (128 * 1024)
+#endif
+
+namespace typenet {
+
+namespace detail {
+struct aligned_free {
+    void operator()(float* p) const noexcept { ::operator delete[](p, std::align_val_t{kernels::alignment}); }
+};
+using aligned_floats = std::unique_ptr<float[], aligned_free>;
+inline aligned_floats allocate_floats(std::size_t n) {
+    auto* p = static_cast<float*>(::operator new[](std::max<std::size_t>(n, 1) * sizeof(float), std::align_val_t{kernels::alignment}));
+    std::fill_n(p, n, 0.f);
+    return aligned_floats(p);
+}
+}  // namespace detail
+
+template <class Model>
+class Net {
+    static_assert(Model::is_model, "typenet: Net<M> needs a model: a Sequential whose first element is tn::Input<...>");
+    using chain = typename Model::chain_type;
+
+  public:
+    using model_type = Model;
+    using input_shape_type = typename Model::input_shape_type;
+    using output_shape_type = typename Model::output_shape_type;
+    using input_type = tensor_of<input_shape_type>;
+    using output_type = tensor_of<output_shape_type>;
+    static constexpr std::size_t in_size = input_shape_type::size;
+    static constexpr std::size_t out_size = output_shape_type::size;
+
+    static constexpr std::size_t arena_floats = chain::plan.arena_floats();
+    static_assert(arena_floats * sizeof(float) <= TYPENET_STACK_ARENA_BYTES,
+                  "typenet: this model's activations for one sample exceed TYPENET_STACK_ARENA_BYTES; "
+                  "define it larger before including typenet");
+    // Samples per block in predict(): as many as the stack arena holds, a multiple of the
+    // GEMM's register block, at most 256.
+    static constexpr std::size_t block_rows = [] {
+        const std::size_t fit = arena_floats ? TYPENET_STACK_ARENA_BYTES / (arena_floats * sizeof(float)) : 256;
+        const std::size_t r = std::min<std::size_t>(fit, 256);
+        return r >= kernels::mr ? r / kernels::mr * kernels::mr : std::max<std::size_t>(r, 1);
+    }();
+
+    explicit Net(seed s = {}) : params_(detail::allocate_floats(chain::packed_floats)) {
+        std::vector<float> canonical(chain::canonical_floats);
+        initialize(param_infos(), canonical, s);
+        set_weights(canonical);
+    }
+
+    // One sample.
+    output_type operator()(const input_type& x) const {
+        output_type y;
+        forward(x.data(), y.data());
+        return y;
+    }
+    void forward(const float* x, float* y) const {
+        alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats, 1)];
+        chain::run(params_.get(), x, y, 1, arena);
+    }
+
+    // n samples, row-major: xs is n x in_size, ys is n x out_size.
+    void predict(const float* xs, float* ys, std::size_t n) const {
+        alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats * block_rows, 1)];
+        for (std::size_t i = 0; i < n; i += block_rows) {
+            const std::size_t rows = std::min(block_rows, n - i);
+            chain::run(params_.get(), xs + i * in_size, ys + i * out_size, rows, arena);
+        }
+    }
+    // Into a caller's tensor: allocates nothing when ys already has the right shape.
+    void predict(const batch_of<input_shape_type>& xs, batch_of<output_shape_type>& ys) const {
+        check_batch(xs);
+        std::array<std::size_t, output_shape_type::rank + 1> shape{};
+        shape[0] = xs.shape()[0];
+        std::copy(output_shape_type::dims.begin(), output_shape_type::dims.end(), shape.begin() + 1);
+        if (!std::equal(shape.begin(), shape.end(), ys.shape().begin())) ys.resize(shape);
+        predict(xs.data(), ys.data(), shape[0]);
+    }
+    batch_of<output_shape_type> predict(const batch_of<input_shape_type>& xs) const {
+        batch_of<output_shape_type> ys;
+        predict(xs, ys);
+        return ys;
+    }
+
+    // Parameters by name, in the canonical (PyTorch) layout.
+    static const std::vector<ParamInfo>& param_infos() {
+        static const std::vector<ParamInfo> infos = [] {
+            std::vector<ParamInfo> v;
+            chain::params(v, "", 0);
+            return v;
+        }();
+        return infos;
+    }
+    static constexpr std::size_t param_count = chain::canonical_floats;
+
+    std::vector<float> get_weights() const {
+        std::vector<float> canonical(chain::canonical_floats);
+        chain::unpack(params_.get(), canonical.data());
+        return canonical;
+    }
+    // Packs into a fresh buffer and swaps it in: the model is never left half-written.
+    void set_weights(std::span<const float> canonical) {
+        if (canonical.size() != chain::canonical_floats)
+            throw std::invalid_argument("typenet: set_weights: expected " + std::to_string(chain::canonical_floats) +
+                                        " floats, got " + std::to_string(canonical.size()));
+        auto fresh = detail::allocate_floats(chain::packed_floats);
+        chain::pack(canonical.data(), fresh.get());
+        params_ = std::move(fresh);
+    }
+
+    Net(const Net& other) : params_(detail::allocate_floats(chain::packed_floats)) {
+        std::copy_n(other.params_.get(), chain::packed_floats, params_.get());
+    }
+    Net& operator=(const Net& other) {
+        if (this != &other) *this = Net(other);
+        return *this;
+    }
+    Net(Net&&) noexcept = default;
+    Net& operator=(Net&&) noexcept = default;
+
+  private:
+    template <class X>
+    static void check_batch(const X& xs) {
+        bool ok = xs.dimension() == input_shape_type::rank + 1;
+        for (std::size_t k = 0; ok && k < input_shape_type::rank; ++k) ok = xs.shape()[k + 1] == input_shape_type::dims[k];
+        if (!ok) {
+            std::string got = "[";
+            for (std::size_t k = 0; k < xs.dimension(); ++k) got += (k ? ", " : "") + std::to_string(xs.shape()[k]);
+            throw std::invalid_argument("typenet: predict expects a batch of shape [N, " +
+                                        input_shape_type::str().substr(1) + " but got " + got + "]");
+        }
+    }
+
+    detail::aligned_floats params_;
+};
+
+namespace detail {
+// What make<M>() returns when M's shapes are invalid: the shape error has been reported
+// once already; this accepts any use silently so that no second error follows.
+struct InvalidNet {
+    template <class... A> InvalidNet operator()(A&&...) const { return {}; }
+    template <class... A> InvalidNet predict(A&&...) const { return {}; }
+};
+}  // namespace detail
+
+template <class Model>
+auto make(seed s = {}) {
+    if constexpr (!Model::is_model) {
+        static_assert(make_needs_a_model_with_input<Model>::value,
+                      "typenet: make<M>() needs a model: a Sequential whose first element is tn::Input<...>");
+        return detail::InvalidNet{};
+    } else if constexpr (!Model::valid) {
+        return detail::InvalidNet{};
+    } else {
+        return Net<Model>(s);
+    }
+}
+
+}  // namespace typenet

@@ -1,0 +1,271 @@
+// Sequential<Layers...>: a chain of layers. With an Input<...> first it is a model whose
+// shapes, parameter count, FLOPs and memory are all constexpr; without one it is a block
+// whose shapes follow from where it is used. Either way it is itself a layer, so blocks nest
+// (a nested block's layers are addressed "3.0.weight", as in PyTorch's nn.Sequential).
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../layer.hpp"
+#include "../layers/activation.hpp"
+#include "../layers/input.hpp"
+#include "../shape.hpp"
+#include "bound.hpp"
+#include "plan.hpp"
+#include "trace.hpp"
+
+namespace typenet {
+
+// One row of a model's description (summary, weight files): a layer or a parameter.
+struct LayerInfo {
+    std::string path;         // "2", "3.0"
+    std::string type;         // "Dense<128, relu>"
+    std::string output_shape; // "[128]"
+    std::size_t params = 0;
+    std::size_t flops = 0;
+    std::string kernel;       // "dense+bias+relu", "fused into 2", "view"
+    std::size_t depth = 0;
+};
+struct ParamInfo {
+    std::string name;         // "2.weight"
+    ParamSpec spec;
+    std::size_t offset;       // into the canonical parameter vector
+};
+
+namespace detail {
+
+// The fusion predicate: a linear Dense (or any layer exposing forward_with) directly followed
+// by an activation layer runs that activation in its own epilogue.
+template <class L, class Next>
+inline constexpr bool fuses_activation = [] {
+    if constexpr (is_activation_layer<Next>::value && requires { L::absorbs_activation; }) return L::absorbs_activation;
+    else return false;
+}();
+
+template <class L, class Act>
+std::string kernel_name_of() {
+    if constexpr (requires { L::template kernel_name<Act>(); }) return L::template kernel_name<Act>();
+    else if constexpr (layer_aliasing<L>() == LayerAliasing::view) return "view (no copy)";
+    else if constexpr (layer_aliasing<L>() == LayerAliasing::in_place) return "in place";
+    else return "own kernel";
+}
+
+// A chain whose shapes are all known and valid: the execution and memory machinery.
+template <class In, class... Ls>
+struct Chain {
+    using shapes = typename trace_t<In, Ls...>::shapes;  // N + 1 shapes
+    using layers = std::tuple<Ls...>;
+    static constexpr std::size_t size = sizeof...(Ls);
+    using chain_type = Chain;
+    template <std::size_t I> using bound = Bound<std::tuple_element_t<I, layers>, std::tuple_element_t<I, shapes>>;
+    using out_shape = std::tuple_element_t<size, shapes>;
+
+    template <std::size_t I>
+    static constexpr bool fuses_next = [] {
+        if constexpr (I + 1 < size) return fuses_activation<std::tuple_element_t<I, layers>, std::tuple_element_t<I + 1, layers>>;
+        else return false;
+    }();
+    template <std::size_t I>
+    static constexpr bool fused_away = [] {
+        if constexpr (I > 0) return fuses_next<I - 1>;
+        else return false;
+    }();
+
+    template <std::size_t... I>
+    static consteval auto make_plan(std::index_sequence<I...>) {
+        return plan_memory<size>(std::array<std::size_t, size + 1>{In::size, bound<I>::out_shape::size...},
+                                 std::array<LayerAliasing, size>{bound<I>::aliasing...},
+                                 std::array<std::size_t, size>{bound<I>::scratch_floats...});
+    }
+    static constexpr MemoryPlan<size> plan = make_plan(std::make_index_sequence<size>{});
+
+    template <std::size_t... I>
+    static consteval auto make_offsets(std::index_sequence<I...>, bool packed) {
+        std::array<std::size_t, size + 1> off{};
+        std::size_t k = 0;
+        ((off[I] = k, k += packed ? bound<I>::packed_floats : bound<I>::canonical_floats), ...);
+        off[size] = k;
+        return off;
+    }
+    static constexpr auto packed_offset = make_offsets(std::make_index_sequence<size>{}, true);
+    static constexpr auto canonical_offset = make_offsets(std::make_index_sequence<size>{}, false);
+    static constexpr std::size_t packed_floats = packed_offset[size];
+    static constexpr std::size_t canonical_floats = canonical_offset[size];
+    static constexpr std::size_t flops = [] {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) { return (std::size_t{0} + ... + bound<I>::flops); }(
+            std::make_index_sequence<size>{});
+    }();
+
+    // Runs the chain on `rows` samples. `arena` holds rows * plan.arena_floats() floats.
+    static void run(const float* params, const float* in, float* out, std::size_t rows, float* arena) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (step<I>(params, in, out, rows, arena), ...); }(
+            std::make_index_sequence<size>{});
+    }
+
+    template <std::size_t J>
+    static float* location(const float* in, float* out, std::size_t rows, float* arena) noexcept {
+        if constexpr (plan.where[J] == Where::input) return const_cast<float*>(in);  // only views alias the input
+        else if constexpr (plan.where[J] == Where::output) return out;
+        else return arena + plan.offset[J] * rows;
+    }
+
+    template <std::size_t I>
+    static void step(const float* params, const float* in, float* out, std::size_t rows, float* arena) {
+        if constexpr (!fused_away<I>) {
+            const float* src = location<I>(in, out, rows, arena);
+            float* dst = location<I + 1>(in, out, rows, arena);
+            using B = bound<I>;
+            if constexpr (fuses_next<I>) {
+                using Next = std::tuple_element_t<I + 1, layers>;
+                B::layer::template forward_with<typename B::in_shape, typename Next::activation>(
+                    params + packed_offset[I], src, dst, rows);
+            } else {
+                B::forward(params + packed_offset[I], src, dst, rows, arena + plan.activation_floats * rows);
+            }
+        }
+    }
+
+    static void pack(const float* canonical, float* packed) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (bound<I>::pack(canonical + canonical_offset[I], packed + packed_offset[I]), ...);
+        }(std::make_index_sequence<size>{});
+    }
+    static void unpack(const float* packed, float* canonical) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (bound<I>::unpack(packed + packed_offset[I], canonical + canonical_offset[I]), ...);
+        }(std::make_index_sequence<size>{});
+    }
+
+    static void describe(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (describe_one<I>(rows, prefix, depth), ...); }(
+            std::make_index_sequence<size>{});
+    }
+    template <std::size_t I>
+    static void describe_one(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
+        using B = bound<I>;
+        using L = typename B::layer;
+        LayerInfo info{prefix + std::to_string(I), layer_name<L>(), B::out_shape::str(), B::canonical_floats, B::flops, {}, depth};
+        if constexpr (fused_away<I>) info.kernel = "fused into " + prefix + std::to_string(I - 1);
+        else if constexpr (fuses_next<I>) info.kernel = kernel_name_of<L, typename std::tuple_element_t<I + 1, layers>::activation>();
+        else if constexpr (requires { L::activation; } || requires { typename L::activation; }) info.kernel = kernel_name_of<L, typename L::activation>();
+        else info.kernel = kernel_name_of<L, linear>();
+        if constexpr (B::composite) info.kernel = "block";
+        rows.push_back(std::move(info));
+        if constexpr (B::composite) L::template describe<typename B::in_shape>(rows, prefix + std::to_string(I) + ".", depth + 1);
+    }
+
+    static void params(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (params_one<I>(out, prefix, base), ...); }(
+            std::make_index_sequence<size>{});
+    }
+    template <std::size_t I>
+    static void params_one(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
+        using B = bound<I>;
+        const std::string path = prefix + std::to_string(I) + ".";
+        if constexpr (B::composite) {
+            B::layer::template param_infos<typename B::in_shape>(out, path, base + canonical_offset[I]);
+        } else {
+            std::size_t off = base + canonical_offset[I];
+            for (const ParamSpec& p : B::params) {
+                out.push_back(ParamInfo{path + std::string(p.name), p, off});
+                off += p.size();
+            }
+        }
+    }
+};
+
+// The layer protocol of a chain, for any input shape it accepts.
+template <class... Ls>
+struct ChainLayer {
+    template <class In> static constexpr bool accepts = trace_ok<In, Ls...>;
+    template <class In> static constexpr bool reports_own_errors = true;
+    template <class In> using output_shape_for = typename Chain<In, Ls...>::out_shape;
+    template <class In> static constexpr std::size_t flops_for = Chain<In, Ls...>::flops;
+    template <class In> static constexpr std::size_t canonical_size_for = Chain<In, Ls...>::canonical_floats;
+    template <class In> static constexpr std::size_t packed_size_for = Chain<In, Ls...>::packed_floats;
+    template <class In> static constexpr std::size_t scratch_size_for = Chain<In, Ls...>::plan.arena_floats();
+    template <class In> static void pack(const float* c, float* p) { Chain<In, Ls...>::pack(c, p); }
+    template <class In> static void unpack(const float* p, float* c) { Chain<In, Ls...>::unpack(p, c); }
+    template <class In>
+    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
+        Chain<In, Ls...>::run(params, in, out, rows, scratch);
+    }
+    template <class In>
+    static void describe(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
+        Chain<In, Ls...>::describe(rows, prefix, depth);
+    }
+    template <class In>
+    static void param_infos(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
+        Chain<In, Ls...>::params(out, prefix, base);
+    }
+};
+
+struct no_chain {
+    using chain_type = void;
+};
+
+struct invalid_shape {
+    static std::string str() { return "<invalid>"; }
+    static constexpr std::size_t size = 0;
+};
+
+}  // namespace detail
+
+template <class... Layers>
+struct Sequential : detail::ChainLayer<Layers...> {
+    static_assert(sizeof...(Layers) > 0, "typenet: Sequential needs at least one layer");
+    static constexpr bool is_model = false;
+};
+
+// A model: the input shape is fixed, so everything else is a constant.
+template <std::size_t... D, class... Layers>
+struct Sequential<Input<D...>, Layers...> : detail::ChainLayer<Layers...> {
+    static_assert(sizeof...(Layers) > 0, "typenet: a model needs at least one layer after its Input");
+    using input_shape_type = Shape<D...>;
+    static constexpr bool is_model = true;
+    // The shape trace, right here in the class body: a shape error is reported with as few
+    // instantiation notes between it and the user's line as possible.
+    using trace_type = decltype((detail::ShapeTrace<input_shape_type>{} | ... | detail::Step<Layers>{}));
+    static constexpr bool valid = !std::is_same_v<trace_type, detail::FailedTrace>;
+
+    // As a layer inside another model, it takes exactly its own input shape.
+    template <class In> static constexpr bool accepts = In{} == input_shape_type{} && detail::trace_ok<In, Layers...>;
+    template <class In> static constexpr bool reports_own_errors = In{} == input_shape_type{};
+    template <class In> using expected_input = input_shape_type;
+
+    using chain_type = typename std::conditional_t<valid, detail::Chain<input_shape_type, Layers...>, detail::no_chain>::chain_type;  // void when invalid
+    using output_shape_type = typename decltype([] {
+        if constexpr (valid) return std::type_identity<typename chain_type::out_shape>{};
+        else return std::type_identity<detail::invalid_shape>{};
+    }())::type;
+
+    static constexpr input_shape_type input_shape{};
+    static constexpr output_shape_type output_shape{};
+
+    static constexpr std::size_t param_count = [] {
+        if constexpr (valid) return chain_type::canonical_floats;
+        else return std::size_t{0};
+    }();
+    static constexpr std::size_t flops = [] {
+        if constexpr (valid) return chain_type::flops;
+        else return std::size_t{0};
+    }();
+    static constexpr std::size_t weight_bytes = param_count * sizeof(float);
+    // Activation workspace of one sample: the arena the memory plan needs.
+    static constexpr std::size_t workspace_bytes = [] {
+        if constexpr (valid) return chain_type::plan.arena_floats() * sizeof(float);
+        else return std::size_t{0};
+    }();
+    // What it would take with every intermediate activation in its own buffer.
+    static constexpr std::size_t naive_workspace_bytes = [] {
+        if constexpr (valid) return chain_type::plan.naive_floats * sizeof(float);
+        else return std::size_t{0};
+    }();
+};
+
+}  // namespace typenet

@@ -1,0 +1,86 @@
+// summary<Model>(): the Keras-style table: each layer's path, type, output shape and
+// parameter count, plus what typenet adds: the kernel each layer runs as (and which layers
+// were fused into another's kernel), FLOPs, weight bytes, and the activation arena against
+// the naive sum of all activations.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../type_name.hpp"
+#include "sequential.hpp"
+
+namespace typenet {
+
+namespace detail {
+inline std::string thousands(std::size_t n) {
+    const std::string digits = std::to_string(n);
+    std::string s;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) s += ',';
+        s += digits[i];
+    }
+    return s;
+}
+inline std::string bytes_str(std::size_t b) {
+    std::ostringstream o;
+    o.precision(2);
+    if (b < 1024) o << b << " B";
+    else if (b < 1024 * 1024) o << std::fixed << double(b) / 1024 << " KiB";
+    else o << std::fixed << double(b) / (1024 * 1024) << " MiB";
+    return o.str();
+}
+}  // namespace detail
+
+template <class Model>
+std::string summary() {
+    static_assert(Model::is_model, "typenet: summary<M>() needs a model: a Sequential whose first element is tn::Input<...>");
+    if constexpr (!Model::valid) {
+        return "<invalid model: see the shape error>";  // reported once already
+    } else {
+    using chain = typename Model::chain_type;
+    std::vector<LayerInfo> rows;
+    rows.push_back(LayerInfo{"input", "Input", Model::input_shape_type::str(), 0, 0, "", 0});
+    chain::describe(rows, "", 0);
+
+    const std::vector<std::string> head{"Layer", "Type", "Output shape", "Params", "Kernel"};
+    std::vector<std::array<std::string, 5>> cells;
+    for (const LayerInfo& r : rows)
+        cells.push_back({std::string(2 * r.depth, ' ') + r.path, r.type, r.output_shape, detail::thousands(r.params), r.kernel});
+    std::array<std::size_t, 5> width{};
+    for (std::size_t c = 0; c < 5; ++c) {
+        width[c] = head[c].size();
+        for (const auto& row : cells) width[c] = std::max(width[c], row[c].size());
+    }
+    std::size_t total_width = 0;
+    for (std::size_t w : width) total_width += w + 2;
+
+    std::ostringstream o;
+    std::string name(type_name<Model>());
+    if (name.find('<') != std::string::npos) name = "Sequential";  // unnamed: don't print the whole type
+    o << "Model: \"" << name << "\"\n" << std::string(total_width, '=') << "\n";
+    auto line = [&](const auto& row) {
+        for (std::size_t c = 0; c < 5; ++c) {
+            const std::string& s = row[c];
+            if (c == 3) o << std::string(width[c] - s.size(), ' ') << s << "  ";  // numbers right-aligned
+            else o << s << std::string(width[c] - s.size() + 2, ' ');
+        }
+        o << "\n";
+    };
+    line(head);
+    o << std::string(total_width, '-') << "\n";
+    for (const auto& row : cells) line(row);
+    o << std::string(total_width, '=') << "\n";
+    o << "Total params: " << detail::thousands(Model::param_count) << " (" << detail::bytes_str(Model::weight_bytes) << ")\n";
+    o << "FLOPs per sample: " << detail::thousands(Model::flops) << "\n";
+    o << "Activation arena: " << detail::bytes_str(Model::workspace_bytes) << " per sample (naive: "
+      << detail::bytes_str(Model::naive_workspace_bytes) << ")\n";
+    o << "Kernels: " << kernels::lanes << " float lanes (" << kernels::arch::name() << "), GEMM block " << kernels::mr
+      << "x" << kernels::nr << "\n";
+    return o.str();
+    }
+}
+
+}  // namespace typenet

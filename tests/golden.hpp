@@ -1,0 +1,69 @@
+// Helpers for the PyTorch golden fixtures (tools/make_fixtures.py writes them).
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+namespace golden {
+
+inline std::string path(const std::string& file) { return std::string(TYPENET_FIXTURES) + "/" + file; }
+
+struct Io {
+    std::vector<float> input, output;
+    std::size_t rows = 0, in_size = 0, out_size = 0;
+};
+
+inline Io io(const std::string& name) {
+    const auto f = typenet::SafetensorsFile::read(path(name + ".io.safetensors"));
+    Io r{f.floats("input"), f.floats("output"), f.find("input")->shape[0], 0, 0};
+    r.in_size = r.input.size() / r.rows;
+    r.out_size = r.output.size() / r.rows;
+    return r;
+}
+
+// Agreement with PyTorch: |a - b| <= rel * max(|b|, largest |b| of that sample). Relative per
+// element, except that an element far smaller than its row's largest value is held to the
+// row's scale: float32 sums of many terms cannot give it more relative accuracy than that.
+inline void require_close(const float* actual, const float* expected, std::size_t rows, std::size_t n, double rel = 1e-5) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        double scale = 0;
+        for (std::size_t i = 0; i < n; ++i) scale = std::max(scale, std::abs(double(expected[r * n + i])));
+        for (std::size_t i = 0; i < n; ++i) {
+            const double a = actual[r * n + i], b = expected[r * n + i];
+            INFO("sample " << r << ", output " << i << ": typenet " << a << ", PyTorch " << b);
+            REQUIRE(std::abs(a - b) <= rel * std::max(std::abs(b), scale));
+        }
+    }
+}
+
+// Loads the named fixture into a Net<Model> and checks one sample at a time (net(x)) and
+// batches of 1, 3 and 17 (net.predict).
+template <class Model>
+void check_model(const std::string& name, double rel = 1e-5) {
+    auto net = typenet::make<Model>();
+    typenet::load_weights(net, path(name + ".weights.safetensors"), typenet::from_pytorch);
+    const Io d = io(name);
+    REQUIRE(d.in_size == Model::input_shape_type::size);
+    REQUIRE(d.out_size == Model::output_shape_type::size);
+    SECTION("one sample at a time") {
+        std::vector<float> y(d.out_size);
+        for (std::size_t r = 0; r < d.rows; ++r) {
+            net.forward(d.input.data() + r * d.in_size, y.data());
+            require_close(y.data(), d.output.data() + r * d.out_size, 1, d.out_size, rel);
+        }
+    }
+    for (std::size_t rows : {std::size_t{1}, std::size_t{3}, d.rows}) {
+        DYNAMIC_SECTION("batch of " << rows) {
+            std::vector<float> y(rows * d.out_size);
+            net.predict(d.input.data(), y.data(), rows);
+            require_close(y.data(), d.output.data(), rows, d.out_size, rel);
+        }
+    }
+}
+
+}  // namespace golden

@@ -1,0 +1,65 @@
+#include "../golden.hpp"
+
+namespace tn = typenet;
+
+// Each activation twice: fused into Dense (Dense<19, A>) and as its own layer after a linear
+// Dense (which the model fuses back into the Dense kernel). Both must give PyTorch's numbers.
+template <class A>
+void check_activation(const std::string& name) {
+    using Fused = tn::Sequential<tn::Input<37>, tn::Dense<19, A>>;
+    using Layer = tn::Sequential<tn::Input<37>, tn::Dense<19>, tn::Activation<A>>;
+    STATIC_REQUIRE(Fused::param_count == Layer::param_count);
+    SECTION("fused argument") { golden::check_model<Fused>("act_" + name); }
+    SECTION("activation layer") { golden::check_model<Layer>("act_" + name); }
+    SECTION("activation layer on its own (no Dense to fuse into)") {
+        using Alone = tn::Sequential<tn::Input<19>, tn::Activation<A>>;
+        auto lin = tn::make<tn::Sequential<tn::Input<37>, tn::Dense<19>>>();
+        tn::load_weights(lin, golden::path("act_" + name + ".weights.safetensors"));
+        const auto d = golden::io("act_" + name);
+        std::vector<float> z(d.rows * 19), y(d.rows * 19);
+        lin.predict(d.input.data(), z.data(), d.rows);
+        tn::make<Alone>().predict(z.data(), y.data(), d.rows);
+        golden::require_close(y.data(), d.output.data(), d.rows, 19);
+    }
+}
+
+TEST_CASE("activation: linear", "[activation][golden]") { check_activation<tn::linear>("linear"); }
+TEST_CASE("activation: relu", "[activation][golden]") { check_activation<tn::relu>("relu"); }
+TEST_CASE("activation: leaky_relu (0.01)", "[activation][golden]") { check_activation<tn::leaky_relu>("leaky_relu"); }
+TEST_CASE("activation: leaky_relu_with<3, 10>", "[activation][golden]") {
+    check_activation<tn::leaky_relu_with<3, 10>>("leaky_relu_3_10");
+}
+TEST_CASE("activation: elu", "[activation][golden]") { check_activation<tn::elu>("elu"); }
+TEST_CASE("activation: sigmoid", "[activation][golden]") { check_activation<tn::sigmoid>("sigmoid"); }
+TEST_CASE("activation: tanh", "[activation][golden]") { check_activation<tn::tanh>("tanh"); }
+TEST_CASE("activation: gelu (erf)", "[activation][golden]") { check_activation<tn::gelu>("gelu"); }
+TEST_CASE("activation: gelu_tanh", "[activation][golden]") { check_activation<tn::gelu_tanh>("gelu_tanh"); }
+TEST_CASE("activation: silu / swish", "[activation][golden]") { check_activation<tn::silu>("silu"); }
+TEST_CASE("activation: hard_sigmoid", "[activation][golden]") { check_activation<tn::hard_sigmoid>("hard_sigmoid"); }
+TEST_CASE("activation: softmax", "[activation][golden]") { check_activation<tn::softmax>("softmax"); }
+TEST_CASE("activation: log_softmax", "[activation][golden]") { check_activation<tn::log_softmax>("log_softmax"); }
+
+TEST_CASE("softmax and log_softmax are numerically stable", "[activation]") {
+    float x[5] = {1000.f, 999.f, -1000.f, 0.f, 1000.f};
+    tn::softmax::apply_row(x, 5);
+    CHECK(x[0] == Approx(0.4223188f));
+    CHECK(x[2] == 0.f);
+    float y[5] = {1000.f, 999.f, -1000.f, 0.f, 1000.f};
+    tn::log_softmax::apply_row(y, 5);
+    CHECK(y[0] == Approx(-0.8619948f));
+    CHECK(std::isfinite(y[2]));
+    CHECK(y[2] == Approx(-2000.8619948f));
+}
+
+TEST_CASE("scalar and SIMD forms of each activation agree", "[activation]") {
+    auto same = []<class A>(A) {
+        for (float v = -12.f; v <= 12.f; v += 0.37f) {
+            alignas(64) float out[tn::kernels::lanes];
+            A::apply(tn::kernels::vfloat(v)).store_aligned(out);
+            INFO(A::name() << " at " << v);
+            CHECK(out[0] == Approx(A::apply(v)).margin(1e-6));
+        }
+    };
+    same(tn::relu{}), same(tn::leaky_relu{}), same(tn::elu{}), same(tn::sigmoid{}), same(tn::tanh{});
+    same(tn::gelu{}), same(tn::gelu_tanh{}), same(tn::silu{}), same(tn::hard_sigmoid{});
+}

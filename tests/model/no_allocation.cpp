@@ -1,0 +1,90 @@
+// The forward pass allocates nothing: a counting global operator new proves it. (Its own
+// executable, since it replaces operator new for the whole program.) Also: const forward is
+// safe from many threads at once.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+void* operator new(std::size_t n) {
+    ++allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    ++allocations;
+    const std::size_t al = static_cast<std::size_t>(a);
+    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace tn = typenet;
+using Mnist = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+using Mixed = tn::Sequential<tn::Input<4, 5, 3>, tn::Flatten, tn::Dense<24>, tn::GELU, tn::Reshape<2, 12>, tn::LogSoftmax,
+                             tn::Flatten, tn::Sequential<tn::Dense<9, tn::elu>, tn::Dropout<>>, tn::Dense<7, tn::sigmoid>>;
+
+template <class M>
+void check_no_allocation() {
+    auto net = tn::make<M>(tn::seed{5});
+    typename tn::Net<M>::input_type x;
+    x.fill(0.25f);
+    std::vector<float> xs(300 * tn::Net<M>::in_size, 0.5f), ys(300 * tn::Net<M>::out_size);
+    const std::size_t before = allocations.load();
+    for (int i = 0; i < 10; ++i) {
+        auto y = net(x);
+        net.forward(x.data(), y.data());
+        net.predict(xs.data(), ys.data(), 300);
+        net.predict(xs.data(), ys.data(), 1);
+    }
+    CHECK(allocations.load() == before);
+}
+
+TEST_CASE("forward and predict allocate nothing", "[net][realtime]") {
+    check_no_allocation<Mnist>();
+    check_no_allocation<Mixed>();
+}
+
+TEST_CASE("predict into an existing tensor allocates nothing", "[net][realtime]") {
+    auto net = tn::make<Mnist>();
+    xt::xtensor<float, 2> xs = xt::ones<float>({64, 784});
+    xt::xtensor<float, 2> ys = xt::zeros<float>({64, 10});
+    const std::size_t before = allocations.load();
+    net.predict(xs, ys);
+    CHECK(allocations.load() == before);
+}
+
+TEST_CASE("const forward is safe from many threads at once", "[net][threads]") {
+    const auto net = tn::make<Mnist>(tn::seed{11});
+    std::vector<float> xs(64 * 784);
+    for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = float(i % 97) / 97.f;
+    std::vector<float> expected(64 * 10);
+    net.predict(xs.data(), expected.data(), 64);
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            std::vector<float> y(64 * 10), one(10);
+            for (int it = 0; it < 50; ++it) {
+                net.predict(xs.data(), y.data(), 64);
+                if (y != expected) ++mismatches;
+                const std::size_t r = std::size_t(t * 13 + it) % 64;
+                net.forward(xs.data() + r * 784, one.data());
+                for (int o = 0; o < 10; ++o)
+                    if (std::abs(one[o] - expected[r * 10 + o]) > 1e-6f) ++mismatches;
+            }
+        });
+    for (auto& th : threads) th.join();
+    CHECK(mismatches.load() == 0);
+}

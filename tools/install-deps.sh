@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages typenet needs, only those that are missing.
+#   tools/install-deps.sh          library, tests and demo: compilers, CMake, xtensor, xsimd,
+#                                  Boost, nlohmann-json, Catch2 v2
+#   tools/install-deps.sh --bench  also the benchmark peers: Google Benchmark, Eigen,
+#                                  LibTorch with OpenBLAS, oneDNN
+#   tools/install-deps.sh --fixtures  also PyTorch for /usr/bin/python3 (to regenerate fixtures)
+set -euo pipefail
+pkgs=(g++ cmake ninja-build clang-16 libclang-rt-16-dev libxtensor-dev libxsimd-dev libboost-dev
+      nlohmann-json3-dev catch2)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) pkgs+=(libbenchmark-dev libeigen3-dev libtorch-dev libopenblas0 libopenblas-dev libdnnl-dev) ;;
+    --fixtures) pkgs+=(python3-torch python3-numpy) ;;
+    *) echo "usage: $0 [--bench] [--fixtures]" >&2; exit 2 ;;
+  esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
