@@ -121,21 +121,21 @@ struct hard_sigmoid : detail::elementwise_activation {
 };
 
 namespace detail {
-// Numerically stable row maximum and sum of exp(x - max), shared by softmax and log_softmax.
+// Row-wise helpers work on whole vectors; the last partial vector is read with -inf in the
+// missing lanes, which neither raises the maximum nor adds to the sum (exp(-inf) = 0). Rows
+// shorter than a vector (a 10-class softmax on AVX-512) thus never take a scalar path.
+inline kernels::vfloat load_tail(const float* x, std::size_t n) noexcept { return kernels::load_partial(x, n, -INFINITY); }
+
+// Numerically stable row maximum.
 inline float row_max(const float* x, std::size_t n) noexcept {
     using kernels::lanes, kernels::vfloat;
+    vfloat vm(-INFINITY);
     std::size_t i = 0;
-    float m = -INFINITY;
-    if (n >= lanes) {
-        vfloat vm = kernels::loadu(x);
-        for (i = lanes; i + lanes <= n; i += lanes) vm = xsimd::max(vm, kernels::loadu(x + i));
-        alignas(kernels::alignment) float tmp[lanes];
-        vm.store_aligned(tmp);
-        m = *std::max_element(tmp, tmp + lanes);
-    }
-    for (; i < n; ++i) m = std::max(m, x[i]);
-    return m;
+    for (; i + lanes <= n; i += lanes) vm = xsimd::max(vm, kernels::loadu(x + i));
+    if (i < n) vm = xsimd::max(vm, load_tail(x + i, n - i));
+    return kernels::reduce_max(vm);
 }
+
 // Sum of exp(x[i] - m); when Store, also writes each term back over x.
 template <bool Store>
 inline float sum_exp_shifted(float* x, std::size_t n, float m) noexcept {
@@ -147,13 +147,34 @@ inline float sum_exp_shifted(float* x, std::size_t n, float m) noexcept {
         if constexpr (Store) kernels::storeu(x + i, e);
         vs += e;
     }
-    float s = xsimd::hadd(vs);
-    for (; i < n; ++i) {
-        const float e = std::exp(x[i] - m);
-        if constexpr (Store) x[i] = e;
-        s += e;
+    if (i < n) {
+        const vfloat e = xsimd::exp(load_tail(x + i, n - i) - vfloat(m));
+        if constexpr (Store) kernels::store_partial(x + i, e, n - i);
+        vs += e;
     }
-    return s;
+    return xsimd::hadd(vs);
+}
+// Row-wise function over many rows no longer than one vector: four rows at a time, so the
+// four dependent chains (max, exp, sum, scale) overlap instead of running back to back.
+template <class PerRow>
+inline void short_rows(float* x, std::size_t rows, std::size_t n, PerRow finish) noexcept {
+    using kernels::vfloat;
+    const std::size_t full = rows / 4 * 4;
+    for (std::size_t r = 0; r < full; r += 4) {
+        vfloat v[4], e[4];
+        float m[4], s[4];
+        for (std::size_t j = 0; j < 4; ++j) v[j] = load_tail(x + (r + j) * n, n);
+        for (std::size_t j = 0; j < 4; ++j) m[j] = kernels::reduce_max(v[j]);
+        for (std::size_t j = 0; j < 4; ++j) e[j] = xsimd::exp(v[j] - vfloat(m[j]));
+        for (std::size_t j = 0; j < 4; ++j) s[j] = xsimd::hadd(e[j]);
+        for (std::size_t j = 0; j < 4; ++j) kernels::store_partial(x + (r + j) * n, finish(v[j], e[j], m[j], s[j]), n);
+    }
+    for (std::size_t r = full; r < rows; ++r) {
+        const vfloat v = load_tail(x + r * n, n);
+        const float m = kernels::reduce_max(v);
+        const vfloat e = xsimd::exp(v - vfloat(m));
+        kernels::store_partial(x + r * n, finish(v, e, m, xsimd::hadd(e)), n);
+    }
 }
 }  // namespace detail
 
@@ -166,7 +187,14 @@ struct softmax {
         const float inv = 1.f / detail::sum_exp_shifted<true>(x, n, m);
         std::size_t i = 0;
         for (; i + kernels::lanes <= n; i += kernels::lanes) kernels::storeu(x + i, kernels::loadu(x + i) * kernels::vfloat(inv));
-        for (; i < n; ++i) x[i] *= inv;
+        if (i < n) kernels::store_partial(x + i, kernels::load_partial(x + i, n - i, 0.f) * kernels::vfloat(inv), n - i);
+    }
+    static void apply_rows(float* x, std::size_t rows, std::size_t n) noexcept {
+        if (n > kernels::lanes) {
+            for (std::size_t r = 0; r < rows; ++r) apply_row(x + r * n, n);
+            return;
+        }
+        detail::short_rows(x, rows, n, [](kernels::vfloat, kernels::vfloat e, float, float s) { return e * kernels::vfloat(1.f / s); });
     }
 };
 
@@ -179,7 +207,16 @@ struct log_softmax {
         const float shift = m + std::log(detail::sum_exp_shifted<false>(x, n, m));
         std::size_t i = 0;
         for (; i + kernels::lanes <= n; i += kernels::lanes) kernels::storeu(x + i, kernels::loadu(x + i) - kernels::vfloat(shift));
-        for (; i < n; ++i) x[i] -= shift;
+        if (i < n) kernels::store_partial(x + i, kernels::load_partial(x + i, n - i, 0.f) - kernels::vfloat(shift), n - i);
+    }
+    static void apply_rows(float* x, std::size_t rows, std::size_t n) noexcept {
+        if (n > kernels::lanes) {
+            for (std::size_t r = 0; r < rows; ++r) apply_row(x + r * n, n);
+            return;
+        }
+        detail::short_rows(x, rows, n, [](kernels::vfloat v, kernels::vfloat, float m, float s) {
+            return v - kernels::vfloat(m + std::log(s));
+        });
     }
 };
 

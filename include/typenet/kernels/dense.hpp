@@ -104,7 +104,8 @@ namespace detail {
 
 // An M x nr block of y (row stride ldy) += x block (M rows, stride ldx) * panel slice (kc).
 // first: start from zero instead of y; last: add bias, apply the activation.
-template <class Act, std::size_t M>
+// V: vectors of the panel that hold valid columns (1 when at most `lanes` remain).
+template <class Act, std::size_t M, std::size_t V>
 inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
                        std::size_t ncols, const float* bias, bool first, bool last) noexcept {
     vfloat acc[M][2];
@@ -118,11 +119,12 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
         }
     }
     for (std::size_t k = 0; k < kc; ++k) {
-        const vfloat w0 = load(pw + k * nr), w1 = load(pw + k * nr + lanes);
+        const vfloat w0 = load(pw + k * nr);
+        const vfloat w1 = V == 2 ? load(pw + k * nr + lanes) : vfloat(0.f);
         for (std::size_t i = 0; i < M; ++i) {
             const vfloat xb(x[i * ldx + k]);
             acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
-            acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+            if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
         }
     }
     for (std::size_t i = 0; i < M; ++i) {
@@ -141,8 +143,12 @@ inline void gemm_micro_dispatch(std::size_t m, std::index_sequence<M...>, const 
                                 const float* pw, std::size_t kc, float* y, std::size_t ldy, std::size_t ncols,
                                 const float* bias, bool first, bool last) noexcept {
     // m in [1, mr]: one flat fold selects the block height, no recursion.
-    (void)((m == M + 1 ? (gemm_micro<Act, M + 1>(x, ldx, pw, kc, y, ldy, ncols, bias, first, last), true) : false) ||
-           ...);
+    if (ncols > lanes)
+        (void)((m == M + 1 ? (gemm_micro<Act, M + 1, 2>(x, ldx, pw, kc, y, ldy, ncols, bias, first, last), true) : false) ||
+               ...);
+    else
+        (void)((m == M + 1 ? (gemm_micro<Act, M + 1, 1>(x, ldx, pw, kc, y, ldy, ncols, bias, first, last), true) : false) ||
+               ...);
 }
 
 }  // namespace detail
@@ -155,8 +161,12 @@ template <class Act>
 inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,
                        float* y) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
-    for (std::size_t k0 = 0; k0 < d.in; k0 += gemm_kc) {
-        const std::size_t kc = std::min(gemm_kc, d.in - k0);
+    // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
+    // store every output tile for very little work.
+    const std::size_t kblocks = (d.in + gemm_kc - 1) / gemm_kc;
+    const std::size_t kstep = (d.in + kblocks - 1) / kblocks;
+    for (std::size_t k0 = 0; k0 < d.in; k0 += kstep) {
+        const std::size_t kc = std::min(kstep, d.in - k0);
         const bool first = k0 == 0, last = k0 + kc == d.in;
         for (std::size_t p = 0; p < d.panels(); ++p) {
             const float* pw = packed + (p * d.in + k0) * nr;

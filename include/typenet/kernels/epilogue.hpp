@@ -19,26 +19,20 @@ inline vfloat epilogue(vfloat acc, const float* bias) noexcept {
 
 // Store n <= lanes values of v to p: a full vector, or through a stack tile at a row's end.
 inline void store_n(float* p, vfloat v, std::size_t n) noexcept {
-    if (n == lanes) {
-        storeu(p, v);
-        return;
-    }
-    alignas(alignment) float tmp[lanes];
-    v.store_aligned(tmp);
-    std::copy_n(tmp, n, p);
+    if (n == lanes) storeu(p, v);
+    else store_partial(p, v, n);
 }
 
 inline vfloat load_n(const float* p, std::size_t n) noexcept {
-    if (n == lanes) return loadu(p);
-    alignas(alignment) float tmp[lanes] = {};
-    std::copy_n(p, n, tmp);
-    return load(tmp);
+    return n == lanes ? loadu(p) : load_partial(p, n, 0.f);
 }
 
 template <class Act>
 inline void apply_rows(float* y, std::size_t rows, std::size_t n) noexcept {
-    if constexpr (Act::row_wise)
-        for (std::size_t r = 0; r < rows; ++r) Act::apply_row(y + r * n, n);
+    if constexpr (Act::row_wise) {
+        if constexpr (requires { Act::apply_rows(y, rows, n); }) Act::apply_rows(y, rows, n);
+        else for (std::size_t r = 0; r < rows; ++r) Act::apply_row(y + r * n, n);
+    }
 }
 
 // y = act(x) over rows x n values; y may alias x.

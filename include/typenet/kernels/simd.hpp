@@ -3,6 +3,7 @@
 // compiler flags allow), and the register-blocking constants derived from it.
 #pragma once
 #include <cstddef>
+#include <type_traits>
 // GCC 12 warns inside its own AVX-512 intrinsic headers (their `__Y = __Y` idiom for an
 // undefined register, GCC PR 105593). Diagnostic pragmas apply by source location, so
 // silencing it around this include silences exactly those headers and nothing of ours.
@@ -35,6 +36,45 @@ inline constexpr std::size_t alignment = 64;
 inline vfloat load(const float* p) noexcept { return vfloat::load_aligned(p); }
 inline vfloat loadu(const float* p) noexcept { return vfloat::load_unaligned(p); }
 inline void storeu(float* p, vfloat v) noexcept { v.store_unaligned(p); }
+
+// The first n < lanes values: masked where the ISA has masks (AVX-512), else through a stack
+// tile. The lanes past n read as `fill`. (xsimd 8.1 has no masked load or store.)
+inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
+                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>)
+        return vfloat(_mm512_mask_loadu_ps(_mm512_set1_ps(fill), __mmask16((1u << n) - 1), p));
+#endif
+    alignas(alignment) float tmp[lanes];
+    for (std::size_t i = 0; i < lanes; ++i) tmp[i] = i < n ? p[i] : fill;
+    return load(tmp);
+}
+
+inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
+                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>) {
+        _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
+        return;
+    }
+#endif
+    alignas(alignment) float tmp[lanes];
+    v.store_aligned(tmp);
+    for (std::size_t i = 0; i < n; ++i) p[i] = tmp[i];
+}
+
+inline float reduce_max(vfloat v) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
+                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>)
+        return _mm512_reduce_max_ps(v);
+#endif
+    alignas(alignment) float tmp[lanes];
+    v.store_aligned(tmp);
+    float m = tmp[0];
+    for (std::size_t i = 1; i < lanes; ++i) m = tmp[i] > m ? tmp[i] : m;
+    return m;
+}
 
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
 

@@ -58,9 +58,12 @@ class Net {
     // Samples per block in predict(): as many as the stack arena holds, a multiple of the
     // GEMM's register block, at most 256.
     static constexpr std::size_t block_rows = [] {
-        const std::size_t fit = arena_floats ? TYPENET_STACK_ARENA_BYTES / (arena_floats * sizeof(float)) : 256;
-        const std::size_t r = std::min<std::size_t>(fit, 256);
-        return r >= kernels::mr ? r / kernels::mr * kernels::mr : std::max<std::size_t>(r, 1);
+        if constexpr (arena_floats == 0) {
+            return std::size_t{256};
+        } else {
+            const std::size_t r = std::min<std::size_t>(TYPENET_STACK_ARENA_BYTES / (arena_floats * sizeof(float)), 256);
+            return r >= kernels::mr ? r / kernels::mr * kernels::mr : std::max<std::size_t>(r, 1);
+        }
     }();
 
     explicit Net(seed s = {}) : params_(detail::allocate_floats(chain::packed_floats)) {

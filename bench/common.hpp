@@ -1,0 +1,124 @@
+// Shared by the benchmarks: this machine's FP32 FMA peak and L2 read bandwidth, measured in
+// the same process as the peers, and a reporter that prints every result as a ratio.
+#pragma once
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <typenet/kernels/simd.hpp>
+
+namespace bench {
+
+// FMA peak of one core: 2 * lanes flops per FMA, enough independent chains to fill both
+// FMA pipes (latency 4, throughput 2 per cycle: 8 chains; 16 for margin).
+inline double measure_peak_gflops_once() {
+    using typenet::kernels::vfloat;
+    constexpr int chains = 16;
+    vfloat acc[chains];
+    for (int c = 0; c < chains; ++c) acc[c] = vfloat(float(c) * 1e-3f);
+    const vfloat a(0.999999f), b(1e-7f);
+    const long iters = 4'000'000;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long i = 0; i < iters; ++i)
+        for (int c = 0; c < chains; ++c) acc[c] = xsimd::fma(acc[c], a, b);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    float sink = 0;
+    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(acc[c]);
+    benchmark::DoNotOptimize(sink);
+    return double(iters) * chains * typenet::kernels::lanes * 2 / s / 1e9;
+}
+
+// The peak is what the core can do: the best of several trials (a shared or throttled
+// machine only ever makes a trial slower).
+inline double measure_peak_gflops(int trials = 10) {
+    double best = 0;
+    for (int t = 0; t < trials; ++t) best = std::max(best, measure_peak_gflops_once());
+    return best;
+}
+
+// Time to read `bytes` that sit in L2, with vector loads: the floor for a batch-1 dense
+// layer whose weights do not fit L1.
+inline double measure_stream_ns(std::size_t bytes) {
+    using typenet::kernels::vfloat;
+    const std::size_t n = bytes / sizeof(float);
+    std::vector<float, xsimd::aligned_allocator<float, 64>> buf(n, 1.f);
+    double best = 1e30;
+    for (int rep = 0; rep < 2000; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        vfloat a0(0.f), a1(0.f), a2(0.f), a3(0.f);
+        constexpr std::size_t L = typenet::kernels::lanes;
+        for (std::size_t i = 0; i + 4 * L <= n; i += 4 * L) {
+            a0 += vfloat::load_aligned(&buf[i]);
+            a1 += vfloat::load_aligned(&buf[i + L]);
+            a2 += vfloat::load_aligned(&buf[i + 2 * L]);
+            a3 += vfloat::load_aligned(&buf[i + 3 * L]);
+        }
+        float s = xsimd::hadd(a0 + a1 + a2 + a3);
+        benchmark::DoNotOptimize(s);
+        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+        if (rep > 10) best = std::min(best, ns);
+    }
+    return best;
+}
+
+inline double peak_gflops = 0;
+
+inline void report_rate(benchmark::State& state, double flops_per_iter) {
+    state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["flops"] = flops_per_iter;
+}
+
+// Prints the usual table, keeps each run's time, then prints ratios against the first run
+// of each group ("<group>/<peer>").
+class RatioReporter : public benchmark::ConsoleReporter {
+  public:
+    void ReportRuns(const std::vector<Run>& runs) override {
+        ConsoleReporter::ReportRuns(runs);
+        // With --benchmark_repetitions, the median stands for the benchmark.
+        for (const Run& r : runs) {
+            const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+            if (r.run_type != Run::RT_Iteration && !median) continue;
+            const double ns = r.GetAdjustedRealTime() * (r.time_unit == benchmark::kMicrosecond ? 1e3 : r.time_unit == benchmark::kMillisecond ? 1e6 : 1);
+            auto it = r.counters.find("flops");
+            const Result res{r.run_name.str(), ns, it == r.counters.end() ? 0.0 : double(it->second)};
+            auto same = std::find_if(results_.begin(), results_.end(), [&](const Result& x) { return x.name == res.name; });
+            if (same == results_.end()) results_.push_back(res);
+            else if (median) *same = res;
+        }
+    }
+    // stream_ns: the memory bound of the `bound_group` benchmarks, reported as a fraction.
+    void summarize(double stream_ns, const std::string& stream_label, const std::string& bound_group) const {
+        std::printf("\nFP32 peak of one core (FMA loop, this run): %.1f GFLOP/s\n", peak_gflops);
+        if (stream_ns > 0) std::printf("%s: %.2f us\n", stream_label.c_str(), stream_ns / 1e3);
+        std::map<std::string, double> typenet_ns;
+        for (const auto& r : results_) {
+            const std::string group = r.name.substr(0, r.name.find('/'));
+            if (r.name.find("/typenet") != std::string::npos) typenet_ns[group] = r.ns;
+        }
+        std::printf("\n%-28s %10s %9s %8s %16s\n", "benchmark", "time (us)", "GFLOP/s", "of peak", "typenet speedup");
+        for (const auto& r : results_) {
+            const std::string group = r.name.substr(0, r.name.find('/'));
+            const double gflops = r.flops / r.ns;
+            const auto t = typenet_ns.find(group);
+            std::printf("%-28s %10.2f %9.1f %7.1f%% %15.2fx\n", r.name.c_str(), r.ns / 1e3, gflops, 100 * gflops / peak_gflops,
+                        t == typenet_ns.end() ? 0.0 : r.ns / t->second);
+        }
+        for (const auto& r : results_)
+            if (stream_ns > 0 && r.name.rfind(bound_group + "/", 0) == 0)
+                std::printf("%-28s at %5.1f%% of the memory bound\n", r.name.c_str(), 100 * stream_ns / r.ns);
+    }
+
+  private:
+    struct Result {
+        std::string name;
+        double ns, flops;
+    };
+    std::vector<Result> results_;
+};
+
+}  // namespace bench
