@@ -65,6 +65,7 @@ std::string summary() {
         for (std::size_t c = 0; c < 5; ++c) {
             const std::string& s = row[c];
             if (c == 3) o << std::string(width[c] - s.size(), ' ') << s << "  ";  // numbers right-aligned
+            else if (c == 4) o << s;                                            // no trailing blanks
             else o << s << std::string(width[c] - s.size() + 2, ' ');
         }
         o << "\n";
