@@ -116,5 +116,137 @@ def main():
                     ("2", Dense(17, 5, "hard_sigmoid"))], torch.randn(BATCH, 23))
 
 
+# ---- Convolutional models. PyTorch runs NCHW; typenet NHWC. ------------------------------
+
+def rand(*shape):
+    return torch.randn(*shape) * 0.5
+
+
+class Conv:
+    """A typenet Conv2D / DepthwiseConv2D with PyTorch's weight layout [out, in/groups, kh, kw].
+    pad: (top, bottom, left, right) zero padding applied before the convolution (this is how the
+    reference expresses Keras' "same" rule for any stride)."""
+
+    def __init__(self, cin, cout, k, stride=1, pad=(0, 0, 0, 0), dilation=1, groups=1, act="linear", bias=True):
+        kh, kw = (k, k) if isinstance(k, int) else k
+        self.w = rand(cout, cin // groups, kh, kw) / (cin // groups * kh * kw) ** 0.5
+        self.b = rand(cout) if bias else None
+        self.stride, self.pad, self.dilation, self.groups, self.act = stride, pad, dilation, groups, act
+
+    def params(self, prefix):
+        p = {prefix + "weight": self.w}
+        if self.b is not None:
+            p[prefix + "bias"] = self.b
+        return p
+
+    def __call__(self, x):
+        t, b, l, r = self.pad
+        x = F.pad(x, (l, r, t, b))
+        y = F.conv2d(x, self.w.double(), None if self.b is None else self.b.double(), stride=self.stride,
+                     dilation=self.dilation, groups=self.groups)
+        return ACTIVATIONS[self.act](y)
+
+
+class BN:
+    def __init__(self, c, eps=1e-5):
+        self.g, self.b = 1 + rand(c) * 0.5, rand(c)
+        self.m, self.v = rand(c), 0.5 + torch.rand(c)
+        self.eps = eps
+
+    def params(self, prefix):
+        return {prefix + "weight": self.g, prefix + "bias": self.b, prefix + "running_mean": self.m,
+                prefix + "running_var": self.v}
+
+    def __call__(self, x):
+        return F.batch_norm(x, self.m.double(), self.v.double(), self.g.double(), self.b.double(), False, 0.0, self.eps)
+
+
+class DenseAfterFlatten(Dense):
+    """A Dense that follows a Flatten of a C x H x W feature map: PyTorch flattens (c, h, w),
+    typenet (h, w, c), so the weight's columns are permuted for typenet's file."""
+
+    def __init__(self, c, h, w, units, act="linear"):
+        super().__init__(c * h * w, units, act)
+        self.chw = (c, h, w)
+
+    def params(self, prefix):
+        c, h, w = self.chw
+        p = super().params(prefix)
+        p[prefix + "weight"] = self.w.reshape(-1, c, h, w).permute(0, 2, 3, 1).reshape(self.w.shape[0], -1)
+        return p
+
+
+def same_pad(size, k, s, d=1):
+    """Keras/TensorFlow 'same': output ceil(size / s); odd total padding puts the extra at the end."""
+    out = -(-size // s)
+    total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def save_nhwc(name, layers, x):
+    """x: NCHW input. layers: list of (path or None, callable) in NCHW."""
+    params, y = {}, x.double()
+    for path, layer in layers:
+        if path is not None:
+            params.update(layer.params(path + "."))
+        y = layer(y)
+    nhwc = lambda t: t.permute(0, 2, 3, 1) if t.dim() == 4 else t
+    write_safetensors(os.path.join(OUT, name + ".weights.safetensors"), params)
+    write_safetensors(os.path.join(OUT, name + ".io.safetensors"), {"input": nhwc(x), "output": nhwc(y)})
+
+
+def flatten(x):
+    return x.reshape(x.shape[0], -1)
+
+
+def max_pool_same(x, k, s):
+    t, b = same_pad(x.shape[2], k, s)
+    l, r = same_pad(x.shape[3], k, s)
+    return F.max_pool2d(F.pad(x, (l, r, t, b), value=float("-inf")), k, s)
+
+
+def conv_fixtures():
+    B = 17
+    # 23x19x3 -> Conv 7 3x3 relu -> Conv 13 3x3 stride 2 padding 1 -> Flatten -> Dense 5
+    save_nhwc("conv_basic", [("0", Conv(3, 7, 3, act="relu")), ("1", Conv(7, 13, 3, stride=2, pad=(1, 1, 1, 1))),
+                             (None, flatten), ("3", DenseAfterFlatten(13, 11, 9, 5))], torch.randn(B, 3, 23, 19))
+    # Keras 'same' at stride 1 (5x3 kernel) and stride 2, tanh; then a 1x1 conv (the GEMM fast path)
+    save_nhwc("conv_same", [("0", Conv(3, 8, (5, 3), pad=same_pad(23, 5, 1) + same_pad(19, 3, 1), act="tanh")),
+                            ("1", Conv(8, 6, 3, stride=2, pad=same_pad(23, 3, 2) + same_pad(19, 3, 2))),
+                            ("2", Conv(6, 16, 1, act="relu"))], torch.randn(B, 3, 23, 19))
+    # dilation 2 with padding 2, elu; asymmetric stride (2, 1) without bias
+    conv_d = Conv(3, 5, 3, pad=(2, 2, 2, 2), dilation=2, act="elu")
+    conv_s = Conv(5, 4, (3, 2), stride=(2, 1), bias=False)
+    save_nhwc("conv_dilation", [("0", conv_d), ("1", conv_s)], torch.randn(B, 3, 23, 19))
+    # groups: 6 -> 9 in 3 groups; depthwise 9 -> 9 (direct kernel); depthwise multiplier 2 (grouped GEMM)
+    save_nhwc("conv_groups", [("0", Conv(6, 9, 3, groups=3, act="relu")),
+                              ("1", Conv(9, 9, 3, pad=(1, 1, 1, 1), groups=9, act="sigmoid")),
+                              ("2", Conv(9, 18, (3, 3), stride=2, groups=9))], torch.randn(B, 6, 12, 10))
+    # pooling: max 2; average 3 stride 2 padding 1 (excluding padding, Keras' rule);
+    # average 2 with padding 1 including padding (PyTorch's default); max 3 stride 2 'same'
+    save_nhwc("pooling", [(None, lambda x: F.max_pool2d(x, 2)),
+                          (None, lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+                          (None, lambda x: F.avg_pool2d(x, 2, 1, 1, count_include_pad=True)),
+                          (None, lambda x: max_pool_same(x, 3, 2))], torch.randn(B, 7, 23, 19))
+    save_nhwc("global_pool", [(None, lambda x: x.mean(dim=(2, 3)))], torch.randn(B, 13, 7, 5))
+    save_nhwc("global_max_pool", [(None, lambda x: x.amax(dim=(2, 3)))], torch.randn(B, 13, 7, 5))
+    # Conv (no bias) -> BatchNorm -> ReLU: folded and fused; then a BatchNorm on its own after
+    # a pooling layer; Keras' eps
+    save_nhwc("batchnorm", [("0", Conv(3, 8, 3, bias=False)), ("1", BN(8)), (None, F.relu),
+                            (None, lambda x: F.max_pool2d(x, 2)), ("4", BN(8, eps=1e-3)),
+                            (None, lambda x: x.mean(dim=(2, 3))), ("6", Dense(8, 4)), ("7", BN(4))],
+              torch.randn(B, 3, 23, 19))
+    # zero padding, upsampling, cropping
+    save_nhwc("spatial", [(None, lambda x: F.pad(x, (2, 0, 1, 3))),
+                          (None, lambda x: F.interpolate(x, scale_factor=(2, 3), mode="nearest")),
+                          (None, lambda x: x[:, :, 1:-2, 0:-1])], torch.randn(B, 3, 5, 4))
+    # The Keras tutorial CNN on 28x28x1.
+    save_nhwc("cnn28", [("0", Conv(1, 32, 3, act="relu")), (None, lambda x: F.max_pool2d(x, 2)),
+                        ("2", Conv(32, 64, 3, act="relu")), (None, lambda x: F.max_pool2d(x, 2)), (None, flatten),
+                        ("5", DenseAfterFlatten(64, 5, 5, 128, "relu")), ("6", Dense(128, 10, "softmax"))],
+              torch.rand(5, 1, 28, 28))
+
+
 if __name__ == "__main__":
     main()
+    conv_fixtures()

@@ -14,6 +14,9 @@ namespace typenet {
 // Descriptions of what a layer expects, for layers whose rule is not one exact shape.
 template <std::size_t Rank> struct shape_of_rank {};
 template <std::size_t Size> struct shape_with_size {};
+// A window op: the input (with its padding) must be at least the kernel's extent.
+template <std::size_t Height, std::size_t Width> struct spatial_size_at_least {};
+template <std::size_t Groups> struct channels_divisible_by {};
 
 template <int Index, class Layer>
 struct at_layer {

@@ -13,7 +13,9 @@
 //   template <class In> using expected_input = ...       what to say when !accepts [In]
 //   template <class In> static constexpr std::size_t packed_size_for  [sum of params]
 //   template <class In> static void pack(const float* canonical, float* packed)    [copy]
-//   template <class In> static void unpack(const float* packed, float* canonical)  [copy]
+//   template <class In> static constexpr std::size_t scratch_size_for  per-sample scratch [0]
+//   template <class In> static constexpr std::size_t scratch_fixed_for per-call scratch   [0]
+//     (with scratch, forward takes a fifth argument: float* scratch)
 //   static constexpr LayerAliasing aliasing                                    [separate]
 //   static std::string name()                                         [the type's name]
 //

@@ -42,12 +42,6 @@ inline void dense_pack(DensePacking d, const float* w, const float* b, float* pa
     }
 }
 
-inline void dense_unpack(DensePacking d, const float* packed, float* w, float* b) noexcept {
-    for (std::size_t o = 0; o < d.out; ++o)
-        for (std::size_t k = 0; k < d.in; ++k) w[o * d.in + k] = packed[((o / nr) * d.in + k) * nr + o % nr];
-    if (b) std::copy_n(packed + d.weight_floats(), d.out, b);
-}
-
 namespace detail {
 
 // G panels at once, the K loop split S ways so that 2 * G * S accumulator chains hide the
@@ -156,10 +150,11 @@ inline void gemm_micro_dispatch(std::size_t m, std::index_sequence<M...>, const 
 // K-block: a panel slice of nr x kc floats should stay in L1 (32 KB) while row blocks stream.
 inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
 
-// y[rows][out] = act(x[rows][in] W^T + b).
+// y = act(x W^T + b) for `rows` rows: x rows are d.in floats at stride ldx, y rows d.out
+// floats at stride ldy (a convolution group writes a column slice of its NHWC output).
 template <class Act>
-inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,
-                       float* y) noexcept {
+inline void gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t ldx, std::size_t rows,
+                 float* y, std::size_t ldy) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
     // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
     // store every output tile for very little work.
@@ -174,12 +169,25 @@ inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const
             const float* bias = bias_all ? bias_all + col : nullptr;
             for (std::size_t i = 0; i < rows; i += mr) {
                 const std::size_t m = std::min(mr, rows - i);
-                detail::gemm_micro_dispatch<Act>(m, std::make_index_sequence<mr>{}, x + i * d.in + k0, d.in, pw, kc,
-                                                 y + i * d.out + col, d.out, ncols, bias, first, last);
+                detail::gemm_micro_dispatch<Act>(m, std::make_index_sequence<mr>{}, x + i * ldx + k0, ldx, pw, kc,
+                                                 y + i * ldy + col, ldy, ncols, bias, first, last);
             }
         }
     }
-    apply_rows<Act>(y, rows, d.out);
+    if constexpr (Act::row_wise)
+        for (std::size_t r = 0; r < rows; ++r) apply_rows<Act>(y + r * ldy, 1, d.out);
+}
+
+// y[rows][out] = act(x[rows][in] W^T + b), rows packed back to back.
+template <class Act>
+inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,
+                       float* y) noexcept {
+    if constexpr (Act::row_wise) {
+        gemm<linear>(d, packed, has_bias, x, d.in, rows, y, d.out);
+        apply_rows<Act>(y, rows, d.out);  // contiguous rows: the multi-row path
+    } else {
+        gemm<Act>(d, packed, has_bias, x, d.in, rows, y, d.out);
+    }
 }
 
 }  // namespace typenet::kernels

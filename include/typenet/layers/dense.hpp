@@ -39,15 +39,20 @@ struct Dense {
     template <class In> static constexpr std::size_t flops_for = 2 * Units * In::size;
 
     template <class In> static constexpr kernels::DensePacking packing{In::size, Units};
-    template <class In> static constexpr std::size_t packed_size_for = packing<In>.floats(bias);
+    // The packed form always has a bias (zeros without one): a folded BatchNorm brings one.
+    template <class In> static constexpr std::size_t packed_size_for = packing<In>.floats(true);
 
     template <class In>
     static void pack(const float* canonical, float* packed) noexcept {
-        kernels::dense_pack(packing<In>, canonical, bias ? canonical + Units * In::size : nullptr, packed);
+        pack_with_bias<In>(canonical, bias ? canonical + Units * In::size : nullptr, packed);
     }
+    // Folding hook: weight rows are output features; bias may be null (zeros).
+    static constexpr bool absorbs_batchnorm = std::is_same_v<activation, linear>;
+    template <class In> static constexpr std::size_t out_channels = Units;
     template <class In>
-    static void unpack(const float* packed, float* canonical) noexcept {
-        kernels::dense_unpack(packing<In>, packed, canonical, bias ? canonical + Units * In::size : nullptr);
+    static void pack_with_bias(const float* weight, const float* b, float* packed) noexcept {
+        kernels::dense_pack(packing<In>, weight, b, packed);
+        if (!b) std::fill_n(packed + packing<In>.weight_floats(), packing<In>.bias_floats(), 0.f);
     }
 
     // The fusion hook: run with another activation in the epilogue (used when an activation
@@ -55,8 +60,8 @@ struct Dense {
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows) noexcept {
-        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, bias, in, out);
-        else kernels::dense_gemm<Act>(packing<In>, params, bias, in, rows, out);
+        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
+        else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out);
     }
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows) noexcept {

@@ -42,18 +42,18 @@ struct Bound {
         if constexpr (requires { L::template flops_for<In>; }) return std::size_t{L::template flops_for<In>};
         else return std::size_t{0};
     }();
-    static constexpr std::size_t scratch_floats = [] {
+    static constexpr std::size_t scratch_per_row = [] {
         if constexpr (requires { L::template scratch_size_for<In>; }) return std::size_t{L::template scratch_size_for<In>};
+        else return std::size_t{0};
+    }();
+    static constexpr std::size_t scratch_fixed = [] {
+        if constexpr (requires { L::template scratch_fixed_for<In>; }) return std::size_t{L::template scratch_fixed_for<In>};
         else return std::size_t{0};
     }();
 
     static void pack(const float* canonical, float* packed) noexcept {
         if constexpr (requires { L::template pack<In>(canonical, packed); }) L::template pack<In>(canonical, packed);
         else std::copy_n(canonical, canonical_floats, packed);
-    }
-    static void unpack(const float* packed, float* canonical) noexcept {
-        if constexpr (requires { L::template unpack<In>(packed, canonical); }) L::template unpack<In>(packed, canonical);
-        else std::copy_n(packed, canonical_floats, canonical);
     }
     static void forward(const float* params_, const float* in, float* out, std::size_t rows, float* scratch) {
         if constexpr (requires { L::template forward<In>(params_, in, out, rows, scratch); })

@@ -51,20 +51,29 @@ class Net {
     static constexpr std::size_t in_size = input_shape_type::size;
     static constexpr std::size_t out_size = output_shape_type::size;
 
-    static constexpr std::size_t arena_floats = chain::plan.arena_floats();
-    static_assert(arena_floats * sizeof(float) <= TYPENET_STACK_ARENA_BYTES,
-                  "typenet: this model's activations for one sample exceed TYPENET_STACK_ARENA_BYTES; "
-                  "define it larger before including typenet");
-    // Samples per block in predict(): as many as the stack arena holds, a multiple of the
-    // GEMM's register block, at most 256.
+    // Activation memory. Small models use an arena on the caller's stack (at most
+    // TYPENET_STACK_ARENA_BYTES); larger ones a Workspace: pass your own (allocated once, by
+    // you, before the real-time part starts), or let the call use one per thread, allocated
+    // by that thread's first call.
+    static constexpr std::size_t arena_floats(std::size_t rows) { return chain::plan.arena_floats(rows); }
+    static constexpr bool on_stack = arena_floats(1) * sizeof(float) <= TYPENET_STACK_ARENA_BYTES;
+    // Samples per block in predict(): a multiple of the GEMM's register block, at most 256,
+    // within the stack budget (stack models) or 8 MiB (workspace models).
     static constexpr std::size_t block_rows = [] {
-        if constexpr (arena_floats == 0) {
-            return std::size_t{256};
-        } else {
-            const std::size_t r = std::min<std::size_t>(TYPENET_STACK_ARENA_BYTES / (arena_floats * sizeof(float)), 256);
-            return r >= kernels::mr ? r / kernels::mr * kernels::mr : std::max<std::size_t>(r, 1);
-        }
+        const std::size_t budget = on_stack ? TYPENET_STACK_ARENA_BYTES : std::size_t{8} << 20;
+        std::size_t r = 256;
+        while (r > 1 && arena_floats(r) * sizeof(float) > budget) r = r > kernels::mr ? (r - 1) / kernels::mr * kernels::mr : r - 1;
+        return r;
     }();
+
+    class Workspace {
+      public:
+        Workspace() : buffer_(detail::allocate_floats(arena_floats(block_rows))) {}
+        float* data() const noexcept { return buffer_.get(); }
+
+      private:
+        detail::aligned_floats buffer_;
+    };
 
     explicit Net(seed s = {}) : params_(detail::allocate_floats(chain::packed_floats)) {
         std::vector<float> canonical(chain::canonical_floats);
@@ -79,18 +88,26 @@ class Net {
         return y;
     }
     void forward(const float* x, float* y) const {
-        alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats, 1)];
-        chain::run(params_.get(), x, y, 1, arena);
+        if constexpr (on_stack) {
+            alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(1), 1)];
+            chain::run(params_.get(), x, y, 1, arena);
+        } else {
+            forward(x, y, thread_workspace());
+        }
     }
+    void forward(const float* x, float* y, const Workspace& ws) const { chain::run(params_.get(), x, y, 1, ws.data()); }
 
     // n samples, row-major: xs is n x in_size, ys is n x out_size.
     void predict(const float* xs, float* ys, std::size_t n) const {
-        alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats * block_rows, 1)];
-        for (std::size_t i = 0; i < n; i += block_rows) {
-            const std::size_t rows = std::min(block_rows, n - i);
-            chain::run(params_.get(), xs + i * in_size, ys + i * out_size, rows, arena);
+        if constexpr (on_stack) {
+            alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(block_rows), 1)];
+            run_blocks(xs, ys, n, arena);
+        } else {
+            run_blocks(xs, ys, n, thread_workspace().data());
         }
     }
+    void predict(const float* xs, float* ys, std::size_t n, const Workspace& ws) const { run_blocks(xs, ys, n, ws.data()); }
+
     // Into a caller's tensor: allocates nothing when ys already has the right shape.
     void predict(const batch_of<input_shape_type>& xs, batch_of<output_shape_type>& ys) const {
         check_batch(xs);
@@ -117,11 +134,10 @@ class Net {
     }
     static constexpr std::size_t param_count = chain::canonical_floats;
 
-    std::vector<float> get_weights() const {
-        std::vector<float> canonical(chain::canonical_floats);
-        chain::unpack(params_.get(), canonical.data());
-        return canonical;
-    }
+    // The weights as they were given (canonical layout). Net keeps them beside the packed
+    // copy that runs, because packing is not always invertible (a BatchNorm folded into the
+    // convolution before it).
+    const std::vector<float>& get_weights() const noexcept { return canonical_; }
     // Packs into a fresh buffer and swaps it in: the model is never left half-written.
     void set_weights(std::span<const float> canonical) {
         if (canonical.size() != chain::canonical_floats)
@@ -129,10 +145,12 @@ class Net {
                                         " floats, got " + std::to_string(canonical.size()));
         auto fresh = detail::allocate_floats(chain::packed_floats);
         chain::pack(canonical.data(), fresh.get());
+        std::vector<float> copy(canonical.begin(), canonical.end());
         params_ = std::move(fresh);
+        canonical_ = std::move(copy);
     }
 
-    Net(const Net& other) : params_(detail::allocate_floats(chain::packed_floats)) {
+    Net(const Net& other) : params_(detail::allocate_floats(chain::packed_floats)), canonical_(other.canonical_) {
         std::copy_n(other.params_.get(), chain::packed_floats, params_.get());
     }
     Net& operator=(const Net& other) {
@@ -143,6 +161,17 @@ class Net {
     Net& operator=(Net&&) noexcept = default;
 
   private:
+    void run_blocks(const float* xs, float* ys, std::size_t n, float* arena) const {
+        for (std::size_t i = 0; i < n; i += block_rows) {
+            const std::size_t rows = std::min(block_rows, n - i);
+            chain::run(params_.get(), xs + i * in_size, ys + i * out_size, rows, arena);
+        }
+    }
+    static const Workspace& thread_workspace() {
+        thread_local const Workspace ws;
+        return ws;
+    }
+
     template <class X>
     static void check_batch(const X& xs) {
         bool ok = xs.dimension() == input_shape_type::rank + 1;
@@ -156,6 +185,7 @@ class Net {
     }
 
     detail::aligned_floats params_;
+    std::vector<float> canonical_;
 };
 
 namespace detail {

@@ -9,6 +9,7 @@
 //
 // Sizes are floats per sample; a batch block of r rows scales every offset by r.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 
@@ -24,15 +25,28 @@ struct MemoryPlan {
     std::array<Where, N + 1> where{};
     std::array<std::size_t, N + 1> offset{};  // floats per sample, into the arena
     std::size_t activation_floats = 0;        // the arena part that holds activations
-    std::size_t scratch_floats = 0;           // after it: scratch for composite layers
     std::size_t naive_floats = 0;             // every intermediate activation in its own buffer
-    constexpr std::size_t arena_floats() const noexcept { return activation_floats + scratch_floats; }
+    // After the activations: the largest scratch any layer asks for, which may grow with the
+    // rows of the call (a nested block's arena) or not (an im2col block).
+    std::array<std::size_t, N> scratch_per_row{}, scratch_fixed{};
+    constexpr std::size_t scratch_floats(std::size_t rows) const noexcept {
+        std::size_t m = 0;
+        for (std::size_t i = 0; i < N; ++i) m = std::max(m, scratch_per_row[i] * rows + scratch_fixed[i]);
+        return m;
+    }
+    constexpr std::size_t max_scratch_per_row() const noexcept { return *std::max_element(scratch_per_row.begin(), scratch_per_row.end()); }
+    constexpr std::size_t max_scratch_fixed() const noexcept { return *std::max_element(scratch_fixed.begin(), scratch_fixed.end()); }
+    // Arena for a call on `rows` samples.
+    constexpr std::size_t arena_floats(std::size_t rows = 1) const noexcept {
+        return activation_floats * rows + scratch_floats(rows);
+    }
 };
 
 template <std::size_t N>
 constexpr MemoryPlan<N> plan_memory(const std::array<std::size_t, N + 1>& sizes,
                                     const std::array<LayerAliasing, N>& aliasing,
-                                    const std::array<std::size_t, N>& scratch) {
+                                    const std::array<std::size_t, N>& scratch_per_row,
+                                    const std::array<std::size_t, N>& scratch_fixed) {
     constexpr std::size_t align = kernels::alignment / sizeof(float);
     MemoryPlan<N> plan;
     std::array<std::size_t, N + 1> group{};
@@ -59,7 +73,10 @@ constexpr MemoryPlan<N> plan_memory(const std::array<std::size_t, N + 1>& sizes,
         if (j > 0 && j < N) plan.naive_floats += kernels::round_up(sizes[j], align);
     }
     plan.activation_floats = arena;
-    for (std::size_t s : scratch) plan.scratch_floats = std::max(plan.scratch_floats, kernels::round_up(s, align));
+    for (std::size_t i = 0; i < N; ++i) {
+        plan.scratch_per_row[i] = kernels::round_up(scratch_per_row[i], align);
+        plan.scratch_fixed[i] = kernels::round_up(scratch_fixed[i], align);
+    }
     return plan;
 }
 

@@ -13,6 +13,7 @@
 
 #include "../layer.hpp"
 #include "../layers/activation.hpp"
+#include "../layers/batch_norm.hpp"
 #include "../layers/input.hpp"
 #include "../shape.hpp"
 #include "bound.hpp"
@@ -65,14 +66,37 @@ struct Chain {
     template <std::size_t I> using bound = Bound<std::tuple_element_t<I, layers>, std::tuple_element_t<I, shapes>>;
     using out_shape = std::tuple_element_t<size, shapes>;
 
+    template <std::size_t I> using layer = std::tuple_element_t<I, layers>;
+
+    // Fusion, decided per layer by named predicates:
+    //   folds_bn<I>:   layer I is a linear Conv/Dense and I + 1 a BatchNorm; the BatchNorm is
+    //                  folded into layer I's weights and bias when they are packed.
+    //   fuses_next<I>: layer I runs the activation layer that follows it (after a folded
+    //                  BatchNorm, if any) in its epilogue.
+    //   fused_away<J>: layer J costs nothing: it was folded or fused into an earlier layer.
     template <std::size_t I>
-    static constexpr bool fuses_next = [] {
-        if constexpr (I + 1 < size) return fuses_activation<std::tuple_element_t<I, layers>, std::tuple_element_t<I + 1, layers>>;
-        else return false;
+    static constexpr bool folds_bn = [] {
+        if constexpr (I + 1 < size) {
+            if constexpr (is_batch_norm<layer<I + 1>>::value && requires { layer<I>::absorbs_batchnorm; })
+                return layer<I>::absorbs_batchnorm;
+            else
+                return false;
+        } else {
+            return false;
+        }
     }();
     template <std::size_t I>
+    static constexpr std::size_t absorbed_activation = [] {
+        constexpr std::size_t j = I + 1 + (folds_bn<I> ? 1 : 0);
+        if constexpr (j < size) return fuses_activation<layer<I>, layer<j>> ? j : size;
+        else return size;
+    }();
+    template <std::size_t I> static constexpr bool fuses_next = absorbed_activation<I> < size;
+    template <std::size_t J>
     static constexpr bool fused_away = [] {
-        if constexpr (I > 0) return fuses_next<I - 1>;
+        if constexpr (J == 0) return false;
+        else if constexpr (folds_bn<J - 1> || absorbed_activation<J - 1> == J) return true;
+        else if constexpr (J >= 2) return absorbed_activation<J - 2> == J;
         else return false;
     }();
 
@@ -80,7 +104,8 @@ struct Chain {
     static consteval auto make_plan(std::index_sequence<I...>) {
         return plan_memory<size>(std::array<std::size_t, size + 1>{In::size, bound<I>::out_shape::size...},
                                  std::array<LayerAliasing, size>{bound<I>::aliasing...},
-                                 std::array<std::size_t, size>{bound<I>::scratch_floats...});
+                                 std::array<std::size_t, size>{bound<I>::scratch_per_row...},
+                                 std::array<std::size_t, size>{bound<I>::scratch_fixed...});
     }
     static constexpr MemoryPlan<size> plan = make_plan(std::make_index_sequence<size>{});
 
@@ -101,7 +126,7 @@ struct Chain {
             std::make_index_sequence<size>{});
     }();
 
-    // Runs the chain on `rows` samples. `arena` holds rows * plan.arena_floats() floats.
+    // Runs the chain on `rows` samples. `arena` holds plan.arena_floats(rows) floats.
     static void run(const float* params, const float* in, float* out, std::size_t rows, float* arena) {
         [&]<std::size_t... I>(std::index_sequence<I...>) { (step<I>(params, in, out, rows, arena), ...); }(
             std::make_index_sequence<size>{});
@@ -120,40 +145,68 @@ struct Chain {
             const float* src = location<I>(in, out, rows, arena);
             float* dst = location<I + 1>(in, out, rows, arena);
             using B = bound<I>;
+            float* scratch = arena + plan.activation_floats * rows;
             if constexpr (fuses_next<I>) {
-                using Next = std::tuple_element_t<I + 1, layers>;
-                B::layer::template forward_with<typename B::in_shape, typename Next::activation>(
-                    params + packed_offset[I], src, dst, rows);
+                using Act = typename layer<absorbed_activation<I>>::activation;
+                using L = typename B::layer;
+                using S = typename B::in_shape;
+                if constexpr (requires { L::template forward_with<S, Act>(params, src, dst, rows, scratch); })
+                    L::template forward_with<S, Act>(params + packed_offset[I], src, dst, rows, scratch);
+                else
+                    L::template forward_with<S, Act>(params + packed_offset[I], src, dst, rows);
             } else {
-                B::forward(params + packed_offset[I], src, dst, rows, arena + plan.activation_floats * rows);
+                B::forward(params + packed_offset[I], src, dst, rows, scratch);
             }
         }
     }
 
     static void pack(const float* canonical, float* packed) {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (bound<I>::pack(canonical + canonical_offset[I], packed + packed_offset[I]), ...);
-        }(std::make_index_sequence<size>{});
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (pack_one<I>(canonical, packed), ...); }(
+            std::make_index_sequence<size>{});
     }
-    static void unpack(const float* packed, float* canonical) {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (bound<I>::unpack(packed + packed_offset[I], canonical + canonical_offset[I]), ...);
-        }(std::make_index_sequence<size>{});
+    template <std::size_t I>
+    static void pack_one(const float* canonical, float* packed) {
+        bound<I>::pack(canonical + canonical_offset[I], packed + packed_offset[I]);
+        if constexpr (folds_bn<I>) {
+            // W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]; weight is the first
+            // parameter, its leading axis the output channels.
+            using L = layer<I>;
+            using S = typename bound<I>::in_shape;
+            constexpr std::size_t channels = L::template out_channels<S>;
+            constexpr std::size_t wsize = bound<I>::params[0].size(), row = wsize / channels;
+            const float* w = canonical + canonical_offset[I];
+            const float* b = bound<I>::params.size() > 1 ? w + wsize : nullptr;
+            std::vector<float> scale(channels), shift(channels), fw(w, w + wsize), fb(channels);
+            layer<I + 1>::scale_shift(canonical + canonical_offset[I + 1], channels, scale.data(), shift.data());
+            for (std::size_t o = 0; o < channels; ++o) {
+                for (std::size_t k = 0; k < row; ++k) fw[o * row + k] *= scale[o];
+                fb[o] = (b ? b[o] : 0.f) * scale[o] + shift[o];
+            }
+            L::template pack_with_bias<S>(fw.data(), fb.data(), packed + packed_offset[I]);
+        }
     }
 
     static void describe(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
         [&]<std::size_t... I>(std::index_sequence<I...>) { (describe_one<I>(rows, prefix, depth), ...); }(
             std::make_index_sequence<size>{});
     }
+    template <std::size_t J>
+    static constexpr std::size_t absorber_of() {
+        if constexpr (J >= 2) {
+            if constexpr (absorbed_activation<J - 2> == J) return J - 2;
+        }
+        return J - 1;
+    }
     template <std::size_t I>
     static void describe_one(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
         using B = bound<I>;
         using L = typename B::layer;
         LayerInfo info{prefix + std::to_string(I), layer_name<L>(), B::out_shape::str(), B::canonical_floats, B::flops, {}, depth};
-        if constexpr (fused_away<I>) info.kernel = "fused into " + prefix + std::to_string(I - 1);
-        else if constexpr (fuses_next<I>) info.kernel = kernel_name_of<L, typename std::tuple_element_t<I + 1, layers>::activation>();
+        if constexpr (fused_away<I>) info.kernel = "fused into " + prefix + std::to_string(absorber_of<I>());
+        else if constexpr (fuses_next<I>) info.kernel = kernel_name_of<L, typename layer<absorbed_activation<I>>::activation>();
         else if constexpr (requires { L::activation; } || requires { typename L::activation; }) info.kernel = kernel_name_of<L, typename L::activation>();
         else info.kernel = kernel_name_of<L, linear>();
+        if constexpr (folds_bn<I>) info.kernel += " (batchnorm folded)";
         if constexpr (B::composite) info.kernel = "block";
         rows.push_back(std::move(info));
         if constexpr (B::composite) L::template describe<typename B::in_shape>(rows, prefix + std::to_string(I) + ".", depth + 1);
@@ -188,9 +241,12 @@ struct ChainLayer {
     template <class In> static constexpr std::size_t flops_for = Chain<In, Ls...>::flops;
     template <class In> static constexpr std::size_t canonical_size_for = Chain<In, Ls...>::canonical_floats;
     template <class In> static constexpr std::size_t packed_size_for = Chain<In, Ls...>::packed_floats;
-    template <class In> static constexpr std::size_t scratch_size_for = Chain<In, Ls...>::plan.arena_floats();
+    // Its arena, as an upper bound of the form per_row * rows + fixed.
+    template <class In>
+    static constexpr std::size_t scratch_size_for =
+        Chain<In, Ls...>::plan.activation_floats + Chain<In, Ls...>::plan.max_scratch_per_row();
+    template <class In> static constexpr std::size_t scratch_fixed_for = Chain<In, Ls...>::plan.max_scratch_fixed();
     template <class In> static void pack(const float* c, float* p) { Chain<In, Ls...>::pack(c, p); }
-    template <class In> static void unpack(const float* p, float* c) { Chain<In, Ls...>::unpack(p, c); }
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
         Chain<In, Ls...>::run(params, in, out, rows, scratch);
@@ -258,7 +314,7 @@ struct Sequential<Input<D...>, Layers...> : detail::ChainLayer<Layers...> {
     static constexpr std::size_t weight_bytes = param_count * sizeof(float);
     // Activation workspace of one sample: the arena the memory plan needs.
     static constexpr std::size_t workspace_bytes = [] {
-        if constexpr (valid) return chain_type::plan.arena_floats() * sizeof(float);
+        if constexpr (valid) return chain_type::plan.arena_floats(1) * sizeof(float);
         else return std::size_t{0};
     }();
     // What it would take with every intermediate activation in its own buffer.

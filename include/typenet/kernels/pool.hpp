@@ -1,0 +1,108 @@
+// Pooling and spatial copies, NHWC: channels in SIMD lanes, one output pixel at a time.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "epilogue.hpp"
+#include "simd.hpp"
+
+namespace typenet::kernels {
+
+struct PoolGeometry {
+    std::size_t h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow;
+};
+
+enum class PoolKind { max, average_exclude_pad, average_include_pad };
+
+template <PoolKind Kind>
+inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size_t batch) noexcept {
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oy = 0; oy < g.oh; ++oy)
+            for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                const std::ptrdiff_t y0 = std::ptrdiff_t(oy * g.sh) - std::ptrdiff_t(g.pad_top);
+                const std::ptrdiff_t x0 = std::ptrdiff_t(ox * g.sw) - std::ptrdiff_t(g.pad_left);
+                const std::size_t ya = std::size_t(std::max<std::ptrdiff_t>(y0, 0));
+                const std::size_t yb = std::size_t(std::min<std::ptrdiff_t>(y0 + std::ptrdiff_t(g.kh), std::ptrdiff_t(g.h)));
+                const std::size_t xa = std::size_t(std::max<std::ptrdiff_t>(x0, 0));
+                const std::size_t xb = std::size_t(std::min<std::ptrdiff_t>(x0 + std::ptrdiff_t(g.kw), std::ptrdiff_t(g.w)));
+                const float count = Kind == PoolKind::average_include_pad ? float(g.kh * g.kw) : float((yb - ya) * (xb - xa));
+                float* dst = out + ((b * g.oh + oy) * g.ow + ox) * g.c;
+                for (std::size_t c0 = 0; c0 < g.c; c0 += lanes) {
+                    const std::size_t n = std::min(lanes, g.c - c0);
+                    vfloat acc(Kind == PoolKind::max ? -INFINITY : 0.f);
+                    for (std::size_t y = ya; y < yb; ++y)
+                        for (std::size_t x = xa; x < xb; ++x) {
+                            const vfloat v = load_n(in + ((b * g.h + y) * g.w + x) * g.c + c0, n);
+                            if constexpr (Kind == PoolKind::max) acc = xsimd::max(acc, v);
+                            else acc += v;
+                        }
+                    if constexpr (Kind != PoolKind::max) acc = acc / vfloat(count);
+                    store_n(dst + c0, acc, n);
+                }
+            }
+}
+
+// [H, W, C] -> [C]: the mean or the maximum over all pixels.
+template <bool Max>
+inline void global_pool(std::size_t pixels, std::size_t c, const float* in, float* out, std::size_t batch) noexcept {
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t c0 = 0; c0 < c; c0 += lanes) {
+            const std::size_t n = std::min(lanes, c - c0);
+            vfloat acc(Max ? -INFINITY : 0.f);
+            for (std::size_t p = 0; p < pixels; ++p) {
+                const vfloat v = load_n(in + (b * pixels + p) * c + c0, n);
+                if constexpr (Max) acc = xsimd::max(acc, v);
+                else acc += v;
+            }
+            if constexpr (!Max) acc = acc / vfloat(float(pixels));
+            store_n(out + b * c + c0, acc, n);
+        }
+}
+
+// out[y][x] = in[y - top][x - left] inside, 0 outside (ZeroPadding2D); with negative
+// offsets it crops (Cropping2D). Whole rows of channels are contiguous, so a row is a memcpy.
+inline void place2d(std::size_t h, std::size_t w, std::size_t c, std::size_t oh, std::size_t ow, std::ptrdiff_t top,
+                    std::ptrdiff_t left, const float* in, float* out, std::size_t batch) noexcept {
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oy = 0; oy < oh; ++oy) {
+            float* dst = out + (b * oh + oy) * ow * c;
+            const std::ptrdiff_t iy = std::ptrdiff_t(oy) - top;
+            if (iy < 0 || iy >= std::ptrdiff_t(h)) {
+                std::fill_n(dst, ow * c, 0.f);
+                continue;
+            }
+            const std::ptrdiff_t x_from = std::max<std::ptrdiff_t>(left, 0);
+            const std::ptrdiff_t x_to = std::min<std::ptrdiff_t>(std::ptrdiff_t(w) + left, std::ptrdiff_t(ow));
+            std::fill_n(dst, std::size_t(x_from) * c, 0.f);
+            std::memcpy(dst + std::size_t(x_from) * c, in + ((b * h + std::size_t(iy)) * w + std::size_t(x_from - left)) * c,
+                        std::size_t(x_to - x_from) * c * sizeof(float));
+            std::fill_n(dst + std::size_t(x_to) * c, (ow - std::size_t(x_to)) * c, 0.f);
+        }
+}
+
+// Nearest-neighbour upsampling by (sh, sw).
+inline void upsample_nearest(std::size_t h, std::size_t w, std::size_t c, std::size_t sh, std::size_t sw, const float* in,
+                             float* out, std::size_t batch) noexcept {
+    const std::size_t ow = w * sw;
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t y = 0; y < h; ++y) {
+            float* row = out + (b * h * sh + y * sh) * ow * c;
+            for (std::size_t x = 0; x < w; ++x)
+                for (std::size_t k = 0; k < sw; ++k)
+                    std::memcpy(row + (x * sw + k) * c, in + ((b * h + y) * w + x) * c, c * sizeof(float));
+            for (std::size_t k = 1; k < sh; ++k) std::memcpy(row + k * ow * c, row, ow * c * sizeof(float));
+        }
+}
+
+// y = x * scale[c] + shift[c] over the last axis (an inference BatchNorm); y may alias x.
+inline void channel_affine(const float* x, float* y, std::size_t rows, std::size_t c, const float* scale, const float* shift) noexcept {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c0 = 0; c0 < c; c0 += lanes) {
+            const std::size_t n = std::min(lanes, c - c0);
+            store_n(y + r * c + c0, xsimd::fma(load_n(x + r * c + c0, n), load(scale + c0), load(shift + c0)), n);
+        }
+}
+
+}  // namespace typenet::kernels

@@ -1,0 +1,183 @@
+// Conv2D<Filters, Options...> and DepthwiseConv2D<Options...>, channels-last (NHWC).
+//   Options: kernel<KH, KW> (required for Conv2D), stride<SH, SW>, dilation<DH, DW>,
+//   padding_valid (default) | padding_same | padding<PH, PW> | padding_tblr<T, B, L, R>,
+//   groups<G>, no_bias, an activation; DepthwiseConv2D also depth_multiplier<M>.
+// Weights in PyTorch's Conv2d layout: weight [Filters, C / groups, KH, KW], bias [Filters].
+// The model runs it as an implicit GEMM (kernels/conv.hpp); a depthwise convolution with
+// multiplier 1 has its own direct kernel.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../activations.hpp"
+#include "../detail/options.hpp"
+#include "../diagnostics.hpp"
+#include "../kernels/conv.hpp"
+#include "../layer.hpp"
+#include "conv_options.hpp"
+#include "dense.hpp"
+
+namespace typenet {
+
+template <std::size_t M> struct depth_multiplier {};
+
+namespace detail {
+template <class T> struct is_depth_multiplier : std::false_type {};
+template <std::size_t M> struct is_depth_multiplier<depth_multiplier<M>> : std::true_type {};
+template <class T> struct multiplier_of;
+template <std::size_t M> struct multiplier_of<depth_multiplier<M>> { static constexpr std::size_t value = M; };
+
+// Spec: how many filters and groups for C input channels.
+template <std::size_t Filters, std::size_t Groups>
+struct conv_spec {
+    static constexpr std::size_t filters(std::size_t) { return Filters; }
+    static constexpr std::size_t groups(std::size_t) { return Groups; }
+    static constexpr bool depthwise = false;
+};
+template <std::size_t Multiplier>
+struct depthwise_spec {
+    static constexpr std::size_t filters(std::size_t c) { return c * Multiplier; }
+    static constexpr std::size_t groups(std::size_t c) { return c; }
+    static constexpr bool depthwise = true;
+};
+
+template <class Spec, class... Options>
+struct ConvLayer {
+    using activation = typename activation_option<linear, Options...>::type;
+    static constexpr bool bias = !has_option<no_bias, Options...>;
+    using stride_option = find_option_t<is_stride, stride<1>, Options...>;
+    static_assert(pair_of<stride_option>::h > 0 && pair_of<stride_option>::w > 0,
+                  "typenet: a convolution's stride must be at least 1");
+
+    template <class In>
+    static consteval kernels::ConvGeometry geometry() {
+        const Window2D g = window_of<In, kernel<1>, stride<1>, Options...>();
+        const std::size_t c = In::dims[2];
+        return {g.h, g.w, c, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pr.before, g.pc.before, g.out_h(), g.out_w(),
+                Spec::filters(c), Spec::groups(c)};
+    }
+    template <class In>
+    static consteval bool accepts_impl() {
+        if constexpr (In::rank != 3) return false;
+        else {
+            const std::size_t c = In::dims[2], grp = Spec::groups(c);
+            return grp > 0 && c % grp == 0 && Spec::filters(c) % grp == 0 &&
+                   window_of<In, kernel<1>, stride<1>, Options...>().fits();
+        }
+    }
+    template <class In> static constexpr bool accepts = accepts_impl<In>();
+    template <class In>
+    static consteval auto expected() {
+        if constexpr (In::rank != 3) return std::type_identity<shape_of_rank<3>>{};
+        else if constexpr (In::dims[2] % Spec::groups(In::dims[2]) != 0)
+            return std::type_identity<channels_divisible_by<Spec::groups(In::dims[2])>>{};
+        else {
+            constexpr Window2D g = window_of<In, kernel<1>, stride<1>, Options...>();
+            constexpr std::size_t ph = g.pr.before + g.pr.after, pw = g.pc.before + g.pc.after;
+            return std::type_identity<spatial_size_at_least<(g.extent_h() > ph ? g.extent_h() - ph : 0),
+                                                            (g.extent_w() > pw ? g.extent_w() - pw : 0)>>{};
+        }
+    }
+    template <class In> using expected_input = typename decltype(expected<In>())::type;
+    template <class In>
+    using output_shape_for = Shape<geometry<In>().oh, geometry<In>().ow, geometry<In>().cout>;
+
+    template <class In>
+    static constexpr auto params_for = [] {
+        constexpr auto g = geometry<In>();
+        if constexpr (bias)
+            return std::array{ParamSpec{"weight", {g.cout, g.cin_g(), g.kh, g.kw}, Init::glorot_uniform}, ParamSpec{"bias", {g.cout}}};
+        else
+            return std::array{ParamSpec{"weight", {g.cout, g.cin_g(), g.kh, g.kw}, Init::glorot_uniform}};
+    }();
+    template <class In>
+    static constexpr std::size_t flops_for = 2 * geometry<In>().oh * geometry<In>().ow * geometry<In>().cout * geometry<In>().kh *
+                                             geometry<In>().kw * geometry<In>().cin_g();
+
+    // The direct depthwise kernel: one filter per channel.
+    template <class In> static constexpr bool direct_depthwise = geometry<In>().groups == geometry<In>().c && geometry<In>().cout == geometry<In>().c;
+    template <class In>
+    static constexpr std::size_t packed_size_for =
+        direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>()) : geometry<In>().groups * geometry<In>().group_floats();
+    // im2col scratch: fixed, whatever the batch.
+    template <class In>
+    static constexpr std::size_t scratch_fixed_for =
+        (direct_depthwise<In> || geometry<In>().pointwise()) ? 0 : kernels::pixel_block * geometry<In>().k();
+
+    template <class In>
+    static void pack(const float* canonical, float* packed) {
+        pack_with_bias<In>(canonical, bias ? canonical + geometry<In>().cout * geometry<In>().k() : nullptr, packed);
+    }
+    // Folding hook: weight rows ([cout][...]) are output channels; b may be null (zeros).
+    static constexpr bool absorbs_batchnorm = std::is_same_v<activation, linear>;
+    template <class In> static constexpr std::size_t out_channels = geometry<In>().cout;
+    template <class In>
+    static void pack_with_bias(const float* canonical, const float* b, float* packed) {
+        constexpr auto g = geometry<In>();
+        if constexpr (direct_depthwise<In>) {
+            kernels::depthwise_pack(g, canonical, b, packed);
+        } else {
+            std::vector<float> tmp(g.cout_g() * g.k());
+            kernels::conv_pack(g, canonical, b, packed, tmp.data());
+        }
+    }
+
+    static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
+    template <class In, class Act>
+    static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
+        constexpr auto g = geometry<In>();
+        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act>(g, params, in, out, rows);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch);
+    }
+    template <class In>
+    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
+        forward_with<In, activation>(params, in, out, rows, scratch);
+    }
+
+    static std::string options_str() {
+        using K = find_option_t<is_kernel, kernel<1>, Options...>;
+        using D = find_option_t<is_dilation, dilation<1>, Options...>;
+        using P = padding_rule<find_option_t<is_padding, padding_valid, Options...>>;
+        std::string s = std::to_string(pair_of<K>::h) + "x" + std::to_string(pair_of<K>::w);
+        if (pair_of<stride_option>::h != 1 || pair_of<stride_option>::w != 1)
+            s += ", " + pair_str("stride", pair_of<stride_option>::h, pair_of<stride_option>::w);
+        if (pair_of<D>::h != 1 || pair_of<D>::w != 1) s += ", " + pair_str("dilation", pair_of<D>::h, pair_of<D>::w);
+        if (!P::name().empty()) s += ", " + P::name();
+        if constexpr (!std::is_same_v<activation, linear>) s += ", " + activation::name();
+        if constexpr (!bias) s += ", no_bias";
+        return s;
+    }
+    template <class Act = activation>
+    static std::string kernel_name() {
+        std::string s = Spec::depthwise ? "depthwise" : "conv";
+        s += "+bias";
+        if constexpr (!std::is_same_v<Act, linear>) s += "+" + Act::name();
+        return s;
+    }
+};
+}  // namespace detail
+
+template <std::size_t Filters, class... Options>
+struct Conv2D : detail::ConvLayer<detail::conv_spec<Filters, detail::groups_of<detail::find_option_t<detail::is_groups, groups<1>, Options...>>::value>,
+                                  Options...> {
+    static_assert(Filters > 0, "typenet: Conv2D<0> has no filters");
+    static_assert(!std::is_same_v<detail::find_option_t<detail::is_kernel, void, Options...>, void>,
+                  "typenet: Conv2D needs a kernel size: Conv2D<Filters, tn::kernel<3, 3>, ...>");
+    static std::string name() {
+        constexpr std::size_t g = detail::groups_of<detail::find_option_t<detail::is_groups, groups<1>, Options...>>::value;
+        return "Conv2D<" + std::to_string(Filters) + ", " + Conv2D::options_str() + (g > 1 ? ", groups<" + std::to_string(g) + ">" : "") + ">";
+    }
+};
+
+template <class... Options>
+struct DepthwiseConv2D
+    : detail::ConvLayer<detail::depthwise_spec<detail::multiplier_of<detail::find_option_t<detail::is_depth_multiplier, depth_multiplier<1>, Options...>>::value>,
+                        Options...> {
+    static_assert(!std::is_same_v<detail::find_option_t<detail::is_kernel, void, Options...>, void>,
+                  "typenet: DepthwiseConv2D needs a kernel size: DepthwiseConv2D<tn::kernel<3, 3>, ...>");
+    static std::string name() { return "DepthwiseConv2D<" + DepthwiseConv2D::options_str() + ">"; }
+};
+
+}  // namespace typenet

@@ -1,0 +1,116 @@
+// Options of the convolution and pooling layers, as types: Conv2D<32, kernel<3, 3>, relu,
+// padding_same, stride<2>>. Height first, width second; a single value means both.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "../detail/options.hpp"
+
+namespace typenet {
+
+template <std::size_t H, std::size_t W = H> struct kernel {};
+template <std::size_t H, std::size_t W = H> struct stride {};
+template <std::size_t H, std::size_t W = H> struct dilation {};
+template <std::size_t G> struct groups {};
+// Keras' padding="valid" (none, the default) and padding="same" (output = ceil(input /
+// stride); when the total padding is odd, the extra row/column goes at the bottom/right,
+// as in TensorFlow and PyTorch).
+struct padding_valid {};
+struct padding_same {};
+// Explicit zero padding, PyTorch's padding=(ph, pw): ph rows above and below, pw columns
+// left and right.
+template <std::size_t PH, std::size_t PW = PH> struct padding {};
+// Explicit and asymmetric: top, bottom, left, right.
+template <std::size_t Top, std::size_t Bottom, std::size_t Left, std::size_t Right> struct padding_tblr {};
+
+namespace detail {
+template <class T> struct is_kernel : std::false_type {};
+template <std::size_t H, std::size_t W> struct is_kernel<kernel<H, W>> : std::true_type {};
+template <class T> struct is_stride : std::false_type {};
+template <std::size_t H, std::size_t W> struct is_stride<stride<H, W>> : std::true_type {};
+template <class T> struct is_dilation : std::false_type {};
+template <std::size_t H, std::size_t W> struct is_dilation<dilation<H, W>> : std::true_type {};
+template <class T> struct is_groups : std::false_type {};
+template <std::size_t G> struct is_groups<groups<G>> : std::true_type {};
+template <class T> struct is_padding : std::false_type {};
+template <> struct is_padding<padding_valid> : std::true_type {};
+template <> struct is_padding<padding_same> : std::true_type {};
+template <std::size_t H, std::size_t W> struct is_padding<padding<H, W>> : std::true_type {};
+template <std::size_t T, std::size_t B, std::size_t L, std::size_t R> struct is_padding<padding_tblr<T, B, L, R>> : std::true_type {};
+
+template <class T> struct pair_of;
+template <template <std::size_t, std::size_t> class O, std::size_t H, std::size_t W>
+struct pair_of<O<H, W>> { static constexpr std::size_t h = H, w = W; };
+template <class T> struct groups_of;
+template <std::size_t G> struct groups_of<groups<G>> { static constexpr std::size_t value = G; };
+
+// Padding of one spatial axis, given its input size, effective kernel extent and stride.
+struct AxisPad {
+    std::size_t before = 0, after = 0;
+};
+template <class P> struct padding_rule;
+template <> struct padding_rule<padding_valid> {
+    static constexpr AxisPad rows(std::size_t, std::size_t, std::size_t) { return {}; }
+    static constexpr AxisPad cols(std::size_t, std::size_t, std::size_t) { return {}; }
+    static std::string name() { return ""; }
+};
+template <> struct padding_rule<padding_same> {
+    static constexpr AxisPad same(std::size_t in, std::size_t extent, std::size_t s) {
+        const std::size_t out = (in + s - 1) / s;
+        const std::size_t need = (out - 1) * s + extent;
+        const std::size_t total = need > in ? need - in : 0;
+        return {total / 2, total - total / 2};
+    }
+    static constexpr AxisPad rows(std::size_t in, std::size_t e, std::size_t s) { return same(in, e, s); }
+    static constexpr AxisPad cols(std::size_t in, std::size_t e, std::size_t s) { return same(in, e, s); }
+    static std::string name() { return "same"; }
+};
+template <std::size_t PH, std::size_t PW> struct padding_rule<padding<PH, PW>> {
+    static constexpr AxisPad rows(std::size_t, std::size_t, std::size_t) { return {PH, PH}; }
+    static constexpr AxisPad cols(std::size_t, std::size_t, std::size_t) { return {PW, PW}; }
+    static std::string name() { return "padding<" + std::to_string(PH) + ", " + std::to_string(PW) + ">"; }
+};
+template <std::size_t T, std::size_t B, std::size_t L, std::size_t R> struct padding_rule<padding_tblr<T, B, L, R>> {
+    static constexpr AxisPad rows(std::size_t, std::size_t, std::size_t) { return {T, B}; }
+    static constexpr AxisPad cols(std::size_t, std::size_t, std::size_t) { return {L, R}; }
+    static std::string name() {
+        return "padding_tblr<" + std::to_string(T) + ", " + std::to_string(B) + ", " + std::to_string(L) + ", " +
+               std::to_string(R) + ">";
+    }
+};
+
+// The geometry of a 2-D window op (convolution or pooling) on an H x W x C input.
+struct Window2D {
+    std::size_t h, w, c;            // input
+    std::size_t kh, kw, sh, sw, dh, dw;
+    AxisPad pr, pc;                 // padding of rows and columns
+    constexpr std::size_t extent_h() const { return (kh - 1) * dh + 1; }
+    constexpr std::size_t extent_w() const { return (kw - 1) * dw + 1; }
+    constexpr bool fits() const {
+        return sh > 0 && sw > 0 && h + pr.before + pr.after >= extent_h() && w + pc.before + pc.after >= extent_w();
+    }
+    constexpr std::size_t out_h() const { return fits() ? (h + pr.before + pr.after - extent_h()) / sh + 1 : 0; }
+    constexpr std::size_t out_w() const { return fits() ? (w + pc.before + pc.after - extent_w()) / sw + 1 : 0; }
+};
+
+// Reads kernel / stride / dilation / padding options into a Window2D for input In (H, W, C).
+template <class In, class DefaultKernel, class DefaultStride, class... Options>
+consteval Window2D window_of() {
+    using K = find_option_t<is_kernel, DefaultKernel, Options...>;
+    using S = find_option_t<is_stride, DefaultStride, Options...>;
+    using D = find_option_t<is_dilation, dilation<1>, Options...>;
+    using P = padding_rule<find_option_t<is_padding, padding_valid, Options...>>;
+    Window2D g{In::dims[0], In::dims[1], In::dims[2], pair_of<K>::h, pair_of<K>::w, pair_of<S>::h, pair_of<S>::w,
+               pair_of<D>::h, pair_of<D>::w, {}, {}};
+    g.pr = P::rows(g.h, g.extent_h(), g.sh);
+    g.pc = P::cols(g.w, g.extent_w(), g.sw);
+    return g;
+}
+
+inline std::string pair_str(const char* name, std::size_t h, std::size_t w) {
+    return std::string(name) + "<" + std::to_string(h) + (h == w ? "" : ", " + std::to_string(w)) + ">";
+}
+}  // namespace detail
+
+}  // namespace typenet

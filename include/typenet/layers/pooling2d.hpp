@@ -1,0 +1,97 @@
+// MaxPool2D<P, Options...> and AveragePool2D<P, Options...>: P x P windows (or kernel<KH, KW>
+// among the options), stride P unless stride<...> is given (Keras' and PyTorch's default),
+// padding_valid (default), padding_same, padding<PH, PW> or padding_tblr<...>.
+// Padded cells never win a max. An average counts only real cells (Keras, and PyTorch with
+// count_include_pad=False); add tn::count_include_pad for PyTorch's default.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "../diagnostics.hpp"
+#include "../kernels/pool.hpp"
+#include "../layer.hpp"
+#include "conv_options.hpp"
+
+namespace typenet {
+
+struct count_include_pad {};
+
+namespace detail {
+template <kernels::PoolKind Kind, std::size_t P, class... Options>
+struct Pool2D {
+    static_assert(P > 0, "typenet: a pooling window must be at least 1 x 1");
+    template <class In> static consteval Window2D window() { return window_of<In, kernel<P>, stride<P>, Options...>(); }
+    template <class In>
+    static consteval bool accepts_impl() {
+        if constexpr (In::rank != 3) return false;
+        else return window<In>().fits();
+    }
+    template <class In> static constexpr bool accepts = accepts_impl<In>();
+    template <class In>
+    static consteval auto expected() {
+        if constexpr (In::rank != 3) return std::type_identity<shape_of_rank<3>>{};
+        else {
+            constexpr Window2D g = window<In>();
+            constexpr std::size_t ph = g.pr.before + g.pr.after, pw = g.pc.before + g.pc.after;
+            return std::type_identity<spatial_size_at_least<(g.kh > ph ? g.kh - ph : 0), (g.kw > pw ? g.kw - pw : 0)>>{};
+        }
+    }
+    template <class In> using expected_input = typename decltype(expected<In>())::type;
+    template <class In> using output_shape_for = Shape<window<In>().out_h(), window<In>().out_w(), In::dims[2]>;
+    template <class In>
+    static constexpr std::size_t flops_for = window<In>().out_h() * window<In>().out_w() * In::dims[2] * window<In>().kh * window<In>().kw;
+    template <class In>
+    static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
+        constexpr Window2D g = window<In>();
+        kernels::pool2d<Kind>({g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.pr.before, g.pc.before, g.out_h(), g.out_w()}, in, out, rows);
+    }
+    static std::string options_str() {
+        using S = find_option_t<is_stride, stride<P>, Options...>;
+        using Pad = padding_rule<find_option_t<is_padding, padding_valid, Options...>>;
+        std::string s = std::to_string(P);
+        if (pair_of<S>::h != P || pair_of<S>::w != P) s += ", " + pair_str("stride", pair_of<S>::h, pair_of<S>::w);
+        if (!Pad::name().empty()) s += ", " + Pad::name();
+        return s;
+    }
+};
+}  // namespace detail
+
+template <std::size_t P, class... Options>
+struct MaxPool2D : detail::Pool2D<kernels::PoolKind::max, P, Options...> {
+    static std::string name() { return "MaxPool2D<" + MaxPool2D::options_str() + ">"; }
+};
+
+template <std::size_t P, class... Options>
+struct AveragePool2D
+    : detail::Pool2D<detail::has_option<count_include_pad, Options...> ? kernels::PoolKind::average_include_pad
+                                                                       : kernels::PoolKind::average_exclude_pad,
+                     P, Options...> {
+    static std::string name() {
+        return "AveragePool2D<" + AveragePool2D::options_str() +
+               (detail::has_option<count_include_pad, Options...> ? ", count_include_pad" : "") + ">";
+    }
+};
+
+namespace detail {
+template <bool Max>
+struct GlobalPool2D {
+    template <class In> static constexpr bool accepts = In::rank == 3;
+    template <class In> using expected_input = shape_of_rank<3>;
+    template <class In> using output_shape_for = Shape<In::dims[In::rank - 1]>;
+    template <class In> static constexpr std::size_t flops_for = In::size;
+    template <class In>
+    static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
+        kernels::global_pool<Max>(In::dims[0] * In::dims[1], In::dims[2], in, out, rows);
+    }
+};
+}  // namespace detail
+
+// [H, W, C] -> [C] (Keras' GlobalAveragePooling2D, PyTorch's AdaptiveAvgPool2d(1) + flatten).
+struct GlobalAveragePool2D : detail::GlobalPool2D<false> {
+    static std::string name() { return "GlobalAveragePool2D"; }
+};
+struct GlobalMaxPool2D : detail::GlobalPool2D<true> {
+    static std::string name() { return "GlobalMaxPool2D"; }
+};
+
+}  // namespace typenet

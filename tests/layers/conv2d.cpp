@@ -1,0 +1,55 @@
+#include "../golden.hpp"
+
+namespace tn = typenet;
+
+// Flatten after convolutions: the fixture's Dense weights were permuted from PyTorch's
+// (c, h, w) flatten order to typenet's (h, w, c), so PyTorch's numbers come out.
+using ConvBasic = tn::Sequential<tn::Input<23, 19, 3>, tn::Conv2D<7, tn::kernel<3, 3>, tn::relu>,
+                                 tn::Conv2D<13, tn::kernel<3>, tn::stride<2>, tn::padding<1>>, tn::Flatten, tn::Dense<5>>;
+using ConvSame = tn::Sequential<tn::Input<23, 19, 3>, tn::Conv2D<8, tn::kernel<5, 3>, tn::padding_same, tn::tanh>,
+                                tn::Conv2D<6, tn::kernel<3>, tn::stride<2>, tn::padding_same>, tn::Conv2D<16, tn::kernel<1>, tn::relu>>;
+using ConvDilation = tn::Sequential<tn::Input<23, 19, 3>, tn::Conv2D<5, tn::kernel<3>, tn::dilation<2>, tn::padding<2>, tn::elu>,
+                                    tn::Conv2D<4, tn::kernel<3, 2>, tn::stride<2, 1>, tn::no_bias>>;
+using ConvGroups = tn::Sequential<tn::Input<12, 10, 6>, tn::Conv2D<9, tn::kernel<3>, tn::groups<3>, tn::relu>,
+                                  tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>, tn::sigmoid>,
+                                  tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>, tn::depth_multiplier<2>>>;
+using Cnn28 = tn::Sequential<tn::Input<28, 28, 1>, tn::Conv2D<32, tn::kernel<3, 3>, tn::relu>, tn::MaxPool2D<2>,
+                             tn::Conv2D<64, tn::kernel<3, 3>, tn::relu>, tn::MaxPool2D<2>, tn::Flatten, tn::Dense<128, tn::relu>,
+                             tn::Dense<10, tn::softmax>>;
+
+TEST_CASE("Conv2D: shape rules, parameters and FLOPs are constexpr", "[conv]") {
+    STATIC_REQUIRE(ConvBasic::output_shape == tn::shape<5>);
+    STATIC_REQUIRE(std::is_same_v<ConvBasic::chain_type::bound<1>::out_shape, tn::Shape<11, 9, 13>>);
+    // Keras 'same': ceil(23 / 2) x ceil(19 / 2)
+    STATIC_REQUIRE(std::is_same_v<ConvSame::chain_type::bound<1>::out_shape, tn::Shape<12, 10, 6>>);
+    STATIC_REQUIRE(std::is_same_v<ConvDilation::chain_type::bound<0>::out_shape, tn::Shape<23, 19, 5>>);
+    STATIC_REQUIRE(std::is_same_v<ConvDilation::chain_type::bound<1>::out_shape, tn::Shape<11, 18, 4>>);
+    STATIC_REQUIRE(ConvGroups::output_shape == tn::shape<4, 3, 18>);
+    STATIC_REQUIRE(Cnn28::output_shape == tn::shape<10>);
+    STATIC_REQUIRE(Cnn28::param_count == 320 + 18'496 + 1600 * 128 + 128 + 1290);
+    // The Keras tutorial CNN: 5.26 MFLOP per sample in the convolutions and Dense layers, plus
+    // one comparison per pooled input.
+    STATIC_REQUIRE(Cnn28::flops == 5'262'080 + 13 * 13 * 32 * 4 + 5 * 5 * 64 * 4);
+    STATIC_REQUIRE(tn::Conv2D<8, tn::kernel<3>>::params_for<tn::Shape<5, 5, 3>>[0].dims[1] == 3);
+    STATIC_REQUIRE(tn::Conv2D<8, tn::kernel<3>, tn::groups<2>>::accepts<tn::Shape<5, 5, 4>>);
+    STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<3>, tn::groups<3>>::accepts<tn::Shape<5, 5, 4>>);
+    STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<7>>::accepts<tn::Shape<5, 5, 4>>);
+    STATIC_REQUIRE(tn::Conv2D<8, tn::kernel<7>, tn::padding<1>>::accepts<tn::Shape<5, 5, 4>>);
+    STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<3>>::accepts<tn::Shape<25>>);
+    CHECK(tn::layer_name<tn::Conv2D<64, tn::kernel<3>, tn::relu, tn::padding_same, tn::stride<2>>>() ==
+          "Conv2D<64, 3x3, stride<2>, same, relu>");
+}
+
+TEST_CASE("Conv2D matches PyTorch: stride, padding, Flatten after convolutions", "[conv][golden]") {
+    golden::check_model<ConvBasic>("conv_basic");
+}
+TEST_CASE("Conv2D matches PyTorch: Keras 'same' at strides 1 and 2, 1x1 fast path", "[conv][golden]") {
+    golden::check_model<ConvSame>("conv_same");
+}
+TEST_CASE("Conv2D matches PyTorch: dilation, asymmetric stride, no bias", "[conv][golden]") {
+    golden::check_model<ConvDilation>("conv_dilation");
+}
+TEST_CASE("Conv2D matches PyTorch: groups, depthwise, depth multiplier", "[conv][golden]") {
+    golden::check_model<ConvGroups>("conv_groups");
+}
+TEST_CASE("the Keras tutorial CNN matches PyTorch", "[conv][golden]") { golden::check_model<Cnn28>("cnn28"); }
