@@ -109,31 +109,75 @@ inline void depthwise_pack(const ConvGeometry& g, const float* w, const float* b
     }
 }
 
-template <class Act>
-inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch) noexcept {
-    static_assert(!Act::row_wise, "typenet: a depthwise convolution takes an elementwise activation");
+namespace detail {
+// One block of CV channel vectors: its KH x KW x CV weight vectors stay in registers while
+// every output pixel streams past. Pixels whose window lies inside the input (the interior)
+// run without bounds checks.
+template <class Act, std::size_t KH, std::size_t KW, std::size_t CV, bool Full>
+inline void depthwise_block(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
+                            std::size_t c0) noexcept {
     const std::size_t cs = depthwise_stride(g.c);
-    const float* bias = packed + g.kh * g.kw * cs;
-    for (std::size_t b = 0; b < batch; ++b)
-        for (std::size_t oy = 0; oy < g.oh; ++oy)
-            for (std::size_t ox = 0; ox < g.ow; ++ox) {
-                float* dst = out + ((b * g.oh + oy) * g.ow + ox) * g.c;
-                for (std::size_t c0 = 0; c0 < g.c; c0 += lanes) {
-                    const std::size_t n = std::min(lanes, g.c - c0);
-                    vfloat acc = load(bias + c0);
-                    for (std::size_t y = 0; y < g.kh; ++y) {
-                        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.sh + y * g.dh) - std::ptrdiff_t(g.pad_top);
-                        if (iy < 0 || iy >= std::ptrdiff_t(g.h)) continue;
-                        for (std::size_t x = 0; x < g.kw; ++x) {
-                            const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.sw + x * g.dw) - std::ptrdiff_t(g.pad_left);
-                            if (ix < 0 || ix >= std::ptrdiff_t(g.w)) continue;
-                            const float* src = in + ((b * g.h + std::size_t(iy)) * g.w + std::size_t(ix)) * g.c + c0;
-                            acc = xsimd::fma(load_n(src, n), load(packed + (y * g.kw + x) * cs + c0), acc);
-                        }
-                    }
-                    store_n(dst + c0, Act::apply(acc), n);
+    vfloat w[KH * KW][CV], bias[CV];
+    for (std::size_t v = 0; v < CV; ++v) {
+        bias[v] = load(packed + KH * KW * cs + c0 + v * lanes);
+        for (std::size_t t = 0; t < KH * KW; ++t) w[t][v] = load(packed + t * cs + c0 + v * lanes);
+    }
+    const std::size_t nlast = std::min(lanes, g.c - (c0 + (CV - 1) * lanes));
+    auto pixel = [&]<bool Interior>(std::size_t b, std::size_t oy, std::size_t ox, std::bool_constant<Interior>) {
+        vfloat acc[CV];
+        for (std::size_t v = 0; v < CV; ++v) acc[v] = bias[v];
+        const std::ptrdiff_t y0 = std::ptrdiff_t(oy * g.sh) - std::ptrdiff_t(g.pad_top);
+        const std::ptrdiff_t x0 = std::ptrdiff_t(ox * g.sw) - std::ptrdiff_t(g.pad_left);
+        for (std::size_t y = 0; y < KH; ++y) {
+            const std::ptrdiff_t iy = y0 + std::ptrdiff_t(y * g.dh);
+            if (!Interior && (iy < 0 || iy >= std::ptrdiff_t(g.h))) continue;
+            for (std::size_t x = 0; x < KW; ++x) {
+                const std::ptrdiff_t ix = x0 + std::ptrdiff_t(x * g.dw);
+                if (!Interior && (ix < 0 || ix >= std::ptrdiff_t(g.w))) continue;
+                const float* src = in + ((b * g.h + std::size_t(iy)) * g.w + std::size_t(ix)) * g.c + c0;
+                for (std::size_t v = 0; v < CV; ++v) {
+                    const vfloat xv = (Full || v + 1 < CV) ? loadu(src + v * lanes) : load_n(src + v * lanes, nlast);
+                    acc[v] = xsimd::fma(xv, w[y * KW + x][v], acc[v]);
                 }
             }
+        }
+        float* dst = out + ((b * g.oh + oy) * g.ow + ox) * g.c + c0;
+        for (std::size_t v = 0; v < CV; ++v) {
+            if (Full || v + 1 < CV) storeu(dst + v * lanes, Act::apply(acc[v]));
+            else store_n(dst + v * lanes, Act::apply(acc[v]), nlast);
+        }
+    };
+    // Interior: oy * sh - pad_top >= 0 and oy * sh - pad_top + extent <= h (likewise x).
+    auto first_inside = [](std::size_t pad, std::size_t s) { return (pad + s - 1) / s; };
+    auto end_inside = [](std::size_t size, std::size_t pad, std::size_t extent, std::size_t s, std::size_t out) {
+        return size + pad >= extent ? std::min(out, (size + pad - extent) / s + 1) : 0;
+    };
+    const std::size_t ey = (KH - 1) * g.dh + 1, ex = (KW - 1) * g.dw + 1;
+    const std::size_t y_in0 = first_inside(g.pad_top, g.sh), y_in1 = std::max(y_in0, end_inside(g.h, g.pad_top, ey, g.sh, g.oh));
+    const std::size_t x_in0 = first_inside(g.pad_left, g.sw), x_in1 = std::max(x_in0, end_inside(g.w, g.pad_left, ex, g.sw, g.ow));
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+            if (oy < y_in0 || oy >= y_in1) {
+                for (std::size_t ox = 0; ox < g.ow; ++ox) pixel(b, oy, ox, std::false_type{});
+                continue;
+            }
+            for (std::size_t ox = 0; ox < x_in0; ++ox) pixel(b, oy, ox, std::false_type{});
+            for (std::size_t ox = x_in0; ox < x_in1; ++ox) pixel(b, oy, ox, std::true_type{});
+            for (std::size_t ox = x_in1; ox < g.ow; ++ox) pixel(b, oy, ox, std::false_type{});
+        }
+}
+}  // namespace detail
+
+// Channels in blocks of up to CV vectors, as many as keep the weights within ~24 registers.
+template <class Act, std::size_t KH, std::size_t KW, std::size_t C>
+inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch) noexcept {
+    static_assert(!Act::row_wise, "typenet: a depthwise convolution takes an elementwise activation");
+    constexpr std::size_t cv = std::max<std::size_t>(1, std::min<std::size_t>(4, 24 / (KH * KW + 1)));
+    const std::size_t vectors = (g.c + lanes - 1) / lanes;
+    std::size_t v0 = 0;
+    constexpr bool full = C % lanes == 0;
+    for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes);
+    for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes);
 }
 
 }  // namespace typenet::kernels

@@ -128,7 +128,7 @@ struct ConvLayer {
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
         constexpr auto g = geometry<In>();
-        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act>(g, params, in, out, rows);
+        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows);
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch);
     }
     template <class In>
