@@ -247,6 +247,51 @@ def conv_fixtures():
               torch.rand(5, 1, 28, 28))
 
 
+class ConvT:
+    """A typenet Conv2DTranspose with PyTorch's ConvTranspose2d layout [in, out, kh, kw].
+    crop: (top, bottom, left, right) removed from the full output (PyTorch's padding, or
+    Keras' 'same' rule); output_padding is PyTorch's."""
+
+    def __init__(self, cin, cout, k, stride, crop=(0, 0, 0, 0), output_padding=0, act="linear"):
+        self.w = rand(cin, cout, k, k) / (cin * k * k) ** 0.5
+        self.b = rand(cout)
+        self.stride, self.crop, self.op, self.act = stride, crop, output_padding, act
+
+    def params(self, prefix):
+        return {prefix + "weight": self.w, prefix + "bias": self.b}
+
+    def __call__(self, x):
+        y = F.conv_transpose2d(x, self.w.double(), self.b.double(), stride=self.stride, output_padding=self.op)
+        t, b, l, r = self.crop
+        return ACTIVATIONS[self.act](y[:, :, t:y.shape[2] - b, l:y.shape[3] - r])
+
+
+class Separable:
+    """Keras' SeparableConv2D: depthwise (no bias) then pointwise 1x1 with bias and activation."""
+
+    def __init__(self, cin, cout, k, pad, act):
+        self.dw = Conv(cin, cin, k, pad=pad, groups=cin, bias=False)
+        self.pw = Conv(cin, cout, 1, act=act)
+
+    def params(self, prefix):
+        p = self.dw.params(prefix + "0.")
+        p.update(self.pw.params(prefix + "1."))
+        return p
+
+    def __call__(self, x):
+        return self.pw(self.dw(x))
+
+
+def conv_more_fixtures():
+    torch.manual_seed(7)
+    # 9x7x5 -> SeparableConv2D 8 3x3 same relu -> Conv2DTranspose 4 3x3 stride 2 padding 1
+    # output_padding 1 tanh -> Conv2DTranspose 3 2x2 stride 2 'same' (Keras: output = 2 x input)
+    save_nhwc("conv_transpose", [("0", Separable(5, 8, 3, (1, 1, 1, 1), "relu")),
+                                 ("1", ConvT(8, 4, 3, 2, crop=(1, 1, 1, 1), output_padding=1, act="tanh")),
+                                 ("2", ConvT(4, 3, 2, 2))], torch.randn(5, 5, 9, 7))
+
+
 if __name__ == "__main__":
     main()
     conv_fixtures()
+    conv_more_fixtures()

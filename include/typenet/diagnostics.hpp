@@ -17,6 +17,10 @@ template <std::size_t Size> struct shape_with_size {};
 // A window op: the input (with its padding) must be at least the kernel's extent.
 template <std::size_t Height, std::size_t Width> struct spatial_size_at_least {};
 template <std::size_t Groups> struct channels_divisible_by {};
+// Reasons a layer's own options are invalid, whatever its input.
+struct stride_must_be_at_least_1 {};
+struct dilation_must_be_at_least_1 {};
+struct kernel_size_required {};
 
 template <int Index, class Layer>
 struct at_layer {
@@ -27,6 +31,8 @@ struct at_layer {
     };
     template <class Got>
     static constexpr bool is_not_a_layer_on_input = false;
+    template <class Why>
+    static constexpr bool has_invalid_options = false;
 };
 
 template <class Model>
@@ -48,6 +54,12 @@ struct report_not_a_layer {
                   "typenet: not a layer: a layer needs `template <class In> using output_shape_for` and "
                   "`template <class In> static void forward(const float* params, const float* in, float* out, "
                   "std::size_t rows)` (see docs/layers.md, custom layers)");
+};
+
+template <int Index, class Layer, class Why>
+struct report_invalid_options {
+    static_assert(at_layer<Index, Layer>::template has_invalid_options<Why>,
+                  "typenet: invalid layer options: the reason is named in this condition");
 };
 
 }  // namespace detail

@@ -53,3 +53,20 @@ TEST_CASE("Conv2D matches PyTorch: groups, depthwise, depth multiplier", "[conv]
     golden::check_model<ConvGroups>("conv_groups");
 }
 TEST_CASE("the Keras tutorial CNN matches PyTorch", "[conv][golden]") { golden::check_model<Cnn28>("cnn28"); }
+
+using Decoder = tn::Sequential<tn::Input<9, 7, 5>, tn::SeparableConv2D<8, tn::kernel<3>, tn::padding_same, tn::relu>,
+                               tn::Conv2DTranspose<4, tn::kernel<3>, tn::stride<2>, tn::padding<1>, tn::output_padding<1>, tn::tanh>,
+                               tn::Conv2DTranspose<3, tn::kernel<2>, tn::stride<2>, tn::padding_same>>;
+
+TEST_CASE("SeparableConv2D and Conv2DTranspose: shapes and weight names", "[conv]") {
+    STATIC_REQUIRE(std::is_same_v<Decoder::chain_type::bound<1>::out_shape, tn::Shape<18, 14, 4>>);  // PyTorch's rule
+    STATIC_REQUIRE(Decoder::output_shape == tn::shape<36, 28, 3>);                                  // Keras 'same': x2
+    const auto& p = tn::Net<Decoder>::param_infos();
+    CHECK(p[0].name == "0.0.weight");
+    CHECK(p[0].spec.shape_str() == "[5, 1, 3, 3]");
+    CHECK(p[2].name == "0.1.bias");
+    CHECK(p[3].spec.shape_str() == "[8, 4, 3, 3]");
+}
+TEST_CASE("SeparableConv2D and Conv2DTranspose (padding, output_padding, 'same') match PyTorch", "[conv][golden]") {
+    golden::check_model<Decoder>("conv_transpose");
+}

@@ -48,8 +48,13 @@ struct ConvLayer {
     using activation = typename activation_option<linear, Options...>::type;
     static constexpr bool bias = !has_option<no_bias, Options...>;
     using stride_option = find_option_t<is_stride, stride<1>, Options...>;
-    static_assert(pair_of<stride_option>::h > 0 && pair_of<stride_option>::w > 0,
-                  "typenet: a convolution's stride must be at least 1");
+    using dilation_option = find_option_t<is_dilation, dilation<1>, Options...>;
+    // Checked where the model is composed, so that the error is reported once, in words.
+    using invalid_options = std::conditional_t<
+        std::is_same_v<find_option_t<is_kernel, void, Options...>, void>, kernel_size_required,
+        std::conditional_t<pair_of<stride_option>::h == 0 || pair_of<stride_option>::w == 0, stride_must_be_at_least_1,
+                           std::conditional_t<pair_of<dilation_option>::h == 0 || pair_of<dilation_option>::w == 0,
+                                              dilation_must_be_at_least_1, void>>>;
 
     template <class In>
     static consteval kernels::ConvGeometry geometry() {
@@ -163,8 +168,6 @@ template <std::size_t Filters, class... Options>
 struct Conv2D : detail::ConvLayer<detail::conv_spec<Filters, detail::groups_of<detail::find_option_t<detail::is_groups, groups<1>, Options...>>::value>,
                                   Options...> {
     static_assert(Filters > 0, "typenet: Conv2D<0> has no filters");
-    static_assert(!std::is_same_v<detail::find_option_t<detail::is_kernel, void, Options...>, void>,
-                  "typenet: Conv2D needs a kernel size: Conv2D<Filters, tn::kernel<3, 3>, ...>");
     static std::string name() {
         constexpr std::size_t g = detail::groups_of<detail::find_option_t<detail::is_groups, groups<1>, Options...>>::value;
         return "Conv2D<" + std::to_string(Filters) + ", " + Conv2D::options_str() + (g > 1 ? ", groups<" + std::to_string(g) + ">" : "") + ">";
@@ -175,8 +178,6 @@ template <class... Options>
 struct DepthwiseConv2D
     : detail::ConvLayer<detail::depthwise_spec<detail::multiplier_of<detail::find_option_t<detail::is_depth_multiplier, depth_multiplier<1>, Options...>>::value>,
                         Options...> {
-    static_assert(!std::is_same_v<detail::find_option_t<detail::is_kernel, void, Options...>, void>,
-                  "typenet: DepthwiseConv2D needs a kernel size: DepthwiseConv2D<tn::kernel<3, 3>, ...>");
     static std::string name() { return "DepthwiseConv2D<" + DepthwiseConv2D::options_str() + ">"; }
 };
 

@@ -1,6 +1,7 @@
 // Options of the convolution and pooling layers, as types: Conv2D<32, kernel<3, 3>, relu,
 // padding_same, stride<2>>. Height first, width second; a single value means both.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -101,8 +102,11 @@ consteval Window2D window_of() {
     using S = find_option_t<is_stride, DefaultStride, Options...>;
     using D = find_option_t<is_dilation, dilation<1>, Options...>;
     using P = padding_rule<find_option_t<is_padding, padding_valid, Options...>>;
-    Window2D g{In::dims[0], In::dims[1], In::dims[2], pair_of<K>::h, pair_of<K>::w, pair_of<S>::h, pair_of<S>::w,
-               pair_of<D>::h, pair_of<D>::w, {}, {}};
+    // A zero stride or dilation has been reported by the layer's own static_assert; computing
+    // with 1 instead keeps every later shape well-defined, so no second error follows.
+    Window2D g{In::dims[0], In::dims[1], In::dims[2], pair_of<K>::h, pair_of<K>::w, std::max<std::size_t>(pair_of<S>::h, 1),
+               std::max<std::size_t>(pair_of<S>::w, 1), std::max<std::size_t>(pair_of<D>::h, 1),
+               std::max<std::size_t>(pair_of<D>::w, 1), {}, {}};
     g.pr = P::rows(g.h, g.extent_h(), g.sh);
     g.pc = P::cols(g.w, g.extent_w(), g.sw);
     return g;

@@ -32,11 +32,23 @@ consteval bool reports_own_errors() {
     else return false;
 }
 
+// What is wrong with a layer's options (void: nothing), if it says.
+template <class L>
+consteval auto invalid_options_probe() {
+    if constexpr (requires { typename L::invalid_options; }) return std::type_identity<typename L::invalid_options>{};
+    else return std::type_identity<void>{};
+}
+template <class L>
+using invalid_options_of = typename decltype(invalid_options_probe<L>())::type;
+
 template <class... S, class L>
 constexpr auto operator|(ShapeTrace<S...>, Step<L>) {
     using In = last_of<S...>;
     constexpr int index = int(sizeof...(S)) - 1;
-    if constexpr (!layer_accepts<L, In>()) {
+    if constexpr (!std::is_void_v<invalid_options_of<L>>) {
+        (void)report_invalid_options<index, L, invalid_options_of<L>>{};
+        return FailedTrace{};
+    } else if constexpr (!layer_accepts<L, In>()) {
         if constexpr (!reports_own_errors<L, In>())
             (void)report_shape_mismatch<index, L, typename expected_input_of<L, In>::type, In>{};
         return FailedTrace{};
