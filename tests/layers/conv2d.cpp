@@ -38,6 +38,9 @@ TEST_CASE("Conv2D: shape rules, parameters and FLOPs are constexpr", "[conv]") {
     STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<3>>::accepts<tn::Shape<25>>);
     CHECK(tn::layer_name<tn::Conv2D<64, tn::kernel<3>, tn::relu, tn::padding_same, tn::stride<2>>>() ==
           "Conv2D<64, 3x3, stride<2>, same, relu>");
+    CHECK(tn::layer_name<tn::Conv2D<8, tn::kernel<5, 3>, tn::dilation<2>>>() == "Conv2D<8, 5x3, dilation<2>>");
+    CHECK(tn::layer_name<tn::MaxPool2D<2>>() == "MaxPool2D<2>");
+    CHECK(tn::layer_name<tn::Dense<4, tn::no_bias>>() == "Dense<4, no_bias>");
 }
 
 TEST_CASE("Conv2D matches PyTorch: stride, padding, Flatten after convolutions", "[conv][golden]") {

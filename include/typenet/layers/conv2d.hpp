@@ -146,11 +146,22 @@ struct ConvLayer {
         using D = find_option_t<is_dilation, dilation<1>, Options...>;
         using P = padding_rule<find_option_t<is_padding, padding_valid, Options...>>;
         std::string s = std::to_string(pair_of<K>::h) + "x" + std::to_string(pair_of<K>::w);
-        if (pair_of<stride_option>::h != 1 || pair_of<stride_option>::w != 1)
-            s += ", " + pair_str("stride", pair_of<stride_option>::h, pair_of<stride_option>::w);
-        if (pair_of<D>::h != 1 || pair_of<D>::w != 1) s += ", " + pair_str("dilation", pair_of<D>::h, pair_of<D>::w);
-        if (!P::name().empty()) s += ", " + P::name();
-        if constexpr (!std::is_same_v<activation, linear>) s += ", " + activation::name();
+        if (pair_of<stride_option>::h != 1 || pair_of<stride_option>::w != 1) {
+            s += ", ";
+            s += pair_str("stride", pair_of<stride_option>::h, pair_of<stride_option>::w);
+        }
+        if (pair_of<D>::h != 1 || pair_of<D>::w != 1) {
+            s += ", ";
+            s += pair_str("dilation", pair_of<D>::h, pair_of<D>::w);
+        }
+        if (!P::name().empty()) {
+            s += ", ";
+            s += P::name();
+        }
+        if constexpr (!std::is_same_v<activation, linear>) {
+            s += ", ";
+            s += activation::name();
+        }
         if constexpr (!bias) s += ", no_bias";
         return s;
     }
@@ -158,7 +169,10 @@ struct ConvLayer {
     static std::string kernel_name() {
         std::string s = Spec::depthwise ? "depthwise" : "conv";
         s += "+bias";
-        if constexpr (!std::is_same_v<Act, linear>) s += "+" + Act::name();
+        if constexpr (!std::is_same_v<Act, linear>) {
+            s += "+";
+            s += Act::name();
+        }
         return s;
     }
 };

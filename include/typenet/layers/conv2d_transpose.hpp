@@ -109,10 +109,22 @@ struct Conv2DTranspose {
     static std::string name() {
         std::string s = "Conv2DTranspose<" + std::to_string(Filters) + ", " + std::to_string(detail::pair_of<K>::h) + "x" +
                         std::to_string(detail::pair_of<K>::w);
-        if (detail::pair_of<S>::h != 1 || detail::pair_of<S>::w != 1) s += ", " + detail::pair_str("stride", detail::pair_of<S>::h, detail::pair_of<S>::w);
-        if (!detail::padding_rule<P>::name().empty()) s += ", " + detail::padding_rule<P>::name();
-        if (detail::pair_of<OP>::h || detail::pair_of<OP>::w) s += ", " + detail::pair_str("output_padding", detail::pair_of<OP>::h, detail::pair_of<OP>::w);
-        if constexpr (!std::is_same_v<activation, linear>) s += ", " + activation::name();
+        if (detail::pair_of<S>::h != 1 || detail::pair_of<S>::w != 1) {
+            s += ", ";
+            s += detail::pair_str("stride", detail::pair_of<S>::h, detail::pair_of<S>::w);
+        }
+        if (!detail::padding_rule<P>::name().empty()) {
+            s += ", ";
+            s += detail::padding_rule<P>::name();
+        }
+        if (detail::pair_of<OP>::h || detail::pair_of<OP>::w) {
+            s += ", ";
+            s += detail::pair_str("output_padding", detail::pair_of<OP>::h, detail::pair_of<OP>::w);
+        }
+        if constexpr (!std::is_same_v<activation, linear>) {
+            s += ", ";
+            s += activation::name();
+        }
         return s + ">";
     }
 };

@@ -70,7 +70,10 @@ struct Dense {
 
     static std::string name() {
         std::string s = "Dense<" + std::to_string(Units);
-        if constexpr (!std::is_same_v<activation, linear>) s += ", " + activation::name();
+        if constexpr (!std::is_same_v<activation, linear>) {
+            s += ", ";
+            s += activation::name();
+        }
         if constexpr (!bias) s += ", no_bias";
         return s + ">";
     }
@@ -78,7 +81,10 @@ struct Dense {
     static std::string kernel_name() {
         std::string s = "dense";
         if constexpr (bias) s += "+bias";
-        if constexpr (!std::is_same_v<Act, linear>) s += "+" + Act::name();
+        if constexpr (!std::is_same_v<Act, linear>) {
+            s += "+";
+            s += Act::name();
+        }
         return s;
     }
 };

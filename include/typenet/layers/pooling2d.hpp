@@ -52,8 +52,14 @@ struct Pool2D {
         using S = find_option_t<is_stride, stride<P>, Options...>;
         using Pad = padding_rule<find_option_t<is_padding, padding_valid, Options...>>;
         std::string s = std::to_string(P);
-        if (pair_of<S>::h != P || pair_of<S>::w != P) s += ", " + pair_str("stride", pair_of<S>::h, pair_of<S>::w);
-        if (!Pad::name().empty()) s += ", " + Pad::name();
+        if (pair_of<S>::h != P || pair_of<S>::w != P) {
+            s += ", ";
+            s += pair_str("stride", pair_of<S>::h, pair_of<S>::w);
+        }
+        if (!Pad::name().empty()) {
+            s += ", ";
+            s += Pad::name();
+        }
         return s;
     }
 };
