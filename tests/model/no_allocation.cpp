@@ -72,6 +72,34 @@ TEST_CASE("forward and predict allocate nothing", "[net][realtime]") {
     check_no_allocation<Mixed>();
 }
 
+using SmallCnn = tn::Sequential<tn::Input<28, 28, 1>, tn::Conv2D<8, tn::kernel<3>, tn::relu>, tn::MaxPool2D<2>,
+                                tn::DepthwiseConv2D<tn::kernel<3>, tn::padding_same>, tn::Conv2D<8, tn::kernel<1>>,
+                                tn::BatchNorm<>, tn::ReLU, tn::Conv2DTranspose<4, tn::kernel<2>, tn::stride<2>>,
+                                tn::GlobalAveragePool2D, tn::Dense<10, tn::softmax>>;
+using BigCnn = tn::Sequential<tn::Input<96, 96, 3>, tn::Conv2D<32, tn::kernel<3>, tn::relu>, tn::MaxPool2D<2>,
+                              tn::SeparableConv2D<32, tn::kernel<3>>, tn::GlobalMaxPool2D, tn::Dense<4>>;
+
+TEST_CASE("convolutional models allocate nothing in forward: stack arena, or a Workspace", "[net][realtime][conv]") {
+    STATIC_REQUIRE(tn::Net<SmallCnn>::on_stack);
+    STATIC_REQUIRE(!tn::Net<BigCnn>::on_stack);  // 96x96x32 activations: beyond the stack budget
+    check_no_allocation<SmallCnn>();
+    const auto net = tn::make<BigCnn>();
+    const tn::Net<BigCnn>::Workspace ws;
+    std::vector<float> x(3 * 96 * 96 * 3, 0.5f), y(3 * 4);
+    net.forward(x.data(), y.data(), ws);
+    const std::size_t before = allocations.load();
+    for (int i = 0; i < 3; ++i) {
+        net.forward(x.data(), y.data(), ws);
+        net.predict(x.data(), y.data(), 3, ws);
+    }
+    CHECK(allocations.load() == before);
+    // Without a Workspace, each thread's first call makes one; later calls allocate nothing.
+    net.forward(x.data(), y.data());
+    const std::size_t after_first = allocations.load();
+    net.predict(x.data(), y.data(), 3);
+    CHECK(allocations.load() == after_first);
+}
+
 TEST_CASE("predict into an existing tensor allocates nothing", "[net][realtime]") {
     auto net = tn::make<Mnist>();
     xt::xtensor<float, 2> xs = xt::ones<float>({64, 784});
