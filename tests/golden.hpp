@@ -44,9 +44,10 @@ inline void require_close(const float* actual, const float* expected, std::size_
 // Loads the named fixture into a Net<Model> and checks one sample at a time (net(x)) and
 // batches of 1, 3 and 17 (net.predict).
 template <class Model>
-void check_model(const std::string& name, double rel = 1e-5) {
+void check_model(const std::string& name, double rel = 1e-5, const std::string& weights_suffix = ".weights.safetensors",
+                 typenet::WeightConvention convention = typenet::from_pytorch) {
     auto net = typenet::make<Model>();
-    typenet::load_weights(net, path(name + ".weights.safetensors"), typenet::from_pytorch);
+    typenet::load_weights(net, path(name + weights_suffix), convention);
     const Io d = io(name);
     REQUIRE(d.in_size == Model::input_shape_type::size);
     REQUIRE(d.out_size == Model::output_shape_type::size);

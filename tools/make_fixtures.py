@@ -162,18 +162,12 @@ class BN:
 
 
 class DenseAfterFlatten(Dense):
-    """A Dense that follows a Flatten of a C x H x W feature map: PyTorch flattens (c, h, w),
-    typenet (h, w, c), so the weight's columns are permuted for typenet's file."""
+    """A Dense that follows a Flatten of a C x H x W feature map. Its file holds PyTorch's
+    weight as is, columns in (c, h, w) order: loading with tn::from_pytorch permutes them to
+    typenet's (h, w, c)."""
 
     def __init__(self, c, h, w, units, act="linear"):
         super().__init__(c * h * w, units, act)
-        self.chw = (c, h, w)
-
-    def params(self, prefix):
-        c, h, w = self.chw
-        p = super().params(prefix)
-        p[prefix + "weight"] = self.w.reshape(-1, c, h, w).permute(0, 2, 3, 1).reshape(self.w.shape[0], -1)
-        return p
 
 
 def same_pad(size, k, s, d=1):
@@ -291,7 +285,49 @@ def conv_more_fixtures():
                                  ("2", ConvT(4, 3, 2, 2))], torch.randn(5, 5, 9, 7))
 
 
+def keras_fixture(name, layers):
+    """Rewrites <name>.weights.safetensors in Keras' naming and layouts as <name>.keras.safetensors.
+    layers: (typenet prefix, Keras layer name, kind); kind is "dense", ("flatten_dense", c, h, w),
+    "conv", ("depthwise", multiplier) or "bn"."""
+    import json as _json
+    path = os.path.join(OUT, name + ".weights.safetensors")
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = _json.loads(f.read(n))
+        data = f.read()
+    t = {k: torch.frombuffer(bytearray(data[v["data_offsets"][0]:v["data_offsets"][1]]), dtype=torch.float32).reshape(v["shape"])
+         for k, v in header.items() if k != "__metadata__"}
+    out = {}
+    for prefix, keras, kind in layers:
+        w = t.get(prefix + ".weight")
+        if kind == "bn":
+            for ours, theirs in [("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
+                                 ("running_var", "moving_variance")]:
+                out[keras + "/" + theirs] = t[prefix + "." + ours]
+            continue
+        if kind == "dense":
+            out[keras + "/kernel"] = w.t()
+        elif kind[0] == "flatten_dense":  # Keras flattens (h, w, c), as typenet does
+            _, c, h, ww = kind
+            out[keras + "/kernel"] = w.reshape(-1, c, h, ww).permute(0, 2, 3, 1).reshape(w.shape[0], -1).t()
+        elif kind == "conv":
+            out[keras + "/kernel"] = w.permute(2, 3, 1, 0)
+        elif kind[0] == "depthwise":
+            m = kind[1]
+            out[keras + "/depthwise_kernel"] = w.reshape(-1, m, w.shape[2], w.shape[3]).permute(2, 3, 0, 1)
+        if prefix + ".bias" in t:
+            out[keras + "/bias"] = t[prefix + ".bias"]
+    write_safetensors(os.path.join(OUT, name + ".keras.safetensors"), out)
+
+
 if __name__ == "__main__":
     main()
     conv_fixtures()
     conv_more_fixtures()
+    keras_fixture("cnn28", [("0", "conv2d", "conv"), ("2", "conv2d_1", "conv"), ("5", "dense", ("flatten_dense", 64, 5, 5)),
+                            ("6", "dense_1", "dense")])
+    keras_fixture("conv_groups", [("0", "conv2d", "conv"), ("1", "depthwise_conv2d", ("depthwise", 1)),
+                                  ("2", "depthwise_conv2d_1", ("depthwise", 2))])
+    keras_fixture("batchnorm", [("0", "conv2d", "conv"), ("1", "batch_normalization", "bn"),
+                                ("4", "batch_normalization_1", "bn"), ("6", "dense", "dense"),
+                                ("7", "batch_normalization_2", "bn")])

@@ -37,6 +37,15 @@ namespace typenet {
 
 enum class Init { zeros, ones, glorot_uniform };
 
+// How a parameter is laid out in Keras, relative to typenet's canonical (PyTorch) layout.
+enum class KerasLayout {
+    same,            // biases, BatchNorm vectors
+    transpose,       // Dense kernel: Keras [in, out], canonical [out, in]
+    conv,            // Conv2D kernel: Keras [kh, kw, in/g, out], canonical [out, in/g, kh, kw]
+    depthwise,       // DepthwiseConv2D: Keras [kh, kw, in, mult], canonical [in * mult, 1, kh, kw]
+    conv_transpose,  // Conv2DTranspose: Keras [kh, kw, out, in], canonical [in, out, kh, kw]
+};
+
 // One learnable tensor of a layer, in the canonical (PyTorch) layout: Dense's weight is
 // [out, in]. `name` is local ("weight"); the model prefixes the layer's path ("2.weight").
 struct ParamSpec {
@@ -44,9 +53,13 @@ struct ParamSpec {
     std::array<std::size_t, 4> dims{};
     std::size_t rank = 0;
     Init init = Init::zeros;
+    std::string_view keras_name;  // "kernel", "gamma", ...; empty: the same as name
+    KerasLayout keras_layout = KerasLayout::same;
+    std::size_t depth_multiplier = 1;  // KerasLayout::depthwise: the M of [kh, kw, C, M]
 
-    constexpr ParamSpec(std::string_view n, std::initializer_list<std::size_t> d, Init i = Init::zeros)
-        : name(n), rank(d.size()), init(i) {
+    constexpr ParamSpec(std::string_view n, std::initializer_list<std::size_t> d, Init i = Init::zeros,
+                        std::string_view kn = {}, KerasLayout kl = KerasLayout::same)
+        : name(n), rank(d.size()), init(i), keras_name(kn.empty() ? n : kn), keras_layout(kl) {
         std::size_t k = 0;
         for (std::size_t v : d) dims[k++] = v;
     }

@@ -9,11 +9,20 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define TYPENET_HAS_MMAP 1
+#endif
 
 namespace typenet {
 
@@ -50,18 +59,73 @@ inline std::size_t dtype_bytes(const std::string& d) {
 }
 }  // namespace detail
 
+namespace detail {
+// IEEE half and bfloat16 to float.
+inline float half_to_float(std::uint16_t h) noexcept {
+    const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu;
+    std::uint32_t bits;
+    if (exp == 0x1F) bits = sign | 0x7F800000u | (man << 13);            // inf, nan
+    else if (exp != 0) bits = sign | ((exp + 112) << 23) | (man << 13);  // normal
+    else if (man == 0) bits = sign;                                      // zero
+    else {                                                               // subnormal: normalise
+        std::uint32_t e = 113, m = man;
+        while (!(m & 0x400u)) m <<= 1, --e;
+        bits = sign | (e << 23) | ((m & 0x3FFu) << 13);
+    }
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+inline float bfloat16_to_float(std::uint16_t b) noexcept {
+    const std::uint32_t bits = std::uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+}  // namespace detail
+
+// A safetensors file, validated as a whole when it is opened. The bytes are a memory map of
+// the file (read()), a copy (from a vector), or the caller's (view(), e.g. weights compiled
+// into the binary): the same parser and checks serve all three.
 class SafetensorsFile {
   public:
     // `source` names the bytes in messages (a path, or "<memory>").
-    SafetensorsFile(std::vector<std::uint8_t> bytes, std::string source) : bytes_(std::move(bytes)), source_(std::move(source)) {
+    SafetensorsFile(std::vector<std::uint8_t> bytes, std::string source) : source_(std::move(source)) {
+        auto owned = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
+        data_begin_ = owned->data(), size_ = owned->size(), keepalive_ = owned;
         parse();
     }
 
+    // Borrows the bytes: they must outlive this object.
+    static SafetensorsFile view(std::span<const std::uint8_t> bytes, std::string source = "<memory>") {
+        return SafetensorsFile(bytes.data(), bytes.size(), nullptr, std::move(source));
+    }
+
     static SafetensorsFile read(const std::filesystem::path& path) {
+#ifdef TYPENET_HAS_MMAP
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) throw load_error("typenet: cannot open '" + path.string() + "'");
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd);
+            throw load_error("typenet: '" + path.string() + "' is not a regular file");
+        }
+        const std::size_t size = std::size_t(st.st_size);
+        if (size > 0) {
+            void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+            ::close(fd);
+            if (map == MAP_FAILED) throw load_error("typenet: cannot map '" + path.string() + "'");
+            std::shared_ptr<const void> keep(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+            return SafetensorsFile(static_cast<const std::uint8_t*>(map), size, std::move(keep), path.string());
+        }
+        ::close(fd);
+        return SafetensorsFile(std::vector<std::uint8_t>{}, path.string());
+#else
         std::ifstream f(path, std::ios::binary);
         if (!f) throw load_error("typenet: cannot open '" + path.string() + "'");
         std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
         return SafetensorsFile(std::move(bytes), path.string());
+#endif
     }
 
     const std::string& source() const noexcept { return source_; }
@@ -71,27 +135,51 @@ class SafetensorsFile {
         return it == tensors_.end() ? nullptr : &it->second;
     }
 
-    // The tensor's values as floats (F32 only in this reader).
+    static bool is_float_dtype(const std::string& d) { return d == "F32" || d == "F64" || d == "F16" || d == "BF16"; }
+
+    // The tensor's values as floats: F32 as stored, F64, F16 and BF16 converted.
     std::vector<float> floats(const std::string& name) const {
         const TensorEntry* t = find(name);
         if (!t) throw load_error("typenet: '" + source_ + "': no tensor '" + name + "'");
-        if (t->dtype != "F32")
-            throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t->dtype + ", expected F32");
+        if (!is_float_dtype(t->dtype))
+            throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t->dtype +
+                             "; weights must be F32, F64, F16 or BF16");
         std::vector<float> v(t->elements());
-        std::memcpy(v.data(), data_ + t->begin, v.size() * sizeof(float));  // little-endian hosts
+        const std::uint8_t* p = data_ + t->begin;  // little-endian, as safetensors specifies
+        if (t->dtype == "F32") {
+            std::memcpy(v.data(), p, v.size() * sizeof(float));
+        } else if (t->dtype == "F64") {
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                double d;
+                std::memcpy(&d, p + 8 * i, 8);
+                v[i] = float(d);
+            }
+        } else {
+            const bool half = t->dtype == "F16";
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                std::uint16_t h;
+                std::memcpy(&h, p + 2 * i, 2);
+                v[i] = half ? detail::half_to_float(h) : detail::bfloat16_to_float(h);
+            }
+        }
         return v;
     }
 
   private:
+    SafetensorsFile(const std::uint8_t* data, std::size_t size, std::shared_ptr<const void> keep, std::string source)
+        : keepalive_(std::move(keep)), data_begin_(data), size_(size), source_(std::move(source)) {
+        parse();
+    }
+
     [[noreturn]] void fail(const std::string& what) const { throw load_error("typenet: '" + source_ + "': " + what); }
 
     void parse() {
-        if (bytes_.size() < 8) fail("not a safetensors file: " + std::to_string(bytes_.size()) + " bytes, shorter than the 8-byte header length");
+        if (size_ < 8) fail("not a safetensors file: " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
         std::uint64_t n = 0;
-        for (int i = 7; i >= 0; --i) n = (n << 8) | bytes_[std::size_t(i)];
-        if (n > bytes_.size() - 8)
-            fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(bytes_.size()) + " bytes)");
-        const char* h = reinterpret_cast<const char*>(bytes_.data() + 8);
+        for (int i = 7; i >= 0; --i) n = (n << 8) | data_begin_[std::size_t(i)];
+        if (n > size_ - 8)
+            fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size_) + " bytes)");
+        const char* h = reinterpret_cast<const char*>(data_begin_ + 8);
         nlohmann::json header;
         try {
             header = nlohmann::json::parse(h, h + n);
@@ -99,8 +187,8 @@ class SafetensorsFile {
             fail(std::string("header is not valid JSON: ") + e.what());
         }
         if (!header.is_object()) fail("header is not a JSON object");
-        data_ = bytes_.data() + 8 + n;
-        const std::size_t data_size = bytes_.size() - 8 - std::size_t(n);
+        data_ = data_begin_ + 8 + n;
+        const std::size_t data_size = size_ - 8 - std::size_t(n);
         std::vector<std::pair<std::size_t, std::size_t>> ranges;
         for (const auto& [name, v] : header.items()) {
             if (name == "__metadata__") continue;
@@ -141,7 +229,9 @@ class SafetensorsFile {
             if (ranges[i].first < ranges[i - 1].second) fail("two tensors' data_offsets overlap");
     }
 
-    std::vector<std::uint8_t> bytes_;
+    std::shared_ptr<const void> keepalive_;  // owns the bytes (vector or mapping), or null
+    const std::uint8_t* data_begin_ = nullptr;
+    std::size_t size_ = 0;
     std::string source_;
     const std::uint8_t* data_ = nullptr;
     std::map<std::string, TensorEntry> tensors_;

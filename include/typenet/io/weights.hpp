@@ -1,9 +1,27 @@
-// Loading and saving a Net's weights by name. A load checks every tensor against the model's
-// type first and only then swaps the new weights in: a bad file changes nothing.
+// Loading and saving a Net's weights by name, in an explicit convention:
+//
+//   tn::native        typenet's own files, as save_weights writes them (the default).
+//   tn::from_pytorch  a PyTorch state_dict of an nn.Sequential laid out like the model:
+//                     "<index>.weight" / ".bias" / ".running_mean" ..., PyTorch's layouts; the
+//                     Dense that follows a Flatten of an [H, W, C] map gets its columns
+//                     permuted from PyTorch's (c, h, w) order to typenet's (h, w, c).
+//   tn::from_keras    Keras' names "<layer>/kernel", "/bias", "/gamma", "/beta",
+//                     "/moving_mean", "/moving_variance", "/depthwise_kernel", with layer
+//                     names as Keras gives them by default ("conv2d", "conv2d_1", "dense", ...)
+//                     and Keras' layouts (Dense kernel [in, out], Conv2D kernel [kh, kw, in,
+//                     out], ...); Keras flattens NHWC like typenet.
+// (to_pytorch / to_keras name the same conventions for save_weights.)
+//
+// A load checks every tensor against the model's type — present, right shape, a float dtype
+// (F32; F64, F16, BF16 converted), finite — and reports tensors the model does not have;
+// only then are the new weights packed and swapped in. A bad file changes nothing.
 #pragma once
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../model/net.hpp"
@@ -11,61 +29,188 @@
 
 namespace typenet {
 
-// Naming and layout convention of a weights file. PyTorch's is typenet's canonical one
-// ("<index>.weight" [out, in], "<index>.bias"); the I/O issue adds Keras'.
-struct from_pytorch_t {};
-inline constexpr from_pytorch_t from_pytorch{};
+struct WeightConvention {
+    enum class Kind { native, pytorch, keras } kind;
+};
+inline constexpr WeightConvention native{WeightConvention::Kind::native};
+inline constexpr WeightConvention from_pytorch{WeightConvention::Kind::pytorch};
+inline constexpr WeightConvention from_keras{WeightConvention::Kind::keras};
+inline constexpr WeightConvention to_pytorch = from_pytorch;
+inline constexpr WeightConvention to_keras = from_keras;
 
 struct LoadOptions {
     bool allow_unexpected = false;  // tensors in the file that the model does not have
     bool allow_non_finite = false;  // NaN or Inf in weights
+    // Name mapping: a file name that starts with `first` (after the convention's naming) is
+    // looked up with `second` instead, e.g. {"0.", "features.0."} or {"dense", "classifier"}.
+    std::vector<std::pair<std::string, std::string>> rename;
 };
 
+namespace detail {
+
+inline std::string apply_rename(const std::string& name, const LoadOptions& o) {
+    for (const auto& [from, to] : o.rename)
+        if (name.rfind(from, 0) == 0) return to + name.substr(from.size());
+    return name;
+}
+
+// The file-side name of every parameter under a convention.
+inline std::vector<std::string> file_names(const std::vector<ParamInfo>& infos, WeightConvention c) {
+    std::vector<std::string> names;
+    if (c.kind != WeightConvention::Kind::keras) {
+        for (const ParamInfo& p : infos) names.push_back(p.name);
+        return names;
+    }
+    // Keras' default layer names: the class name, then "_1", "_2", ... per class, in order.
+    std::map<std::string_view, std::size_t> seen;
+    std::map<std::string, std::string> layer_name;
+    for (const ParamInfo& p : infos) {
+        if (!layer_name.count(p.layer_path)) {
+            const std::string_view cls = p.keras_class.empty() ? std::string_view("layer") : p.keras_class;
+            const std::size_t n = seen[cls]++;
+            layer_name[p.layer_path] = std::string(cls) + (n ? "_" + std::to_string(n) : "");
+        }
+        names.push_back(layer_name[p.layer_path] + "/" + std::string(p.spec.keras_name));
+    }
+    return names;
+}
+
+// The shape a parameter has in the file.
+inline std::vector<std::size_t> file_dims(const ParamSpec& s, WeightConvention c) {
+    const auto& d = s.dims;
+    if (c.kind == WeightConvention::Kind::keras) switch (s.keras_layout) {
+            case KerasLayout::transpose: return {d[1], d[0]};
+            case KerasLayout::conv: return {d[2], d[3], d[1], d[0]};
+            case KerasLayout::depthwise: return {d[2], d[3], d[0] / s.depth_multiplier, s.depth_multiplier};
+            case KerasLayout::conv_transpose: return {d[2], d[3], d[1], d[0]};
+            case KerasLayout::same: break;
+        }
+    return std::vector<std::size_t>(d.begin(), d.begin() + std::ptrdiff_t(s.rank));
+}
+
+// File values to canonical (Forward) or back (!Forward).
+template <bool Forward>
+void convert(const ParamInfo& p, WeightConvention c, const float* in, float* out) {
+    const ParamSpec& s = p.spec;
+    const auto& d = s.dims;
+    auto move = [&](std::size_t canonical, std::size_t file) {
+        if constexpr (Forward) out[canonical] = in[file];
+        else out[file] = in[canonical];
+    };
+    if (c.kind == WeightConvention::Kind::pytorch && p.flattened_hwc[0]) {
+        const auto [h, w, ch] = p.flattened_hwc;
+        for (std::size_t o = 0; o < d[0]; ++o)
+            for (std::size_t y = 0; y < h; ++y)
+                for (std::size_t x = 0; x < w; ++x)
+                    for (std::size_t k = 0; k < ch; ++k) move(o * d[1] + (y * w + x) * ch + k, o * d[1] + (k * h + y) * w + x);
+        return;
+    }
+    if (c.kind == WeightConvention::Kind::keras) switch (s.keras_layout) {
+            case KerasLayout::transpose:
+                for (std::size_t o = 0; o < d[0]; ++o)
+                    for (std::size_t i = 0; i < d[1]; ++i) move(o * d[1] + i, i * d[0] + o);
+                return;
+            case KerasLayout::conv:  // canonical [o][i][y][x], Keras [y][x][i][o]
+            case KerasLayout::conv_transpose:  // canonical [i][o][y][x], Keras [y][x][o][i]: the same permutation
+                for (std::size_t a = 0; a < d[0]; ++a)
+                    for (std::size_t b = 0; b < d[1]; ++b)
+                        for (std::size_t y = 0; y < d[2]; ++y)
+                            for (std::size_t x = 0; x < d[3]; ++x)
+                                move(((a * d[1] + b) * d[2] + y) * d[3] + x, ((y * d[3] + x) * d[1] + b) * d[0] + a);
+                return;
+            case KerasLayout::depthwise: {  // canonical [c * M + m][0][y][x], Keras [y][x][c][m]
+                const std::size_t m = s.depth_multiplier, ch = d[0] / m;
+                for (std::size_t c0 = 0; c0 < ch; ++c0)
+                    for (std::size_t k = 0; k < m; ++k)
+                        for (std::size_t y = 0; y < d[2]; ++y)
+                            for (std::size_t x = 0; x < d[3]; ++x)
+                                move(((c0 * m + k) * d[2] + y) * d[3] + x, ((y * d[3] + x) * ch + c0) * m + k);
+                return;
+            }
+            case KerasLayout::same: break;
+        }
+    for (std::size_t i = 0; i < s.size(); ++i) move(i, i);
+}
+
+inline std::string dims_str(const std::vector<std::size_t>& d) {
+    std::string s = "[";
+    for (std::size_t k = 0; k < d.size(); ++k) s += (k ? ", " : "") + std::to_string(d[k]);
+    return s + "]";
+}
+
+}  // namespace detail
+
 template <class Model>
-void load_weights(Net<Model>& net, const SafetensorsFile& file, from_pytorch_t = {}, LoadOptions options = {}) {
+void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
     const auto& infos = Net<Model>::param_infos();
+    const auto names = detail::file_names(infos, convention);
     std::vector<float> canonical(Net<Model>::param_count);
     const std::string& src = file.source();
-    for (const ParamInfo& p : infos) {
-        const TensorEntry* t = file.find(p.name);
-        if (!t) throw load_error("typenet: '" + src + "': missing tensor '" + p.name + "' (expected F32 " + p.spec.shape_str() + ")");
-        bool same = t->shape.size() == p.spec.rank;
-        for (std::size_t k = 0; same && k < p.spec.rank; ++k) same = t->shape[k] == p.spec.dims[k];
-        if (!same)
-            throw load_error("typenet: '" + src + "': tensor '" + p.name + "' has shape " + t->shape_str() + ", expected " +
-                             p.spec.shape_str());
-        if (t->dtype != "F32")
-            throw load_error("typenet: '" + src + "': tensor '" + p.name + "' has dtype " + t->dtype + ", expected F32");
-        const std::vector<float> v = file.floats(p.name);
+    std::vector<std::string> wanted;
+    for (std::size_t i = 0; i < infos.size(); ++i) {
+        const ParamInfo& p = infos[i];
+        const std::string name = detail::apply_rename(names[i], options);
+        wanted.push_back(name);
+        const std::string ours = name == p.name ? "" : " (typenet's '" + p.name + "')";
+        const auto dims = detail::file_dims(p.spec, convention);
+        const TensorEntry* t = file.find(name);
+        if (!t) throw load_error("typenet: '" + src + "': missing tensor '" + name + "'" + ours + " (expected F32 " + detail::dims_str(dims) + ")");
+        if (t->shape != dims)
+            throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has shape " + t->shape_str() + ", expected " +
+                             detail::dims_str(dims));
+        if (!SafetensorsFile::is_float_dtype(t->dtype))
+            throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has dtype " + t->dtype +
+                             ", expected F32 (or F64, F16, BF16)");
+        const std::vector<float> v = file.floats(name);
         if (!options.allow_non_finite)
-            for (std::size_t i = 0; i < v.size(); ++i)
-                if (!std::isfinite(v[i]))
-                    throw load_error("typenet: '" + src + "': tensor '" + p.name + "' holds a non-finite value at element " +
-                                     std::to_string(i) + " (LoadOptions::allow_non_finite accepts it)");
-        std::copy(v.begin(), v.end(), canonical.begin() + std::ptrdiff_t(p.offset));
+            for (std::size_t k = 0; k < v.size(); ++k)
+                if (!std::isfinite(v[k]))
+                    throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " holds a non-finite value at element " +
+                                     std::to_string(k) + " (LoadOptions::allow_non_finite accepts it)");
+        detail::convert<true>(p, convention, v.data(), canonical.data() + p.offset);
     }
     if (!options.allow_unexpected)
-        for (const auto& [name, entry] : file.tensors()) {
-            const bool known = std::any_of(infos.begin(), infos.end(), [&](const ParamInfo& p) { return p.name == name; });
-            if (!known)
+        for (const auto& [name, entry] : file.tensors())
+            if (std::find(wanted.begin(), wanted.end(), name) == wanted.end())
                 throw load_error("typenet: '" + src + "': unexpected tensor '" + name + "' " + entry.shape_str() +
                                  " that the model does not have (LoadOptions::allow_unexpected ignores it)");
-        }
     net.set_weights(canonical);
 }
 
 template <class Model>
-void load_weights(Net<Model>& net, const std::filesystem::path& path, from_pytorch_t convention = {}, LoadOptions options = {}) {
+void load_weights(Net<Model>& net, const std::filesystem::path& path, WeightConvention convention = native,
+                  const LoadOptions& options = {}) {
     load_weights(net, SafetensorsFile::read(path), convention, options);
 }
 
+// The same checks, without exceptions: the error, or nothing when the weights were loaded.
+template <class Model, class Source>
+std::optional<load_error> try_load_weights(Net<Model>& net, const Source& source, WeightConvention convention = native,
+                                           const LoadOptions& options = {}) noexcept {
+    try {
+        load_weights(net, source, convention, options);
+        return std::nullopt;
+    } catch (const load_error& e) {
+        return e;
+    } catch (const std::exception& e) {
+        return load_error(std::string("typenet: ") + e.what());
+    }
+}
+
 template <class Model>
-void save_weights(const Net<Model>& net, const std::filesystem::path& path) {
-    const std::vector<float> canonical = net.get_weights();
+void save_weights(const Net<Model>& net, const std::filesystem::path& path, WeightConvention convention = native) {
+    const std::vector<float>& canonical = net.get_weights();
+    const auto& infos = Net<Model>::param_infos();
+    const auto names = detail::file_names(infos, convention);
+    std::vector<std::vector<float>> converted;
     std::vector<NamedTensor> tensors;
-    for (const ParamInfo& p : Net<Model>::param_infos())
-        tensors.push_back(NamedTensor{p.name, std::vector<std::size_t>(p.spec.dims.begin(), p.spec.dims.begin() + std::ptrdiff_t(p.spec.rank)),
-                                      std::span<const float>(canonical.data() + p.offset, p.spec.size())});
+    converted.reserve(infos.size());
+    for (std::size_t i = 0; i < infos.size(); ++i) {
+        const ParamInfo& p = infos[i];
+        converted.emplace_back(p.spec.size());
+        detail::convert<false>(p, convention, canonical.data() + p.offset, converted.back().data());
+        tensors.push_back(NamedTensor{names[i], detail::file_dims(p.spec, convention), converted.back()});
+    }
     write_safetensors(path, tensors);
 }
 

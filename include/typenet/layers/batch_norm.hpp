@@ -21,12 +21,14 @@ template <long EpsNum = 1, long EpsDen = 100000>
 struct BatchNorm {
     static constexpr float epsilon = float(EpsNum) / float(EpsDen);
     static constexpr LayerAliasing aliasing = LayerAliasing::in_place;
+    static constexpr std::string_view keras_class = "batch_normalization";
     template <class In> static constexpr std::size_t channels = In::dims[In::rank - 1];
     template <class In> using output_shape_for = In;
     template <class In>
     static constexpr std::array<ParamSpec, 4> params_for{
-        ParamSpec{"weight", {channels<In>}, Init::ones}, ParamSpec{"bias", {channels<In>}},
-        ParamSpec{"running_mean", {channels<In>}}, ParamSpec{"running_var", {channels<In>}, Init::ones}};
+        ParamSpec{"weight", {channels<In>}, Init::ones, "gamma"}, ParamSpec{"bias", {channels<In>}, Init::zeros, "beta"},
+        ParamSpec{"running_mean", {channels<In>}, Init::zeros, "moving_mean"},
+        ParamSpec{"running_var", {channels<In>}, Init::ones, "moving_variance"}};
     template <class In> static constexpr std::size_t flops_for = 2 * In::size;
 
     // scale = weight / sqrt(var + eps), shift = bias - mean * scale: what gets folded.

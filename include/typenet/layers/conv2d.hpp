@@ -47,6 +47,8 @@ template <class Spec, class... Options>
 struct ConvLayer {
     using activation = typename activation_option<linear, Options...>::type;
     static constexpr bool bias = !has_option<no_bias, Options...>;
+    static constexpr std::string_view keras_class = Spec::depthwise ? "depthwise_conv2d" : "conv2d";
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     using stride_option = find_option_t<is_stride, stride<1>, Options...>;
     using dilation_option = find_option_t<is_dilation, dilation<1>, Options...>;
     // Checked where the model is composed, so that the error is reported once, in words.
@@ -92,10 +94,17 @@ struct ConvLayer {
     template <class In>
     static constexpr auto params_for = [] {
         constexpr auto g = geometry<In>();
-        if constexpr (bias)
-            return std::array{ParamSpec{"weight", {g.cout, g.cin_g(), g.kh, g.kw}, Init::glorot_uniform}, ParamSpec{"bias", {g.cout}}};
-        else
-            return std::array{ParamSpec{"weight", {g.cout, g.cin_g(), g.kh, g.kw}, Init::glorot_uniform}};
+        constexpr ParamSpec weight = [&] {
+            if constexpr (Spec::depthwise) {
+                ParamSpec w{"weight", {g.cout, g.cin_g(), g.kh, g.kw}, Init::glorot_uniform, "depthwise_kernel", KerasLayout::depthwise};
+                w.depth_multiplier = g.cout / g.c;
+                return w;
+            } else {
+                return ParamSpec{"weight", {g.cout, g.cin_g(), g.kh, g.kw}, Init::glorot_uniform, "kernel", KerasLayout::conv};
+            }
+        }();
+        if constexpr (bias) return std::array{weight, ParamSpec{"bias", {g.cout}}};
+        else return std::array{weight};
     }();
     template <class In>
     static constexpr std::size_t flops_for = 2 * geometry<In>().oh * geometry<In>().ow * geometry<In>().cout * geometry<In>().kh *

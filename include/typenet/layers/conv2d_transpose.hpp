@@ -57,6 +57,8 @@ template <std::size_t Filters, class... Options>
 struct Conv2DTranspose {
     using activation = typename detail::activation_option<linear, Options...>::type;
     static constexpr bool bias = !detail::has_option<no_bias, Options...>;
+    static constexpr std::string_view keras_class = "conv2d_transpose";
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     using K = detail::find_option_t<detail::is_kernel, void, Options...>;
     static_assert(!std::is_same_v<K, void>, "typenet: Conv2DTranspose needs a kernel size: Conv2DTranspose<F, tn::kernel<3, 3>>");
     using S = detail::find_option_t<detail::is_stride, stride<1>, Options...>;
@@ -89,9 +91,10 @@ struct Conv2DTranspose {
     static constexpr auto params_for = [] {
         constexpr auto g = geometry<In>();
         if constexpr (bias)
-            return std::array{ParamSpec{"weight", {g.c, Filters, g.kh, g.kw}, Init::glorot_uniform}, ParamSpec{"bias", {Filters}}};
+            return std::array{ParamSpec{"weight", {g.c, Filters, g.kh, g.kw}, Init::glorot_uniform, "kernel", KerasLayout::conv_transpose},
+                              ParamSpec{"bias", {Filters}}};
         else
-            return std::array{ParamSpec{"weight", {g.c, Filters, g.kh, g.kw}, Init::glorot_uniform}};
+            return std::array{ParamSpec{"weight", {g.c, Filters, g.kh, g.kw}, Init::glorot_uniform, "kernel", KerasLayout::conv_transpose}};
     }();
     template <class In> static constexpr std::size_t flops_for = 2 * In::dims[0] * In::dims[1] * In::dims[2] * geometry<In>().kh * geometry<In>().kw * Filters;
     template <class In> static constexpr std::size_t packed_size_for = geometry<In>().packed_floats();

@@ -12,6 +12,7 @@ namespace typenet {
 
 template <std::size_t Top, std::size_t Bottom = Top, std::size_t Left = Top, std::size_t Right = Left>
 struct Cropping2D {
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     template <class In>
     static consteval bool accepts_impl() {
         if constexpr (In::rank != 3) return false;

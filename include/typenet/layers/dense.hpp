@@ -24,6 +24,7 @@ struct Dense {
     using activation = typename detail::activation_option<linear, Options...>::type;
     static constexpr bool bias = !detail::has_option<no_bias, Options...>;
     static constexpr std::size_t units = Units;
+    static constexpr std::string_view keras_class = "dense";
 
     template <class In> static constexpr bool accepts = In::rank == 1;
     template <class In> using expected_input = shape_of_rank<1>;
@@ -32,9 +33,10 @@ struct Dense {
     template <class In>
     static constexpr auto params_for = [] {
         if constexpr (bias)
-            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform}, ParamSpec{"bias", {Units}}};
+            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform, "kernel", KerasLayout::transpose},
+                              ParamSpec{"bias", {Units}}};
         else
-            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform}};
+            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform, "kernel", KerasLayout::transpose}};
     }();
     template <class In> static constexpr std::size_t flops_for = 2 * Units * In::size;
 

@@ -20,6 +20,7 @@ namespace detail {
 template <kernels::PoolKind Kind, std::size_t P, class... Options>
 struct Pool2D {
     static_assert(P > 0, "typenet: a pooling window must be at least 1 x 1");
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     using invalid_options = std::conditional_t<pair_of<find_option_t<is_stride, stride<P>, Options...>>::h == 0 ||
                                                    pair_of<find_option_t<is_stride, stride<P>, Options...>>::w == 0,
                                                stride_must_be_at_least_1, void>;

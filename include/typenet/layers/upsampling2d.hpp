@@ -12,6 +12,7 @@ namespace typenet {
 
 template <std::size_t SH, std::size_t SW = SH>
 struct UpSampling2D {
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     static_assert(SH > 0 && SW > 0, "typenet: UpSampling2D factors must be at least 1");
     template <class In> static constexpr bool accepts = In::rank == 3;
     template <class In> using expected_input = shape_of_rank<3>;

@@ -12,6 +12,7 @@ namespace typenet {
 
 template <std::size_t Top, std::size_t Bottom = Top, std::size_t Left = Top, std::size_t Right = Left>
 struct ZeroPadding2D {
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     template <class In> static constexpr bool accepts = In::rank == 3;
     template <class In> using expected_input = shape_of_rank<3>;
     template <class In> using output_shape_for = Shape<In::dims[0] + Top + Bottom, In::dims[1] + Left + Right, In::dims[2]>;

@@ -14,6 +14,7 @@
 #include "../layer.hpp"
 #include "../layers/activation.hpp"
 #include "../layers/batch_norm.hpp"
+#include "../layers/flatten.hpp"
 #include "../layers/input.hpp"
 #include "../shape.hpp"
 #include "bound.hpp"
@@ -36,6 +37,11 @@ struct ParamInfo {
     std::string name;         // "2.weight"
     ParamSpec spec;
     std::size_t offset;       // into the canonical parameter vector
+    std::string layer_path;   // "2"
+    std::string_view keras_class;  // "dense", for Keras' default layer names; empty if unknown
+    // For the weight of a Dense that reads a Flatten of an [H, W, C] map: {H, W, C}. typenet
+    // flattens (h, w, c); PyTorch (c, h, w), so loading from PyTorch permutes its columns.
+    std::array<std::size_t, 3> flattened_hwc{};
 };
 
 namespace detail {
@@ -216,6 +222,13 @@ struct Chain {
         [&]<std::size_t... I>(std::index_sequence<I...>) { (params_one<I>(out, prefix, base), ...); }(
             std::make_index_sequence<size>{});
     }
+    // Whether a spatial layer (convolution, pooling, ...) comes before layer I: after one, a
+    // PyTorch model's activations are channels-first.
+    template <std::size_t I>
+    static constexpr bool spatial_before = [] {
+        return [&]<std::size_t... J>(std::index_sequence<J...>) { return (requires { layer<J>::spatial; } || ...); }(
+            std::make_index_sequence<I>{});
+    }();
     template <std::size_t I>
     static void params_one(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
         using B = bound<I>;
@@ -224,9 +237,17 @@ struct Chain {
             B::layer::template param_infos<typename B::in_shape>(out, path, base + canonical_offset[I]);
         } else {
             std::size_t off = base + canonical_offset[I];
+            std::string_view keras_class;
+            if constexpr (requires { B::layer::keras_class; }) keras_class = B::layer::keras_class;
             for (const ParamSpec& p : B::params) {
-                out.push_back(ParamInfo{path + std::string(p.name), p, off});
+                out.push_back(ParamInfo{path + std::string(p.name), p, off, prefix + std::to_string(I), keras_class, {}});
                 off += p.size();
+            }
+            if constexpr (I > 0 && B::params.size() > 0 && B::params[0].keras_layout == KerasLayout::transpose) {
+                using Prev = bound<I - 1>;
+                if constexpr (std::is_same_v<typename Prev::layer, Flatten> && Prev::in_shape::rank == 3 && spatial_before<I - 1>)
+                    out[out.size() - B::params.size()].flattened_hwc = {Prev::in_shape::dims[0], Prev::in_shape::dims[1],
+                                                                         Prev::in_shape::dims[2]};
             }
         }
     }
