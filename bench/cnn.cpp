@@ -129,14 +129,7 @@ BENCHMARK(BM_torch_depthwise)->Name("dw3x3_112x112x32/libtorch")->Arg(1)->MinTim
 
 int main(int argc, char** argv) {
     torch::set_num_threads(1);
-    benchmark::Initialize(&argc, argv);
-    check_agreement();
-    bench::peak_gflops = bench::measure_peak_gflops();
     constexpr std::size_t dw_bytes = 2 * 112 * 112 * 32 * sizeof(float);  // read the input, write the output
-    const double stream_ns = bench::measure_stream_ns(dw_bytes);
-    bench::RatioReporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    bench::peak_gflops = std::max(bench::peak_gflops, bench::measure_peak_gflops());
-    reporter.summarize(stream_ns, "streaming the depthwise layer's 3.2 MB (input + output) with vector loads", "dw3x3_112x112x32");
-    benchmark::Shutdown();
+    return bench::run(argc, argv, check_agreement, dw_bytes,
+                      "streaming the depthwise layer's 3.2 MB (input + output) with vector loads", "dw3x3_112x112x32");
 }

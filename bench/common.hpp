@@ -121,4 +121,21 @@ class RatioReporter : public benchmark::ConsoleReporter {
     std::vector<Result> results_;
 };
 
+// The common main: initialise, check that the implementations agree, measure the peak and
+// the memory bound, run, measure the peak again, print the ratio table.
+template <class Check>
+int run(int argc, char** argv, Check check_agreement, std::size_t stream_bytes, const std::string& stream_label,
+        const std::string& bound_group) {
+    benchmark::Initialize(&argc, argv);
+    check_agreement();
+    peak_gflops = measure_peak_gflops();
+    const double stream_ns = measure_stream_ns(stream_bytes);
+    RatioReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    peak_gflops = std::max(peak_gflops, measure_peak_gflops());
+    reporter.summarize(stream_ns, stream_label, bound_group);
+    benchmark::Shutdown();
+    return 0;
+}
+
 }  // namespace bench

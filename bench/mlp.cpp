@@ -181,13 +181,6 @@ BENCHMARK(BM_libtorch)->Name("mlp_b256/libtorch")->Arg(256)->MinTime(0.5);
 
 int main(int argc, char** argv) {
     torch::set_num_threads(1);
-    benchmark::Initialize(&argc, argv);
-    check_agreement();
-    bench::peak_gflops = bench::measure_peak_gflops();
-    const double stream_ns = bench::measure_stream_ns(Mnist::weight_bytes);
-    bench::RatioReporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    bench::peak_gflops = std::max(bench::peak_gflops, bench::measure_peak_gflops());
-    reporter.summarize(stream_ns, "reading the 437 KB of weights from L2 (the batch-1 bound)", "mlp_b1");
-    benchmark::Shutdown();
+    return bench::run(argc, argv, check_agreement, Mnist::weight_bytes,
+                      "reading the 437 KB of weights from L2 (the batch-1 bound)", "mlp_b1");
 }

@@ -54,7 +54,17 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-class Dense:
+class WeightAndBias:
+    """A layer whose parameters are `weight` and an optional `bias`."""
+
+    def params(self, prefix):
+        p = {prefix + "weight": self.w}
+        if self.b is not None:
+            p[prefix + "bias"] = self.b
+        return p
+
+
+class Dense(WeightAndBias):
     """A typenet Dense: nn.Linear's parameters plus an activation."""
 
     def __init__(self, fan_in, units, act="linear", bias=True):
@@ -62,12 +72,6 @@ class Dense:
         self.w = lin.weight.detach().clone()
         self.b = lin.bias.detach().clone() if bias else None
         self.act = act
-
-    def params(self, prefix):
-        p = {prefix + "weight": self.w}
-        if self.b is not None:
-            p[prefix + "bias"] = self.b
-        return p
 
     def __call__(self, x):
         y = x @ self.w.double().T
@@ -122,7 +126,7 @@ def rand(*shape):
     return torch.randn(*shape) * 0.5
 
 
-class Conv:
+class Conv(WeightAndBias):
     """A typenet Conv2D / DepthwiseConv2D with PyTorch's weight layout [out, in/groups, kh, kw].
     pad: (top, bottom, left, right) zero padding applied before the convolution (this is how the
     reference expresses Keras' "same" rule for any stride)."""
@@ -132,12 +136,6 @@ class Conv:
         self.w = rand(cout, cin // groups, kh, kw) / (cin // groups * kh * kw) ** 0.5
         self.b = rand(cout) if bias else None
         self.stride, self.pad, self.dilation, self.groups, self.act = stride, pad, dilation, groups, act
-
-    def params(self, prefix):
-        p = {prefix + "weight": self.w}
-        if self.b is not None:
-            p[prefix + "bias"] = self.b
-        return p
 
     def __call__(self, x):
         t, b, l, r = self.pad
@@ -241,7 +239,7 @@ def conv_fixtures():
               torch.rand(5, 1, 28, 28))
 
 
-class ConvT:
+class ConvT(WeightAndBias):
     """A typenet Conv2DTranspose with PyTorch's ConvTranspose2d layout [in, out, kh, kw].
     crop: (top, bottom, left, right) removed from the full output (PyTorch's padding, or
     Keras' 'same' rule); output_padding is PyTorch's."""
@@ -250,9 +248,6 @@ class ConvT:
         self.w = rand(cin, cout, k, k) / (cin * k * k) ** 0.5
         self.b = rand(cout)
         self.stride, self.crop, self.op, self.act = stride, crop, output_padding, act
-
-    def params(self, prefix):
-        return {prefix + "weight": self.w, prefix + "bias": self.b}
 
     def __call__(self, x):
         y = F.conv_transpose2d(x, self.w.double(), self.b.double(), stride=self.stride, output_padding=self.op)
