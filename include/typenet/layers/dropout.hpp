@@ -23,4 +23,9 @@ struct Dropout {
     static std::string name() { return "Dropout<" + detail::float_str(Rate) + ">"; }
 };
 
+namespace detail {
+template <class T> struct is_dropout : std::false_type {};
+template <long N, long D> struct is_dropout<Dropout<N, D>> : std::true_type {};
+}  // namespace detail
+
 }  // namespace typenet

@@ -14,6 +14,7 @@
 #include "../layer.hpp"
 #include "../layers/activation.hpp"
 #include "../layers/batch_norm.hpp"
+#include "../layers/dropout.hpp"
 #include "../layers/flatten.hpp"
 #include "../layers/input.hpp"
 #include "../shape.hpp"
@@ -229,6 +230,25 @@ struct Chain {
         return [&]<std::size_t... J>(std::index_sequence<J...>) { return (requires { layer<J>::spatial; } || ...); }(
             std::make_index_sequence<I>{});
     }();
+    // The Flatten whose output reaches layer I through nothing but Dropouts, or I if none.
+    template <std::size_t I>
+    static constexpr std::size_t flatten_feeding() {
+        std::size_t found = I;
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            bool through = true;  // walking back from I - 1
+            ((through = through && (found == I) && [&] {
+                  constexpr std::size_t k = I - 1 - J;
+                  if constexpr (std::is_same_v<layer<k>, Flatten>) {
+                      found = k;
+                      return false;
+                  } else {
+                      return is_dropout<layer<k>>::value;
+                  }
+              }()),
+             ...);
+        }(std::make_index_sequence<I>{});
+        return found;
+    }
     template <std::size_t I>
     static void params_one(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
         using B = bound<I>;
@@ -243,11 +263,14 @@ struct Chain {
                 out.push_back(ParamInfo{path + std::string(p.name), p, off, prefix + std::to_string(I), keras_class, {}});
                 off += p.size();
             }
-            if constexpr (I > 0 && B::params.size() > 0 && B::params[0].keras_layout == KerasLayout::transpose) {
-                using Prev = bound<I - 1>;
-                if constexpr (std::is_same_v<typename Prev::layer, Flatten> && Prev::in_shape::rank == 3 && spatial_before<I - 1>)
-                    out[out.size() - B::params.size()].flattened_hwc = {Prev::in_shape::dims[0], Prev::in_shape::dims[1],
-                                                                         Prev::in_shape::dims[2]};
+            if constexpr (B::params.size() > 0 && B::params[0].keras_layout == KerasLayout::transpose) {
+                constexpr std::size_t f = flatten_feeding<I>();
+                if constexpr (f < I) {
+                    using Flat = bound<f>;
+                    if constexpr (Flat::in_shape::rank == 3 && spatial_before<f>)
+                        out[out.size() - B::params.size()].flattened_hwc = {Flat::in_shape::dims[0], Flat::in_shape::dims[1],
+                                                                             Flat::in_shape::dims[2]};
+                }
             }
         }
     }
