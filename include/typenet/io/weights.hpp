@@ -68,7 +68,12 @@ inline std::vector<std::string> file_names(const std::vector<ParamInfo>& infos, 
         if (!layer_name.count(p.layer_path)) {
             const std::string_view cls = p.keras_class.empty() ? std::string_view("layer") : p.keras_class;
             const std::size_t n = seen[cls]++;
-            layer_name[p.layer_path] = std::string(cls) + (n ? "_" + std::to_string(n) : "");
+            std::string layer(cls);
+            if (n) {
+                layer += '_';
+                layer += std::to_string(n);
+            }
+            layer_name[p.layer_path] = std::move(layer);
         }
         names.push_back(layer_name[p.layer_path] + "/" + std::string(p.spec.keras_name));
     }
@@ -134,7 +139,10 @@ void convert(const ParamInfo& p, WeightConvention c, const float* in, float* out
 
 inline std::string dims_str(const std::vector<std::size_t>& d) {
     std::string s = "[";
-    for (std::size_t k = 0; k < d.size(); ++k) s += (k ? ", " : "") + std::to_string(d[k]);
+    for (std::size_t k = 0; k < d.size(); ++k) {
+        if (k) s += ", ";
+        s += std::to_string(d[k]);
+    }
     return s + "]";
 }
 
