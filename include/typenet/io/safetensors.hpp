@@ -112,7 +112,12 @@ class SafetensorsFile {
         }
         const std::size_t size = std::size_t(st.st_size);
         if (size > 0) {
-            void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+#ifdef MAP_POPULATE
+            constexpr int populate = MAP_POPULATE;  // fault the pages in bulk: they are all read
+#else
+            constexpr int populate = 0;
+#endif
+            void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | populate, fd, 0);
             ::close(fd);
             if (map == MAP_FAILED) throw load_error("typenet: cannot map '" + path.string() + "'");
             std::shared_ptr<const void> keep(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
@@ -141,28 +146,34 @@ class SafetensorsFile {
     std::vector<float> floats(const std::string& name) const {
         const TensorEntry* t = find(name);
         if (!t) throw load_error("typenet: '" + source_ + "': no tensor '" + name + "'");
-        if (!is_float_dtype(t->dtype))
-            throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t->dtype +
-                             "; weights must be F32, F64, F16 or BF16");
         std::vector<float> v(t->elements());
-        const std::uint8_t* p = data_ + t->begin;  // little-endian, as safetensors specifies
-        if (t->dtype == "F32") {
+        read_floats(name, *t, v);
+        return v;
+    }
+
+    // The same, into the caller's buffer of exactly t.elements() floats.
+    void read_floats(const std::string& name, const TensorEntry& t, std::span<float> v) const {
+        if (!is_float_dtype(t.dtype))
+            throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t.dtype +
+                             "; weights must be F32, F64, F16 or BF16");
+        if (v.size() != t.elements()) throw std::invalid_argument("typenet: read_floats: buffer size does not match the tensor");
+        const std::uint8_t* p = data_ + t.begin;  // little-endian, as safetensors specifies
+        if (t.dtype == "F32") {
             std::memcpy(v.data(), p, v.size() * sizeof(float));
-        } else if (t->dtype == "F64") {
+        } else if (t.dtype == "F64") {
             for (std::size_t i = 0; i < v.size(); ++i) {
                 double d;
                 std::memcpy(&d, p + 8 * i, 8);
                 v[i] = float(d);
             }
         } else {
-            const bool half = t->dtype == "F16";
+            const bool half = t.dtype == "F16";
             for (std::size_t i = 0; i < v.size(); ++i) {
                 std::uint16_t h;
                 std::memcpy(&h, p + 2 * i, 2);
                 v[i] = half ? detail::half_to_float(h) : detail::bfloat16_to_float(h);
             }
         }
-        return v;
     }
 
   private:

@@ -17,6 +17,7 @@
 // only then are the new weights packed and swapped in. A bad file changes nothing.
 #pragma once
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -93,6 +94,24 @@ inline std::vector<std::size_t> file_dims(const ParamSpec& s, WeightConvention c
     return std::vector<std::size_t>(d.begin(), d.begin() + std::ptrdiff_t(s.rank));
 }
 
+// No NaN or Inf: an exponent of all ones. Branch-free over the bits, so it vectorises.
+inline bool all_finite(std::span<const float> v) noexcept {
+    std::uint32_t bad = 0;
+    for (float x : v) {
+        std::uint32_t b;
+        std::memcpy(&b, &x, 4);
+        bad |= std::uint32_t((b & 0x7F800000u) == 0x7F800000u);
+    }
+    return bad == 0;
+}
+
+// Whether the file's layout differs from the canonical one for this parameter.
+inline bool permutes(const ParamInfo& p, WeightConvention c) {
+    if (c.kind == WeightConvention::Kind::pytorch) return p.flattened_hwc[0] != 0;
+    if (c.kind == WeightConvention::Kind::keras) return p.spec.keras_layout != KerasLayout::same;
+    return false;
+}
+
 // File values to canonical (Forward) or back (!Forward).
 template <bool Forward>
 void convert(const ParamInfo& p, WeightConvention c, const float* in, float* out) {
@@ -152,7 +171,10 @@ template <class Model>
 void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
     const auto& infos = Net<Model>::param_infos();
     const auto names = detail::file_names(infos, convention);
-    std::vector<float> canonical(Net<Model>::param_count);
+    std::vector<float> canonical, scratch;
+    canonical.reserve(Net<Model>::param_count);
+    detail::advise_huge_pages(canonical.data(), Net<Model>::param_count * sizeof(float));
+    canonical.resize(Net<Model>::param_count);
     const std::string& src = file.source();
     std::vector<std::string> wanted;
     for (std::size_t i = 0; i < infos.size(); ++i) {
@@ -169,20 +191,24 @@ void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention
         if (!SafetensorsFile::is_float_dtype(t->dtype))
             throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has dtype " + t->dtype +
                              ", expected F32 (or F64, F16, BF16)");
-        const std::vector<float> v = file.floats(name);
-        if (!options.allow_non_finite)
+        // Straight into place when the layouts agree; through a buffer when they must be permuted.
+        const bool direct = !detail::permutes(p, convention);
+        if (!direct) scratch.resize(p.spec.size());
+        const std::span<float> v = direct ? std::span<float>(canonical.data() + p.offset, p.spec.size()) : std::span<float>(scratch);
+        file.read_floats(name, *t, v);
+        if (!options.allow_non_finite && !detail::all_finite(v))
             for (std::size_t k = 0; k < v.size(); ++k)
                 if (!std::isfinite(v[k]))
                     throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " holds a non-finite value at element " +
                                      std::to_string(k) + " (LoadOptions::allow_non_finite accepts it)");
-        detail::convert<true>(p, convention, v.data(), canonical.data() + p.offset);
+        if (!direct) detail::convert<true>(p, convention, v.data(), canonical.data() + p.offset);
     }
     if (!options.allow_unexpected)
         for (const auto& [name, entry] : file.tensors())
             if (std::find(wanted.begin(), wanted.end(), name) == wanted.end())
                 throw load_error("typenet: '" + src + "': unexpected tensor '" + name + "' " + entry.shape_str() +
                                  " that the model does not have (LoadOptions::allow_unexpected ignores it)");
-    net.set_weights(canonical);
+    net.set_weights(std::move(canonical));
 }
 
 template <class Model>

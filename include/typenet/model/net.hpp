@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -12,6 +13,10 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "../kernels/simd.hpp"
 #include "../tensor.hpp"
@@ -26,13 +31,28 @@
 namespace typenet {
 
 namespace detail {
+// Asks for transparent huge pages on the 2 MiB-aligned part of a large buffer, before it is
+// first written: a 100 MB weight buffer then costs ~50 page faults instead of ~25 000.
+inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+    if (bytes < 2 * huge) return;
+    const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
+    const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#endif
+}
+
 struct aligned_free {
     void operator()(float* p) const noexcept { ::operator delete[](p, std::align_val_t{kernels::alignment}); }
 };
 using aligned_floats = std::unique_ptr<float[], aligned_free>;
+// Uninitialised: packing writes every value a kernel reads, and the arena is written before
+// it is read. (Zeroing 100 MB of fresh pages costs as much as loading them.)
 inline aligned_floats allocate_floats(std::size_t n) {
-    auto* p = static_cast<float*>(::operator new[](std::max<std::size_t>(n, 1) * sizeof(float), std::align_val_t{kernels::alignment}));
-    std::fill_n(p, n, 0.f);
+    const std::size_t bytes = std::max<std::size_t>(n, 1) * sizeof(float);
+    auto* p = static_cast<float*>(::operator new[](bytes, std::align_val_t{kernels::alignment}));
+    advise_huge_pages(p, bytes);
     return aligned_floats(p);
 }
 }  // namespace detail
@@ -78,7 +98,7 @@ class Net {
     explicit Net(seed s = {}) : params_(detail::allocate_floats(chain::packed_floats)) {
         std::vector<float> canonical(chain::canonical_floats);
         initialize(param_infos(), canonical, s);
-        set_weights(canonical);
+        set_weights(std::move(canonical));
     }
 
     // One sample.
@@ -139,15 +159,15 @@ class Net {
     // convolution before it).
     const std::vector<float>& get_weights() const noexcept { return canonical_; }
     // Packs into a fresh buffer and swaps it in: the model is never left half-written.
-    void set_weights(std::span<const float> canonical) {
+    void set_weights(std::span<const float> canonical) { set_weights(std::vector<float>(canonical.begin(), canonical.end())); }
+    void set_weights(std::vector<float>&& canonical) {
         if (canonical.size() != chain::canonical_floats)
             throw std::invalid_argument("typenet: set_weights: expected " + std::to_string(chain::canonical_floats) +
                                         " floats, got " + std::to_string(canonical.size()));
         auto fresh = detail::allocate_floats(chain::packed_floats);
         chain::pack(canonical.data(), fresh.get());
-        std::vector<float> copy(canonical.begin(), canonical.end());
         params_ = std::move(fresh);
-        canonical_ = std::move(copy);
+        canonical_ = std::move(canonical);
     }
 
     Net(const Net& other) : params_(detail::allocate_floats(chain::packed_floats)), canonical_(other.canonical_) {
