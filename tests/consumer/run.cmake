@@ -10,6 +10,7 @@ endfunction()
 set(consumer_args -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/typenet -DTYPENET_BUILD_TESTS=OFF -DTYPENET_BUILD_EXAMPLES=OFF ${consumer_args})
+  run(${CMAKE_COMMAND} --build ${WORK}/typenet)  # the typenet_embed tool is installed too
   run(${CMAKE_COMMAND} --install ${WORK}/typenet --prefix ${WORK}/prefix)
   list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK}/prefix)
 else()
