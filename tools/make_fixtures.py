@@ -300,6 +300,25 @@ def keras_fixture(name, layers):
     write_safetensors(os.path.join(OUT, name + ".keras.safetensors"), out)
 
 
+def numpy_fixtures():
+    """The 'odd' model's weights as NumPy writes them: np.savez (stored entries), the same
+    compressed (which typenet rejects with words), and single arrays in float64 and in
+    Fortran order."""
+    import numpy as np
+    import json as _json
+    with open(os.path.join(OUT, "odd.weights.safetensors"), "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = _json.loads(f.read(n))
+        data = f.read()
+    arrays = {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4").reshape(v["shape"])
+              for k, v in header.items()}
+    np.savez(os.path.join(OUT, "odd.npz"), **arrays)
+    np.savez_compressed(os.path.join(OUT, "odd_compressed.npz"), **arrays)
+    w = arrays["0.weight"]
+    np.save(os.path.join(OUT, "odd_w0_f64.npy"), w.astype("<f8"))
+    np.save(os.path.join(OUT, "odd_w0_fortran.npy"), np.asfortranarray(w))
+
+
 if __name__ == "__main__":
     main()
     conv_fixtures()
@@ -311,3 +330,4 @@ if __name__ == "__main__":
     keras_fixture("batchnorm", [("0", "conv2d", "conv"), ("1", "batch_normalization", "bn"),
                                 ("4", "batch_normalization_1", "bn"), ("6", "dense", "dense"),
                                 ("7", "batch_normalization_2", "bn")])
+    numpy_fixtures()

@@ -1,6 +1,7 @@
 // typenet: a neural network as a C++ type. The whole public surface.
 #pragma once
 #include "core.hpp"
+#include "io/npy.hpp"
 #include "io/safetensors.hpp"
 #include "layers/activation.hpp"
 #include "layers/batch_norm.hpp"
