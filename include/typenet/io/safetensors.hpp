@@ -158,6 +158,7 @@ class SafetensorsFile {
                              "; weights must be F32, F64, F16 or BF16");
         if (v.size() != t.elements()) throw std::invalid_argument("typenet: read_floats: buffer size does not match the tensor");
         const std::uint8_t* p = data_ + t.begin;  // little-endian, as safetensors specifies
+        if (v.empty()) return;  // a zero-sized tensor: nothing to copy (and data() may be null)
         if (t.dtype == "F32") {
             std::memcpy(v.data(), p, v.size() * sizeof(float));
         } else if (t.dtype == "F64") {
