@@ -17,6 +17,7 @@ import struct
 import torch
 import torch.nn.functional as F
 
+import graph_fixtures
 from export_pytorch import write_safetensors  # the same writer users export with
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
@@ -331,3 +332,4 @@ if __name__ == "__main__":
                                 ("4", "batch_normalization_1", "bn"), ("6", "dense", "dense"),
                                 ("7", "batch_normalization_2", "bn")])
     numpy_fixtures()
+    graph_fixtures.main()

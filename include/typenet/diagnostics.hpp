@@ -21,6 +21,9 @@ template <std::size_t Groups> struct channels_divisible_by {};
 struct stride_must_be_at_least_1 {};
 struct dilation_must_be_at_least_1 {};
 struct kernel_size_required {};
+// Residual<F>: x must have the shape of F(x); Residual<F, Projection<P>>: P(x) that of F(x).
+template <class BodyOutput> struct shape_of_its_body_output {};
+template <class ProjectionOutput, class BodyOutput> struct projection_output_equal_to_body_output {};
 
 template <int Index, class Layer>
 struct at_layer {

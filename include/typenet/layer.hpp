@@ -132,4 +132,16 @@ std::string layer_name() {
     }
 }
 
+// How a block (a layer made of layers) is shown in a summary, above its own rows: a named
+// struct by its name (struct Stem : Sequential<...> {} is "Stem"), else its short kind
+// ("Sequential", "Residual", "Branch<Concat>"), since its layers follow on rows of their own.
+template <class L>
+std::string block_display_name() {
+    std::string s(type_name<L>());
+    for (std::size_t p; (p = s.find("typenet::")) != std::string::npos;) s.erase(p, 9);
+    if (s.find('<') == std::string::npos) return s;
+    if constexpr (requires { { L::block_name() } -> std::convertible_to<std::string>; }) return L::block_name();
+    else return layer_name<L>();
+}
+
 }  // namespace typenet

@@ -1,7 +1,12 @@
 # Compile-fail cases: file name -> a regex the diagnostic must match on both compilers.
 set(TYPENET_CF_MAX_LINES 20)
+# An error found inside a graph's node walk: clang prints the path from the failing node to the
+# user's tn::model(...) line (node shape, graph check, graph, model) as notes, 3 lines each.
+set(TYPENET_CF_GRAPH_MAX_LINES 36)
 set(TYPENET_COMPILE_FAIL_CASES dense_needs_rank1 reshape_size not_a_layer nested_model_input make_needs_input
-    conv_kernel_too_large conv_groups conv_stride_zero pool_too_large)
+    conv_kernel_too_large conv_groups conv_stride_zero pool_too_large
+    graph_concat_shapes residual_shape graph_unused_input graph_undeclared_input graph_name_clash graph_shared_shapes
+    graph_layer_shape)
 set(TYPENET_CF_dense_needs_rank1_EXPECT
     "at_layer<3, (typenet::)?Dense<10> ?>::expects_input<(typenet::)?shape_of_rank<1> ?>::but_gets<(typenet::)?Shape<4, 4, 4> ?>")
 set(TYPENET_CF_reshape_size_EXPECT
@@ -16,3 +21,15 @@ set(TYPENET_CF_conv_groups_EXPECT
 set(TYPENET_CF_conv_stride_zero_EXPECT "at_layer<0, (typenet::)?Conv2D<4, (typenet::)?kernel<3(, 3)?>, (typenet::)?stride<0(, 0)?> ?> ?>::has_invalid_options<(typenet::)?stride_must_be_at_least_1>")
 set(TYPENET_CF_pool_too_large_EXPECT
     "at_layer<0, (typenet::)?MaxPool2D<4> ?>::expects_input<(typenet::)?spatial_size_at_least<4, 4> ?>::but_gets<(typenet::)?Shape<3, 8, 2> ?>")
+set(TYPENET_CF_graph_concat_shapes_EXPECT
+    "merge_at<(typenet::)?unnamed_node, (typenet::)?Concat<-1> ?>::inputs<(typenet::)?Shape<8, 8, 16>, (typenet::)?Shape<16, 16, 8> ?>::must_agree_except_on_axis<-1>")
+set(TYPENET_CF_residual_shape_EXPECT
+    "at_layer<0, (typenet::)?Residual<.*> ?>::expects_input<(typenet::)?shape_of_its_body_output<(typenet::)?Shape<8, 8, 32> ?> ?>::but_gets<(typenet::)?Shape<8, 8, 16> ?>")
+set(TYPENET_CF_graph_unused_input_EXPECT "graph_input<(typenet::)?fixed_string<8>{\"tabular\"}>::is_used_by_no_output")
+set(TYPENET_CF_graph_undeclared_input_EXPECT "graph_input<(typenet::)?fixed_string<8>{\"tabular\"}>::is_used_but_not_listed_in_inputs")
+set(TYPENET_CF_graph_name_clash_EXPECT
+    "layer_named<(typenet::)?fixed_string<3>{\"fc\"}>::names_two_different_layers<(typenet::)?Dense<8, (typenet::)?relu>, (typenet::)?Dense<4> ?>")
+set(TYPENET_CF_graph_shared_shapes_EXPECT
+    "layer_named<(typenet::)?fixed_string<8>{\"encoder\"}>::is_shared_by_calls_on_different_shapes<(typenet::)?Shape<64>, (typenet::)?Shape<48> ?>")
+set(TYPENET_CF_graph_layer_shape_EXPECT
+    "at_node<(typenet::)?node<(typenet::)?fixed_string<7>{\"shared\"}> ?, (typenet::)?Dense<16, (typenet::)?relu> ?>::expects_input<(typenet::)?shape_of_rank<1> ?>::but_gets<(typenet::)?Shape<28, 28> ?>")

@@ -66,7 +66,9 @@ inline std::vector<std::string> file_names(const std::vector<ParamInfo>& infos, 
     std::map<std::string_view, std::size_t> seen;
     std::map<std::string, std::string> layer_name;
     for (const ParamInfo& p : infos) {
-        if (!layer_name.count(p.layer_path)) {
+        if (!layer_name.count(p.layer_path) && p.named) {
+            layer_name[p.layer_path] = p.layer_path.substr(p.layer_path.rfind('.') + 1);  // its own name, as Keras keeps it
+        } else if (!layer_name.count(p.layer_path)) {
             const std::string_view cls = p.keras_class.empty() ? std::string_view("layer") : p.keras_class;
             const std::size_t n = seen[cls]++;
             std::string layer(cls);
@@ -205,7 +207,8 @@ void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention
     }
     if (!options.allow_unexpected)
         for (const auto& [name, entry] : file.tensors())
-            if (std::find(wanted.begin(), wanted.end(), name) == wanted.end())
+            if (std::find(wanted.begin(), wanted.end(), name) == wanted.end() &&
+                !(convention.kind == WeightConvention::Kind::pytorch && name.ends_with(".num_batches_tracked")))
                 throw load_error("typenet: '" + src + "': unexpected tensor '" + name + "' " + entry.shape_str() +
                                  " that the model does not have (LoadOptions::allow_unexpected ignores it)");
     net.set_weights(std::move(canonical));

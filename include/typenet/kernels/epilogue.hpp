@@ -45,7 +45,7 @@ inline void activation_map(const float* x, float* y, std::size_t rows, std::size
         const std::size_t total = rows * n;
         std::size_t i = 0;
         for (; i + lanes <= total; i += lanes) storeu(y + i, Act::apply(loadu(x + i)));
-        for (; i < total; ++i) y[i] = Act::apply(x[i]);
+        if (i < total) store_partial(y + i, Act::apply(load_partial(x + i, total - i, 0.f)), total - i);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #if defined(__linux__)
@@ -21,6 +22,7 @@
 #include "../kernels/simd.hpp"
 #include "../tensor.hpp"
 #include "init.hpp"
+#include "../fixed_string.hpp"
 #include "sequential.hpp"
 
 #ifndef TYPENET_STACK_ARENA_BYTES
@@ -57,25 +59,73 @@ inline aligned_floats allocate_floats(std::size_t n) {
 }
 }  // namespace detail
 
+namespace detail {
+// Tensors returned by a model with several outputs: a std::tuple (structured bindings and
+// std::get work) whose elements can also be fetched by the output's name, out.get<"main">().
+template <class Model, class... T>
+struct NamedOutputs : std::tuple<T...> {
+    using std::tuple<T...>::tuple;
+    template <std::size_t I> auto& get() & { return std::get<I>(static_cast<std::tuple<T...>&>(*this)); }
+    template <std::size_t I> const auto& get() const& { return std::get<I>(static_cast<const std::tuple<T...>&>(*this)); }
+    template <fixed_string Name> auto& get() & {
+        static_assert(Model::template output_index<Name> < Model::n_outputs, "typenet: the model has no output of this name");
+        return std::get<Model::template output_index<Name>>(static_cast<std::tuple<T...>&>(*this));
+    }
+    template <fixed_string Name> const auto& get() const& {
+        static_assert(Model::template output_index<Name> < Model::n_outputs, "typenet: the model has no output of this name");
+        return std::get<Model::template output_index<Name>>(static_cast<const std::tuple<T...>&>(*this));
+    }
+};
+}  // namespace detail
+
+// An input passed by name: net(tn::feed<"tabular">(t), tn::feed<"image">(x)), in any order.
+template <fixed_string Name, class T>
+struct Feed {
+    static constexpr auto name = Name;
+    const T& value;
+};
+template <fixed_string Name, class T>
+Feed<Name, T> feed(const T& v) noexcept {
+    return {v};
+}
+namespace detail {
+template <class X>
+concept BatchLike = requires(const X& x) {
+    x.shape()[0];
+    x.data();
+};
+template <class T> struct is_feed : std::false_type {};
+template <fixed_string N, class T> struct is_feed<Feed<N, T>> : std::true_type {};
+}  // namespace detail
+
 template <class Model>
 class Net {
-    static_assert(Model::is_model, "typenet: Net<M> needs a model: a Sequential whose first element is tn::Input<...>");
-    using chain = typename Model::chain_type;
+    static_assert(Model::is_model, "typenet: Net<M> needs a model: a Sequential whose first element is tn::Input<...>, or a Graph");
+    using program = typename Model::program;
+    static constexpr std::size_t n_in = Model::n_inputs;
+    static constexpr std::size_t n_out = Model::n_outputs;
+    template <std::size_t i> using in_shape = typename Model::template input_shape_at<i>;
+    template <std::size_t o> using out_shape = typename Model::template output_shape_at<o>;
 
   public:
     using model_type = Model;
-    using input_shape_type = typename Model::input_shape_type;
-    using output_shape_type = typename Model::output_shape_type;
+    using input_shape_type = in_shape<0>;
+    using output_shape_type = out_shape<0>;
     using input_type = tensor_of<input_shape_type>;
     using output_type = tensor_of<output_shape_type>;
     static constexpr std::size_t in_size = input_shape_type::size;
     static constexpr std::size_t out_size = output_shape_type::size;
+    // Everything the forward pass returns: one tensor, or a tuple of them (by name too).
+    using result_type = decltype([]<std::size_t... o>(std::index_sequence<o...>) {
+        if constexpr (sizeof...(o) == 1) return output_type{};
+        else return detail::NamedOutputs<Model, tensor_of<out_shape<o>>...>{};
+    }(std::make_index_sequence<n_out>{}));
 
     // Activation memory. Small models use an arena on the caller's stack (at most
     // TYPENET_STACK_ARENA_BYTES); larger ones a Workspace: pass your own (allocated once, by
     // you, before the real-time part starts), or let the call use one per thread, allocated
     // by that thread's first call.
-    static constexpr std::size_t arena_floats(std::size_t rows) { return chain::plan.arena_floats(rows); }
+    static constexpr std::size_t arena_floats(std::size_t rows) { return program::arena_floats(rows); }
     static constexpr bool on_stack = arena_floats(1) * sizeof(float) <= TYPENET_STACK_ARENA_BYTES;
     // Samples per block in predict(): a multiple of the GEMM's register block, at most 256,
     // within the stack budget (stack models) or 8 MiB (workspace models).
@@ -95,30 +145,61 @@ class Net {
         detail::aligned_floats buffer_;
     };
 
-    explicit Net(seed s = {}) : params_(detail::allocate_floats(chain::packed_floats)) {
-        std::vector<float> canonical(chain::canonical_floats);
+    explicit Net(seed s = {}) : params_(detail::allocate_floats(program::packed_floats)) {
+        std::vector<float> canonical(program::canonical_floats);
         initialize(param_infos(), canonical, s);
         set_weights(std::move(canonical));
     }
 
-    // One sample.
-    output_type operator()(const input_type& x) const {
-        output_type y;
-        forward(x.data(), y.data());
+    // One sample: net(x), or net(x1, x2) for a model with two inputs, or by name.
+    result_type operator()(const input_type& x) const
+        requires(n_in == 1)
+    {
+        result_type y;
+        const float* ins[] = {x.data()};
+        forward_all(ins, y);
         return y;
     }
-    void forward(const float* x, float* y) const {
+    template <class... X>
+        requires(n_in > 1 && sizeof...(X) == n_in && !(detail::is_feed<std::remove_cvref_t<X>>::value || ...))
+    result_type operator()(const X&... xs) const {
+        result_type y;
+        const float* ins[] = {xs.data()...};
+        [&]<std::size_t... i>(std::index_sequence<i...>) {
+            static_assert((std::is_same_v<std::remove_cvref_t<X>, tensor_of<in_shape<i>>> && ...),
+                          "typenet: each input tensor must have its input's shape (Model::input_shape_at<i>)");
+        }(std::make_index_sequence<n_in>{});
+        forward_all(ins, y);
+        return y;
+    }
+    template <class... F>
+        requires(sizeof...(F) == n_in && (detail::is_feed<F>::value && ...))
+    result_type operator()(const F&... feeds) const {
+        static_assert(((Model::template input_index<F::name> < n_in) && ...), "typenet: the model has no input of this name");
+        std::array<const float*, n_in> ins{};
+        ((ins[Model::template input_index<F::name>] = feeds.value.data()), ...);
+        result_type y;
+        forward_all(ins.data(), y);
+        return y;
+    }
+
+    // Raw buffers: one sample, x -> y (one input, one output), or arrays of pointers.
+    void forward(const float* x, float* y) const { forward(&x, &y); }
+    void forward(const float* x, float* y, const Workspace& ws) const { program::run(params_.get(), &x, &y, 1, ws.data()); }
+    void forward(const float* const* xs, float* const* ys) const {
         if constexpr (on_stack) {
             alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(1), 1)];
-            chain::run(params_.get(), x, y, 1, arena);
+            program::run(params_.get(), xs, ys, 1, arena);
         } else {
-            forward(x, y, thread_workspace());
+            program::run(params_.get(), xs, ys, 1, thread_workspace().data());
         }
     }
-    void forward(const float* x, float* y, const Workspace& ws) const { chain::run(params_.get(), x, y, 1, ws.data()); }
 
-    // n samples, row-major: xs is n x in_size, ys is n x out_size.
-    void predict(const float* xs, float* ys, std::size_t n) const {
+    // n samples, row-major: xs is n x in_size, ys is n x out_size (one input, one output).
+    void predict(const float* xs, float* ys, std::size_t n) const { predict(&xs, &ys, n); }
+    void predict(const float* xs, float* ys, std::size_t n, const Workspace& ws) const { run_blocks(&xs, &ys, n, ws.data()); }
+    // Several inputs or outputs: one pointer per input (n x its size) and per output.
+    void predict(const float* const* xs, float* const* ys, std::size_t n) const {
         if constexpr (on_stack) {
             alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(block_rows), 1)];
             run_blocks(xs, ys, n, arena);
@@ -126,33 +207,54 @@ class Net {
             run_blocks(xs, ys, n, thread_workspace().data());
         }
     }
-    void predict(const float* xs, float* ys, std::size_t n, const Workspace& ws) const { run_blocks(xs, ys, n, ws.data()); }
 
     // Into a caller's tensor: allocates nothing when ys already has the right shape.
-    void predict(const batch_of<input_shape_type>& xs, batch_of<output_shape_type>& ys) const {
-        check_batch(xs);
-        std::array<std::size_t, output_shape_type::rank + 1> shape{};
-        shape[0] = xs.shape()[0];
-        std::copy(output_shape_type::dims.begin(), output_shape_type::dims.end(), shape.begin() + 1);
-        if (!std::equal(shape.begin(), shape.end(), ys.shape().begin())) ys.resize(shape);
-        predict(xs.data(), ys.data(), shape[0]);
+    void predict(const batch_of<input_shape_type>& xs, batch_of<output_shape_type>& ys) const
+        requires(n_in == 1 && n_out == 1)
+    {
+        check_batch<input_shape_type>(xs);
+        resize_batch<output_shape_type>(ys, xs.shape()[0]);
+        predict(xs.data(), ys.data(), xs.shape()[0]);
     }
-    batch_of<output_shape_type> predict(const batch_of<input_shape_type>& xs) const {
+    batch_of<output_shape_type> predict(const batch_of<input_shape_type>& xs) const
+        requires(n_in == 1 && n_out == 1)
+    {
         batch_of<output_shape_type> ys;
         predict(xs, ys);
         return ys;
+    }
+    // Several inputs (one batch each, the same N) -> one batch, or a tuple of batches.
+    template <class... X>
+        requires(sizeof...(X) == n_in && (n_in > 1 || n_out > 1) && (detail::BatchLike<X> && ...))
+    auto predict(const X&... xs) const {
+        std::size_t n = 0;
+        [&]<std::size_t... i>(std::index_sequence<i...>) {
+            (check_batch<in_shape<i>>(xs), ...);
+            n = std::get<0>(std::tie(xs...)).shape()[0];
+            if (((xs.shape()[0] != n) || ...))
+                throw std::invalid_argument("typenet: predict: every input batch must have the same number of samples");
+        }(std::make_index_sequence<n_in>{});
+        const float* ins[] = {xs.data()...};
+        return [&]<std::size_t... o>(std::index_sequence<o...>) {
+            std::tuple<batch_of<out_shape<o>>...> ys;
+            (resize_batch<out_shape<o>>(std::get<o>(ys), n), ...);
+            float* outs[] = {std::get<o>(ys).data()...};
+            predict(ins, outs, n);
+            if constexpr (sizeof...(o) == 1) return std::move(std::get<0>(ys));
+            else return detail::NamedOutputs<Model, batch_of<out_shape<o>>...>(std::move(std::get<o>(ys))...);
+        }(std::make_index_sequence<n_out>{});
     }
 
     // Parameters by name, in the canonical (PyTorch) layout.
     static const std::vector<ParamInfo>& param_infos() {
         static const std::vector<ParamInfo> infos = [] {
             std::vector<ParamInfo> v;
-            chain::params(v, "", 0);
+            program::params(v, "", 0);
             return v;
         }();
         return infos;
     }
-    static constexpr std::size_t param_count = chain::canonical_floats;
+    static constexpr std::size_t param_count = program::canonical_floats;
 
     // The weights as they were given (canonical layout). Net keeps them beside the packed
     // copy that runs, because packing is not always invertible (a BatchNorm folded into the
@@ -161,17 +263,17 @@ class Net {
     // Packs into a fresh buffer and swaps it in: the model is never left half-written.
     void set_weights(std::span<const float> canonical) { set_weights(std::vector<float>(canonical.begin(), canonical.end())); }
     void set_weights(std::vector<float>&& canonical) {
-        if (canonical.size() != chain::canonical_floats)
-            throw std::invalid_argument("typenet: set_weights: expected " + std::to_string(chain::canonical_floats) +
+        if (canonical.size() != program::canonical_floats)
+            throw std::invalid_argument("typenet: set_weights: expected " + std::to_string(program::canonical_floats) +
                                         " floats, got " + std::to_string(canonical.size()));
-        auto fresh = detail::allocate_floats(chain::packed_floats);
-        chain::pack(canonical.data(), fresh.get());
+        auto fresh = detail::allocate_floats(program::packed_floats);
+        program::pack(canonical.data(), fresh.get());
         params_ = std::move(fresh);
         canonical_ = std::move(canonical);
     }
 
-    Net(const Net& other) : params_(detail::allocate_floats(chain::packed_floats)), canonical_(other.canonical_) {
-        std::copy_n(other.params_.get(), chain::packed_floats, params_.get());
+    Net(const Net& other) : params_(detail::allocate_floats(program::packed_floats)), canonical_(other.canonical_) {
+        std::copy_n(other.params_.get(), program::packed_floats, params_.get());
     }
     Net& operator=(const Net& other) {
         if (this != &other) *this = Net(other);
@@ -181,10 +283,27 @@ class Net {
     Net& operator=(Net&&) noexcept = default;
 
   private:
-    void run_blocks(const float* xs, float* ys, std::size_t n, float* arena) const {
+    void forward_all(const float* const* ins, result_type& y) const {
+        if constexpr (n_out == 1) {
+            float* outs[] = {y.data()};
+            forward(ins, outs);
+        } else {
+            [&]<std::size_t... o>(std::index_sequence<o...>) {
+                float* outs[] = {std::get<o>(y).data()...};
+                forward(ins, outs);
+            }(std::make_index_sequence<n_out>{});
+        }
+    }
+    void run_blocks(const float* const* xs, float* const* ys, std::size_t n, float* arena) const {
         for (std::size_t i = 0; i < n; i += block_rows) {
             const std::size_t rows = std::min(block_rows, n - i);
-            chain::run(params_.get(), xs + i * in_size, ys + i * out_size, rows, arena);
+            std::array<const float*, n_in> ins;
+            std::array<float*, n_out> outs;
+            [&]<std::size_t... k>(std::index_sequence<k...>) { ((ins[k] = xs[k] + i * in_shape<k>::size), ...); }(
+                std::make_index_sequence<n_in>{});
+            [&]<std::size_t... k>(std::index_sequence<k...>) { ((outs[k] = ys[k] + i * out_shape<k>::size), ...); }(
+                std::make_index_sequence<n_out>{});
+            program::run(params_.get(), ins.data(), outs.data(), rows, arena);
         }
     }
     static const Workspace& thread_workspace() {
@@ -192,15 +311,29 @@ class Net {
         return ws;
     }
 
-    template <class X>
+    template <class S, class Y>
+    static void resize_batch(Y& ys, std::size_t n) {
+        std::array<std::size_t, S::rank + 1> shape{};
+        shape[0] = n;
+        std::copy(S::dims.begin(), S::dims.end(), shape.begin() + 1);
+        if (!std::equal(shape.begin(), shape.end(), ys.shape().begin())) ys.resize(shape);
+    }
+    template <class S, class X>
     static void check_batch(const X& xs) {
-        bool ok = xs.dimension() == input_shape_type::rank + 1;
-        for (std::size_t k = 0; ok && k < input_shape_type::rank; ++k) ok = xs.shape()[k + 1] == input_shape_type::dims[k];
+        bool ok = xs.dimension() == S::rank + 1;
+        for (std::size_t k = 0; ok && k < S::rank; ++k) ok = xs.shape()[k + 1] == S::dims[k];
         if (!ok) {
             std::string got = "[";
-            for (std::size_t k = 0; k < xs.dimension(); ++k) got += (k ? ", " : "") + std::to_string(xs.shape()[k]);
-            throw std::invalid_argument("typenet: predict expects a batch of shape [N, " +
-                                        input_shape_type::str().substr(1) + " but got " + got + "]");
+            for (std::size_t k = 0; k < xs.dimension(); ++k) {
+                if (k) got += ", ";
+                got += std::to_string(xs.shape()[k]);
+            }
+            std::string msg = "typenet: predict expects a batch of shape [N, ";
+            msg += S::str().substr(1);
+            msg += " but got ";
+            msg += got;
+            msg += "]";
+            throw std::invalid_argument(msg);
         }
     }
 
@@ -231,3 +364,8 @@ auto make(seed s = {}) {
 }
 
 }  // namespace typenet
+
+template <class M, class... T>
+struct std::tuple_size<typenet::detail::NamedOutputs<M, T...>> : std::integral_constant<std::size_t, sizeof...(T)> {};
+template <std::size_t I, class M, class... T>
+struct std::tuple_element<I, typenet::detail::NamedOutputs<M, T...>> : std::tuple_element<I, std::tuple<T...>> {};

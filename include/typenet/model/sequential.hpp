@@ -33,6 +33,8 @@ struct LayerInfo {
     std::size_t flops = 0;
     std::string kernel;       // "dense+bias+relu", "fused into 2", "view"
     std::size_t depth = 0;
+    std::string connected_to; // graphs: the nodes this one reads
+    std::string buffer;       // graphs: where its value lives ("arena +256", "output 0")
 };
 struct ParamInfo {
     std::string name;         // "2.weight"
@@ -43,6 +45,7 @@ struct ParamInfo {
     // For the weight of a Dense that reads a Flatten of an [H, W, C] map: {H, W, C}. typenet
     // flattens (h, w, c); PyTorch (c, h, w), so loading from PyTorch permutes its columns.
     std::array<std::size_t, 3> flattened_hwc{};
+    bool named = false;  // the layer has a name of its own (tn::Named): Keras files use it as is
 };
 
 namespace detail {
@@ -208,7 +211,7 @@ struct Chain {
     static void describe_one(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
         using B = bound<I>;
         using L = typename B::layer;
-        LayerInfo info{prefix + std::to_string(I), layer_name<L>(), B::out_shape::str(), B::canonical_floats, B::flops, {}, depth};
+        LayerInfo info{prefix + segment<I>(), B::composite ? block_display_name<L>() : layer_name<L>(), B::out_shape::str(), B::canonical_floats, B::flops, {}, depth, {}, {}};
         if constexpr (fused_away<I>) info.kernel = "fused into " + prefix + std::to_string(absorber_of<I>());
         else if constexpr (fuses_next<I>) info.kernel = kernel_name_of<L, typename layer<absorbed_activation<I>>::activation>();
         else if constexpr (requires { L::activation; } || requires { typename L::activation; }) info.kernel = kernel_name_of<L, typename L::activation>();
@@ -216,7 +219,7 @@ struct Chain {
         if constexpr (folds_bn<I>) info.kernel += " (batchnorm folded)";
         if constexpr (B::composite) info.kernel = "block";
         rows.push_back(std::move(info));
-        if constexpr (B::composite) L::template describe<typename B::in_shape>(rows, prefix + std::to_string(I) + ".", depth + 1);
+        if constexpr (B::composite) L::template describe<typename B::in_shape>(rows, prefix + segment<I>() + ".", depth + 1);
     }
 
     static void params(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
@@ -249,10 +252,16 @@ struct Chain {
         }(std::make_index_sequence<I>{});
         return found;
     }
+    // A layer's path segment: its own name (tn::Named) or its index, as nn.Sequential does.
+    template <std::size_t I>
+    static std::string segment() {
+        if constexpr (requires { layer<I>::label; }) return layer<I>::label.str();
+        else return std::to_string(I);
+    }
     template <std::size_t I>
     static void params_one(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
         using B = bound<I>;
-        const std::string path = prefix + std::to_string(I) + ".";
+        const std::string path = prefix + segment<I>() + ".";
         if constexpr (B::composite) {
             B::layer::template param_infos<typename B::in_shape>(out, path, base + canonical_offset[I]);
         } else {
@@ -260,7 +269,8 @@ struct Chain {
             std::string_view keras_class;
             if constexpr (requires { B::layer::keras_class; }) keras_class = B::layer::keras_class;
             for (const ParamSpec& p : B::params) {
-                out.push_back(ParamInfo{path + std::string(p.name), p, off, prefix + std::to_string(I), keras_class, {}});
+                out.push_back(ParamInfo{path + std::string(p.name), p, off, prefix + segment<I>(), keras_class, {},
+                                        requires { layer<I>::label; }});
                 off += p.size();
             }
             if constexpr (B::params.size() > 0 && B::params[0].keras_layout == KerasLayout::transpose) {
@@ -279,6 +289,7 @@ struct Chain {
 // The layer protocol of a chain, for any input shape it accepts.
 template <class... Ls>
 struct ChainLayer {
+    static std::string block_name() { return "Sequential"; }
     template <class In> static constexpr bool accepts = trace_ok<In, Ls...>;
     template <class In> static constexpr bool reports_own_errors = true;
     template <class In> using output_shape_for = typename Chain<In, Ls...>::out_shape;
@@ -366,6 +377,28 @@ struct Sequential<Input<D...>, Layers...> : detail::ChainLayer<Layers...> {
         if constexpr (valid) return chain_type::plan.naive_floats * sizeof(float);
         else return std::size_t{0};
     }();
+
+    // The program Net runs: one input, one output.
+    static constexpr std::size_t n_inputs = 1, n_outputs = 1;
+    using input_shapes = std::tuple<input_shape_type>;
+    using output_shapes = std::tuple<output_shape_type>;
+    template <std::size_t> using input_shape_at = input_shape_type;
+    template <std::size_t> using output_shape_at = output_shape_type;
+    struct program {
+        static constexpr std::size_t packed_floats = chain_type::packed_floats;
+        static constexpr std::size_t canonical_floats = chain_type::canonical_floats;
+        static constexpr std::size_t arena_floats(std::size_t rows) { return chain_type::plan.arena_floats(rows); }
+        static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
+            chain_type::run(params, ins[0], outs[0], rows, arena);
+        }
+        static void pack(const float* c, float* p) { chain_type::pack(c, p); }
+        static void params(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
+            chain_type::params(out, prefix, base);
+        }
+        static void describe(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
+            chain_type::describe(rows, prefix, depth);
+        }
+    };
 };
 
 }  // namespace typenet

@@ -34,23 +34,34 @@ inline std::string bytes_str(std::size_t b) {
 }
 }  // namespace detail
 
+// For a Graph the table is Keras' functional one: every node, in execution order, with the
+// nodes it reads ("Connected to") and where its value lives in the memory plan.
 template <class Model>
 std::string summary() {
-    static_assert(Model::is_model, "typenet: summary<M>() needs a model: a Sequential whose first element is tn::Input<...>");
+    static_assert(Model::is_model, "typenet: summary<M>() needs a model: a Sequential whose first element is tn::Input<...>, or a Graph");
     if constexpr (!Model::valid) {
         return "<invalid model: see the shape error>";  // reported once already
     } else {
-    using chain = typename Model::chain_type;
+    constexpr bool graph = requires { Model::is_graph; };
     std::vector<LayerInfo> rows;
-    rows.push_back(LayerInfo{"input", "Input", Model::input_shape_type::str(), 0, 0, "", 0});
-    chain::describe(rows, "", 0);
+    if constexpr (!graph) rows.push_back(LayerInfo{"input", "Input", Model::input_shape_type::str(), 0, 0, "", 0, {}, {}});
+    Model::program::describe(rows, "", 0);
 
-    const std::vector<std::string> head{"Layer", "Type", "Output shape", "Params", "Kernel"};
-    std::vector<std::array<std::string, 5>> cells;
-    for (const LayerInfo& r : rows)
-        cells.push_back({std::string(2 * r.depth, ' ') + r.path, r.type, r.output_shape, detail::thousands(r.params), r.kernel});
-    std::array<std::size_t, 5> width{};
-    for (std::size_t c = 0; c < 5; ++c) {
+    std::vector<std::string> head{"Layer", "Type", "Output shape", "Params", "Kernel"};
+    if constexpr (graph) head = {"Layer", "Type", "Output shape", "Params", "Connected to", "Buffer", "Kernel"};
+    const std::size_t cols = head.size(), params_col = 3;
+    std::vector<std::vector<std::string>> cells;
+    for (const LayerInfo& r : rows) {
+        std::vector<std::string> c{std::string(2 * r.depth, ' ') + r.path, r.type, r.output_shape, detail::thousands(r.params)};
+        if constexpr (graph) {
+            c.push_back(r.connected_to);
+            c.push_back(r.depth == 0 ? r.buffer : std::string{});
+        }
+        c.push_back(r.kernel);
+        cells.push_back(std::move(c));
+    }
+    std::vector<std::size_t> width(cols);
+    for (std::size_t c = 0; c < cols; ++c) {
         width[c] = head[c].size();
         for (const auto& row : cells) width[c] = std::max(width[c], row[c].size());
     }
@@ -59,13 +70,13 @@ std::string summary() {
 
     std::ostringstream o;
     std::string name(type_name<Model>());
-    if (name.find('<') != std::string::npos) name = "Sequential";  // unnamed: don't print the whole type
+    if (name.find('<') != std::string::npos) name = graph ? "Graph" : "Sequential";  // unnamed: don't print the whole type
     o << "Model: \"" << name << "\"\n" << std::string(total_width, '=') << "\n";
     auto line = [&](const auto& row) {
-        for (std::size_t c = 0; c < 5; ++c) {
+        for (std::size_t c = 0; c < cols; ++c) {
             const std::string& s = row[c];
-            if (c == 3) o << std::string(width[c] - s.size(), ' ') << s << "  ";  // numbers right-aligned
-            else if (c == 4) o << s;                                            // no trailing blanks
+            if (c == params_col) o << std::string(width[c] - s.size(), ' ') << s << "  ";  // numbers right-aligned
+            else if (c + 1 == cols) o << s;                                               // no trailing blanks
             else o << s << std::string(width[c] - s.size() + 2, ' ');
         }
         o << "\n";
