@@ -94,7 +94,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     // stream_ns: the memory bound of the `bound_group` benchmarks, reported as a fraction.
     void summarize(double stream_ns, const std::string& stream_label, const std::string& bound_group) const {
         std::printf("\nFP32 peak of one core (FMA loop, this run): %.1f GFLOP/s\n", peak_gflops);
-        if (stream_ns > 0) std::printf("%s: %.2f us\n", stream_label.c_str(), stream_ns / 1e3);
+        if (stream_ns > 0 && !bound_group.empty()) std::printf("%s: %.2f us\n", stream_label.c_str(), stream_ns / 1e3);
         std::map<std::string, double> typenet_ns;
         for (const auto& r : results_) {
             const std::string group = r.name.substr(0, r.name.find('/'));
@@ -109,7 +109,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
                         t == typenet_ns.end() ? 0.0 : r.ns / t->second);
         }
         for (const auto& r : results_)
-            if (stream_ns > 0 && r.name.rfind(bound_group + "/", 0) == 0)
+            if (stream_ns > 0 && !bound_group.empty() && r.name.rfind(bound_group + "/", 0) == 0)
                 std::printf("%-28s at %5.1f%% of the memory bound\n", r.name.c_str(), 100 * stream_ns / r.ns);
     }
 
