@@ -26,6 +26,16 @@ const tn::Net<M>& net() {
     static const auto n = tn::make<M>(tn::seed{2026});
     return n;
 }
+// The same model and weights with every fusion pass off.
+template <class M>
+const tn::Net<tn::unfused<M>>& unfused_net() {
+    static const auto n = [] {
+        auto u = tn::make<M, tn::no_fusion>();
+        u.set_weights(net<M>().get_weights());
+        return u;
+    }();
+    return n;
+}
 
 std::vector<float> inputs(std::size_t n) {
     std::mt19937 rng(1);
@@ -62,9 +72,12 @@ torch::Tensor nchw(const std::vector<float>& x, int64_t n, int64_t h, int64_t w,
     return tensor(x.data(), {n, h, w, c}).permute({0, 3, 1, 2}).contiguous();
 }
 
-template <class M>
+template <class M, bool Fused = true>
 void BM_typenet(benchmark::State& state) {
-    const auto& m = net<M>();
+    const auto& m = []() -> const auto& {
+        if constexpr (Fused) return net<M>();
+        else return unfused_net<M>();
+    }();
     const std::size_t n = std::size_t(state.range(0));
     const auto x = inputs(n * tn::Net<M>::in_size);
     std::vector<float> y(n * tn::Net<M>::out_size);
@@ -119,16 +132,35 @@ void check_agreement() {
 }  // namespace
 
 BENCHMARK(BM_typenet<Cnn28>)->Name("cnn28_b1/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_typenet<Cnn28, false>)->Name("cnn28_b1/unfused")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_torch_cnn28)->Name("cnn28_b1/libtorch")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_typenet<Cnn28>)->Name("cnn28_b64/typenet")->Arg(64)->MinTime(0.5);
+BENCHMARK(BM_typenet<Cnn28, false>)->Name("cnn28_b64/unfused")->Arg(64)->MinTime(0.5);
 BENCHMARK(BM_torch_cnn28)->Name("cnn28_b64/libtorch")->Arg(64)->MinTime(0.5);
 BENCHMARK(BM_typenet<ResConv>)->Name("conv3x3_56x56x64/typenet")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_torch_resconv)->Name("conv3x3_56x56x64/libtorch")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_typenet<Depthwise>)->Name("dw3x3_112x112x32/typenet")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_torch_depthwise)->Name("dw3x3_112x112x32/libtorch")->Arg(1)->MinTime(0.5);
 
+template <class M>
+void report_fusion(const char* name, std::size_t n) {
+    const auto x = inputs(n * tn::Net<M>::in_size);
+    std::vector<float> y(n * tn::Net<M>::out_size);
+    const auto& f = net<M>();
+    const auto& u = unfused_net<M>();
+    const double r = bench::interleaved_ratio([&] { f.predict(x.data(), y.data(), n); }, [&] { u.predict(x.data(), y.data(), n); },
+                                              31, n == 1 ? 200 : 4);
+    std::printf("%-8s batch %-3zu fused is %.2fx faster than unfused (interleaved medians); arena %s per sample, naive %s\n",
+                name, n, r, tn::detail::bytes_str(M::workspace_bytes).c_str(), tn::detail::bytes_str(M::naive_workspace_bytes).c_str());
+}
+
 int main(int argc, char** argv) {
     torch::set_num_threads(1);
+    bench::after_runs.push_back([] {
+        std::printf("\n");
+        report_fusion<Cnn28>("cnn28", 1);
+        report_fusion<Cnn28>("cnn28", 64);
+    });
     constexpr std::size_t dw_bytes = 2 * 112 * 112 * 32 * sizeof(float);  // read the input, write the output
     return bench::run(argc, argv, check_agreement, dw_bytes,
                       "streaming the depthwise layer's 3.2 MB (input + output) with vector loads", "dw3x3_112x112x32");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -121,8 +122,30 @@ class RatioReporter : public benchmark::ConsoleReporter {
     std::vector<Result> results_;
 };
 
+// Fused against unfused, interleaved: the VM this runs on has phases that make everything 20-45%
+// slower for seconds at a time, which sequential benchmarks turn into noise in a ratio. Here the
+// two run alternately, `calls` calls each per round; the ratio of the medians over the rounds.
+template <class A, class B>
+double interleaved_ratio(A&& a, B&& b, int rounds = 41, int calls = 20) {
+    std::vector<double> ta, tb;
+    for (int r = 0; r < rounds; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int c = 0; c < calls; ++c) a();
+        const auto t1 = std::chrono::steady_clock::now();
+        for (int c = 0; c < calls; ++c) b();
+        const auto t2 = std::chrono::steady_clock::now();
+        ta.push_back(std::chrono::duration<double>(t1 - t0).count());
+        tb.push_back(std::chrono::duration<double>(t2 - t1).count());
+    }
+    std::sort(ta.begin(), ta.end());
+    std::sort(tb.begin(), tb.end());
+    return tb[tb.size() / 2] / ta[ta.size() / 2];
+}
+
 // The common main: initialise, check that the implementations agree, measure the peak and
 // the memory bound, run, measure the peak again, print the ratio table.
+inline std::vector<std::function<void()>> after_runs;  // extra reports, printed after the table
+
 template <class Check>
 int run(int argc, char** argv, Check check_agreement, std::size_t stream_bytes, const std::string& stream_label,
         const std::string& bound_group) {
@@ -134,6 +157,7 @@ int run(int argc, char** argv, Check check_agreement, std::size_t stream_bytes, 
     benchmark::RunSpecifiedBenchmarks(&reporter);
     peak_gflops = std::max(peak_gflops, measure_peak_gflops());
     reporter.summarize(stream_ns, stream_label, bound_group);
+    for (const auto& report : after_runs) report();
     benchmark::Shutdown();
     return 0;
 }

@@ -25,6 +25,15 @@ const tn::Net<Mnist>& typenet_net() {
     static const auto net = tn::make<Mnist>(tn::seed{2026});
     return net;
 }
+// The same model and weights with every fusion pass off: each activation a pass of its own.
+const tn::Net<tn::unfused<Mnist>>& unfused_net() {
+    static const auto net = [] {
+        auto n = tn::make<Mnist, tn::no_fusion>();
+        n.set_weights(typenet_net().get_weights());
+        return n;
+    }();
+    return net;
+}
 const std::vector<float>& weights() {
     static const std::vector<float> w = typenet_net().get_weights();
     return w;
@@ -110,8 +119,12 @@ struct TorchMlp {
     }
 };
 
+template <bool Fused>
 void BM_typenet(benchmark::State& state) {
-    const auto& net = typenet_net();
+    const auto& net = []() -> const auto& {
+        if constexpr (Fused) return typenet_net();
+        else return unfused_net();
+    }();
     const std::size_t n = std::size_t(state.range(0));
     const auto x = inputs(n);
     std::vector<float> y(n * 10);
@@ -172,15 +185,33 @@ void check_agreement() {
 
 }  // namespace
 
-BENCHMARK(BM_typenet)->Name("mlp_b1/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_typenet<true>)->Name("mlp_b1/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_typenet<false>)->Name("mlp_b1/unfused")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_eigen)->Name("mlp_b1/eigen")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_libtorch)->Name("mlp_b1/libtorch")->Arg(1)->MinTime(0.5);
-BENCHMARK(BM_typenet)->Name("mlp_b256/typenet")->Arg(256)->MinTime(0.5);
+BENCHMARK(BM_typenet<true>)->Name("mlp_b256/typenet")->Arg(256)->MinTime(0.5);
+BENCHMARK(BM_typenet<false>)->Name("mlp_b256/unfused")->Arg(256)->MinTime(0.5);
 BENCHMARK(BM_eigen)->Name("mlp_b256/eigen")->Arg(256)->MinTime(0.5);
 BENCHMARK(BM_libtorch)->Name("mlp_b256/libtorch")->Arg(256)->MinTime(0.5);
 
+void report_fusion(std::size_t n) {
+    const auto x = inputs(n);
+    std::vector<float> y(n * 10);
+    const auto& f = typenet_net();
+    const auto& u = unfused_net();
+    const double r = bench::interleaved_ratio([&] { f.predict(x.data(), y.data(), n); }, [&] { u.predict(x.data(), y.data(), n); },
+                                              31, n == 1 ? 2000 : 20);
+    std::printf("mlp batch %-3zu fused is %.2fx faster than unfused (interleaved medians); arena %s per sample, naive %s\n", n, r,
+                tn::detail::bytes_str(Mnist::workspace_bytes).c_str(), tn::detail::bytes_str(Mnist::naive_workspace_bytes).c_str());
+}
+
 int main(int argc, char** argv) {
     torch::set_num_threads(1);
+    bench::after_runs.push_back([] {
+        std::printf("\n");
+        report_fusion(1);
+        report_fusion(256);
+    });
     return bench::run(argc, argv, check_agreement, Mnist::weight_bytes,
                       "reading the 437 KB of weights from L2 (the batch-1 bound)", "mlp_b1");
 }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <vector>
 
+#include <typenet/model/summary.hpp>
+
 #include "resnet20.hpp"
 
 namespace tn = typenet;

@@ -3,7 +3,15 @@
 // halves the resolution, its shortcut a strided 1x1 convolution with BatchNorm), global
 // average pooling and a 10-way softmax. 0.27 M parameters, 41 MFLOP per 32x32x3 image.
 #pragma once
-#include <typenet/typenet.hpp>
+// Only the headers the model needs (typenet.hpp would add the weight-file readers, ~4 s of
+// compile time; include <typenet/io/weights.hpp> where weights are loaded).
+#include <typenet/core.hpp>
+#include <typenet/layers/batch_norm.hpp>
+#include <typenet/layers/branch.hpp>
+#include <typenet/layers/conv2d.hpp>
+#include <typenet/layers/dense.hpp>
+#include <typenet/layers/pooling2d.hpp>
+#include <typenet/model/net.hpp>
 
 namespace resnet {
 namespace tn = typenet;

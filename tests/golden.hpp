@@ -65,6 +65,14 @@ void check_model(const std::string& name, double rel = 1e-5, const std::string& 
             require_close(y.data(), d.output.data(), rows, d.out_size, rel);
         }
     }
+    SECTION("fused and unfused (tn::no_fusion) agree within 1e-6") {
+        auto plain = typenet::make<Model, typenet::no_fusion>();
+        plain.set_weights(net.get_weights());
+        std::vector<float> y(d.rows * d.out_size), z(d.rows * d.out_size);
+        net.predict(d.input.data(), y.data(), d.rows);
+        plain.predict(d.input.data(), z.data(), d.rows);
+        require_close(y.data(), z.data(), d.rows, d.out_size, 1e-6);
+    }
 }
 
 }  // namespace golden

@@ -115,6 +115,15 @@ consteval LayerAliasing layer_aliasing() {
     else return LayerAliasing::separate;
 }
 
+// Whether L, at input shape In, can add a tensor laid out like its output in its kernel's
+// epilogue (forward_add): Dense and Conv2D do; a block does when its last kernel does.
+template <class L, class In>
+consteval bool absorbs_add() {
+    if constexpr (requires { { L::template absorbs_add_for<In> } -> std::convertible_to<bool>; }) return L::template absorbs_add_for<In>;
+    else if constexpr (requires { { L::absorbs_add } -> std::convertible_to<bool>; }) return L::absorbs_add;
+    else return false;
+}
+
 // A composite layer (a nested Sequential) walks its own parameters; leaves list them.
 template <class L, class In>
 concept CompositeLayer = requires { L::template canonical_size_for<In>; };

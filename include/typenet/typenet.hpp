@@ -20,6 +20,7 @@
 #include "layers/zero_padding2d.hpp"
 #include "model/dot.hpp"
 #include "model/functional.hpp"
+#include "model/fusion.hpp"
 #include "model/graph.hpp"
 #include "model/net.hpp"
 #include "model/summary.hpp"

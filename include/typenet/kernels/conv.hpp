@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "dense.hpp"
 #include "epilogue.hpp"
@@ -76,21 +77,132 @@ inline void im2col(const ConvGeometry& g, const float* in, std::size_t grp, std:
     }
 }
 
-// out = act(conv(in) + b) for `batch` samples. scratch: pixel_block * k() floats.
+// ---- Implicit GEMM (groups == 1): no im2col. The packed K axis is (ky, kx, ci), and in NHWC
+// the ci run of every tap is contiguous, so a micro-kernel can walk the taps itself: output
+// pixel i of a block reads x_i + tap_offset[t] + ci. Accumulators stay in registers over all
+// of K. Only the padding costs a copy: the image is copied once into a zero border.
+struct ImplicitGeometry {
+    std::size_t hp, wp;       // the (padded) image the taps read
+    bool copy;                // whether it is a padded copy in scratch, or the input itself
+};
+constexpr ImplicitGeometry implicit_geometry(const ConvGeometry& g) noexcept {
+    const std::size_t need_h = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+    const std::size_t need_w = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+    const std::size_t hp = std::max(g.h + g.pad_top, need_h), wp = std::max(g.w + g.pad_left, need_w);
+    return {hp, wp, g.pad_top != 0 || g.pad_left != 0 || hp != g.h || wp != g.w};
+}
+// Scratch floats for one image (0 when the input is read directly).
+constexpr std::size_t implicit_scratch(const ConvGeometry& g) noexcept {
+    const ImplicitGeometry ig = implicit_geometry(g);
+    return ig.copy ? ig.hp * ig.wp * g.c : 0;
+}
+
+namespace detail {
+template <std::size_t M, std::size_t V>
+inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin,
+                           const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
+                           const float* add) noexcept {
+    vfloat acc[M][V];
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t v = 0; v < V; ++v) acc[i][v] = vfloat(0.f);
+    for (std::size_t t = 0; t < taps; ++t) {
+        const float* xt = x + tap[t];
+        for (std::size_t ci = 0; ci < cin; ++ci, pw += nr) {
+            const vfloat w0 = load(pw);
+            const vfloat w1 = V == 2 ? load(pw + lanes) : vfloat(0.f);
+            TYPENET_UNROLL
+            for (std::size_t i = 0; i < M; ++i) {
+                const vfloat xb(xt[i * sx + ci]);
+                acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
+                if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+            }
+        }
+    }
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
+        vfloat a0 = acc[i][0], a1 = V == 2 ? acc[i][V - 1] : vfloat(0.f);
+        if (add) {
+            a0 += load_n(add + i * ldy, n0);
+            if (n1) a1 += load_n(add + i * ldy + lanes, n1);
+        }
+        store_n(y + i * ldy, a0 + load(bias), n0);
+        if (n1) store_n(y + i * ldy + lanes, a1 + load(bias + lanes), n1);
+    }
+}
+
+template <class Act>
+inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps,
+                              std::size_t cin, const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
+                              const float* add) noexcept {
+    row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
+        const float* a = add ? add + i * ldy : nullptr;
+        if (ncols > lanes) implicit_micro<M, 2>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a);
+        else implicit_micro<M, 1>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a);
+    });
+    apply_tile<Act>(y, m, ldy, ncols);
+}
+}  // namespace detail
+
+template <class Act>
+inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
+                            float* scratch, const float* add) noexcept {
+    static_assert(!Act::row_wise, "typenet: a convolution takes an elementwise activation");
+    const ImplicitGeometry ig = implicit_geometry(g);
+    const DensePacking d = g.packing();
+    const float* bias_all = packed + d.weight_floats();
+    std::size_t tap[64];  // kh * kw <= 64 (checked by the layer)
+    for (std::size_t y = 0; y < g.kh; ++y)
+        for (std::size_t x = 0; x < g.kw; ++x) tap[y * g.kw + x] = (y * g.dh * ig.wp + x * g.dw) * g.c;
+    const std::size_t taps = g.kh * g.kw, plane = g.oh * g.ow * g.cout;
+    for (std::size_t b = 0; b < batch; ++b) {
+        const float* img = in + b * g.h * g.w * g.c;
+        if (ig.copy) {  // zero border, the image inside
+            std::fill_n(scratch, ig.hp * ig.wp * g.c, 0.f);
+            for (std::size_t r = 0; r < g.h; ++r)
+                std::memcpy(scratch + ((r + g.pad_top) * ig.wp + g.pad_left) * g.c, img + r * g.w * g.c, g.w * g.c * sizeof(float));
+            img = scratch;
+        }
+        float* o = out + b * plane;
+        const float* a = add ? add + b * plane : nullptr;
+        for (std::size_t p = 0; p < d.panels(); ++p) {
+            const float* pw = packed + p * d.in * nr;
+            const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
+            for (std::size_t oy = 0; oy < g.oh; ++oy)
+                for (std::size_t ox = 0; ox < g.ow; ox += mr) {
+                    const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * g.cout + col;
+                    detail::implicit_dispatch<Act>(m, img + (oy * g.sh * ig.wp + ox * g.sw) * g.c,
+                                                   g.sw * g.c, tap, taps, g.c, pw, o + at, g.cout, ncols, bias_all + col,
+                                                   a ? a + at : nullptr);
+                }
+        }
+    }
+}
+
+// out = act(conv(in) + b [+ add]) for `batch` samples; `add` (a residual) is laid out like
+// out. scratch: pixel_block * k() floats (grouped), or one padded image (implicit GEMM).
 template <class Act>
 inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                        float* scratch) noexcept {
+                        float* scratch, const float* add = nullptr) noexcept {
     const std::size_t pixels = batch * g.oh * g.ow;
     if (g.pointwise()) {
-        gemm<Act>(g.packing(), packed, true, in, g.c, pixels, out, g.cout);
+        gemm<Act>(g.packing(), packed, true, in, g.c, pixels, out, g.cout, add);
         return;
+    }
+    if (g.groups == 1 && g.kh * g.kw <= 64) {
+        if constexpr (!Act::row_wise) {
+            conv2d_implicit<Act>(g, packed, in, out, batch, scratch, add);
+            return;
+        }
     }
     for (std::size_t grp = 0; grp < g.groups; ++grp)
         for (std::size_t q0 = 0; q0 < pixels; q0 += pixel_block) {
             const std::size_t n = std::min(pixel_block, pixels - q0);
             im2col(g, in, grp, q0, n, scratch);
-            gemm<Act>(g.packing(), packed + grp * g.group_floats(), true, scratch, g.k(), n, out + q0 * g.cout + grp * g.cout_g(),
-                      g.cout);
+            const std::size_t at = q0 * g.cout + grp * g.cout_g();
+            gemm<Act>(g.packing(), packed + grp * g.group_floats(), true, scratch, g.k(), n, out + at, g.cout,
+                      add ? add + at : nullptr);
         }
 }
 
@@ -115,7 +227,7 @@ namespace detail {
 // run without bounds checks.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t CV, bool Full>
 inline void depthwise_block(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                            std::size_t c0) noexcept {
+                            std::size_t c0, const float* add) noexcept {
     const std::size_t cs = depthwise_stride(g.c);
     vfloat w[KH * KW][CV], bias[CV];
     for (std::size_t v = 0; v < CV; ++v) {
@@ -141,7 +253,11 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
                 }
             }
         }
-        float* dst = out + ((b * g.oh + oy) * g.ow + ox) * g.c + c0;
+        const std::size_t at = ((b * g.oh + oy) * g.ow + ox) * g.c + c0;
+        float* dst = out + at;
+        if (add)
+            for (std::size_t v = 0; v < CV; ++v)
+                acc[v] += (Full || v + 1 < CV) ? loadu(add + at + v * lanes) : load_n(add + at + v * lanes, nlast);
         for (std::size_t v = 0; v < CV; ++v) {
             if (Full || v + 1 < CV) storeu(dst + v * lanes, Act::apply(acc[v]));
             else store_n(dst + v * lanes, Act::apply(acc[v]), nlast);
@@ -170,14 +286,15 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
 
 // Channels in blocks of up to CV vectors, as many as keep the weights within ~24 registers.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t C>
-inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch) noexcept {
+inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
+                             const float* add = nullptr) noexcept {
     static_assert(!Act::row_wise, "typenet: a depthwise convolution takes an elementwise activation");
     constexpr std::size_t cv = std::max<std::size_t>(1, std::min<std::size_t>(4, 24 / (KH * KW + 1)));
     const std::size_t vectors = (g.c + lanes - 1) / lanes;
     std::size_t v0 = 0;
     constexpr bool full = C % lanes == 0;
-    for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes);
-    for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes);
+    for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add);
+    for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add);
 }
 
 }  // namespace typenet::kernels

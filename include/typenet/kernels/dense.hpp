@@ -12,6 +12,7 @@
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "epilogue.hpp"
@@ -48,7 +49,7 @@ namespace detail {
 // FMA latency even when the layer has few panels.
 template <class Act, std::size_t G, std::size_t S>
 inline void gemv_panels(const float* w, const float* bias, const float* x, float* y, std::size_t in, std::size_t out,
-                        std::size_t p0) noexcept {
+                        std::size_t p0, const float* add = nullptr) noexcept {
     vfloat acc[S][G][2];
     for (std::size_t s = 0; s < S; ++s)
         for (std::size_t g = 0; g < G; ++g) acc[s][g][0] = acc[s][g][1] = vfloat(0.f);
@@ -71,24 +72,27 @@ inline void gemv_panels(const float* w, const float* bias, const float* x, float
             for (std::size_t s = 1; s < S; ++s) r += acc[s][g][v];
             const std::size_t col = (p0 + g) * nr + v * lanes;
             if (col >= out) continue;
-            store_n(y + col, epilogue<Act>(r, bias ? bias + col : nullptr), std::min(lanes, out - col));
+            const std::size_t n = std::min(lanes, out - col);
+            if (add) r += load_n(add + col, n);  // a residual, added before the activation
+            store_n(y + col, epilogue<Act>(r, bias ? bias + col : nullptr), n);
         }
 }
 
 }  // namespace detail
 
-// y[out] = act(W x + b) for one sample.
+// y[out] = act(W x + b [+ add]) for one sample.
 template <class Act>
-inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const float* x, float* y) noexcept {
+inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const float* x, float* y,
+                       const float* add = nullptr) noexcept {
     constexpr std::size_t group = vector_registers >= 32 ? 4 : 2;  // panels in flight
     const float* bias = has_bias ? packed + d.weight_floats() : nullptr;
     const std::size_t panels = d.panels();
     std::size_t p = 0;
-    for (; p + group <= panels; p += group) detail::gemv_panels<Act, group, 1>(packed, bias, x, y, d.in, d.out, p);
+    for (; p + group <= panels; p += group) detail::gemv_panels<Act, group, 1>(packed, bias, x, y, d.in, d.out, p, add);
     switch (panels - p) {  // the remaining panels, with the K loop split to keep chains busy
-        case 1: detail::gemv_panels<Act, 1, group>(packed, bias, x, y, d.in, d.out, p); break;
-        case 2: if constexpr (group > 2) detail::gemv_panels<Act, 2, 2>(packed, bias, x, y, d.in, d.out, p); break;
-        case 3: if constexpr (group > 3) detail::gemv_panels<Act, 3, 1>(packed, bias, x, y, d.in, d.out, p); break;
+        case 1: detail::gemv_panels<Act, 1, group>(packed, bias, x, y, d.in, d.out, p, add); break;
+        case 2: if constexpr (group > 2) detail::gemv_panels<Act, 2, 2>(packed, bias, x, y, d.in, d.out, p, add); break;
+        case 3: if constexpr (group > 3) detail::gemv_panels<Act, 3, 1>(packed, bias, x, y, d.in, d.out, p, add); break;
         default: break;
     }
     apply_rows<Act>(y, 1, d.out);
@@ -97,13 +101,17 @@ inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const
 namespace detail {
 
 // An M x nr block of y (row stride ldy) += x block (M rows, stride ldx) * panel slice (kc).
-// first: start from zero instead of y; last: add bias, apply the activation.
+// first: start from zero instead of y; last: add bias (and `add`, laid out like y: a residual).
 // V: vectors of the panel that hold valid columns (1 when at most `lanes` remain).
-template <class Act, std::size_t M, std::size_t V>
+// The activation is not a parameter: apply_tile runs it over the tile just stored, while it
+// is in L1. One micro-kernel per block shape then serves every activation, which keeps the
+// code a model compiles to (and its compile time) from multiplying by its activations.
+template <std::size_t M, std::size_t V>
 inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
-                       std::size_t ncols, const float* bias, bool first, bool last) noexcept {
+                       std::size_t ncols, const float* bias, bool first, bool last, const float* add) noexcept {
     vfloat acc[M][2];
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i) {
         if (first) {
             acc[i][0] = acc[i][1] = vfloat(0.f);
@@ -115,34 +123,69 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
     for (std::size_t k = 0; k < kc; ++k) {
         const vfloat w0 = load(pw + k * nr);
         const vfloat w1 = V == 2 ? load(pw + k * nr + lanes) : vfloat(0.f);
-        for (std::size_t i = 0; i < M; ++i) {
+        TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
             const vfloat xb(x[i * ldx + k]);
             acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
             if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
         }
     }
+    TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i) {
         vfloat a0 = acc[i][0], a1 = acc[i][1];
         if (last) {
-            a0 = epilogue<Act>(a0, bias);
-            a1 = epilogue<Act>(a1, bias ? bias + lanes : nullptr);
+            if (add) {
+                a0 += load_n(add + i * ldy, n0);
+                if (n1) a1 += load_n(add + i * ldy + lanes, n1);
+            }
+            if (bias) {
+                a0 += load(bias);
+                a1 += load(bias + lanes);
+            }
         }
         store_n(y + i * ldy, a0, n0);
         if (n1) store_n(y + i * ldy + lanes, a1, n1);
     }
 }
 
-template <class Act, std::size_t... M>
-inline void gemm_micro_dispatch(std::size_t m, std::index_sequence<M...>, const float* x, std::size_t ldx,
-                                const float* pw, std::size_t kc, float* y, std::size_t ldy, std::size_t ncols,
-                                const float* bias, bool first, bool last) noexcept {
-    // m in [1, mr]: one flat fold selects the block height, no recursion.
-    if (ncols > lanes)
-        (void)((m == M + 1 ? (gemm_micro<Act, M + 1, 2>(x, ldx, pw, kc, y, ldy, ncols, bias, first, last), true) : false) ||
-               ...);
-    else
-        (void)((m == M + 1 ? (gemm_micro<Act, M + 1, 1>(x, ldx, pw, kc, y, ldy, ncols, bias, first, last), true) : false) ||
-               ...);
+// Rows [0, m), m <= mr, in register blocks: mr at once, or a tail as 8 + 4 + 2 + 1 rows.
+// Five block heights instead of mr: a third of the kernels to compile, for a tail that is
+// rare (one per panel and call).
+template <class F>
+inline void row_blocks(std::size_t m, F&& block) {
+    if (m == mr) {
+        block(std::integral_constant<std::size_t, mr>{}, 0);
+        return;
+    }
+    std::size_t i = 0;
+    if constexpr (mr > 8) if (m - i >= 8) block(std::integral_constant<std::size_t, 8>{}, i), i += 8;
+    if constexpr (mr > 4) if (m - i >= 4) block(std::integral_constant<std::size_t, 4>{}, i), i += 4;
+    if (m - i >= 2) block(std::integral_constant<std::size_t, 2>{}, i), i += 2;
+    if (m - i >= 1) block(std::integral_constant<std::size_t, 1>{}, i);
+}
+
+// act over an m x ncols tile of y (row stride ldy) that a micro-kernel has just stored.
+template <class Act>
+inline void apply_tile(float* y, std::size_t m, std::size_t ldy, std::size_t ncols) noexcept {
+    if constexpr (!Act::row_wise && !is_identity_activation<Act>)
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t c = 0; c < ncols; c += lanes) {
+                const std::size_t n = std::min(lanes, ncols - c);
+                store_n(y + i * ldy + c, Act::apply(load_n(y + i * ldy + c, n)), n);
+            }
+}
+
+template <class Act>
+inline void gemm_micro_dispatch(std::size_t m, const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y,
+                                std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last,
+                                const float* add) noexcept {
+    row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
+        if (ncols > lanes)
+            gemm_micro<M, 2>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr);
+        else
+            gemm_micro<M, 1>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr);
+    });
+    if (last) apply_tile<Act>(y, m, ldy, ncols);
 }
 
 }  // namespace detail
@@ -154,7 +197,7 @@ inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
 // floats at stride ldy (a convolution group writes a column slice of its NHWC output).
 template <class Act>
 inline void gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t ldx, std::size_t rows,
-                 float* y, std::size_t ldy) noexcept {
+                 float* y, std::size_t ldy, const float* add = nullptr) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
     // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
     // store every output tile for very little work.
@@ -169,8 +212,9 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
             const float* bias = bias_all ? bias_all + col : nullptr;
             for (std::size_t i = 0; i < rows; i += mr) {
                 const std::size_t m = std::min(mr, rows - i);
-                detail::gemm_micro_dispatch<Act>(m, std::make_index_sequence<mr>{}, x + i * ldx + k0, ldx, pw, kc,
-                                                 y + i * ldy + col, ldy, ncols, bias, first, last);
+                detail::gemm_micro_dispatch<Act>(m, x + i * ldx + k0, ldx, pw, kc,
+                                                 y + i * ldy + col, ldy, ncols, bias, first, last,
+                                                 add ? add + i * ldy + col : nullptr);
             }
         }
     }
@@ -181,12 +225,12 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
 // y[rows][out] = act(x[rows][in] W^T + b), rows packed back to back.
 template <class Act>
 inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,
-                       float* y) noexcept {
+                       float* y, const float* add = nullptr) noexcept {
     if constexpr (Act::row_wise) {
-        gemm<linear>(d, packed, has_bias, x, d.in, rows, y, d.out);
+        gemm<linear>(d, packed, has_bias, x, d.in, rows, y, d.out, add);
         apply_rows<Act>(y, rows, d.out);  // contiguous rows: the multi-row path
     } else {
-        gemm<Act>(d, packed, has_bias, x, d.in, rows, y, d.out);
+        gemm<Act>(d, packed, has_bias, x, d.in, rows, y, d.out, add);
     }
 }
 

@@ -17,6 +17,16 @@
 #pragma GCC diagnostic pop
 #endif
 
+// Register-blocked loops must be unrolled for their accumulators to live in registers; g++
+// does not unroll them fully at -O2 (only -O3 does), so the kernels ask for it.
+#if defined(__clang__)
+#define TYPENET_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define TYPENET_UNROLL _Pragma("GCC unroll 32")
+#else
+#define TYPENET_UNROLL
+#endif
+
 namespace typenet::kernels {
 
 using arch = xsimd::default_arch;

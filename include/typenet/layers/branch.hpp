@@ -55,6 +55,7 @@ struct graph_block {
     template <class In> static constexpr std::size_t packed_size_for = graph<In>::template packed_size_for<In>;
     template <class In> static constexpr std::size_t scratch_size_for = graph<In>::template scratch_size_for<In>;
     template <class In> static constexpr std::size_t scratch_fixed_for = graph<In>::template scratch_fixed_for<In>;
+    template <class In> static constexpr std::size_t naive_size_for = graph<In>::template naive_size_for<In>;
     template <class In> static void pack(const float* c, float* p) { graph<In>::template pack<In>(c, p); }
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {

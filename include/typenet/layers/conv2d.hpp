@@ -115,10 +115,15 @@ struct ConvLayer {
     template <class In>
     static constexpr std::size_t packed_size_for =
         direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>()) : geometry<In>().groups * geometry<In>().group_floats();
-    // im2col scratch: fixed, whatever the batch.
+    // Scratch, fixed whatever the batch: one padded image (implicit GEMM, groups == 1) or an
+    // im2col block (grouped).
     template <class In>
-    static constexpr std::size_t scratch_fixed_for =
-        (direct_depthwise<In> || geometry<In>().pointwise()) ? 0 : kernels::pixel_block * geometry<In>().k();
+    static constexpr std::size_t scratch_fixed_for = [] {
+        constexpr auto g = geometry<In>();
+        if constexpr (direct_depthwise<In> || g.pointwise()) return std::size_t{0};
+        else if constexpr (g.groups == 1 && g.kh * g.kw <= 64) return kernels::implicit_scratch(g);
+        else return kernels::pixel_block * g.k();
+    }();
 
     template <class In>
     static void pack(const float* canonical, float* packed) {
@@ -148,6 +153,14 @@ struct ConvLayer {
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
         forward_with<In, activation>(params, in, out, rows, scratch);
+    }
+    // The residual hook: out = act(conv(in) + b + add), `add` laid out like out.
+    static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
+    template <class In, class Act>
+    static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) {
+        constexpr auto g = geometry<In>();
+        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, add);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add);
     }
 
     static std::string options_str() {

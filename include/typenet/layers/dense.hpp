@@ -69,6 +69,14 @@ struct Dense {
     static void forward(const float* params, const float* in, float* out, std::size_t rows) noexcept {
         forward_with<In, activation>(params, in, out, rows);
     }
+    // The residual hook: out = act(W x + b + add), `add` laid out like out (a skip connection
+    // added in the epilogue instead of by a separate pass).
+    static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
+    template <class In, class Act>
+    static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float*, const float* add) noexcept {
+        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
+        else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out, add);
+    }
 
     static std::string name() {
         std::string s = "Dense<" + std::to_string(Units);

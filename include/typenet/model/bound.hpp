@@ -51,6 +51,13 @@ struct Bound {
         else return std::size_t{0};
     }();
 
+    // Every intermediate activation inside a block (a nested Sequential, Residual, Branch or
+    // graph), each in its own buffer: what the block would need without a memory plan.
+    static constexpr std::size_t nested_naive_floats = [] {
+        if constexpr (requires { L::template naive_size_for<In>; }) return std::size_t{L::template naive_size_for<In>};
+        else return std::size_t{0};
+    }();
+
     static void pack(const float* canonical, float* packed) noexcept {
         if constexpr (requires { L::template pack<In>(canonical, packed); }) L::template pack<In>(canonical, packed);
         else std::copy_n(canonical, canonical_floats, packed);

@@ -287,6 +287,10 @@ struct GraphFacts {
     std::array<std::size_t, K + 1> arg_begin{};
     std::array<std::size_t, A> args{};
     std::array<std::size_t, K> scratch_per_row{}, scratch_fixed{};
+    // Epilogue fusion: nodes run as part of another node's kernel share its buffer. head[m]:
+    // the node whose kernel computes m (m itself if none); tail[h]: the last node head h's
+    // kernel computes (a residual Add, or the activation after it), whose buffer it writes.
+    std::array<std::size_t, K> head{}, tail{};
 };
 
 template <std::size_t K, std::size_t A>
@@ -310,9 +314,16 @@ constexpr GraphPlan<K> plan_graph(const GraphFacts<K, A>& f) {
     }
     for (std::size_t k = 0; k < K; ++k) {
         p.group[k] = k;
-        if (f.is_input[k]) {
+        if (f.head[k] != k) {  // computed by an earlier node's kernel, into that node's buffer
+            p.group[k] = p.group[f.head[k]];
+            p.where[k] = p.where[f.head[k]];
+            p.index[k] = p.index[f.head[k]];
+        } else if (f.is_input[k]) {
             p.where[k] = Where::input;
             p.index[k] = f.input_slot[k];
+        } else if (f.output_slot[f.tail[k]] != none) {  // the node itself, or the tail it writes for
+            p.where[k] = Where::output;
+            p.index[k] = f.output_slot[f.tail[k]];
         } else if (f.output_slot[k] != none) {
             p.where[k] = Where::output;
             p.index[k] = f.output_slot[k];
@@ -478,7 +489,92 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
         return f;
     }
     static constexpr auto facts = make_facts();
-    static constexpr GraphPlan<K> plan = plan_graph(facts);
+
+    // ---- Fusion across nodes: a residual Add (and an activation right after it) runs in the
+    // epilogue of the kernel that produces one of its operands, when that kernel can add
+    // (absorbs_add: Dense, Conv2D, or a block ending in one), the operand is read by nothing
+    // else, and the other operand is ready (computed earlier in the fixed order).
+    template <std::size_t k>
+    static constexpr std::size_t sole_reader = [] {
+        std::size_t n = 0, reader = K;
+        for (std::size_t m = k + 1; m < K; ++m)
+            for (std::size_t a = facts.arg_begin[m]; a < facts.arg_begin[m + 1]; ++a)
+                if (facts.args[a] == k) ++n, reader = m;
+        return n == 1 && facts.output_slot[k] == K + 1 ? reader : K;
+    }();
+    // For an Add node: the operand node whose kernel absorbs it, or K.
+    template <std::size_t k>
+    static consteval std::size_t add_producer() {
+        if constexpr (!is_merge<k>) {
+            return K;
+        } else if constexpr (!std::is_same_v<unnamed_t<op_at<k>>, Add> || arity_of<node_at<k>> != 2) {
+            return K;
+        } else {
+            constexpr auto ai = arg_indices_of<node_at<k>>();
+            constexpr std::size_t j = std::max(ai[0], ai[1]);
+            if constexpr (ai[0] == ai[1] || !is_layer<j>) return K;
+            else if constexpr (sole_reader<j> != k) return K;
+            else if constexpr (!absorbs_add<op_at<j>, layer_in<j>>()) return K;
+            else return j;
+        }
+    }
+    template <std::size_t j>
+    static constexpr std::size_t absorbed_add = [] {
+        std::size_t r = K;
+        [&]<std::size_t... k>(std::index_sequence<k...>) { ((r = add_producer<k>() == j ? k : r), ...); }(std::make_index_sequence<K>{});
+        return r;
+    }();
+    template <std::size_t k>
+    static consteval bool is_activation_node() {
+        if constexpr (k >= K) return false;
+        else if constexpr (!is_layer<k>) return false;
+        else return is_activation_layer<unnamed_t<op_at<k>>>::value;
+    }
+    // The activation fused after the add (linear if none) and the node it is.
+    template <std::size_t j>
+    static constexpr std::size_t absorbed_activation = [] {
+        constexpr std::size_t k = absorbed_add<j>;
+        if constexpr (k < K) {
+            if constexpr (is_activation_node<sole_reader<k>>()) return sole_reader<k>;
+            else return K;
+        } else {
+            return K;
+        }
+    }();
+    template <std::size_t j>
+    static consteval auto fused_activation_probe() {
+        if constexpr (absorbed_activation<j> < K) return std::type_identity<typename unnamed_t<op_at<absorbed_activation<j>>>::activation>{};
+        else return std::type_identity<linear>{};
+    }
+    template <std::size_t j> using fused_activation = typename decltype(fused_activation_probe<j>())::type;
+    // The other operand of the add absorbed by node j.
+    template <std::size_t j>
+    static constexpr std::size_t addend = [] {
+        constexpr auto ai = arg_indices_of<node_at<absorbed_add<j>>>();
+        return ai[0] == j ? ai[1] : ai[0];
+    }();
+
+    static consteval auto make_fused_facts() {
+        auto f = facts;
+        for (std::size_t m = 0; m < K; ++m) f.head[m] = f.tail[m] = m;
+        [&]<std::size_t... j>(std::index_sequence<j...>) {
+            ([&] {
+                 if constexpr (absorbed_add<j> < K) {
+                     f.head[absorbed_add<j>] = j;
+                     f.tail[j] = absorbed_add<j>;
+                     if constexpr (absorbed_activation<j> < K) {
+                         f.head[absorbed_activation<j>] = j;
+                         f.tail[j] = absorbed_activation<j>;
+                     }
+                 }
+             }(),
+             ...);
+        }(std::make_index_sequence<K>{});
+        return f;
+    }
+    static constexpr auto fused_facts = make_fused_facts();
+    template <std::size_t m> static constexpr bool fused_away = fused_facts.head[m] != m;
+    static constexpr GraphPlan<K> plan = plan_graph(fused_facts);
 
     // ---- Parameters: one slot per distinct layer (a name called twice is one slot) ----
     template <std::size_t k>
@@ -544,6 +640,16 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
         return []<std::size_t... k>(std::index_sequence<k...>) { return (std::size_t{0} + ... + flops_of<k>); }(
             std::make_index_sequence<K>{});
     }();
+    template <std::size_t k>
+    static constexpr std::size_t nested_naive_of = [] {
+        if constexpr (is_layer<k>) return bound_at<k>::nested_naive_floats;
+        else return std::size_t{0};
+    }();
+    // Every intermediate activation, nested blocks' included, in a buffer of its own.
+    static constexpr std::size_t naive_floats = [] {
+        return []<std::size_t... k>(std::index_sequence<k...>) { return (plan.naive_floats + ... + nested_naive_of<k>); }(
+            std::make_index_sequence<K>{});
+    }();
 
     // ---- Running ----
     template <std::size_t k>
@@ -555,7 +661,15 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
 
     template <std::size_t k>
     static void step(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
-        if constexpr (is_layer<k>) {
+        if constexpr (fused_away<k>) {
+            // computed by node fused_facts.head[k]'s kernel
+        } else if constexpr (is_layer<k> && absorbed_add<k> < K) {
+            constexpr std::size_t src = facts.args[facts.arg_begin[k]];
+            float* scratch = arena + plan.activation_floats * rows;
+            op_at<k>::template forward_add<layer_in<k>, fused_activation<k>>(
+                params + packed_offset[owner<k>], location<src>(ins, outs, rows, arena), location<k>(ins, outs, rows, arena), rows,
+                scratch, location<addend<k>>(ins, outs, rows, arena));
+        } else if constexpr (is_layer<k>) {
             constexpr std::size_t src = facts.args[facts.arg_begin[k]];
             float* scratch = arena + plan.activation_floats * rows;
             bound_at<k>::forward(params + packed_offset[owner<k>], location<src>(ins, outs, rows, arena),
@@ -650,12 +764,24 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
         LayerInfo info{prefix + node_name<k>(), op_name<k>(), shape_at<k>::str(), own_canonical<k>, flops_of<k>, {}, depth, {}, {}};
         info.connected_to = connected_to<k>();
         info.buffer = buffer_of<k>();
-        if constexpr (is_layer<k>) {
+        if constexpr (fused_away<k>) {
+            info.kernel = std::string("fused into ") + prefix + node_name<fused_facts.head[k]>();
+        } else if constexpr (is_layer<k>) {
             using L = op_at<k>;
             if constexpr (owner<k> != k) info.kernel = std::string("shares the weights of ") + prefix + node_name<owner<k>>() + "; ";
             if constexpr (bound_at<k>::composite) info.kernel += "block";
+            else if constexpr (absorbed_add<k> < K) info.kernel += kernel_name_of<L, linear>();
             else if constexpr (requires { typename L::activation; }) info.kernel += kernel_name_of<L, typename L::activation>();
             else info.kernel += kernel_name_of<L, linear>();
+            if constexpr (absorbed_add<k> < K) {
+                info.kernel += bound_at<k>::composite ? " (its last kernel adds " : " +add ";
+                info.kernel += node_name<addend<k>>();
+                if constexpr (!std::is_same_v<fused_activation<k>, linear>) {
+                    info.kernel += ", then ";
+                    info.kernel += fused_activation<k>::name();
+                }
+                if constexpr (bound_at<k>::composite) info.kernel += ")";
+            }
         } else if constexpr (is_merge<k>) {
             info.kernel = "merge";
         }
@@ -900,7 +1026,7 @@ struct Graph<Inputs<I...>, Outputs<O...>> {
         else return std::size_t{0};
     }();
     static constexpr std::size_t naive_workspace_bytes = [] {
-        if constexpr (valid) return engine_type::plan.naive_floats * sizeof(float);
+        if constexpr (valid) return engine_type::naive_floats * sizeof(float);
         else return std::size_t{0};
     }();
 
@@ -933,6 +1059,7 @@ struct Graph<Inputs<I...>, Outputs<O...>> {
     template <class In>
     static constexpr std::size_t scratch_size_for = engine_type::plan.activation_floats + engine_type::plan.max_scratch_per_row();
     template <class In> static constexpr std::size_t scratch_fixed_for = engine_type::plan.max_scratch_fixed();
+    template <class In> static constexpr std::size_t naive_size_for = engine_type::naive_floats;
     template <class In> static void pack(const float* c, float* p) { engine_type::pack(c, p); }
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {

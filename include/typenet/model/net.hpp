@@ -195,6 +195,24 @@ class Net {
         }
     }
 
+    // With an arena the caller owns (any memory: a static buffer, a pool, a span of an
+    // mmap'd region): at least arena_bytes(1) bytes for one sample, 64-byte aligned.
+    // predict uses as many rows per block as the arena holds (at most block_rows).
+    static constexpr std::size_t arena_bytes(std::size_t rows) { return arena_floats(rows) * sizeof(float); }
+    void forward(const float* x, float* y, std::span<std::byte> arena) const {
+        program::run(params_.get(), &x, &y, 1, checked_arena(arena, 1));
+    }
+    void forward(const float* const* xs, float* const* ys, std::span<std::byte> arena) const {
+        program::run(params_.get(), xs, ys, 1, checked_arena(arena, 1));
+    }
+    void predict(const float* xs, float* ys, std::size_t n, std::span<std::byte> arena) const { predict(&xs, &ys, n, arena); }
+    void predict(const float* const* xs, float* const* ys, std::size_t n, std::span<std::byte> arena) const {
+        float* a = checked_arena(arena, 1);
+        std::size_t rows = block_rows;
+        while (rows > 1 && arena_bytes(rows) > arena.size()) --rows;
+        run_blocks(xs, ys, n, a, rows);
+    }
+
     // n samples, row-major: xs is n x in_size, ys is n x out_size (one input, one output).
     void predict(const float* xs, float* ys, std::size_t n) const { predict(&xs, &ys, n); }
     void predict(const float* xs, float* ys, std::size_t n, const Workspace& ws) const { run_blocks(&xs, &ys, n, ws.data()); }
@@ -294,9 +312,16 @@ class Net {
             }(std::make_index_sequence<n_out>{});
         }
     }
-    void run_blocks(const float* const* xs, float* const* ys, std::size_t n, float* arena) const {
-        for (std::size_t i = 0; i < n; i += block_rows) {
-            const std::size_t rows = std::min(block_rows, n - i);
+    static float* checked_arena(std::span<std::byte> arena, std::size_t rows) {
+        if (arena.size() < arena_bytes(rows) || reinterpret_cast<std::uintptr_t>(arena.data()) % kernels::alignment != 0)
+            throw std::invalid_argument("typenet: the arena must hold Net::arena_bytes(" + std::to_string(rows) +
+                                        ") = " + std::to_string(arena_bytes(rows)) + " bytes, 64-byte aligned; got " +
+                                        std::to_string(arena.size()) + " bytes");
+        return reinterpret_cast<float*>(arena.data());
+    }
+    void run_blocks(const float* const* xs, float* const* ys, std::size_t n, float* arena, std::size_t block = block_rows) const {
+        for (std::size_t i = 0; i < n; i += block) {
+            const std::size_t rows = std::min(block, n - i);
             std::array<const float*, n_in> ins;
             std::array<float*, n_out> outs;
             [&]<std::size_t... k>(std::index_sequence<k...>) { ((ins[k] = xs[k] + i * in_shape<k>::size), ...); }(

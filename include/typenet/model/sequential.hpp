@@ -135,6 +135,12 @@ struct Chain {
         return [&]<std::size_t... I>(std::index_sequence<I...>) { return (std::size_t{0} + ... + bound<I>::flops); }(
             std::make_index_sequence<size>{});
     }();
+    // Every intermediate activation, nested blocks' included, in a buffer of its own.
+    static constexpr std::size_t naive_floats = [] {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return (plan.naive_floats + ... + bound<I>::nested_naive_floats);
+        }(std::make_index_sequence<size>{});
+    }();
 
     // Runs the chain on `rows` samples. `arena` holds plan.arena_floats(rows) floats.
     static void run(const float* params, const float* in, float* out, std::size_t rows, float* arena) {
@@ -168,6 +174,37 @@ struct Chain {
                 B::forward(params + packed_offset[I], src, dst, rows, scratch);
             }
         }
+    }
+
+    // The layer whose kernel writes the chain's output: the last layer, or the layer it was
+    // folded or fused into. When that kernel can add a residual in its epilogue (and has no
+    // activation fused already, which would have to come after the add), so can the chain.
+    template <std::size_t J>
+    static constexpr std::size_t absorber_index() {
+        if constexpr (fused_away<J>) return absorber_of<J>();
+        else return J;
+    }
+    static constexpr std::size_t producer = absorber_index<size - 1>();
+    static constexpr bool can_absorb_add = [] {
+        if constexpr (fuses_next<producer>) return false;
+        else return absorbs_add<layer<producer>, typename bound<producer>::in_shape>();
+    }();
+    // run, with the producer adding `add` and applying Act in its epilogue.
+    template <class Act>
+    static void run_add(const float* params, const float* in, float* out, std::size_t rows, float* arena, const float* add) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ([&] {
+                 if constexpr (I == producer) {
+                     using B = bound<I>;
+                     B::layer::template forward_add<typename B::in_shape, Act>(params + packed_offset[I], location<I>(in, out, rows, arena),
+                                                                               location<I + 1>(in, out, rows, arena), rows,
+                                                                               arena + plan.activation_floats * rows, add);
+                 } else {
+                     step<I>(params, in, out, rows, arena);
+                 }
+             }(),
+             ...);
+        }(std::make_index_sequence<size>{});
     }
 
     static void pack(const float* canonical, float* packed) {
@@ -306,6 +343,12 @@ struct ChainLayer {
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
         Chain<In, Ls...>::run(params, in, out, rows, scratch);
     }
+    template <class In> static constexpr bool absorbs_add_for = Chain<In, Ls...>::can_absorb_add;
+    template <class In> static constexpr std::size_t naive_size_for = Chain<In, Ls...>::naive_floats;
+    template <class In, class Act>
+    static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) {
+        Chain<In, Ls...>::template run_add<Act>(params, in, out, rows, scratch, add);
+    }
     template <class In>
     static void describe(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
         Chain<In, Ls...>::describe(rows, prefix, depth);
@@ -374,7 +417,7 @@ struct Sequential<Input<D...>, Layers...> : detail::ChainLayer<Layers...> {
     }();
     // What it would take with every intermediate activation in its own buffer.
     static constexpr std::size_t naive_workspace_bytes = [] {
-        if constexpr (valid) return chain_type::plan.naive_floats * sizeof(float);
+        if constexpr (valid) return chain_type::naive_floats * sizeof(float);
         else return std::size_t{0};
     }();
 

@@ -1,0 +1,229 @@
+// Fusion policies, and the fusion plan.
+//
+// The passes, each a compile-time predicate on the model's structure:
+//   fold_batchnorm      a BatchNorm right after a linear Conv2D/Dense is folded into its
+//                       weights and bias when they are packed (Chain::folds_bn)
+//   fuse_activation     an activation layer right after a linear Conv2D/Dense (or after a
+//                       folded BatchNorm) runs in that kernel's epilogue (Chain::fuses_next)
+//   fuse_residual_add   a graph's Add whose operand comes from a Dense/Conv2D kernel (or a block
+//                       ending in one) read by nothing else runs in that kernel's epilogue,
+//                       with the activation after the Add (GraphEngine::absorbed_add)
+// Bias is always added in the kernel's epilogue.
+//
+// A policy switches passes off by rewriting the model's type: every layer that could absorb
+// something is wrapped in Unfused<L, P>, which says it cannot. The weights, their names and
+// the numbers are the same (up to rounding: a folded BatchNorm rounds differently).
+//
+//   auto net = tn::make<Model, tn::no_fusion>();     // Net<tn::unfused<Model>>
+//   std::cout << tn::fusion_plan<Model>();           // which layers became which kernel
+#pragma once
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../kernels/epilogue.hpp"
+#include "../layer.hpp"
+#include "../layers/branch.hpp"
+#include "graph.hpp"
+#include "net.hpp"
+#include "sequential.hpp"
+#include "summary.hpp"
+
+namespace typenet {
+
+template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd>
+struct fusion_policy {
+    static constexpr bool fold_batchnorm = FoldBatchNorm;
+    static constexpr bool fuse_activation = FuseActivation;
+    static constexpr bool fuse_residual_add = FuseResidualAdd;
+};
+using fuse_all = fusion_policy<true, true, true>;
+using no_fusion = fusion_policy<false, false, false>;
+
+namespace detail {
+template <class L>
+consteval bool can_absorb_anything() {
+    return requires { L::absorbs_batchnorm; } || requires { L::absorbs_activation; } || requires { L::absorbs_add; };
+}
+}  // namespace detail
+
+// A layer with the passes P switches off disabled; otherwise L itself.
+template <class L, class P>
+struct Unfused : L {
+    static constexpr bool absorbs_batchnorm = [] {
+        if constexpr (requires { L::absorbs_batchnorm; }) return P::fold_batchnorm && L::absorbs_batchnorm;
+        else return false;
+    }();
+    static constexpr bool absorbs_activation = [] {
+        if constexpr (requires { L::absorbs_activation; }) return P::fuse_activation && L::absorbs_activation;
+        else return false;
+    }();
+    static constexpr bool absorbs_add = [] {
+        if constexpr (requires { L::absorbs_add; }) return P::fuse_residual_add && L::absorbs_add;
+        else return false;
+    }();
+    static std::string name() { return layer_name<L>(); }
+
+    // A layer's own activation (Dense<128, relu>) runs as a pass of its own when activation
+    // fusion is off: the kernel stores, then the activation reads and writes it again.
+    static constexpr bool separate_activation = [] {
+        if constexpr (requires { typename L::activation; }) return !P::fuse_activation && !std::is_same_v<typename L::activation, linear>;
+        else return false;
+    }();
+    template <class In>
+    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
+        if constexpr (separate_activation) {
+            if constexpr (requires { L::template forward_with<In, linear>(params, in, out, rows, scratch); })
+                L::template forward_with<In, linear>(params, in, out, rows, scratch);
+            else
+                L::template forward_with<In, linear>(params, in, out, rows);
+            using Out = typename L::template output_shape_for<In>;
+            constexpr std::size_t last = Out::dims[Out::rank - 1];
+            kernels::activation_map<typename L::activation>(out, out, rows * (Out::size / last), last);
+        } else if constexpr (requires { L::template forward<In>(params, in, out, rows, scratch); }) {
+            L::template forward<In>(params, in, out, rows, scratch);
+        } else {
+            L::template forward<In>(params, in, out, rows);
+        }
+    }
+    template <class Act = linear>
+    static std::string kernel_name() {
+        if constexpr (separate_activation) return L::template kernel_name<linear>() + ", then a " + L::activation::name() + " pass";
+        else return L::template kernel_name<Act>();
+    }
+};
+
+namespace detail {
+
+template <class T, class P> struct with_policy;
+template <class T, class P> using with_policy_t = typename with_policy<T, P>::type;
+
+template <class P>
+struct policy_rewriter {
+    // A Sequential, or a struct derived from one (struct Stem : Sequential<...> {}).
+    template <class... Ls>
+    static Sequential<with_policy_t<Ls, P>...> sequential(const Sequential<Ls...>*);
+};
+
+template <class T> struct is_residual_t : std::false_type {};
+template <class F, class S, class A> struct is_residual_t<Residual<F, S, A>> : std::true_type {};
+
+template <class T, class P>
+consteval auto rewrite() {
+    if constexpr (requires { policy_rewriter<P>::sequential(static_cast<const T*>(nullptr)); }) {
+        return std::type_identity<decltype(policy_rewriter<P>::sequential(static_cast<const T*>(nullptr)))>{};
+    } else {
+        return std::type_identity<typename with_policy<T, P>::leaf>{};
+    }
+}
+
+template <class T, class P>
+struct with_policy {
+    using leaf = std::conditional_t<can_absorb_anything<T>(), Unfused<T, P>, T>;
+    using type = typename decltype(rewrite<T, P>())::type;
+};
+template <class F, class S, class A, class P>
+struct with_policy<Residual<F, S, A>, P> {
+    using type = Residual<with_policy_t<F, P>, with_policy_t<S, P>, A>;
+};
+template <class X, class P>
+struct with_policy<Projection<X>, P> {
+    using type = Projection<with_policy_t<X, P>>;
+};
+template <class M, class... Ps, class P>
+struct with_policy<Branch<M, Ps...>, P> {
+    using type = Branch<M, with_policy_t<Ps, P>...>;
+};
+template <fixed_string N, class L, class P>
+struct with_policy<Named<N, L>, P> {
+    using type = Named<N, with_policy_t<L, P>>;
+};
+template <class Op, class... A, class P>
+struct with_policy<Call<Op, A...>, P> {
+    using type = Call<with_policy_t<Op, P>, with_policy_t<A, P>...>;
+};
+template <fixed_string N, class S, class P>
+struct with_policy<InputNode<N, S>, P> {
+    using type = InputNode<N, S>;
+};
+template <class... I, class... O, class P>
+struct with_policy<Graph<Inputs<I...>, Outputs<O...>>, P> {
+    using type = Graph<Inputs<I...>, Outputs<with_policy_t<O, P>...>>;
+};
+
+}  // namespace detail
+
+// The model with some passes off; with every pass on, the model itself.
+template <class Model, class Policy = fuse_all>
+using with_policy = std::conditional_t<std::is_same_v<Policy, fuse_all>, Model, detail::with_policy_t<Model, Policy>>;
+template <class Model>
+using unfused = with_policy<Model, no_fusion>;
+
+// fusion_plan<Model>(): every kernel the forward pass runs, and the layers it computes.
+template <class Model, class Policy = fuse_all>
+std::string fusion_plan() {
+    using M = with_policy<Model, Policy>;
+    static_assert(M::is_model, "typenet: fusion_plan<M>() needs a model");
+    if constexpr (!M::valid) {
+        return "<invalid model: see the shape error>";
+    } else {
+        std::vector<LayerInfo> rows;
+        M::program::describe(rows, "", 0);
+        // A layer fused into a block is computed by that block's last kernel.
+        auto kernel_of = [&](const std::string& path) {
+            std::string owner = path;
+            for (const LayerInfo& r : rows)
+                if (r.path.rfind(path + ".", 0) == 0 && r.kernel.rfind("fused into", 0) != 0 && r.kernel != "block" &&
+                    r.kernel.rfind("view", 0) != 0)
+                    owner = r.path;
+            return owner;
+        };
+        struct Kernel {
+            std::string path, what;
+            std::vector<std::string> layers;
+        };
+        std::vector<Kernel> kernels;
+        std::size_t layers = 0, copies = 0;
+        for (const LayerInfo& r : rows) {
+            if (r.kernel == "block" || r.kernel.rfind("block ", 0) == 0 || r.type == "Input") continue;
+            ++layers;
+            if (r.kernel.rfind("fused into ", 0) == 0) continue;
+            if (r.kernel.rfind("view", 0) == 0) {
+                ++copies;
+                continue;
+            }
+            kernels.push_back({r.path, r.kernel == "in place" || r.kernel == "own kernel" || r.kernel == "merge" ? r.type : r.kernel,
+                               {r.path + " " + r.type}});
+        }
+        for (const LayerInfo& r : rows) {
+            if (r.kernel.rfind("fused into ", 0) != 0) continue;
+            const std::string target = kernel_of(r.kernel.substr(11));
+            for (Kernel& k : kernels)
+                if (k.path == target) {
+                    k.layers.push_back(r.path + " " + r.type);
+                    if (target != r.kernel.substr(11)) {  // fused into a block: its last kernel does it
+                        k.what += " + ";
+                        k.what += r.type;
+                    }
+                }
+        }
+        std::ostringstream o;
+        std::size_t passes = kernels.size();  // a layer's own activation run unfused is a pass of its own
+        for (const Kernel& k : kernels)
+            if (k.what.find(", then a ") != std::string::npos) ++passes;
+        o << "Fusion plan: " << passes << " kernels for " << layers << " layers (" << copies << " views, no copy)\n";
+        for (const Kernel& k : kernels) {
+            o << "  " << k.what << "\n";
+            for (const std::string& l : k.layers) o << "      " << l << "\n";
+        }
+        return o.str();
+    }
+}
+
+template <class Model, class Policy>
+auto make(seed s = {}) {
+    return make<with_policy<Model, Policy>>(s);
+}
+
+}  // namespace typenet

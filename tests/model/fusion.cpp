@@ -1,0 +1,152 @@
+// Fusion passes and policies (model/fusion.hpp), epilogue residual adds (model/graph.hpp),
+// the arena a caller supplies (model/net.hpp). Every golden test (golden.hpp, and the graph
+// examples) also checks its model fused against tn::no_fusion.
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+namespace tn = typenet;
+
+namespace {
+
+template <std::size_t C>
+using Body = tn::Sequential<tn::Conv2D<C, tn::kernel<3, 3>, tn::padding<1>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU,
+                            tn::Conv2D<C, tn::kernel<3, 3>, tn::padding<1>, tn::no_bias>, tn::BatchNorm<>>;
+using Block = tn::Residual<Body<8>, tn::relu>;
+using Net1 = tn::Sequential<tn::Input<9, 7, 8>, Block, Block, tn::GlobalAveragePool2D, tn::Dense<4>>;
+
+// x + Dense(x), then relu: the add and the relu run in the Dense's epilogue.
+constexpr auto dense_skip = [] {
+    auto x = tn::input<"x", 24>;
+    auto h = tn::dense<"h", 24>(x);
+    return tn::model(tn::inputs(x), tn::outputs(tn::activation<tn::relu>(x + h)));
+};
+using DenseSkip = decltype(dense_skip());
+
+// The operand's producer is read twice: nothing to fuse.
+constexpr auto shared_operand = [] {
+    auto x = tn::input<"x", 24>;
+    auto h = tn::dense<"h", 24>(x);
+    return tn::model(tn::inputs(x), tn::outputs(x + h, tn::dense<"g", 2>(h)));
+};
+using SharedOperand = decltype(shared_operand());
+
+std::vector<float> ramp(std::size_t n) {
+    std::vector<float> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = 0.05f * float(int(i % 17) - 8);
+    return v;
+}
+
+template <class M>
+std::vector<float> run(const tn::Net<M>& net, const std::vector<float>& x, std::size_t rows) {
+    std::vector<float> y(rows * tn::Net<M>::out_size);
+    net.predict(x.data(), y.data(), rows);
+    return y;
+}
+
+void require_near(const std::vector<float>& a, const std::vector<float>& b, double rel) {
+    REQUIRE(a.size() == b.size());
+    double scale = 1e-30;
+    for (float v : b) scale = std::max(scale, double(std::abs(v)));
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO("element " << i << ": " << a[i] << " vs " << b[i]);
+        REQUIRE(std::abs(double(a[i]) - double(b[i])) <= rel * scale);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("each pass is a compile-time predicate", "[fusion]") {
+    using C = tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU>::chain_type;
+    STATIC_REQUIRE(C::folds_bn<0>);
+    STATIC_REQUIRE(C::fuses_next<0>);
+    STATIC_REQUIRE(C::fused_away<1>);
+    STATIC_REQUIRE(C::fused_away<2>);
+    using U = tn::unfused<tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU>>::chain_type;
+    STATIC_REQUIRE(!U::folds_bn<0>);
+    STATIC_REQUIRE(!U::fuses_next<0>);
+    STATIC_REQUIRE(!U::fused_away<1>);
+    // Only the passes a policy names are off.
+    using OnlyBn = tn::with_policy<tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>>, tn::BatchNorm<>, tn::ReLU>,
+                                   tn::fusion_policy<true, false, false>>::chain_type;
+    STATIC_REQUIRE(OnlyBn::folds_bn<0>);
+    STATIC_REQUIRE(!OnlyBn::fuses_next<0>);
+
+    // The residual add: in the graph x + h -> relu, node h (index 1) absorbs the add (2) and the relu (3).
+    using E = DenseSkip::engine_type;
+    STATIC_REQUIRE(E::absorbed_add<1> == 2);
+    STATIC_REQUIRE(E::absorbed_activation<1> == 3);
+    STATIC_REQUIRE(E::fused_away<2>);
+    STATIC_REQUIRE(E::fused_away<3>);
+    STATIC_REQUIRE(std::is_same_v<E::fused_activation<1>, tn::relu>);
+    STATIC_REQUIRE(SharedOperand::engine_type::absorbed_add<1> == SharedOperand::engine_type::K);
+    STATIC_REQUIRE(tn::unfused<DenseSkip>::engine_type::absorbed_add<1> == tn::unfused<DenseSkip>::engine_type::K);
+    // Inside Residual: the body's last convolution (BatchNorm folded) absorbs the add and relu.
+    using R = tn::detail::residual_graph<Body<8>, void, tn::relu>::graph_for<tn::Shape<9, 7, 8>>::engine_type;
+    STATIC_REQUIRE(R::absorbed_add<1> == 2);
+    STATIC_REQUIRE(R::absorbed_activation<1> == 3);
+    STATIC_REQUIRE(Body<8>::absorbs_add_for<tn::Shape<9, 7, 8>>);
+    STATIC_REQUIRE(!tn::Sequential<tn::Dense<4>, tn::ReLU>::absorbs_add_for<tn::Shape<6>>);  // relu would come before the add
+}
+
+TEST_CASE("fused and unfused models compute the same", "[fusion]") {
+    auto fused = tn::make<Net1>(tn::seed{4});
+    auto plain = tn::make<Net1, tn::no_fusion>();
+    // Non-trivial BatchNorm statistics.
+    std::vector<float> w = fused.get_weights();
+    for (const auto& p : tn::Net<Net1>::param_infos())
+        if (p.spec.rank == 1)
+            for (std::size_t i = 0; i < p.spec.size(); ++i)
+                w[p.offset + i] = p.name.ends_with("var") || p.name.ends_with(".weight") ? 0.7f + 0.05f * float(i % 7) : 0.1f * float(int(i % 5) - 2);
+    fused.set_weights(w);
+    plain.set_weights(w);
+    const auto x = ramp(5 * 9 * 7 * 8);
+    require_near(run(fused, x, 5), run(plain, x, 5), 1e-6);
+
+    auto ds = tn::make<DenseSkip>(tn::seed{1});
+    auto ds_plain = tn::make<DenseSkip, tn::no_fusion>();
+    ds_plain.set_weights(ds.get_weights());
+    for (std::size_t rows : {1u, 3u, 40u}) require_near(run(ds, ramp(rows * 24), rows), run(ds_plain, ramp(rows * 24), rows), 1e-6);
+}
+
+TEST_CASE("fusion_plan and summary say which layers became which kernel", "[fusion]") {
+    const std::string plan = tn::fusion_plan<Net1>();
+    INFO(plan);
+    CHECK(plan.find("Fusion plan: 6 kernels") != std::string::npos);  // 2 per block, pool, dense
+    CHECK(plan.find("conv+bias (batchnorm folded) + Add + Activation<relu>") != std::string::npos);
+    const std::string plain = tn::fusion_plan<Net1, tn::no_fusion>();
+    CHECK(plain.find("Fusion plan: 16 kernels") != std::string::npos);
+    const std::string s = tn::summary<Net1>();
+    CHECK(s.find("fused into 0.0") != std::string::npos);  // the residual add of block 0
+}
+
+TEST_CASE("the memory plan: a constexpr arena, reused by liveness", "[fusion][plan]") {
+    using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+    static_assert(Mlp::workspace_bytes == (128 + 64) * sizeof(float));  // two buffers alternate
+    static_assert(Mlp::workspace_bytes <= Mlp::naive_workspace_bytes);
+    STATIC_REQUIRE(DenseSkip::workspace_bytes == 0);  // h is written straight into the output
+}
+
+TEST_CASE("the caller can supply the arena", "[fusion][arena]") {
+    using M = Net1;
+    auto net = tn::make<M>(tn::seed{2});
+    constexpr std::size_t bytes = tn::Net<M>::arena_bytes(1);
+    alignas(64) static std::byte arena[bytes];
+    const auto x = ramp(9 * 7 * 8);
+    std::vector<float> a(4), b(4);
+    net.forward(x.data(), a.data());
+    net.forward(x.data(), b.data(), std::span<std::byte>(arena, bytes));
+    REQUIRE(a == b);
+    // A batch through a small arena: fewer rows per block, same numbers.
+    const auto xs = ramp(20 * 9 * 7 * 8);
+    std::vector<float> ya(20 * 4), yb(20 * 4);
+    net.predict(xs.data(), ya.data(), 20);
+    std::vector<std::byte> some(tn::Net<M>::arena_bytes(3) + 64);
+    auto* aligned = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(some.data()) + 63) / 64 * 64);
+    net.predict(xs.data(), yb.data(), 20, std::span<std::byte>(aligned, tn::Net<M>::arena_bytes(3)));
+    require_near(yb, ya, 1e-6);
+    REQUIRE_THROWS_WITH(net.forward(x.data(), b.data(), std::span<std::byte>(arena, bytes / 2)), Catch::Contains("arena_bytes(1)"));
+}
