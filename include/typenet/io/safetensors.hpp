@@ -152,6 +152,9 @@ class SafetensorsFile {
     }
 
     // The same, into the caller's buffer of exactly t.elements() floats.
+    // The tensor's bytes in the file (little-endian, unaligned), for checks that need no copy.
+    const std::uint8_t* bytes(const TensorEntry& t) const noexcept { return data_ + t.begin; }
+
     void read_floats(const std::string& name, const TensorEntry& t, std::span<float> v) const {
         if (!is_float_dtype(t.dtype))
             throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t.dtype +

@@ -96,16 +96,8 @@ inline std::vector<std::size_t> file_dims(const ParamSpec& s, WeightConvention c
     return std::vector<std::size_t>(d.begin(), d.begin() + std::ptrdiff_t(s.rank));
 }
 
-// No NaN or Inf: an exponent of all ones. Branch-free over the bits, so it vectorises.
-inline bool all_finite(std::span<const float> v) noexcept {
-    std::uint32_t bad = 0;
-    for (float x : v) {
-        std::uint32_t b;
-        std::memcpy(&b, &x, 4);
-        bad |= std::uint32_t((b & 0x7F800000u) == 0x7F800000u);
-    }
-    return bad == 0;
-}
+// No NaN or Inf (SIMD: see kernels::all_finite).
+inline bool all_finite(std::span<const float> v) noexcept { return kernels::all_finite(v.data(), v.size()); }
 
 // Whether the file's layout differs from the canonical one for this parameter.
 inline bool permutes(const ParamInfo& p, WeightConvention c) {
@@ -167,18 +159,24 @@ inline std::string dims_str(const std::vector<std::size_t>& d) {
     return s + "]";
 }
 
+// No NaN or Inf among n little-endian F32 values at p (any alignment).
+inline bool all_finite_f32(const std::uint8_t* p, std::size_t n) noexcept { return kernels::all_finite(p, n); }
+
 }  // namespace detail
 
+// Two passes: every tensor is checked against the model (present, shape, dtype, finite: read
+// straight from the mapped file) before anything is written; then the weights are decoded
+// into the model's canonical buffer and packed, in place. A bad file changes nothing, and a
+// load allocates nothing the size of the model (fresh pages are what made loading slow: the
+// kernel zeroes every one). Not to be run while another thread runs the same Net.
 template <class Model>
 void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
     const auto& infos = Net<Model>::param_infos();
     const auto names = detail::file_names(infos, convention);
-    std::vector<float> canonical, scratch;
-    canonical.reserve(Net<Model>::param_count);
-    detail::advise_huge_pages(canonical.data(), Net<Model>::param_count * sizeof(float));
-    canonical.resize(Net<Model>::param_count);
     const std::string& src = file.source();
     std::vector<std::string> wanted;
+    std::vector<const TensorEntry*> entries;
+    std::vector<float> scratch;
     for (std::size_t i = 0; i < infos.size(); ++i) {
         const ParamInfo& p = infos[i];
         const std::string name = detail::apply_rename(names[i], options);
@@ -193,17 +191,25 @@ void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention
         if (!SafetensorsFile::is_float_dtype(t->dtype))
             throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has dtype " + t->dtype +
                              ", expected F32 (or F64, F16, BF16)");
-        // Straight into place when the layouts agree; through a buffer when they must be permuted.
-        const bool direct = !detail::permutes(p, convention);
-        if (!direct) scratch.resize(p.spec.size());
-        const std::span<float> v = direct ? std::span<float>(canonical.data() + p.offset, p.spec.size()) : std::span<float>(scratch);
-        file.read_floats(name, *t, v);
-        if (!options.allow_non_finite && !detail::all_finite(v))
-            for (std::size_t k = 0; k < v.size(); ++k)
-                if (!std::isfinite(v[k]))
-                    throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " holds a non-finite value at element " +
-                                     std::to_string(k) + " (LoadOptions::allow_non_finite accepts it)");
-        if (!direct) detail::convert<true>(p, convention, v.data(), canonical.data() + p.offset);
+        if (!options.allow_non_finite) {
+            bool finite = true;
+            if (t->dtype == "F32") {
+                finite = detail::all_finite_f32(file.bytes(*t), p.spec.size());
+            } else {
+                scratch.resize(p.spec.size());
+                file.read_floats(name, *t, scratch);
+                finite = detail::all_finite(scratch);
+            }
+            if (!finite) {
+                scratch.resize(p.spec.size());
+                file.read_floats(name, *t, scratch);
+                for (std::size_t k = 0; k < scratch.size(); ++k)
+                    if (!std::isfinite(scratch[k]))
+                        throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " holds a non-finite value at element " +
+                                         std::to_string(k) + " (LoadOptions::allow_non_finite accepts it)");
+            }
+        }
+        entries.push_back(t);
     }
     if (!options.allow_unexpected)
         for (const auto& [name, entry] : file.tensors())
@@ -211,7 +217,19 @@ void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention
                 !(convention.kind == WeightConvention::Kind::pytorch && name.ends_with(".num_batches_tracked")))
                 throw load_error("typenet: '" + src + "': unexpected tensor '" + name + "' " + entry.shape_str() +
                                  " that the model does not have (LoadOptions::allow_unexpected ignores it)");
-    net.set_weights(std::move(canonical));
+    // Everything checked: from here nothing can fail.
+    net.update_weights([&](float* canonical) {
+        for (std::size_t i = 0; i < infos.size(); ++i) {
+            const ParamInfo& p = infos[i];
+            if (!detail::permutes(p, convention)) {  // straight into place
+                file.read_floats(wanted[i], *entries[i], std::span<float>(canonical + p.offset, p.spec.size()));
+            } else {
+                scratch.resize(p.spec.size());
+                file.read_floats(wanted[i], *entries[i], scratch);
+                detail::convert<true>(p, convention, scratch.data(), canonical + p.offset);
+            }
+        }
+    });
 }
 
 template <class Model>

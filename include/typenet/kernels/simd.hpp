@@ -2,6 +2,7 @@
 // translation unit is compiled for (AVX-512, AVX2, SSE, NEON: xsimd picks the best one the
 // compiler flags allow), and the register-blocking constants derived from it.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <type_traits>
 // GCC 12 warns inside its own AVX-512 intrinsic headers (their `__Y = __Y` idiom for an
@@ -87,5 +88,27 @@ inline float reduce_max(vfloat v) noexcept {
 }
 
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
+
+// Whether n floats at p (any alignment: the data section of a mapped file) are all finite:
+// x - x is 0 for a finite x and NaN for NaN or Inf, and a NaN survives every addition.
+inline bool all_finite(const void* p, std::size_t n) noexcept {
+    const float* f = static_cast<const float*>(p);  // read with unaligned vector loads only
+    vfloat acc0(0.f), acc1(0.f);
+    std::size_t i = 0;
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+        const vfloat a = loadu(f + i), b = loadu(f + i + lanes);
+        acc0 += a - a;
+        acc1 += b - b;
+    }
+    for (; i < n; i += lanes) {
+        const vfloat a = load_partial(f + i, std::min(lanes, n - i), 0.f);
+        acc0 += a - a;
+    }
+    alignas(alignment) float out[lanes];
+    (acc0 + acc1).store_aligned(out);
+    bool ok = true;
+    for (float v : out) ok = ok && v == 0.f;
+    return ok;
+}
 
 }  // namespace typenet::kernels

@@ -290,6 +290,15 @@ class Net {
         canonical_ = std::move(canonical);
     }
 
+    // Rewrites the canonical weights in place (fill gets a pointer to all param_count of them)
+    // and repacks them into the running buffer in place: no allocation. For a caller that has
+    // checked everything fill will write (load_weights does); fill must not throw.
+    template <class Fill>
+    void update_weights(Fill&& fill) {
+        fill(canonical_.data());
+        program::pack(canonical_.data(), params_.get());
+    }
+
     Net(const Net& other) : params_(detail::allocate_floats(program::packed_floats)), canonical_(other.canonical_) {
         std::copy_n(other.params_.get(), program::packed_floats, params_.get());
     }
