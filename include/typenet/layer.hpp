@@ -124,6 +124,17 @@ consteval bool absorbs_add() {
     else return false;
 }
 
+// Whether L, at input shape In, can write its output into a slice of a wider tensor: the
+// last axis of each output row at its place in a row ldo floats long (forward_strided). Then
+// a Concat on channels copies nothing: its inputs' kernels write straight into its output.
+// Dense and Conv2D can; a block can when its last kernel can.
+template <class L, class In>
+consteval bool writes_strided() {
+    if constexpr (requires { { L::template writes_strided_for<In> } -> std::convertible_to<bool>; }) return L::template writes_strided_for<In>;
+    else if constexpr (requires { { L::writes_strided } -> std::convertible_to<bool>; }) return L::writes_strided;
+    else return false;
+}
+
 // A composite layer (a nested Sequential) walks its own parameters; leaves list them.
 template <class L, class In>
 concept CompositeLayer = requires { L::template canonical_size_for<In>; };

@@ -34,6 +34,21 @@ constexpr auto shared_operand = [] {
 };
 using SharedOperand = decltype(shared_operand());
 
+// Concat in place: two Dense kernels and a conv block write their slices; the input x and
+// the pooled map (a pool cannot write at a stride) are copied by the Concat.
+constexpr auto concat_slices = [] {
+    auto x = tn::input<"x", 6, 5, 3>;
+    auto a = tn::conv2d<"a", 4, tn::kernel<3, 3>, tn::padding_same, tn::relu>(x);
+    auto b = tn::layer<"b", tn::Sequential<tn::Conv2D<5, tn::kernel<1, 1>>, tn::BatchNorm<>, tn::ReLU>>(x);
+    auto p = tn::layer<"p", tn::MaxPool2D<3, tn::stride<1>, tn::padding_same>>(x);
+    auto c = tn::concat(a, x, b, p);  // 4 + 3 + 5 + 3 channels
+    auto f = tn::layer<"f", tn::Flatten>(c);
+    auto u = tn::dense<"u", 7, tn::tanh>(f);
+    auto v = tn::dense<"v", 9, tn::softmax>(f);
+    return tn::model(tn::inputs(x), tn::outputs(tn::concat(u, v), c));
+};
+using ConcatSlices = decltype(concat_slices());
+
 std::vector<float> ramp(std::size_t n) {
     std::vector<float> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = 0.05f * float(int(i % 17) - 8);
@@ -110,6 +125,48 @@ TEST_CASE("fused and unfused models compute the same", "[fusion]") {
     auto ds_plain = tn::make<DenseSkip, tn::no_fusion>();
     ds_plain.set_weights(ds.get_weights());
     for (std::size_t rows : {1u, 3u, 40u}) require_near(run(ds, ramp(rows * 24), rows), run(ds_plain, ramp(rows * 24), rows), 1e-6);
+}
+
+TEST_CASE("Concat in place: producers write their slices of the output", "[fusion][concat]") {
+    using E = ConcatSlices::engine_type;
+    // Nodes in order: x, a, b, p, concat(a, x, b, p) = 4, f, u, v, concat(u, v) = 8.
+    STATIC_REQUIRE(E::slice_of<1> == 4);
+    STATIC_REQUIRE(E::slice_of<2> == 4);
+    STATIC_REQUIRE(E::slice_of<3> == E::K);  // pooling copies
+    STATIC_REQUIRE(E::slice_offset<1> == 0);
+    STATIC_REQUIRE(E::slice_offset<2> == 4 + 3);
+    STATIC_REQUIRE(E::slice_of<6> == 8);
+    STATIC_REQUIRE(E::slice_of<7> == 8);
+    STATIC_REQUIRE(E::slice_offset<7> == 7);
+    STATIC_REQUIRE(E::inputs_in_place<8> == 2);
+    // The Concat is the model's second output: a and b write straight into the caller's buffer.
+    STATIC_REQUIRE(E::plan.where[1] == tn::detail::Where::output);
+    using U = tn::unfused<ConcatSlices>::engine_type;
+    STATIC_REQUIRE(U::slice_of<1> == U::K);
+    STATIC_REQUIRE(ConcatSlices::workspace_bytes < tn::unfused<ConcatSlices>::workspace_bytes);
+
+    auto fused = tn::make<ConcatSlices>(tn::seed{9});
+    auto plain = tn::make<ConcatSlices, tn::no_fusion>();
+    plain.set_weights(fused.get_weights());
+    for (std::size_t rows : {1u, 2u, 13u}) {
+        const auto x = ramp(rows * 6 * 5 * 3);
+        std::vector<float> y0(rows * 16), c0(rows * 6 * 5 * 15), y1(y0.size()), c1(c0.size());
+        const float* ins[] = {x.data()};
+        float* o0[] = {y0.data(), c0.data()};
+        float* o1[] = {y1.data(), c1.data()};
+        fused.predict(ins, o0, rows);
+        plain.predict(ins, o1, rows);
+        require_near(y0, y1, 1e-6);
+        require_near(c0, c1, 1e-6);
+        for (std::size_t r = 0; r < rows; ++r)  // the copied input x is channels 4..6 of c
+            for (std::size_t px = 0; px < 30; ++px)
+                for (std::size_t ch = 0; ch < 3; ++ch) REQUIRE(c0[(r * 30 + px) * 15 + 4 + ch] == x[(r * 30 + px) * 3 + ch]);
+    }
+    const std::string s = tn::summary<ConcatSlices>();
+    INFO(s);
+    CHECK(s.find("merge (copies 2 of 4 inputs)") != std::string::npos);
+    CHECK(s.find("view (no copy: its inputs write their slices)") != std::string::npos);
+    CHECK(s.find("output 1 [7:12]") != std::string::npos);  // b's slice of the second output
 }
 
 TEST_CASE("fusion_plan and summary say which layers became which kernel", "[fusion]") {

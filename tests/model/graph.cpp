@@ -106,7 +106,9 @@ TEST_CASE("nodes run in a topological order fixed at compile time", "[graph]") {
 }
 
 TEST_CASE("buffers are reused by liveness, and a value lives while a reader needs it", "[graph][plan]") {
-    using E = LongSkip::engine_type;
+    // With the Concat copying its inputs (concat_in_place off), a and d live in the arena.
+    using Copying = tn::with_policy<LongSkip, tn::fusion_policy<true, true, true, false>>;
+    using E = Copying::engine_type;
     constexpr auto& p = E::plan;
     // a (node 1) is read by the concat (node 5): alive throughout, so nothing may overlap it.
     STATIC_REQUIRE(p.last_use[1] == 5);
@@ -117,8 +119,11 @@ TEST_CASE("buffers are reused by liveness, and a value lives while a reader need
     // b is dead once c has run: d may take its place.
     STATIC_REQUIRE(p.last_use[2] == 3);
     // The arena holds a, and two of b, c, d at a time: less than every intermediate at once.
-    STATIC_REQUIRE(LongSkip::workspace_bytes < LongSkip::naive_workspace_bytes);
+    STATIC_REQUIRE(Copying::workspace_bytes < Copying::naive_workspace_bytes);
     STATIC_REQUIRE(p.activation_floats == 16 + 16 + 16);  // a (8, padded to 16) + b + c; d reuses b's bytes
+    // With every pass on, d writes its half of the output itself; a, read by b too, is copied.
+    STATIC_REQUIRE(LongSkip::engine_type::slice_of<4> == 5);
+    STATIC_REQUIRE(LongSkip::engine_type::slice_of<1> == LongSkip::engine_type::K);
 
     // And the numbers are those of the layers run one by one.
     auto net = tn::make<LongSkip>(tn::seed{3});

@@ -147,7 +147,7 @@ inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, con
 
 template <class Act>
 inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                            float* scratch, const float* add) noexcept {
+                            float* scratch, const float* add, std::size_t ldo) noexcept {
     static_assert(!Act::row_wise, "typenet: a convolution takes an elementwise activation");
     const ImplicitGeometry ig = implicit_geometry(g);
     const DensePacking d = g.packing();
@@ -155,7 +155,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
     std::size_t tap[64];  // kh * kw <= 64 (checked by the layer)
     for (std::size_t y = 0; y < g.kh; ++y)
         for (std::size_t x = 0; x < g.kw; ++x) tap[y * g.kw + x] = (y * g.dh * ig.wp + x * g.dw) * g.c;
-    const std::size_t taps = g.kh * g.kw, plane = g.oh * g.ow * g.cout;
+    const std::size_t taps = g.kh * g.kw, plane = g.oh * g.ow * ldo;
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         if (ig.copy) {  // zero border, the image inside
@@ -171,9 +171,9 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
             for (std::size_t oy = 0; oy < g.oh; ++oy)
                 for (std::size_t ox = 0; ox < g.ow; ox += mr) {
-                    const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * g.cout + col;
+                    const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * ldo + col;
                     detail::implicit_dispatch<Act>(m, img + (oy * g.sh * ig.wp + ox * g.sw) * g.c,
-                                                   g.sw * g.c, tap, taps, g.c, pw, o + at, g.cout, ncols, bias_all + col,
+                                                   g.sw * g.c, tap, taps, g.c, pw, o + at, ldo, ncols, bias_all + col,
                                                    a ? a + at : nullptr);
                 }
         }
@@ -181,18 +181,21 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
 }
 
 // out = act(conv(in) + b [+ add]) for `batch` samples; `add` (a residual) is laid out like
-// out. scratch: pixel_block * k() floats (grouped), or one padded image (implicit GEMM).
+// out. Output pixels are ldo floats apart (cout by default; more when the convolution writes
+// its channels into a slice of a wider tensor: a Concat's output). scratch: pixel_block * k()
+// floats (grouped), or one padded image (implicit GEMM).
 template <class Act>
 inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                        float* scratch, const float* add = nullptr) noexcept {
+                        float* scratch, const float* add = nullptr, std::size_t ldo = 0) noexcept {
     const std::size_t pixels = batch * g.oh * g.ow;
+    if (ldo == 0) ldo = g.cout;
     if (g.pointwise()) {
-        gemm<Act>(g.packing(), packed, true, in, g.c, pixels, out, g.cout, add);
+        gemm<Act>(g.packing(), packed, true, in, g.c, pixels, out, ldo, add);
         return;
     }
     if (g.groups == 1 && g.kh * g.kw <= 64) {
         if constexpr (!Act::row_wise) {
-            conv2d_implicit<Act>(g, packed, in, out, batch, scratch, add);
+            conv2d_implicit<Act>(g, packed, in, out, batch, scratch, add, ldo);
             return;
         }
     }
@@ -200,8 +203,8 @@ inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float*
         for (std::size_t q0 = 0; q0 < pixels; q0 += pixel_block) {
             const std::size_t n = std::min(pixel_block, pixels - q0);
             im2col(g, in, grp, q0, n, scratch);
-            const std::size_t at = q0 * g.cout + grp * g.cout_g();
-            gemm<Act>(g.packing(), packed + grp * g.group_floats(), true, scratch, g.k(), n, out + at, g.cout,
+            const std::size_t at = q0 * ldo + grp * g.cout_g();
+            gemm<Act>(g.packing(), packed + grp * g.group_floats(), true, scratch, g.k(), n, out + at, ldo,
                       add ? add + at : nullptr);
         }
 }
@@ -227,7 +230,7 @@ namespace detail {
 // run without bounds checks.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t CV, bool Full>
 inline void depthwise_block(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                            std::size_t c0, const float* add) noexcept {
+                            std::size_t c0, const float* add, std::size_t ldo) noexcept {
     const std::size_t cs = depthwise_stride(g.c);
     vfloat w[KH * KW][CV], bias[CV];
     for (std::size_t v = 0; v < CV; ++v) {
@@ -253,7 +256,7 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
                 }
             }
         }
-        const std::size_t at = ((b * g.oh + oy) * g.ow + ox) * g.c + c0;
+        const std::size_t at = ((b * g.oh + oy) * g.ow + ox) * ldo + c0;
         float* dst = out + at;
         if (add)
             for (std::size_t v = 0; v < CV; ++v)
@@ -287,14 +290,15 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
 // Channels in blocks of up to CV vectors, as many as keep the weights within ~24 registers.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t C>
 inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                             const float* add = nullptr) noexcept {
+                             const float* add = nullptr, std::size_t ldo = 0) noexcept {
     static_assert(!Act::row_wise, "typenet: a depthwise convolution takes an elementwise activation");
     constexpr std::size_t cv = std::max<std::size_t>(1, std::min<std::size_t>(4, 24 / (KH * KW + 1)));
     const std::size_t vectors = (g.c + lanes - 1) / lanes;
     std::size_t v0 = 0;
     constexpr bool full = C % lanes == 0;
-    for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add);
-    for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add);
+    if (ldo == 0) ldo = g.c;
+    for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
+    for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
 }
 
 }  // namespace typenet::kernels

@@ -163,6 +163,16 @@ struct ConvLayer {
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add);
     }
 
+    // The slice hook: out's pixels are ldo floats apart (the layer writes its channels into a
+    // slice of a Concat's output, which then copies nothing).
+    static constexpr bool writes_strided = true;
+    template <class In, class Act>
+    static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) {
+        constexpr auto g = geometry<In>();
+        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, nullptr, ldo);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
+    }
+
     static std::string options_str() {
         using K = find_option_t<is_kernel, kernel<1>, Options...>;
         using D = find_option_t<is_dilation, dilation<1>, Options...>;

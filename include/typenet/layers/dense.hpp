@@ -78,6 +78,14 @@ struct Dense {
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out, add);
     }
 
+    // The slice hook: out's rows are ldo floats apart (a slice of a Concat's output).
+    static constexpr bool writes_strided = true;
+    template <class In, class Act>
+    static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float*, std::size_t ldo) noexcept {
+        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
+        else kernels::gemm<Act>(packing<In>, params, true, in, In::size, rows, out, ldo);
+    }
+
     static std::string name() {
         std::string s = "Dense<" + std::to_string(Units);
         if constexpr (!std::is_same_v<activation, linear>) {

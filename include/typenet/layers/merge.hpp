@@ -11,6 +11,7 @@
 //   template <class... S> static constexpr bool accepts;
 //   template <class... S> using output_shape_for = Shape<...>;
 //   template <class... S> static void merge(const float* const* in, float* out, std::size_t rows);
+//     (Concat: a null in[j] is an input whose kernel wrote its slice of out already)
 //   template <class Where, class... S> struct report;   // static_asserts why !accepts, in words
 //
 // And the unary elementwise ops a graph can apply to a node (tn::abs, -x, tn::square) are
@@ -193,7 +194,7 @@ struct Concat : detail::merge_tag {
         const std::size_t n = rows * outer<S...>;
         for (std::size_t o = 0; o < n; ++o)
             for (std::size_t j = 0; j < k; ++j) {
-                std::memcpy(out, in[j] + o * run[j], run[j] * sizeof(float));
+                if (in[j]) std::memcpy(out, in[j] + o * run[j], run[j] * sizeof(float));  // null: written in place
                 out += run[j];
             }
     }

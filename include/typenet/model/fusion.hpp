@@ -8,6 +8,9 @@
 //   fuse_residual_add   a graph's Add whose operand comes from a Dense/Conv2D kernel (or a block
 //                       ending in one) read by nothing else runs in that kernel's epilogue,
 //                       with the activation after the Add (GraphEngine::absorbed_add)
+//   concat_in_place     a graph's Concat on the last axis: each input computed by a Dense/Conv2D
+//                       kernel (or a block ending in one) that nothing else reads writes its
+//                       slice of the Concat's output directly (GraphEngine::slice_of)
 // Bias is always added in the kernel's epilogue.
 //
 // A policy switches passes off by rewriting the model's type: every layer that could absorb
@@ -32,19 +35,21 @@
 
 namespace typenet {
 
-template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd>
+template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true>
 struct fusion_policy {
     static constexpr bool fold_batchnorm = FoldBatchNorm;
     static constexpr bool fuse_activation = FuseActivation;
     static constexpr bool fuse_residual_add = FuseResidualAdd;
+    static constexpr bool concat_in_place = ConcatInPlace;
 };
-using fuse_all = fusion_policy<true, true, true>;
-using no_fusion = fusion_policy<false, false, false>;
+using fuse_all = fusion_policy<true, true, true, true>;
+using no_fusion = fusion_policy<false, false, false, false>;
 
 namespace detail {
 template <class L>
 consteval bool can_absorb_anything() {
-    return requires { L::absorbs_batchnorm; } || requires { L::absorbs_activation; } || requires { L::absorbs_add; };
+    return requires { L::absorbs_batchnorm; } || requires { L::absorbs_activation; } || requires { L::absorbs_add; } ||
+           requires { L::writes_strided; };
 }
 }  // namespace detail
 
@@ -69,6 +74,12 @@ struct Unfused : L {
     // fusion is off: the kernel stores, then the activation reads and writes it again.
     static constexpr bool separate_activation = [] {
         if constexpr (requires { typename L::activation; }) return !P::fuse_activation && !std::is_same_v<typename L::activation, linear>;
+        else return false;
+    }();
+    // Writing a Concat's slice runs the layer's own activation in the kernel: not when that
+    // activation is to be a pass of its own.
+    static constexpr bool writes_strided = [] {
+        if constexpr (requires { L::writes_strided; }) return P::concat_in_place && L::writes_strided && !separate_activation;
         else return false;
     }();
     template <class In>

@@ -291,6 +291,9 @@ struct GraphFacts {
     // the node whose kernel computes m (m itself if none); tail[h]: the last node head h's
     // kernel computes (a residual Add, or the activation after it), whose buffer it writes.
     std::array<std::size_t, K> head{}, tail{};
+    // Concat in place: into[m], the Concat node whose output buffer node m's kernel writes its
+    // slice of (K + 1: none). The Concat then copies only its other inputs.
+    std::array<std::size_t, K> into{};
 };
 
 template <std::size_t K, std::size_t A>
@@ -314,7 +317,20 @@ constexpr GraphPlan<K> plan_graph(const GraphFacts<K, A>& f) {
     }
     for (std::size_t k = 0; k < K; ++k) {
         p.group[k] = k;
-        if (f.head[k] != k) {  // computed by an earlier node's kernel, into that node's buffer
+        // A Concat and the inputs that write their slices of it are one buffer, first written
+        // by the first of those inputs.
+        const std::size_t target = f.into[k] != none ? f.into[k] : k;
+        std::size_t first_writer = none;
+        for (std::size_t m = 0; m < k && first_writer == none; ++m)
+            if (f.into[m] == target) first_writer = m;
+        if (first_writer != none) {
+            p.group[k] = p.group[first_writer];
+            p.where[k] = p.where[first_writer];
+            p.index[k] = p.index[first_writer];
+        } else if (f.into[k] != none) {
+            p.where[k] = f.output_slot[target] != none ? Where::output : Where::arena;
+            p.index[k] = f.output_slot[target] != none ? f.output_slot[target] : 0;
+        } else if (f.head[k] != k) {  // computed by an earlier node's kernel, into that node's buffer
             p.group[k] = p.group[f.head[k]];
             p.where[k] = p.where[f.head[k]];
             p.index[k] = p.index[f.head[k]];
@@ -554,9 +570,41 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
         return ai[0] == j ? ai[1] : ai[0];
     }();
 
+    // ---- Concat in place: a layer node read only by a Concat on the last axis, whose kernel can
+    // write rows at a stride (writes_strided), writes its slice of the Concat's output directly.
+    template <class Op> struct is_concat : std::false_type {};
+    template <int A> struct is_concat<Concat<A>> : std::true_type {};
+    template <std::size_t k>
+    static constexpr bool is_channel_concat = [] {
+        if constexpr (k >= K) return false;
+        else if constexpr (!is_merge<k>) return false;
+        else if constexpr (!is_concat<unnamed_t<op_at<k>>>::value) return false;
+        else return unnamed_t<op_at<k>>::template sample_axis<shape_at<k>> == int(shape_at<k>::rank) - 1;
+    }();
+    static constexpr std::array<std::size_t, K> last_dim{node_shape_t<N>::dims[node_shape_t<N>::rank - 1]...};
+    template <std::size_t j>
+    static constexpr std::size_t slice_of = [] {
+        if constexpr (!is_layer<j>) return K;
+        else if constexpr (!is_channel_concat<sole_reader<j>>) return K;
+        else if constexpr (!writes_strided<op_at<j>, layer_in<j>>()) return K;
+        else return sole_reader<j>;
+    }();
+    // Where node j's slice starts in each row of its Concat's output.
+    template <std::size_t j>
+    static constexpr std::size_t slice_offset = [] {
+        constexpr auto ai = arg_indices_of<node_at<slice_of<j>>>();
+        std::size_t off = 0;
+        for (std::size_t q = 0; ai[q] != j; ++q) off += last_dim[ai[q]];
+        return off;
+    }();
+
     static consteval auto make_fused_facts() {
         auto f = facts;
         for (std::size_t m = 0; m < K; ++m) f.head[m] = f.tail[m] = m;
+        for (std::size_t m = 0; m < K; ++m) f.into[m] = K + 1;
+        [&]<std::size_t... j>(std::index_sequence<j...>) {
+            ((f.into[j] = slice_of<j> < K ? slice_of<j> : K + 1), ...);
+        }(std::make_index_sequence<K>{});
         [&]<std::size_t... j>(std::index_sequence<j...>) {
             ([&] {
                  if constexpr (absorbed_add<j> < K) {
@@ -574,6 +622,14 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
     }
     static constexpr auto fused_facts = make_fused_facts();
     template <std::size_t m> static constexpr bool fused_away = fused_facts.head[m] != m;
+    template <std::size_t m> static constexpr bool writes_slice = fused_facts.into[m] < K;
+    // How many of Concat node k's inputs write their slices themselves.
+    template <std::size_t k>
+    static constexpr std::size_t inputs_in_place = [] {
+        std::size_t n = 0;
+        for (std::size_t m = 0; m < K; ++m) n += fused_facts.into[m] == k;
+        return n;
+    }();
     static constexpr GraphPlan<K> plan = plan_graph(fused_facts);
 
     // ---- Parameters: one slot per distinct layer (a name called twice is one slot) ----
@@ -663,6 +719,13 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
     static void step(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
         if constexpr (fused_away<k>) {
             // computed by node fused_facts.head[k]'s kernel
+        } else if constexpr (writes_slice<k>) {
+            constexpr std::size_t src = facts.args[facts.arg_begin[k]], c = slice_of<k>;
+            forward_into_slice<op_at<k>, layer_in<k>>(params + packed_offset[owner<k>], location<src>(ins, outs, rows, arena),
+                                                      location<c>(ins, outs, rows, arena) + slice_offset<k>, rows,
+                                                      arena + plan.activation_floats * rows, last_dim[c]);
+        } else if constexpr (is_merge<k> && inputs_in_place<k> == arity_of<node_at<k>>) {
+            // every input wrote its slice: nothing to copy
         } else if constexpr (is_layer<k> && absorbed_add<k> < K) {
             constexpr std::size_t src = facts.args[facts.arg_begin[k]];
             float* scratch = arena + plan.activation_floats * rows;
@@ -676,7 +739,8 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
                                  location<k>(ins, outs, rows, arena), rows, scratch);
         } else if constexpr (is_merge<k>) {
             []<class... A>(tlist<A...>, const float* const* ins_, float* const* outs_, std::size_t rows_, float* arena_) {
-                const float* src[] = {location<index_of<A>>(ins_, outs_, rows_, arena_)...};
+                // null: that input wrote its slice already (Concat copies the others)
+                const float* src[] = {(fused_facts.into[index_of<A>] == k ? nullptr : location<index_of<A>>(ins_, outs_, rows_, arena_))...};
                 op_at<k>::template merge<node_shape_t<A>...>(src, location<k>(ins_, outs_, rows_, arena_), rows_);
             }(typename node_parts<node_at<k>>::args{}, ins, outs, rows, arena);
         }
@@ -750,7 +814,10 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
     }
     template <std::size_t k>
     static std::string buffer_of() {
-        if constexpr (plan.where[k] == Where::input) return std::string("input ") + std::to_string(plan.index[k]);
+        if constexpr (writes_slice<k>)
+            return buffer_of<slice_of<k>>() + " [" + std::to_string(slice_offset<k>) + ":" +
+                   std::to_string(slice_offset<k> + last_dim[k]) + "]";
+        else if constexpr (plan.where[k] == Where::input) return std::string("input ") + std::to_string(plan.index[k]);
         else if constexpr (plan.where[k] == Where::output) return std::string("output ") + std::to_string(plan.index[k]);
         else return std::string("arena +") + std::to_string(plan.offset[k] * sizeof(float));
     }
@@ -773,6 +840,8 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
             else if constexpr (absorbed_add<k> < K) info.kernel += kernel_name_of<L, linear>();
             else if constexpr (requires { typename L::activation; }) info.kernel += kernel_name_of<L, typename L::activation>();
             else info.kernel += kernel_name_of<L, linear>();
+            if constexpr (writes_slice<k>) info.kernel += std::string(bound_at<k>::composite ? " (its last kernel" : "") + " into " +
+                                                          node_name<slice_of<k>>() + (bound_at<k>::composite ? ")" : "");
             if constexpr (absorbed_add<k> < K) {
                 info.kernel += bound_at<k>::composite ? " (its last kernel adds " : " +add ";
                 info.kernel += node_name<addend<k>>();
@@ -782,6 +851,11 @@ struct GraphEngine<tlist<N...>, tlist<I...>, tlist<O...>> {
                 }
                 if constexpr (bound_at<k>::composite) info.kernel += ")";
             }
+        } else if constexpr (is_merge<k> && inputs_in_place<k> == arity_of<node_at<k>>) {
+            info.kernel = "view (no copy: its inputs write their slices)";
+        } else if constexpr (is_merge<k> && inputs_in_place<k> > 0) {
+            info.kernel = "merge (copies " + std::to_string(arity_of<node_at<k>> - inputs_in_place<k>) + " of " +
+                          std::to_string(arity_of<node_at<k>>) + " inputs)";
         } else if constexpr (is_merge<k>) {
             info.kernel = "merge";
         }

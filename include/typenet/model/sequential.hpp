@@ -66,6 +66,23 @@ std::string kernel_name_of() {
     else return "own kernel";
 }
 
+template <class L>
+consteval auto own_activation_of() {
+    if constexpr (requires { typename L::activation; }) return std::type_identity<typename L::activation>{};
+    else return std::type_identity<linear>{};
+}
+// act(L(in)) into a slice: out's rows (its last axis) ldo floats apart. Act is the activation
+// fused into the kernel (void: the layer's own). A block runs its own fusions.
+template <class L, class In, class Act = void>
+void forward_into_slice(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) {
+    if constexpr (requires { L::template forward_strided<In>(params, in, out, rows, scratch, ldo); }) {
+        L::template forward_strided<In>(params, in, out, rows, scratch, ldo);
+    } else {
+        using A = typename std::conditional_t<std::is_void_v<Act>, decltype(own_activation_of<L>()), std::type_identity<Act>>::type;
+        L::template forward_strided<In, A>(params, in, out, rows, scratch, ldo);
+    }
+}
+
 // A chain whose shapes are all known and valid: the execution and memory machinery.
 template <class In, class... Ls>
 struct Chain {
@@ -199,6 +216,31 @@ struct Chain {
                      B::layer::template forward_add<typename B::in_shape, Act>(params + packed_offset[I], location<I>(in, out, rows, arena),
                                                                                location<I + 1>(in, out, rows, arena), rows,
                                                                                arena + plan.activation_floats * rows, add);
+                 } else {
+                     step<I>(params, in, out, rows, arena);
+                 }
+             }(),
+             ...);
+        }(std::make_index_sequence<size>{});
+    }
+
+    // The chain can write its output into a slice (rows ldo floats apart) when its producer can
+    // and writes the chain's output buffer directly (everything after it is fused away).
+    static constexpr bool can_write_strided = [] {
+        if constexpr (!writes_strided<layer<producer>, typename bound<producer>::in_shape>()) return false;
+        else return plan.where[producer + 1] == Where::output;
+    }();
+    static void run_strided(const float* params, const float* in, float* out, std::size_t rows, float* arena, std::size_t ldo) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ([&] {
+                 if constexpr (I == producer) {
+                     using B = bound<I>;
+                     using Act = typename decltype([] {
+                         if constexpr (fuses_next<I>) return std::type_identity<typename layer<absorbed_activation<I>>::activation>{};
+                         else return std::type_identity<void>{};
+                     }())::type;
+                     forward_into_slice<typename B::layer, typename B::in_shape, Act>(params + packed_offset[I], location<I>(in, out, rows, arena),
+                                                                                    out, rows, arena + plan.activation_floats * rows, ldo);
                  } else {
                      step<I>(params, in, out, rows, arena);
                  }
@@ -345,6 +387,11 @@ struct ChainLayer {
     }
     template <class In> static constexpr bool absorbs_add_for = Chain<In, Ls...>::can_absorb_add;
     template <class In> static constexpr std::size_t naive_size_for = Chain<In, Ls...>::naive_floats;
+    template <class In> static constexpr bool writes_strided_for = Chain<In, Ls...>::can_write_strided;
+    template <class In>
+    static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) {
+        Chain<In, Ls...>::run_strided(params, in, out, rows, scratch, ldo);
+    }
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) {
         Chain<In, Ls...>::template run_add<Act>(params, in, out, rows, scratch, add);
