@@ -29,13 +29,47 @@ struct DensePacking {
 };
 
 // w: [out][in] row-major (PyTorch's Linear layout); b: [out] or null.
+// A transpose. A panel's nr rows are taken kc columns at a time: each row's run is copied into
+// a tile (one sequential read per row; reading the nr rows column by column instead is nr
+// streams at once, more than the prefetchers follow), then the tile is transposed in
+// lanes x lanes blocks in registers and the panel written in one sequential run. Panels go
+// last to first: when a load has just copied w, its end is what is still in cache.
 inline void dense_pack(DensePacking d, const float* w, const float* b, float* packed) noexcept {
-    for (std::size_t p = 0; p < d.panels(); ++p)
-        for (std::size_t k = 0; k < d.in; ++k)
+    constexpr std::size_t kc = 256;  // nr x kc floats: 32 KB with AVX-512
+    alignas(alignment) float tile[nr][kc];
+    for (std::size_t p = d.panels(); p-- > 0;) {
+        const std::size_t rows = std::min(nr, d.out - p * nr);
+        const float* base = w + p * nr * d.in;
+        float* panel = packed + p * d.in * nr;
+        for (std::size_t c0 = 0; c0 < d.in; c0 += kc) {
+            const std::size_t cn = std::min(kc, d.in - c0);
             for (std::size_t j = 0; j < nr; ++j) {
-                const std::size_t o = p * nr + j;
-                packed[(p * d.in + k) * nr + j] = o < d.out ? w[o * d.in + k] : 0.f;
+                if (j < rows) std::copy_n(base + j * d.in + c0, cn, tile[j]);
+                else std::fill_n(tile[j], cn, 0.f);
             }
+            if constexpr (!has_register_transpose) {
+                for (std::size_t k = 0; k < cn; ++k)
+                    for (std::size_t j = 0; j < nr; ++j) panel[(c0 + k) * nr + j] = tile[j][k];
+                continue;
+            }
+            for (std::size_t k0 = 0; k0 < cn; k0 += lanes) {
+                const std::size_t kn = std::min(lanes, cn - k0);
+                for (std::size_t h = 0; h < nr; h += lanes) {
+                    vfloat r[lanes];
+                    TYPENET_UNROLL
+                    for (std::size_t t = 0; t < lanes; ++t) r[t] = kn == lanes ? load(tile[h + t] + k0) : load_partial(tile[h + t] + k0, kn, 0.f);
+                    if constexpr (has_register_transpose) transpose_square(r);
+                    float* dst = panel + (c0 + k0) * nr + h;
+                    if (kn == lanes) {
+                        TYPENET_UNROLL
+                        for (std::size_t t = 0; t < lanes; ++t) storeu(dst + t * nr, r[t]);
+                    } else {
+                        for (std::size_t t = 0; t < kn; ++t) storeu(dst + t * nr, r[t]);
+                    }
+                }
+            }
+        }
+    }
     if (b) {
         float* pb = packed + d.weight_floats();
         std::fill_n(pb, d.bias_floats(), 0.f);

@@ -87,6 +87,45 @@ inline float reduce_max(vfloat v) noexcept {
     return m;
 }
 
+// Whether transpose_square has a register implementation here (AVX-512: four rounds of true
+// zips, vpermt2ps; xsimd 8.1's zip_lo interleaves within 128-bit lanes only). Elsewhere
+// callers transpose element by element.
+inline constexpr bool has_register_transpose =
+#if XSIMD_WITH_AVX512F
+    std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> || std::is_same_v<arch, xsimd::avx512cd> ||
+    std::is_same_v<arch, xsimd::avx512f>;
+#else
+    false;
+#endif
+
+// Transposes the lanes x lanes block held in r (row t in r[t]) in place, where
+// has_register_transpose (elsewhere it does nothing: callers check).
+inline void transpose_square(vfloat* r) noexcept {
+#if XSIMD_WITH_AVX512F
+    // After log2(16) rounds of out[2i] = zip_lo(in[i], in[i + 8]), out[2i + 1] = zip_hi(...),
+    // row t holds column t.
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    __m512 a[16], b[16];
+    TYPENET_UNROLL
+    for (std::size_t t = 0; t < 16; ++t) a[t] = r[t];
+    TYPENET_UNROLL
+    for (int round = 0; round < 4; ++round) {
+        TYPENET_UNROLL
+        for (std::size_t i = 0; i < 8; ++i) {
+            b[2 * i] = _mm512_permutex2var_ps(a[i], lo, a[i + 8]);
+            b[2 * i + 1] = _mm512_permutex2var_ps(a[i], hi, a[i + 8]);
+        }
+        TYPENET_UNROLL
+        for (std::size_t t = 0; t < 16; ++t) a[t] = b[t];
+    }
+    TYPENET_UNROLL
+    for (std::size_t t = 0; t < 16; ++t) r[t] = a[t];
+#else
+    (void)r;
+#endif
+}
+
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
 
 // Whether n floats at p (any alignment: the data section of a mapped file) are all finite:
