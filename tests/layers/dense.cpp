@@ -45,3 +45,23 @@ TEST_CASE("Dense kernels agree with a scalar reference for every batch height an
         golden::require_close(y.data(), ref.data(), rows, 70, 2e-5);
     }
 }
+
+TEST_CASE("Dense packing: a layer larger than the caches (streamed, odd sizes) runs as a scalar reference", "[dense][kernels]") {
+    // 2911 x 2901 weights: 33.8 MB, past dense_pack's streaming threshold; neither size a
+    // multiple of the panel or block widths.
+    using Big = tn::Sequential<tn::Input<2901>, tn::Dense<2911>>;
+    STATIC_REQUIRE(tn::kernels::DensePacking{2901, 2911}.weight_floats() * sizeof(float) >= (std::size_t{32} << 20));
+    auto net = tn::make<Big>(tn::seed{5});
+    const std::vector<float>& w = net.get_weights();
+    std::vector<float> x(2 * 2901);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 29) % 103) / 51.f - 1.f;
+    std::vector<float> y(2 * 2911), ref(2 * 2911);
+    net.predict(x.data(), y.data(), 2);
+    for (std::size_t r = 0; r < 2; ++r)
+        for (std::size_t o = 0; o < 2911; ++o) {
+            double s = w[2911 * 2901 + o];
+            for (std::size_t k = 0; k < 2901; ++k) s += double(w[o * 2901 + k]) * x[r * 2901 + k];
+            ref[r * 2911 + o] = float(s);
+        }
+    golden::require_close(y.data(), ref.data(), 2, 2911, 2e-5);
+}

@@ -12,6 +12,7 @@
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -37,6 +38,9 @@ struct DensePacking {
 inline void dense_pack(DensePacking d, const float* w, const float* b, float* packed) noexcept {
     constexpr std::size_t kc = 256;  // nr x kc floats: 32 KB with AVX-512
     alignas(alignment) float tile[nr][kc];
+    // Weights much larger than the last-level cache cannot stay in it: they bypass it.
+    const bool stream = d.weight_floats() * sizeof(float) >= (std::size_t{32} << 20) &&
+                        reinterpret_cast<std::uintptr_t>(packed) % alignment == 0;
     for (std::size_t p = d.panels(); p-- > 0;) {
         const std::size_t rows = std::min(nr, d.out - p * nr);
         const float* base = w + p * nr * d.in;
@@ -60,7 +64,10 @@ inline void dense_pack(DensePacking d, const float* w, const float* b, float* pa
                     for (std::size_t t = 0; t < lanes; ++t) r[t] = kn == lanes ? load(tile[h + t] + k0) : load_partial(tile[h + t] + k0, kn, 0.f);
                     if constexpr (has_register_transpose) transpose_square(r);
                     float* dst = panel + (c0 + k0) * nr + h;
-                    if (kn == lanes) {
+                    if (kn == lanes && stream) {
+                        TYPENET_UNROLL
+                        for (std::size_t t = 0; t < lanes; ++t) store_stream(dst + t * nr, r[t]);
+                    } else if (kn == lanes) {
                         TYPENET_UNROLL
                         for (std::size_t t = 0; t < lanes; ++t) storeu(dst + t * nr, r[t]);
                     } else {
@@ -70,6 +77,7 @@ inline void dense_pack(DensePacking d, const float* w, const float* b, float* pa
             }
         }
     }
+    if (stream) stream_fence();
     if (b) {
         float* pb = packed + d.weight_floats();
         std::fill_n(pb, d.bias_floats(), 0.f);

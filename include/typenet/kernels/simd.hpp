@@ -74,6 +74,25 @@ inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) p[i] = tmp[i];
 }
 
+// A store that bypasses the caches (AVX-512's vmovntps; p 64-byte aligned), for output far
+// larger than the caches and not read soon: it saves reading each line before writing it.
+// Elsewhere an ordinary store. Follow a run of them with stream_fence().
+inline void store_stream(float* p, vfloat v) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
+                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>) {
+        _mm512_stream_ps(p, v);
+        return;
+    }
+#endif
+    v.store_unaligned(p);
+}
+inline void stream_fence() noexcept {
+#if XSIMD_WITH_SSE2
+    _mm_sfence();
+#endif
+}
+
 inline float reduce_max(vfloat v) noexcept {
 #if XSIMD_WITH_AVX512F
     if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
