@@ -3,8 +3,8 @@
 // exactly the checks of any other load:
 //   tn::load_weights(net, tn::read_npz("model.npz"), tn::from_pytorch);
 // Supported: little-endian float32/float64/float16 ('<f4', '<f8', '<f2'), C or Fortran order,
-// npy format versions 1-3; zip entries stored uncompressed (np.savez). np.savez_compressed
-// (deflate) is reported as such: save with np.savez.
+// npy format versions 1-3; zip entries stored (np.savez) or deflated (np.savez_compressed,
+// io/inflate.hpp), each checked against its CRC-32.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "inflate.hpp"
 #include "safetensors.hpp"
 
 namespace typenet {
@@ -164,21 +165,31 @@ inline SafetensorsFile read_npz(std::span<const std::uint8_t> b, const std::stri
     for (std::size_t e = 0; e < entries; ++e) {
         if (cd > b.size() || b.size() - cd < 46 || detail::le32(b.data() + cd) != 0x02014b50u) fail("corrupt zip directory");
         const std::uint16_t method = detail::le16(b.data() + cd + 10);
+        const std::uint32_t crc = detail::le32(b.data() + cd + 16);
         const std::size_t csize = detail::le32(b.data() + cd + 20), usize = detail::le32(b.data() + cd + 24);
         const std::size_t nlen = detail::le16(b.data() + cd + 28), xlen = detail::le16(b.data() + cd + 30),
                           clen = detail::le16(b.data() + cd + 32);
         const std::size_t local = detail::le32(b.data() + cd + 42);
         if (b.size() - cd - 46 < nlen) fail("corrupt zip directory");
         std::string name(reinterpret_cast<const char*>(b.data() + cd + 46), nlen);
-        if (method != 0)
-            fail("entry '" + name + "' is compressed (np.savez_compressed); save with np.savez, or decompress first");
-        if (csize != usize) fail("entry '" + name + "' has inconsistent sizes");
+        if (method != 0 && method != 8)
+            fail("entry '" + name + "' uses zip compression method " + std::to_string(method) + " (only stored and deflate are read)");
+        if (method == 0 && csize != usize) fail("entry '" + name + "' has inconsistent sizes");
         if (local > b.size() || b.size() - local < 30 || detail::le32(b.data() + local) != 0x04034b50u)
             fail("entry '" + name + "' has no local header");
         const std::size_t data_at = local + 30 + detail::le16(b.data() + local + 26) + detail::le16(b.data() + local + 28);
         if (data_at > b.size() || b.size() - data_at < csize) fail("entry '" + name + "' runs past the end");
         if (name.size() > 4 && name.ends_with(".npy")) name.resize(name.size() - 4);
-        arrays.emplace_back(name, detail::parse_npy(b.subspan(data_at, csize), where + " entry '" + name + "'"));
+        const std::string entry = where + " entry '" + name + "'";
+        std::vector<std::uint8_t> inflated;
+        std::span<const std::uint8_t> bytes = b.subspan(data_at, csize);
+        if (method == 8) {
+            if (usize > (std::size_t(1) << 36)) fail("entry '" + name + "' declares " + std::to_string(usize) + " bytes");
+            inflated = detail::Inflater::run(bytes, usize, entry);
+            bytes = inflated;
+        }
+        if (detail::crc32(bytes) != crc) fail("entry '" + name + "' fails its CRC-32 check (the archive is corrupt)");
+        arrays.emplace_back(name, detail::parse_npy(bytes, entry));
         cd += 46 + nlen + xlen + clen;
     }
     return detail::as_safetensors(arrays, source);
