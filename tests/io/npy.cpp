@@ -43,6 +43,8 @@ TEST_CASE("a corrupt compressed archive is an error that says what is wrong", "[
     CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { b[cd + 10] = 12; }), "bad.npz"), Catch::Contains("compression method 12"));
     // The declared size one byte short: the stream has more output than that.
     CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { --b[cd + 24]; }), "bad.npz"), Catch::Contains("bytes declared"));
+    // A declared size no deflate stream of this length can reach: refused before any memory is reserved.
+    CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { b[cd + 27] = 0x7F; }), "bad.npz"), Catch::Contains("compressed bytes can hold"));
     // The stream cut short (its entry's compressed size too, so the zip is otherwise intact).
     for (std::size_t cut : {1u, 7u, 100u}) {
         auto b = with([&](auto& c) {
