@@ -2,6 +2,7 @@
 // the same process as the peers, and a reporter that prints every result as a ratio.
 #pragma once
 #include <benchmark/benchmark.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -150,6 +151,11 @@ template <class Check>
 int run(int argc, char** argv, Check check_agreement, std::size_t stream_bytes, const std::string& stream_label,
         const std::string& bound_group) {
     benchmark::Initialize(&argc, argv);
+    // Every implementation on one core. torch::set_num_threads(1) limits LibTorch's own pool,
+    // not the BLAS it calls: OpenBLAS starts a thread per core, and on this 2-core VM LibTorch's
+    // batch-256 MLP ran at 122% of one core's peak. Pinned here, found at run time (the BLAS
+    // is whichever libblas Debian's alternatives chose).
+    if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
     check_agreement();
     peak_gflops = measure_peak_gflops();
     const double stream_ns = measure_stream_ns(stream_bytes);
