@@ -101,7 +101,7 @@ namespace detail {
 template <std::size_t M, std::size_t V>
 inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin,
                            const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
-                           const float* add) noexcept {
+                           const float* add, bool clamp) noexcept {
     vfloat acc[M][V];
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
@@ -127,8 +127,14 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
             a0 += load_n(add + i * ldy, n0);
             if (n1) a1 += load_n(add + i * ldy + lanes, n1);
         }
-        store_n(y + i * ldy, a0 + load(bias), n0);
-        if (n1) store_n(y + i * ldy + lanes, a1 + load(bias + lanes), n1);
+        a0 += load(bias);
+        a1 += load(bias + lanes);
+        if (clamp) {  // relu, in registers
+            a0 = xsimd::max(a0, vfloat(0.f));
+            a1 = xsimd::max(a1, vfloat(0.f));
+        }
+        store_n(y + i * ldy, a0, n0);
+        if (n1) store_n(y + i * ldy + lanes, a1, n1);
     }
 }
 
@@ -138,8 +144,8 @@ inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, con
                               const float* add) noexcept {
     row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         const float* a = add ? add + i * ldy : nullptr;
-        if (ncols > lanes) implicit_micro<M, 2>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a);
-        else implicit_micro<M, 1>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a);
+        if (ncols > lanes) implicit_micro<M, 2>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
+        else implicit_micro<M, 1>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
     });
     apply_tile<Act>(y, m, ldy, ncols);
 }

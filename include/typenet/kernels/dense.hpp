@@ -150,7 +150,7 @@ namespace detail {
 // code a model compiles to (and its compile time) from multiplying by its activations.
 template <std::size_t M, std::size_t V>
 inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
-                       std::size_t ncols, const float* bias, bool first, bool last, const float* add) noexcept {
+                       std::size_t ncols, const float* bias, bool first, bool last, const float* add, bool clamp) noexcept {
     vfloat acc[M][2];
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
@@ -184,6 +184,10 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
                 a0 += load(bias);
                 a1 += load(bias + lanes);
             }
+            if (clamp) {  // relu, in registers
+                a0 = xsimd::max(a0, vfloat(0.f));
+                a1 = xsimd::max(a1, vfloat(0.f));
+            }
         }
         store_n(y + i * ldy, a0, n0);
         if (n1) store_n(y + i * ldy + lanes, a1, n1);
@@ -206,10 +210,16 @@ inline void row_blocks(std::size_t m, F&& block) {
     if (m - i >= 1) block(std::integral_constant<std::size_t, 1>{}, i);
 }
 
+// ReLU, the commonest activation after a convolution or Dense, is applied in registers by the
+// micro-kernels (a run-time flag: no kernel instantiation per activation); apply_tile does
+// the others.
+template <class Act>
+inline constexpr bool clamps_in_registers = std::is_same_v<Act, relu>;
+
 // act over an m x ncols tile of y (row stride ldy) that a micro-kernel has just stored.
 template <class Act>
 inline void apply_tile(float* y, std::size_t m, std::size_t ldy, std::size_t ncols) noexcept {
-    if constexpr (!Act::row_wise && !is_identity_activation<Act>)
+    if constexpr (!Act::row_wise && !is_identity_activation<Act> && !clamps_in_registers<Act>)
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t c = 0; c < ncols; c += lanes) {
                 const std::size_t n = std::min(lanes, ncols - c);
@@ -223,9 +233,11 @@ inline void gemm_micro_dispatch(std::size_t m, const float* x, std::size_t ldx, 
                                 const float* add) noexcept {
     row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         if (ncols > lanes)
-            gemm_micro<M, 2>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr);
+            gemm_micro<M, 2>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
+                             clamps_in_registers<Act>);
         else
-            gemm_micro<M, 1>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr);
+            gemm_micro<M, 1>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
+                             clamps_in_registers<Act>);
     });
     if (last) apply_tile<Act>(y, m, ldy, ncols);
 }
