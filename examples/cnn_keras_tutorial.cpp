@@ -9,6 +9,8 @@
 //            it runs in a Workspace made once, before the timed loop.
 #include <typenet/typenet.hpp>
 
+#include "tutorial_cnn.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -18,15 +20,7 @@
 
 namespace tn = typenet;
 
-using Cnn28 = tn::Sequential<
-    tn::Input<28, 28, 1>,
-    tn::Conv2D<32, tn::kernel<3, 3>, tn::relu>,
-    tn::MaxPool2D<2>,
-    tn::Conv2D<64, tn::kernel<3, 3>, tn::relu>,
-    tn::MaxPool2D<2>,
-    tn::Flatten,
-    tn::Dense<128, tn::relu>,
-    tn::Dense<10, tn::softmax>>;
+using Cnn28 = example::TutorialCnn;  // tutorial_cnn.hpp
 
 using Cnn256 = tn::Sequential<
     tn::Input<256, 256, 3>,

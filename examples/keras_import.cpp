@@ -1,5 +1,5 @@
 // From Keras to typenet, end to end (docs/from-keras.md walks through it):
-//   1. the Keras model is the tutorial CNN below, written layer for layer as a type;
+//   1. the Keras model is the tutorial CNN, written layer for layer as a type (tutorial_cnn.hpp);
 //   2. its weights were saved as safetensors under Keras' own names and layouts
 //      ("conv2d/kernel" [kh, kw, in, out], "dense/kernel" [in, out], ...);
 //   3. this program loads them with tn::from_keras and checks the model's outputs on five
@@ -9,6 +9,8 @@
 // outputs are PyTorch's. A file saved from Keras itself loads the same way.)
 #include <typenet/typenet.hpp>
 
+#include "tutorial_cnn.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,20 +18,7 @@
 
 namespace tn = typenet;
 
-// keras.Sequential([keras.Input((28, 28, 1)),
-//                   layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-//                   layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-//                   layers.Flatten(), layers.Dense(128, activation="relu"),
-//                   layers.Dense(10, activation="softmax")])
-using TutorialCnn = tn::Sequential<
-    tn::Input<28, 28, 1>,
-    tn::Conv2D<32, tn::kernel<3, 3>, tn::relu>,
-    tn::MaxPool2D<2>,
-    tn::Conv2D<64, tn::kernel<3, 3>, tn::relu>,
-    tn::MaxPool2D<2>,
-    tn::Flatten,
-    tn::Dense<128, tn::relu>,
-    tn::Dense<10, tn::softmax>>;
+using example::TutorialCnn;  // examples/tutorial_cnn.hpp: the Keras tutorial CNN as a type
 
 int main() {
     const std::string dir = TYPENET_FIXTURES;

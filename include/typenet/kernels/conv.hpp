@@ -121,21 +121,8 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
     }
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) {
-        vfloat a0 = acc[i][0], a1 = V == 2 ? acc[i][V - 1] : vfloat(0.f);
-        if (add) {
-            a0 += load_n(add + i * ldy, n0);
-            if (n1) a1 += load_n(add + i * ldy + lanes, n1);
-        }
-        a0 += load(bias);
-        a1 += load(bias + lanes);
-        if (clamp) {  // relu, in registers
-            a0 = xsimd::max(a0, vfloat(0.f));
-            a1 = xsimd::max(a1, vfloat(0.f));
-        }
-        store_n(y + i * ldy, a0, n0);
-        if (n1) store_n(y + i * ldy + lanes, a1, n1);
-    }
+    for (std::size_t i = 0; i < M; ++i)
+        store_row(y + i * ldy, acc[i][0], V == 2 ? acc[i][V - 1] : vfloat(0.f), n0, n1, bias, add ? add + i * ldy : nullptr, clamp);
 }
 
 template <class Act>

@@ -173,25 +173,8 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
         }
     }
     TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) {
-        vfloat a0 = acc[i][0], a1 = acc[i][1];
-        if (last) {
-            if (add) {
-                a0 += load_n(add + i * ldy, n0);
-                if (n1) a1 += load_n(add + i * ldy + lanes, n1);
-            }
-            if (bias) {
-                a0 += load(bias);
-                a1 += load(bias + lanes);
-            }
-            if (clamp) {  // relu, in registers
-                a0 = xsimd::max(a0, vfloat(0.f));
-                a1 = xsimd::max(a1, vfloat(0.f));
-            }
-        }
-        store_n(y + i * ldy, a0, n0);
-        if (n1) store_n(y + i * ldy + lanes, a1, n1);
-    }
+    for (std::size_t i = 0; i < M; ++i)
+        store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last && clamp);
 }
 
 // Rows [0, m), m <= mr, in register blocks: mr at once, or a tail as 8 + 4 + 2 + 1 rows.

@@ -27,6 +27,27 @@ inline vfloat load_n(const float* p, std::size_t n) noexcept {
     return n == lanes ? loadu(p) : load_partial(p, n, 0.f);
 }
 
+// The end of a micro-kernel's output row: up to two vectors of accumulators (n0 + n1 values)
+// get the residual `add` (laid out like y), the bias and, with clamp, ReLU — all in
+// registers — and are stored.
+inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_t n1, const float* bias, const float* add,
+                      bool clamp) noexcept {
+    if (add) {
+        a0 += load_n(add, n0);
+        if (n1) a1 += load_n(add + lanes, n1);
+    }
+    if (bias) {
+        a0 += load(bias);
+        a1 += load(bias + lanes);
+    }
+    if (clamp) {
+        a0 = xsimd::max(a0, vfloat(0.f));
+        a1 = xsimd::max(a1, vfloat(0.f));
+    }
+    store_n(y, a0, n0);
+    if (n1) store_n(y + lanes, a1, n1);
+}
+
 template <class Act>
 inline void apply_rows(float* y, std::size_t rows, std::size_t n) noexcept {
     if constexpr (Act::row_wise) {
