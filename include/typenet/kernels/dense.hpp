@@ -54,15 +54,13 @@ inline void dense_pack(DensePacking d, const float* w, const float* b, float* pa
             if constexpr (!has_register_transpose) {
                 for (std::size_t k = 0; k < cn; ++k)
                     for (std::size_t j = 0; j < nr; ++j) panel[(c0 + k) * nr + j] = tile[j][k];
-                continue;
-            }
-            for (std::size_t k0 = 0; k0 < cn; k0 += lanes) {
+            } else for (std::size_t k0 = 0; k0 < cn; k0 += lanes) {
                 const std::size_t kn = std::min(lanes, cn - k0);
                 for (std::size_t h = 0; h < nr; h += lanes) {
                     vfloat r[lanes];
                     TYPENET_UNROLL
                     for (std::size_t t = 0; t < lanes; ++t) r[t] = kn == lanes ? load(tile[h + t] + k0) : load_partial(tile[h + t] + k0, kn, 0.f);
-                    if constexpr (has_register_transpose) transpose_square(r);
+                    transpose_square(r);
                     float* dst = panel + (c0 + k0) * nr + h;
                     if (kn == lanes && stream) {
                         TYPENET_UNROLL

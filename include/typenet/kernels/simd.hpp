@@ -34,6 +34,15 @@ using arch = xsimd::default_arch;
 using vfloat = xsimd::batch<float, arch>;
 
 inline constexpr std::size_t lanes = vfloat::size;
+// Whether vfloat is an AVX-512 register: the few operations xsimd 8.1 lacks (masked loads and
+// stores, streaming stores, a full-width transpose) use its intrinsics directly.
+inline constexpr bool is_avx512 =
+#if XSIMD_WITH_AVX512F
+    std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> || std::is_same_v<arch, xsimd::avx512cd> ||
+    std::is_same_v<arch, xsimd::avx512f>;
+#else
+    false;
+#endif
 // Architectural vector registers: 32 with AVX-512 (and on AArch64), 16 otherwise.
 inline constexpr std::size_t vector_registers = (lanes >= 16 || XSIMD_WITH_NEON64) ? 32 : 16;
 // A packed weight panel holds nr output features side by side: two vectors.
@@ -52,8 +61,7 @@ inline void storeu(float* p, vfloat v) noexcept { v.store_unaligned(p); }
 // tile. The lanes past n read as `fill`. (xsimd 8.1 has no masked load or store.)
 inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
 #if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
-                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>)
+    if constexpr (is_avx512)
         return vfloat(_mm512_mask_loadu_ps(_mm512_set1_ps(fill), __mmask16((1u << n) - 1), p));
 #endif
     alignas(alignment) float tmp[lanes];
@@ -63,8 +71,7 @@ inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
 
 inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
 #if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
-                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>) {
+    if constexpr (is_avx512) {
         _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
         return;
     }
@@ -79,8 +86,7 @@ inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
 // Elsewhere an ordinary store. Follow a run of them with stream_fence().
 inline void store_stream(float* p, vfloat v) noexcept {
 #if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
-                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>) {
+    if constexpr (is_avx512) {
         _mm512_stream_ps(p, v);
         return;
     }
@@ -95,8 +101,7 @@ inline void stream_fence() noexcept {
 
 inline float reduce_max(vfloat v) noexcept {
 #if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> ||
-                  std::is_same_v<arch, xsimd::avx512cd> || std::is_same_v<arch, xsimd::avx512f>)
+    if constexpr (is_avx512)
         return _mm512_reduce_max_ps(v);
 #endif
     alignas(alignment) float tmp[lanes];
@@ -109,13 +114,7 @@ inline float reduce_max(vfloat v) noexcept {
 // Whether transpose_square has a register implementation here (AVX-512: four rounds of true
 // zips, vpermt2ps; xsimd 8.1's zip_lo interleaves within 128-bit lanes only). Elsewhere
 // callers transpose element by element.
-inline constexpr bool has_register_transpose =
-#if XSIMD_WITH_AVX512F
-    std::is_same_v<arch, xsimd::avx512bw> || std::is_same_v<arch, xsimd::avx512dq> || std::is_same_v<arch, xsimd::avx512cd> ||
-    std::is_same_v<arch, xsimd::avx512f>;
-#else
-    false;
-#endif
+inline constexpr bool has_register_transpose = is_avx512;
 
 // Transposes the lanes x lanes block held in r (row t in r[t]) in place, where
 // has_register_transpose (elsewhere it does nothing: callers check).
