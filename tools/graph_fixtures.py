@@ -57,18 +57,23 @@ def save(name, module, inputs, output_names):
 
 
 class Residual(nn.Module):
-    """typenet's Residual<F, [Projection<P>,] relu>: children "0" (body) and "1" (projection)."""
+    """typenet's Residual<F, [Projection<P>,] relu>, named as torchvision names its blocks: the
+    body is seen through (a Sequential body's layers are the block's own children "0", "1", ...)
+    and the projection is "downsample"."""
 
     def __init__(self, body, projection=None):
         super().__init__()
-        self.add_module("0", body)
-        if projection is not None:
-            self.add_module("1", projection)
+        self.body = list(body) if isinstance(body, nn.Sequential) else [body]
+        for i, m in enumerate(self.body):
+            self.add_module(str(i), m)
+        self.downsample = projection
 
     def forward(self, x):
-        children = list(self.children())
-        shortcut = children[1](x) if len(children) > 1 else x
-        return F.relu(shortcut + children[0](x))
+        shortcut = self.downsample(x) if self.downsample is not None else x
+        y = x
+        for m in self.body:
+            y = m(y)
+        return F.relu(shortcut + y)
 
 
 def basic_body(cin, cout, stride):

@@ -9,6 +9,8 @@
 #pragma once
 #include <cstddef>
 
+#include "fixed_string.hpp"
+
 namespace typenet {
 
 // Descriptions of what a layer expects, for layers whose rule is not one exact shape.
@@ -36,6 +38,20 @@ struct at_layer {
     static constexpr bool is_not_a_layer_on_input = false;
     template <class Why>
     static constexpr bool has_invalid_options = false;
+};
+
+// In a graph, where an error is: the node's name (node<"fc">), or an unnamed node.
+template <fixed_string Name> struct node {};
+struct unnamed_node {};
+
+template <class Where, class Layer>
+struct at_node {
+    template <class Expected>
+    struct expects_input {
+        template <class Got> static constexpr bool but_gets = false;
+    };
+    template <class Got> static constexpr bool is_not_a_layer_on_input = false;
+    template <class Why> static constexpr bool has_invalid_options = false;
 };
 
 template <class Model>

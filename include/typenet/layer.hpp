@@ -115,29 +115,51 @@ consteval LayerAliasing layer_aliasing() {
     else return LayerAliasing::separate;
 }
 
-// Whether L, at input shape In, can add a tensor laid out like its output in its kernel's
-// epilogue (forward_add): Dense and Conv2D do; a block does when its last kernel does.
-template <class L, class In>
-consteval bool absorbs_add() {
-    if constexpr (requires { { L::template absorbs_add_for<In> } -> std::convertible_to<bool>; }) return L::template absorbs_add_for<In>;
-    else if constexpr (requires { { L::absorbs_add } -> std::convertible_to<bool>; }) return L::absorbs_add;
-    else return false;
-}
+}  // namespace detail
 
-// Whether L, at input shape In, can write its output into a slice of a wider tensor: the
-// last axis of each output row at its place in a row ldo floats long (forward_strided). Then
-// a Concat on channels copies nothing: its inputs' kernels write straight into its output.
-// Dense and Conv2D can; a block can when its last kernel can.
+// ---- Capabilities: what a layer may offer the passes ------------------------------------------
+//
+// Each capability is a flag the layer sets (so that a policy can switch it off) and the
+// members the flag promises. A flag set without the members is a compile error in words
+// (passes/facts.hpp: protocol_of<L>::..._but_lacks_...), never a silently skipped pass.
+//
+//   folds a following BatchNorm   absorbs_batchnorm = true;  out_channels<In>;
+//                                 pack_with_bias<In>(const float* weight, const float* bias, float* packed)
+//   runs an activation it is      absorbs_activation = true;
+//   followed by, in its epilogue  forward_with<In, Act>(params, in, out, rows[, scratch])
+//   adds a residual (and then an  absorbs_add = true;
+//   activation) in its epilogue   forward_add<In, Act>(params, in, out, rows, scratch, const float* add)
+//   writes rows at a stride (its  writes_strided = true;
+//   slice of a Concat's output)   forward_strided<In, Act>(params, in, out, rows, scratch, std::size_t ldo)
+//   reads a flattened feature     the first parameter has KerasLayout::transpose (Dense): loading
+//   map (PyTorch's flatten order) from PyTorch permutes its columns when a Flatten of a spatial map feeds it
+//   is spatial                    spatial = true (Conv2D, pooling): PyTorch holds its output channels-first
+//   runs in place / is a view     aliasing = LayerAliasing::in_place / view
+//   needs scratch                 scratch_size_for<In> (per row), scratch_fixed_for<In> (per call)
+//   has a Keras layout            ParamSpec::keras_name / keras_layout, keras_class
 template <class L, class In>
-consteval bool writes_strided() {
-    if constexpr (requires { { L::template writes_strided_for<In> } -> std::convertible_to<bool>; }) return L::template writes_strided_for<In>;
-    else if constexpr (requires { { L::writes_strided } -> std::convertible_to<bool>; }) return L::writes_strided;
-    else return false;
-}
+concept FoldsBatchNorm = requires {
+    { L::absorbs_batchnorm } -> std::convertible_to<bool>;
+    { L::template out_channels<In> } -> std::convertible_to<std::size_t>;
+} && L::absorbs_batchnorm && requires(const float* w, const float* b, float* p) { L::template pack_with_bias<In>(w, b, p); };
 
-// A composite layer (a nested Sequential) walks its own parameters; leaves list them.
-template <class L, class In>
-concept CompositeLayer = requires { L::template canonical_size_for<In>; };
+template <class L, class In, class Act>
+concept FusesActivation = requires { { L::absorbs_activation } -> std::convertible_to<bool>; } && L::absorbs_activation &&
+    (requires(const float* p, const float* i, float* o, std::size_t r) { L::template forward_with<In, Act>(p, i, o, r); } ||
+     requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward_with<In, Act>(p, i, o, r, s); });
+
+template <class L, class In, class Act>
+concept AddsInEpilogue = requires { { L::absorbs_add } -> std::convertible_to<bool>; } && L::absorbs_add &&
+    requires(const float* p, const float* i, float* o, std::size_t r, float* s, const float* a) { L::template forward_add<In, Act>(p, i, o, r, s, a); };
+
+template <class L, class In, class Act>
+concept WritesStrided = requires { { L::writes_strided } -> std::convertible_to<bool>; } && L::writes_strided &&
+    requires(const float* p, const float* i, float* o, std::size_t r, float* s, std::size_t ldo) { L::template forward_strided<In, Act>(p, i, o, r, s, ldo); };
+
+template <class L>
+concept SpatialLayer = requires { L::spatial; };
+
+namespace detail {
 
 }  // namespace detail
 

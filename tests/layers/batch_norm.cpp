@@ -6,14 +6,15 @@ using WithBn = tn::Sequential<tn::Input<23, 19, 3>, tn::Conv2D<8, tn::kernel<3>,
                               tn::MaxPool2D<2>, tn::BatchNormalization, tn::GlobalAveragePool2D, tn::Dense<4>, tn::BatchNorm<>>;
 
 TEST_CASE("BatchNorm after a linear Conv2D or Dense is folded, and the activation after it fused", "[batchnorm][fusion]") {
-    using chain = WithBn::chain_type;
-    STATIC_REQUIRE(chain::folds_bn<0>);
-    STATIC_REQUIRE(chain::fuses_next<0>);          // the ReLU after the BatchNorm
-    STATIC_REQUIRE(chain::fused_away<1>);
-    STATIC_REQUIRE(chain::fused_away<2>);
-    STATIC_REQUIRE(!chain::folds_bn<3>);           // after pooling: runs on its own
-    STATIC_REQUIRE(!chain::fused_away<4>);
-    STATIC_REQUIRE(chain::folds_bn<6>);            // Dense -> BatchNorm
+    // IR nodes: 0 the input, then the layers in order.
+    constexpr auto& e = WithBn::program::epilogues;
+    STATIC_REQUIRE(e.batchnorm[1] == 2);
+    STATIC_REQUIRE(e.activation[1] == 3);          // the ReLU after the BatchNorm
+    STATIC_REQUIRE(e.fused_away(2));
+    STATIC_REQUIRE(e.fused_away(3));
+    STATIC_REQUIRE(e.batchnorm[4] == tn::passes::none);  // after pooling: runs on its own
+    STATIC_REQUIRE(!e.fused_away(5));
+    STATIC_REQUIRE(e.batchnorm[7] == 8);           // Dense -> BatchNorm
     STATIC_REQUIRE(WithBn::param_count == 8 * 3 * 9 + 4 * 8 + 4 * 8 + 8 * 4 + 4 + 4 * 4);
     const std::string s = tn::summary<WithBn>();
     INFO(s);

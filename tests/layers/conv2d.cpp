@@ -19,11 +19,11 @@ using Cnn28 = tn::Sequential<tn::Input<28, 28, 1>, tn::Conv2D<32, tn::kernel<3, 
 
 TEST_CASE("Conv2D: shape rules, parameters and FLOPs are constexpr", "[conv]") {
     STATIC_REQUIRE(ConvBasic::output_shape == tn::shape<5>);
-    STATIC_REQUIRE(std::is_same_v<ConvBasic::chain_type::bound<1>::out_shape, tn::Shape<11, 9, 13>>);
+    STATIC_REQUIRE(std::is_same_v<ConvBasic::program::shape<2>, tn::Shape<11, 9, 13>>);
     // Keras 'same': ceil(23 / 2) x ceil(19 / 2)
-    STATIC_REQUIRE(std::is_same_v<ConvSame::chain_type::bound<1>::out_shape, tn::Shape<12, 10, 6>>);
-    STATIC_REQUIRE(std::is_same_v<ConvDilation::chain_type::bound<0>::out_shape, tn::Shape<23, 19, 5>>);
-    STATIC_REQUIRE(std::is_same_v<ConvDilation::chain_type::bound<1>::out_shape, tn::Shape<11, 18, 4>>);
+    STATIC_REQUIRE(std::is_same_v<ConvSame::program::shape<2>, tn::Shape<12, 10, 6>>);
+    STATIC_REQUIRE(std::is_same_v<ConvDilation::program::shape<1>, tn::Shape<23, 19, 5>>);
+    STATIC_REQUIRE(std::is_same_v<ConvDilation::program::shape<2>, tn::Shape<11, 18, 4>>);
     STATIC_REQUIRE(ConvGroups::output_shape == tn::shape<4, 3, 18>);
     STATIC_REQUIRE(Cnn28::output_shape == tn::shape<10>);
     STATIC_REQUIRE(Cnn28::param_count == 320 + 18'496 + 1600 * 128 + 128 + 1290);
@@ -62,7 +62,7 @@ using Decoder = tn::Sequential<tn::Input<9, 7, 5>, tn::SeparableConv2D<8, tn::ke
                                tn::Conv2DTranspose<3, tn::kernel<2>, tn::stride<2>, tn::padding_same>>;
 
 TEST_CASE("SeparableConv2D and Conv2DTranspose: shapes and weight names", "[conv]") {
-    STATIC_REQUIRE(std::is_same_v<Decoder::chain_type::bound<1>::out_shape, tn::Shape<18, 14, 4>>);  // PyTorch's rule
+    STATIC_REQUIRE(std::is_same_v<Decoder::program::shape<3>, tn::Shape<18, 14, 4>>);  // PyTorch's rule
     STATIC_REQUIRE(Decoder::output_shape == tn::shape<36, 28, 3>);                                  // Keras 'same': x2
     const auto& p = tn::Net<Decoder>::param_infos();
     CHECK(p[0].name == "0.0.weight");

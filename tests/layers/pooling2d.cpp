@@ -7,10 +7,10 @@ using Pooling = tn::Sequential<tn::Input<23, 19, 7>, tn::MaxPool2D<2>, tn::Avera
                                tn::MaxPool2D<3, tn::stride<2>, tn::padding_same>>;
 
 TEST_CASE("pooling: shape rules", "[pool]") {
-    using chain = Pooling::chain_type;
-    STATIC_REQUIRE(std::is_same_v<chain::bound<0>::out_shape, tn::Shape<11, 9, 7>>);
-    STATIC_REQUIRE(std::is_same_v<chain::bound<1>::out_shape, tn::Shape<6, 5, 7>>);
-    STATIC_REQUIRE(std::is_same_v<chain::bound<2>::out_shape, tn::Shape<7, 6, 7>>);
+    using P = Pooling::program;  // IR node k + 1 is layer k
+    STATIC_REQUIRE(std::is_same_v<P::shape<1>, tn::Shape<11, 9, 7>>);
+    STATIC_REQUIRE(std::is_same_v<P::shape<2>, tn::Shape<6, 5, 7>>);
+    STATIC_REQUIRE(std::is_same_v<P::shape<3>, tn::Shape<7, 6, 7>>);
     STATIC_REQUIRE(Pooling::output_shape == tn::shape<4, 3, 7>);
     STATIC_REQUIRE(!tn::MaxPool2D<4>::accepts<tn::Shape<3, 8, 2>>);
     STATIC_REQUIRE(std::is_same_v<tn::GlobalAveragePool2D::output_shape_for<tn::Shape<7, 5, 13>>, tn::Shape<13>>);

@@ -24,10 +24,10 @@ TEST_CASE("Flatten, Reshape, Dropout match PyTorch", "[layers][golden]") { golde
 TEST_CASE("views alias their input: no activation buffer is spent on them", "[layers][plan]") {
     // Flatten directly on the model input reads the caller's buffer; the Reshape/Dropout/
     // Flatten run shares the Dense output's buffer.
-    using chain = Shapes::chain_type;
-    STATIC_REQUIRE(chain::plan.where[1] == tn::detail::Where::input);
-    STATIC_REQUIRE(chain::plan.where[3] == chain::plan.where[5]);
-    STATIC_REQUIRE(chain::plan.offset[3] == chain::plan.offset[5]);
+    constexpr auto& plan = Shapes::program::plan;  // IR node k + 1 is layer k's output
+    STATIC_REQUIRE(plan.where[1] == tn::passes::Where::input);
+    STATIC_REQUIRE(plan.where[3] == plan.where[5]);
+    STATIC_REQUIRE(plan.offset[3] == plan.offset[5]);
     STATIC_REQUIRE(Shapes::workspace_bytes == 32 * sizeof(float));  // one [24] buffer, padded to 64 bytes
 }
 

@@ -75,36 +75,43 @@ void require_near(const std::vector<float>& a, const std::vector<float>& b, doub
 }  // namespace
 
 TEST_CASE("each pass is a compile-time predicate", "[fusion]") {
-    using C = tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU>::chain_type;
-    STATIC_REQUIRE(C::folds_bn<0>);
-    STATIC_REQUIRE(C::fuses_next<0>);
-    STATIC_REQUIRE(C::fused_away<1>);
-    STATIC_REQUIRE(C::fused_away<2>);
-    using U = tn::unfused<tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU>>::chain_type;
-    STATIC_REQUIRE(!U::folds_bn<0>);
-    STATIC_REQUIRE(!U::fuses_next<0>);
-    STATIC_REQUIRE(!U::fused_away<1>);
+    // IR nodes: 0 the input, then the layers in order.
+    using C = tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU>::program;
+    STATIC_REQUIRE(C::epilogues.batchnorm[1] == 2);
+    STATIC_REQUIRE(C::epilogues.activation[1] == 3);
+    STATIC_REQUIRE(C::epilogues.fused_away(2));
+    STATIC_REQUIRE(C::epilogues.fused_away(3));
+    using U = tn::unfused<tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>, tn::no_bias>, tn::BatchNorm<>, tn::ReLU>>::program;
+    STATIC_REQUIRE(U::epilogues.batchnorm[1] == tn::passes::none);
+    STATIC_REQUIRE(U::epilogues.activation[1] == tn::passes::none);
+    STATIC_REQUIRE(!U::epilogues.fused_away(2));
     // Only the passes a policy names are off.
     using OnlyBn = tn::with_policy<tn::Sequential<tn::Input<8, 8, 3>, tn::Conv2D<4, tn::kernel<3, 3>>, tn::BatchNorm<>, tn::ReLU>,
-                                   tn::fusion_policy<true, false, false>>::chain_type;
-    STATIC_REQUIRE(OnlyBn::folds_bn<0>);
-    STATIC_REQUIRE(!OnlyBn::fuses_next<0>);
+                                   tn::fusion_policy<true, false, false>>::program;
+    STATIC_REQUIRE(OnlyBn::epilogues.batchnorm[1] == 2);
+    STATIC_REQUIRE(OnlyBn::epilogues.activation[1] == tn::passes::none);
 
     // The residual add: in the graph x + h -> relu, node h (index 1) absorbs the add (2) and the relu (3).
-    using E = DenseSkip::engine_type;
-    STATIC_REQUIRE(E::absorbed_add<1> == 2);
-    STATIC_REQUIRE(E::absorbed_activation<1> == 3);
-    STATIC_REQUIRE(E::fused_away<2>);
-    STATIC_REQUIRE(E::fused_away<3>);
+    using E = DenseSkip::program;
+    STATIC_REQUIRE(E::epilogues.add[1] == 2);
+    STATIC_REQUIRE(E::epilogues.activation[1] == 3);
+    STATIC_REQUIRE(E::epilogues.fused_away(2));
+    STATIC_REQUIRE(E::epilogues.fused_away(3));
     STATIC_REQUIRE(std::is_same_v<E::fused_activation<1>, tn::relu>);
-    STATIC_REQUIRE(SharedOperand::engine_type::absorbed_add<1> == SharedOperand::engine_type::K);
-    STATIC_REQUIRE(tn::unfused<DenseSkip>::engine_type::absorbed_add<1> == tn::unfused<DenseSkip>::engine_type::K);
+    STATIC_REQUIRE(SharedOperand::program::epilogues.add[1] == tn::passes::none);
+    STATIC_REQUIRE(tn::unfused<DenseSkip>::program::epilogues.add[1] == tn::passes::none);
     // Inside Residual: the body's last convolution (BatchNorm folded) absorbs the add and relu.
-    using R = tn::detail::residual_graph<Body<8>, void, tn::relu>::graph_for<tn::Shape<9, 7, 8>>::engine_type;
-    STATIC_REQUIRE(R::absorbed_add<1> == 2);
-    STATIC_REQUIRE(R::absorbed_activation<1> == 3);
-    STATIC_REQUIRE(Body<8>::absorbs_add_for<tn::Shape<9, 7, 8>>);
-    STATIC_REQUIRE(!tn::Sequential<tn::Dense<4>, tn::ReLU>::absorbs_add_for<tn::Shape<6>>);  // relu would come before the add
+    // Nodes: input, conv 0, bn 1, relu 2, conv 3, bn 4, add, relu.
+    using R = tn::Sequential<tn::Input<9, 7, 8>, tn::Residual<Body<8>, tn::relu>>::program;
+    STATIC_REQUIRE(R::epilogues.batchnorm[4] == 5);
+    STATIC_REQUIRE(R::epilogues.add[4] == 6);
+    STATIC_REQUIRE(R::epilogues.activation[4] == 7);
+    STATIC_REQUIRE(R::epilogues.addend[4] == 0);
+    // A relu before the add would have to come after it: then the add is a kernel of its own.
+    using Late = tn::Sequential<tn::Input<6>, tn::Residual<tn::Sequential<tn::Dense<6>, tn::ReLU>>>::program;
+    STATIC_REQUIRE(Late::epilogues.activation[1] == 2);
+    STATIC_REQUIRE(Late::epilogues.add[1] == tn::passes::none);
+    STATIC_REQUIRE(!Late::epilogues.fused_away(3));
 }
 
 TEST_CASE("fused and unfused models compute the same", "[fusion]") {
@@ -128,21 +135,23 @@ TEST_CASE("fused and unfused models compute the same", "[fusion]") {
 }
 
 TEST_CASE("Concat in place: producers write their slices of the output", "[fusion][concat]") {
-    using E = ConcatSlices::engine_type;
-    // Nodes in order: x, a, b, p, concat(a, x, b, p) = 4, f, u, v, concat(u, v) = 8.
-    STATIC_REQUIRE(E::slice_of<1> == 4);
-    STATIC_REQUIRE(E::slice_of<2> == 4);
-    STATIC_REQUIRE(E::slice_of<3> == E::K);  // pooling copies
-    STATIC_REQUIRE(E::slice_offset<1> == 0);
-    STATIC_REQUIRE(E::slice_offset<2> == 4 + 3);
-    STATIC_REQUIRE(E::slice_of<6> == 8);
-    STATIC_REQUIRE(E::slice_of<7> == 8);
-    STATIC_REQUIRE(E::slice_offset<7> == 7);
-    STATIC_REQUIRE(E::inputs_in_place<8> == 2);
+    using E = ConcatSlices::program;
+    constexpr auto& e = E::epilogues;
+    // IR nodes in order: x, a, b.0 (conv), b.1 (its BatchNorm), b.2 (its relu), p,
+    // concat(a, x, b, p) = 6, f, u, v, concat(u, v) = 10.
+    STATIC_REQUIRE(e.into[1] == 6);
+    STATIC_REQUIRE(e.into[2] == 6);  // b's conv, with its BatchNorm folded and its relu fused
+    STATIC_REQUIRE(e.into[5] == tn::passes::none);  // pooling copies
+    STATIC_REQUIRE(e.slice_offset[1] == 0);
+    STATIC_REQUIRE(e.slice_offset[2] == 4 + 3);
+    STATIC_REQUIRE(e.into[8] == 10);
+    STATIC_REQUIRE(e.into[9] == 10);
+    STATIC_REQUIRE(e.slice_offset[9] == 7);
+    STATIC_REQUIRE(tn::passes::inputs_in_place(e, 10) == 2);
     // The Concat is the model's second output: a and b write straight into the caller's buffer.
-    STATIC_REQUIRE(E::plan.where[1] == tn::detail::Where::output);
-    using U = tn::unfused<ConcatSlices>::engine_type;
-    STATIC_REQUIRE(U::slice_of<1> == U::K);
+    STATIC_REQUIRE(E::plan.where[1] == tn::passes::Where::output);
+    using U = tn::unfused<ConcatSlices>::program;
+    STATIC_REQUIRE(U::epilogues.into[1] == tn::passes::none);
     STATIC_REQUIRE(ConcatSlices::workspace_bytes < tn::unfused<ConcatSlices>::workspace_bytes);
 
     auto fused = tn::make<ConcatSlices>(tn::seed{9});

@@ -92,13 +92,13 @@ TEST_CASE("a graph written with the functional API is the type written by hand",
     STATIC_REQUIRE(Diamond::output_shape == tn::shape<3>);
     STATIC_REQUIRE(Diamond::flops > 0);
     // One node per distinct type: x, a, b, add, out.
-    STATIC_REQUIRE(Diamond::engine_type::K == 5);
+    STATIC_REQUIRE(Diamond::program::K == 5);
 }
 
 TEST_CASE("nodes run in a topological order fixed at compile time", "[graph]") {
-    using E = LongSkip::engine_type;
+    using E = LongSkip::program;
     STATIC_REQUIRE(E::K == 6);  // x, a, b, c, d, concat
-    STATIC_REQUIRE(E::index_of<tn::In<"x", 7>> == 0);  // inputs first
+    STATIC_REQUIRE(E::facts.kind[0] == tn::passes::Kind::input);  // inputs first
     // Each node comes after the nodes it reads.
     constexpr auto& f = E::facts;
     for (std::size_t k = 0; k < E::K; ++k)
@@ -108,7 +108,7 @@ TEST_CASE("nodes run in a topological order fixed at compile time", "[graph]") {
 TEST_CASE("buffers are reused by liveness, and a value lives while a reader needs it", "[graph][plan]") {
     // With the Concat copying its inputs (concat_in_place off), a and d live in the arena.
     using Copying = tn::with_policy<LongSkip, tn::fusion_policy<true, true, true, false>>;
-    using E = Copying::engine_type;
+    using E = Copying::program;
     constexpr auto& p = E::plan;
     // a (node 1) is read by the concat (node 5): alive throughout, so nothing may overlap it.
     STATIC_REQUIRE(p.last_use[1] == 5);
@@ -122,8 +122,8 @@ TEST_CASE("buffers are reused by liveness, and a value lives while a reader need
     STATIC_REQUIRE(Copying::workspace_bytes < Copying::naive_workspace_bytes);
     STATIC_REQUIRE(p.activation_floats == 16 + 16 + 16);  // a (8, padded to 16) + b + c; d reuses b's bytes
     // With every pass on, d writes its half of the output itself; a, read by b too, is copied.
-    STATIC_REQUIRE(LongSkip::engine_type::slice_of<4> == 5);
-    STATIC_REQUIRE(LongSkip::engine_type::slice_of<1> == LongSkip::engine_type::K);
+    STATIC_REQUIRE(LongSkip::program::epilogues.into[4] == 5);
+    STATIC_REQUIRE(LongSkip::program::epilogues.into[1] == tn::passes::none);
 
     // And the numbers are those of the layers run one by one.
     auto net = tn::make<LongSkip>(tn::seed{3});
@@ -301,13 +301,15 @@ TEST_CASE("Residual and Branch inside a Sequential", "[graph][branch]") {
     STATIC_REQUIRE(std::is_same_v<tn::Branch<tn::Add, tn::Dense<4>, tn::Dense<4>>::output_shape_for<tn::Shape<7>>, tn::Shape<4>>);
     auto net = tn::make<M>(tn::seed{6});
     const auto& names = tn::Net<M>::param_infos();
-    REQUIRE(names.front().name == "0.0.0.weight");  // Residual body "0", its Sequential's layer 0
-    REQUIRE(std::any_of(names.begin(), names.end(), [](const tn::ParamInfo& p) { return p.name == "1.1.weight"; }));  // projection
+    // A Residual's Sequential body is seen through, as torchvision names a block's layers.
+    REQUIRE(names.front().name == "0.0.weight");
+    REQUIRE(std::any_of(names.begin(), names.end(), [](const tn::ParamInfo& p) { return p.name == "1.0.weight"; }));  // a one-layer body
+    REQUIRE(std::any_of(names.begin(), names.end(), [](const tn::ParamInfo& p) { return p.name == "1.downsample.weight"; }));
 
     // Against the same layers run one by one.
     using Body = tn::Sequential<tn::Input<12>, tn::Dense<12, tn::relu>, tn::Dense<12>>;
     auto body = tn::make<Body>();
-    copy_params(body, net, {{"0.weight", "0.0.0.weight"}, {"0.bias", "0.0.0.bias"}, {"1.weight", "0.0.1.weight"}, {"1.bias", "0.0.1.bias"}});
+    copy_params(body, net, {{"0.weight", "0.0.weight"}, {"0.bias", "0.0.bias"}, {"1.weight", "0.1.weight"}, {"1.bias", "0.1.bias"}});
     const std::size_t rows = 9;
     const auto x = ramp(rows * 12);
     std::vector<float> fx(rows * 12), block(rows * 12);
@@ -315,8 +317,7 @@ TEST_CASE("Residual and Branch inside a Sequential", "[graph][branch]") {
     for (std::size_t i = 0; i < fx.size(); ++i) block[i] = std::max(0.f, x[i] + fx[i]);
     using Block1 = tn::Sequential<tn::Input<12>, Block>;
     auto b1 = tn::make<Block1>();
-    copy_params(b1, net, {{"0.0.0.weight", "0.0.0.weight"}, {"0.0.0.bias", "0.0.0.bias"}, {"0.0.1.weight", "0.0.1.weight"},
-                          {"0.0.1.bias", "0.0.1.bias"}});
+    copy_params(b1, net, {{"0.0.weight", "0.0.weight"}, {"0.0.bias", "0.0.bias"}, {"0.1.weight", "0.1.weight"}, {"0.1.bias", "0.1.bias"}});
     std::vector<float> y(rows * 12);
     b1.predict(x.data(), y.data(), rows);
     require_near(y, block);

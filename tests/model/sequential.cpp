@@ -29,13 +29,14 @@ TEST_CASE("the memory plan reuses buffers by liveness", "[sequential][plan]") {
 
 TEST_CASE("an activation layer after a linear Dense is fused into its kernel", "[sequential][fusion]") {
     using M = tn::Sequential<tn::Input<8>, tn::Dense<4>, tn::ReLU, tn::Dense<3>, tn::Softmax>;
-    using chain = M::chain_type;
-    STATIC_REQUIRE(chain::fuses_next<0>);
-    STATIC_REQUIRE(chain::fused_away<1>);
-    STATIC_REQUIRE(chain::fuses_next<2>);
-    STATIC_REQUIRE(!chain::fuses_next<1>);
+    // IR nodes: 0 the input, then the layers in order.
+    constexpr auto& e = M::program::epilogues;
+    STATIC_REQUIRE(e.activation[1] == 2);
+    STATIC_REQUIRE(e.fused_away(2));
+    STATIC_REQUIRE(e.activation[3] == 4);
+    STATIC_REQUIRE(e.activation[2] == tn::passes::none);
     using NoFuse = tn::Sequential<tn::Input<8>, tn::Dense<4, tn::tanh>, tn::ReLU>;  // Dense already has an activation
-    STATIC_REQUIRE(!NoFuse::chain_type::fuses_next<0>);
+    STATIC_REQUIRE(NoFuse::program::epilogues.activation[1] == tn::passes::none);
     const std::string s = tn::summary<M>();
     CHECK(s.find("dense+bias+relu") != std::string::npos);
     CHECK(s.find("fused into 0") != std::string::npos);

@@ -269,4 +269,10 @@ void save_weights(const Net<Model>& net, const std::filesystem::path& path, Weig
     write_safetensors(path, tensors);
 }
 
+// After a model's error (reported once, at its type): loading and saving do nothing, so that
+// the program around them compiles without a second error.
+template <class... A> void load_weights(detail::InvalidNet&, A&&...) {}
+template <class... A> std::optional<load_error> try_load_weights(detail::InvalidNet&, A&&...) noexcept { return std::nullopt; }
+template <class... A> void save_weights(const detail::InvalidNet&, A&&...) {}
+
 }  // namespace typenet

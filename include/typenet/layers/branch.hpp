@@ -6,17 +6,23 @@
 //                                             Concat<Axis>, Add, Multiply, Subtract,
 //                                             Average, Maximum, Minimum
 //
-// Each is a small graph built for the input shape it meets (model/graph.hpp), so it is
-// planned, run and described like one. Weights are named by position, as a PyTorch module
-// whose children are registered as "0", "1", ...: the body of a Residual is "0", its
-// projection "1"; a Branch's paths are "0", "1", ... A mismatch is reported at the merge
-// ("residual" or "branch") with every path's output shape.
+// Each lowers to the model IR (ir/): the shortcut, then the body, then the merge, so the
+// body's last kernel can add the shortcut in its epilogue. Names follow PyTorch's module
+// tree, as torchvision writes it: a Residual's body is seen through (a Sequential body's
+// layers are the Residual's own children, "conv1", "bn1", ... or "0", "1", ...; a body that
+// is one layer is "0"), and its projection is "downsample" unless it has a name of its own.
+// A Branch's paths are "0", "1", ... (or their own names). A mismatch is reported at the
+// Residual (both shapes) or at the merge ("branch"), with every path's output shape.
 #pragma once
 #include <cstddef>
 #include <string>
+#include <type_traits>
+#include <utility>
 
+#include "../diagnostics.hpp"
+#include "../ir/lower.hpp"
 #include "../layer.hpp"
-#include "../model/graph.hpp"
+#include "../model/sequential.hpp"
 #include "activation.hpp"
 #include "merge.hpp"
 
@@ -31,94 +37,65 @@ template <class P> struct is_projection<Projection<P>> : std::true_type {};
 template <class T> struct projection_layer;
 template <class P> struct projection_layer<Projection<P>> { using type = P; };
 
-template <std::size_t I>
-consteval auto index_label() {
-    if constexpr (I < 10) return fixed_string<2>({char('0' + I), 0});
-    else return fixed_string<3>({char('0' + I / 10), char('0' + I % 10), 0});
+template <class T> struct is_plain_sequential : std::false_type {};
+template <class... Ls> struct is_plain_sequential<Sequential<Ls...>> : std::true_type {};
+
+// The body of a Residual, seen through: a Sequential's layers as the Residual's children.
+template <class F, fixed_string Path, class S>
+consteval auto lower_body(S s) {
+    if constexpr (is_plain_sequential<F>::value) {
+        return []<class... Ls>(Sequential<Ls...>*) { return ir::lowered_chain<Path, S, Ls...>{}; }(static_cast<F*>(nullptr));
+    } else {
+        return ir::lower<F, ir::child_path<Path, F, 0>(), ir::at_position<0>>(s);
+    }
 }
 
-template <class Act, class X>
-consteval auto activated() {
-    if constexpr (std::is_same_v<Act, linear>) return std::type_identity<X>{};
-    else return std::type_identity<Call<ActivationLayer<Act>, X>>{};
+template <class Shortcut, fixed_string Path>
+consteval auto shortcut_path() {
+    if constexpr (ir::NamedLayer<Shortcut>) return join_path<Path, Shortcut::label>();
+    else return join_path<Path, fixed_string("downsample")>();
 }
-
-// The layer protocol of a block that is a graph for each input shape: G::graph_for<In>.
-template <class G>
-struct graph_block {
-    template <class In> using graph = typename G::template graph_for<In>;
-    template <class In> static constexpr bool accepts = graph<In>::valid;
-    template <class In> static constexpr bool reports_own_errors = true;
-    template <class In> using output_shape_for = typename graph<In>::output_shape_type;
-    template <class In> static constexpr std::size_t flops_for = graph<In>::flops;
-    template <class In> static constexpr std::size_t canonical_size_for = graph<In>::template canonical_size_for<In>;
-    template <class In> static constexpr std::size_t packed_size_for = graph<In>::template packed_size_for<In>;
-    template <class In> static constexpr std::size_t scratch_size_for = graph<In>::template scratch_size_for<In>;
-    template <class In> static constexpr std::size_t scratch_fixed_for = graph<In>::template scratch_fixed_for<In>;
-    template <class In> static constexpr std::size_t naive_size_for = graph<In>::template naive_size_for<In>;
-    template <class In> static void pack(const float* c, float* p) { graph<In>::template pack<In>(c, p); }
-    template <class In>
-    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
-        graph<In>::template forward<In>(params, in, out, rows, scratch);
-    }
-    template <class In>
-    static void describe(std::vector<LayerInfo>& rows, const std::string& prefix, std::size_t depth) {
-        graph<In>::template describe<In>(rows, prefix, depth);
-    }
-    template <class In>
-    static void param_infos(std::vector<ParamInfo>& out, const std::string& prefix, std::size_t base) {
-        graph<In>::template param_infos<In>(out, prefix, base);
-    }
-};
 
 template <class F, class Shortcut, class Act>
-struct residual_graph {
-    template <class In>
-    static consteval auto make_graph() {
-        using X = InputNode<"x", In>;
-        using Body = Call<Named<"0", F>, X>;
+struct ResidualBlock : BlockProtocol<ResidualBlock<F, Shortcut, Act>> {
+    template <class Self, fixed_string Path, class Where, class S>
+    static consteval auto lower_block(S s) {
+        constexpr std::size_t x = S::cur;
+        using In = typename S::cur_shape;
         using Short = typename decltype([] {
-            if constexpr (std::is_void_v<Shortcut>) return std::type_identity<X>{};
-            else return std::type_identity<Call<Named<"1", Shortcut>, X>>{};
+            if constexpr (std::is_void_v<Shortcut>) return std::type_identity<S>{};
+            else return std::type_identity<decltype(ir::lower<Shortcut, shortcut_path<Shortcut, Path>(), ir::at_position<1>>(s))>{};
         }())::type;
-        using Out = typename decltype(activated<Act, Call<Named<"residual", Add>, Short, Body>>())::type;
-        return std::type_identity<Graph<Inputs<X>, Outputs<Out>>>{};
-    }
-    template <class In> using graph_for = typename decltype(make_graph<In>())::type;
-};
-
-// The residual rule, checked before the graph is built, so that a mismatch reads like any
-// other layer's: at_layer<I, Residual<...>>::expects_input<shape_of_its_body_output<[F(x)]>>
-// ::but_gets<[x]>. (A body that rejects x reports its own error.)
-template <class F, class Shortcut, class In>
-consteval auto residual_mismatch() {
-    if constexpr (!layer_accepts<F, In>() || !LayerOn<F, In>) {
-        return std::type_identity<void>{};
-    } else {
-        using Body = typename F::template output_shape_for<In>;
-        if constexpr (std::is_void_v<Shortcut>) {
-            if constexpr (Body{} == In{}) return std::type_identity<void>{};
-            else return std::type_identity<shape_of_its_body_output<Body>>{};
-        } else if constexpr (!layer_accepts<Shortcut, In>() || !LayerOn<Shortcut, In>) {
-            return std::type_identity<void>{};
+        if constexpr (std::is_same_v<Short, ir::Failed>) {
+            return ir::Failed{};
         } else {
-            using Short = typename Shortcut::template output_shape_for<In>;
-            if constexpr (Body{} == Short{}) return std::type_identity<void>{};
-            else return std::type_identity<projection_output_equal_to_body_output<Short, Body>>{};
+            using Body = decltype(lower_body<F, Path>(typename Short::template at<x>{}));
+            if constexpr (std::is_same_v<Body, ir::Failed>) {
+                return ir::Failed{};
+            } else {
+                using BodyShape = typename Body::cur_shape;
+                using ShortShape = typename Body::template node<Short::cur>::shape;
+                if constexpr (!(BodyShape{} == ShortShape{})) {
+                    using Why = std::conditional_t<std::is_void_v<Shortcut>, shape_of_its_body_output<BodyShape>,
+                                                   projection_output_equal_to_body_output<ShortShape, BodyShape>>;
+                    using At = ir::at_t<Where, Self>;
+                    static_assert(At::template expects_input<Why>::template but_gets<In>,
+                                  "typenet: shape mismatch: a Residual's shortcut and body must have one shape (named in this condition)");
+                    return ir::Failed{};
+                } else {
+                    using Added = typename Body::template push<
+                        ir::Node<Add, ShortShape, BodyShape, join_path<Path, fixed_string("residual")>(), false, Short::cur, Body::cur>>;
+                    if constexpr (std::is_same_v<Act, linear>) {
+                        return ir::close_block<Self, Path, S::size>(Added{});
+                    } else {
+                        using Out = typename Added::template push<
+                            ir::Node<ActivationLayer<Act>, BodyShape, BodyShape, join_path<Path, fixed_string("act")>(), false, Added::cur>>;
+                        return ir::close_block<Self, Path, S::size>(Out{});
+                    }
+                }
+            }
         }
     }
-}
-
-template <class F, class Shortcut, class Act>
-struct ResidualBlock : graph_block<residual_graph<F, Shortcut, Act>> {
-    template <class In> using mismatch = typename decltype(residual_mismatch<F, Shortcut, In>())::type;
-    template <class In>
-    static constexpr bool accepts = [] {
-        if constexpr (!std::is_void_v<mismatch<In>>) return false;
-        else return residual_graph<F, Shortcut, Act>::template graph_for<In>::valid;
-    }();
-    template <class In> static constexpr bool reports_own_errors = std::is_void_v<mismatch<In>>;
-    template <class In> using expected_input = mismatch<In>;
     static std::string block_name() {
         std::string s = std::is_void_v<Shortcut> ? "Residual" : "Residual (projection)";
         if constexpr (!std::is_same_v<Act, linear>) {
@@ -154,19 +131,46 @@ consteval auto residual_parts() {
     else return residual_parts_t<void, Second>{};
 }
 
-template <class Merge, class... Paths>
-struct branch_graph {
-    template <class In, std::size_t... I>
-    static consteval auto make_graph(std::index_sequence<I...>) {
-        using X = InputNode<"x", In>;
-        using Out = Call<Named<"branch", Merge>, Call<Named<index_label<I>(), Paths>, X>...>;
-        return std::type_identity<Graph<Inputs<X>, Outputs<Out>>>{};
-    }
-    template <class In> using graph_for = typename decltype(make_graph<In>(std::index_sequence_for<Paths...>{}))::type;
+// The paths of a Branch, each on the block's input; Outs: the node each path ends at.
+template <class S, class Outs> struct PathsAcc {
+    using state = S;
+    using outs = Outs;
 };
+template <class P, std::size_t I, std::size_t X, fixed_string Path> struct PathStep {};
+template <class S, std::size_t... O, class P, std::size_t I, std::size_t X, fixed_string Path>
+constexpr auto operator|(PathsAcc<S, ir::values<O...>>, PathStep<P, I, X, Path>) {
+    if constexpr (std::is_same_v<S, ir::Failed>) {
+        return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
+    } else {
+        using R = decltype(ir::lower<P, ir::child_path<Path, P, I>(), ir::at_position<int(I)>>(typename S::template at<X>{}));
+        if constexpr (std::is_same_v<R, ir::Failed>) return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
+        else return PathsAcc<R, ir::values<O..., R::cur>>{};
+    }
+}
+
+template <class Merge, class S, fixed_string Path, std::size_t... O>
+consteval auto lower_merge(S, ir::values<O...>) {
+    using Where = node<join_path<Path, fixed_string("branch")>()>;
+    if constexpr (!Merge::template accepts<typename S::template node<O>::shape...>) {
+        (void)typename Merge::template report<Where, typename S::template node<O>::shape...>{};
+        return ir::Failed{};
+    } else {
+        using Out = typename Merge::template output_shape_for<typename S::template node<O>::shape...>;
+        using First = typename S::template node<std::get<0>(std::tuple{O...})>::shape;
+        return typename S::template push<ir::Node<Merge, First, Out, join_path<Path, fixed_string("branch")>(), false, O...>>{};
+    }
+}
 
 template <class Merge, class... Paths>
-struct BranchBlock : graph_block<branch_graph<Merge, Paths...>> {
+struct BranchBlock : BlockProtocol<BranchBlock<Merge, Paths...>> {
+    template <class Self, fixed_string Path, class Where, class S>
+    static consteval auto lower_block(S) {
+        using R = decltype([]<std::size_t... I>(std::index_sequence<I...>) {
+            return (PathsAcc<S, ir::values<>>{} | ... | PathStep<Paths, I, S::cur, Path>{});
+        }(std::index_sequence_for<Paths...>{}));
+        if constexpr (std::is_same_v<typename R::state, ir::Failed>) return ir::Failed{};
+        else return ir::close_block<Self, Path, S::size>(lower_merge<Merge, typename R::state, Path>(typename R::state{}, typename R::outs{}));
+    }
     static std::string block_name() { return std::string("Branch<") + Merge::name() + ">"; }
     static std::string name() {
         std::string s = std::string("Branch<") + Merge::name();

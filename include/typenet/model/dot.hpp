@@ -1,12 +1,13 @@
 // to_dot<Model>(): the model as a Graphviz digraph (dot -Tsvg model.dot > model.svg). One box
-// per node, labelled with its name, type and output shape; an edge for each input it reads.
-// Blocks (Sequential, Residual, Branch, nested graphs) are shown as one box.
+// per node of the lowered model, labelled with its name, type and output shape; an edge for
+// each input it reads. Blocks are seen through.
 #pragma once
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "sequential.hpp"
+#include "../passes/records.hpp"
+#include "model.hpp"
 
 namespace typenet {
 
@@ -16,10 +17,7 @@ std::string to_dot() {
     if constexpr (!Model::valid) {
         return "digraph invalid {}\n";
     } else {
-        constexpr bool graph = requires { Model::is_graph; };
-        std::vector<LayerInfo> rows;
-        if constexpr (!graph) rows.push_back(LayerInfo{"input", "Input", Model::input_shape_type::str(), 0, 0, "", 0, {}, {}});
-        Model::program::describe(rows, "", 0);
+        const std::vector<LayerInfo> rows = Model::program::describe();
         auto quoted = [](const std::string& s) {
             std::string q = "\"";
             for (char c : s) {
@@ -28,24 +26,18 @@ std::string to_dot() {
             }
             return q + "\"";
         };
+        std::vector<std::string> path_of_node;
+        for (const LayerInfo& r : rows)
+            if (r.kind != RowKind::block) {
+                if (path_of_node.size() <= r.node) path_of_node.resize(r.node + 1);
+                path_of_node[r.node] = r.path;
+            }
         std::ostringstream o;
         o << "digraph model {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n";
-        std::string previous;
         for (const LayerInfo& r : rows) {
-            if (r.depth != 0) continue;
+            if (r.kind == RowKind::block) continue;
             o << "  " << quoted(r.path) << " [label=" << quoted(r.path + "\\n" + r.type + "\\n" + r.output_shape) << "];\n";
-            if constexpr (graph) {
-                std::size_t at = 0;
-                while (at < r.connected_to.size()) {
-                    std::size_t end = r.connected_to.find(", ", at);
-                    if (end == std::string::npos) end = r.connected_to.size();
-                    o << "  " << quoted(r.connected_to.substr(at, end - at)) << " -> " << quoted(r.path) << ";\n";
-                    at = end + 2;
-                }
-            } else if (!previous.empty()) {
-                o << "  " << quoted(previous) << " -> " << quoted(r.path) << ";\n";
-            }
-            previous = r.path;
+            for (std::size_t a : r.args) o << "  " << quoted(path_of_node[a]) << " -> " << quoted(r.path) << ";\n";
         }
         o << "}\n";
         return o.str();

@@ -1,16 +1,14 @@
 // Fusion policies, and the fusion plan.
 //
-// The passes, each a compile-time predicate on the model's structure:
-//   fold_batchnorm      a BatchNorm right after a linear Conv2D/Dense is folded into its
-//                       weights and bias when they are packed (Chain::folds_bn)
-//   fuse_activation     an activation layer right after a linear Conv2D/Dense (or after a
-//                       folded BatchNorm) runs in that kernel's epilogue (Chain::fuses_next)
-//   fuse_residual_add   a graph's Add whose operand comes from a Dense/Conv2D kernel (or a block
-//                       ending in one) read by nothing else runs in that kernel's epilogue,
-//                       with the activation after the Add (GraphEngine::absorbed_add)
-//   concat_in_place     a graph's Concat on the last axis: each input computed by a Dense/Conv2D
-//                       kernel (or a block ending in one) that nothing else reads writes its
-//                       slice of the Concat's output directly (GraphEngine::slice_of)
+// The passes, each a constexpr function over the model IR in a header of its own
+// (passes/fold_batchnorm.hpp, fuse_residual_add.hpp, fuse_activation.hpp, concat_in_place.hpp;
+// run in that order by runtime/program.hpp), so every spelling of a model gets all of them:
+//   fold_batchnorm      a BatchNorm after a linear Conv2D/Dense is folded into its weights
+//   fuse_residual_add   an Add whose operand a Dense/Conv2D kernel computes for it alone runs
+//                       in that kernel's epilogue
+//   fuse_activation     an activation after such a kernel (or after its folded BatchNorm or
+//                       its Add) runs in the kernel's epilogue
+//   concat_in_place     kernels that only a last-axis Concat reads write their slices of it
 // Bias is always added in the kernel's epilogue.
 //
 // A policy switches passes off by rewriting the model's type: every layer that could absorb
@@ -32,6 +30,7 @@
 #include "net.hpp"
 #include "sequential.hpp"
 #include "summary.hpp"
+#include "../passes/records.hpp"
 
 namespace typenet {
 
@@ -179,54 +178,41 @@ std::string fusion_plan() {
     if constexpr (!M::valid) {
         return "<invalid model: see the shape error>";
     } else {
-        std::vector<LayerInfo> rows;
-        M::program::describe(rows, "", 0);
-        // A layer fused into a block is computed by that block's last kernel.
-        auto kernel_of = [&](const std::string& path) {
-            std::string owner = path;
-            for (const LayerInfo& r : rows)
-                if (r.path.rfind(path + ".", 0) == 0 && r.kernel.rfind("fused into", 0) != 0 && r.kernel != "block" &&
-                    r.kernel.rfind("view", 0) != 0)
-                    owner = r.path;
-            return owner;
-        };
-        struct Kernel {
-            std::string path, what;
-            std::vector<std::string> layers;
-        };
-        std::vector<Kernel> kernels;
-        std::size_t layers = 0, copies = 0;
-        for (const LayerInfo& r : rows) {
-            if (r.kernel == "block" || r.kernel.rfind("block ", 0) == 0 || r.type == "Input") continue;
+        const std::vector<LayerInfo> rows = M::program::describe();
+        std::vector<std::size_t> kernels;  // rows that run a kernel of their own
+        std::size_t layers = 0, views = 0, passes = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const LayerInfo& r = rows[i];
+            if (r.kind == RowKind::block || r.kind == RowKind::input) continue;
             ++layers;
-            if (r.kernel.rfind("fused into ", 0) == 0) continue;
-            if (r.kernel.rfind("view", 0) == 0) {
-                ++copies;
+            if (r.kernel != r.node) continue;
+            if (r.view) {
+                ++views;
                 continue;
             }
-            kernels.push_back({r.path, r.kernel == "in place" || r.kernel == "own kernel" || r.kernel == "merge" ? r.type : r.kernel,
-                               {r.path + " " + r.type}});
-        }
-        for (const LayerInfo& r : rows) {
-            if (r.kernel.rfind("fused into ", 0) != 0) continue;
-            const std::string target = kernel_of(r.kernel.substr(11));
-            for (Kernel& k : kernels)
-                if (k.path == target) {
-                    k.layers.push_back(r.path + " " + r.type);
-                    if (target != r.kernel.substr(11)) {  // fused into a block: its last kernel does it
-                        k.what += " + ";
-                        k.what += r.type;
-                    }
-                }
+            kernels.push_back(i);
+            passes += r.extra_pass ? 2 : 1;  // an unfused own activation is a pass of its own
         }
         std::ostringstream o;
-        std::size_t passes = kernels.size();  // a layer's own activation run unfused is a pass of its own
-        for (const Kernel& k : kernels)
-            if (k.what.find(", then a ") != std::string::npos) ++passes;
-        o << "Fusion plan: " << passes << " kernels for " << layers << " layers (" << copies << " views, no copy)\n";
-        for (const Kernel& k : kernels) {
-            o << "  " << k.what << "\n";
-            for (const std::string& l : k.layers) o << "      " << l << "\n";
+        o << "Fusion plan: " << passes << " kernels for " << layers << " layers (" << views << " views, no copy)\n";
+        for (std::size_t i : kernels) {
+            const LayerInfo& k = rows[i];
+            std::string what = k.kind == RowKind::merge || k.kernel_text == "in place" || k.kernel_text == "own kernel" ? k.type : k.kernel_text;
+            std::vector<std::string> computes{k.path + " " + k.type};
+            bool epilogue = false;  // an Add in the epilogue: then list what it computes after the conv
+            for (const LayerInfo& r : rows)
+                if (r.kind != RowKind::block && r.kernel == k.node && r.node != k.node) {
+                    computes.push_back(r.path + " " + r.type);
+                    epilogue = epilogue || r.kind == RowKind::merge;
+                }
+            if (epilogue) {
+                what = what.substr(0, what.find(" +add "));
+                for (const LayerInfo& r : rows)
+                    if (r.kind != RowKind::block && r.kernel == k.node && r.node != k.node && !(r.type.rfind("BatchNorm", 0) == 0))
+                        what += " + " + r.type;
+            }
+            o << "  " << what << "\n";
+            for (const std::string& l : computes) o << "      " << l << "\n";
         }
         return o.str();
     }

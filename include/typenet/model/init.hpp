@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "../layer.hpp"
-#include "sequential.hpp"
+#include "../passes/records.hpp"
 
 namespace typenet {
 

@@ -23,7 +23,8 @@
 #include "../tensor.hpp"
 #include "init.hpp"
 #include "../fixed_string.hpp"
-#include "sequential.hpp"
+#include "../diagnostics.hpp"
+#include "model.hpp"
 
 #ifndef TYPENET_STACK_ARENA_BYTES
 // Largest activation arena the forward pass puts on the caller's stack.
@@ -273,7 +274,7 @@ class Net {
     static const std::vector<ParamInfo>& param_infos() {
         static const std::vector<ParamInfo> infos = [] {
             std::vector<ParamInfo> v;
-            program::params(v, "", 0);
+            program::params(v);
             return v;
         }();
         return infos;
@@ -382,11 +383,24 @@ class Net {
 };
 
 namespace detail {
-// What make<M>() returns when M's shapes are invalid: the shape error has been reported
-// once already; this accepts any use silently so that no second error follows.
+// What make<M>() returns when M is invalid: the error has been reported once already; this
+// accepts every use a program makes of a Net (running it, loading and saving weights, its
+// summary and fusion plan print "<invalid model>"), so that no second error follows.
 struct InvalidNet {
+    using model_type = void;
     template <class... A> InvalidNet operator()(A&&...) const { return {}; }
     template <class... A> InvalidNet predict(A&&...) const { return {}; }
+    template <class... A> void forward(A&&...) const {}
+    template <class... A> void set_weights(A&&...) {}
+    std::vector<float> get_weights() const { return {}; }
+    static std::vector<ParamInfo> param_infos() { return {}; }
+    static constexpr std::size_t param_count = 0;
+    template <class I> InvalidNet operator[](I) const { return {}; }
+    operator float() const { return 0.f; }
+    template <std::size_t> InvalidNet get() const { return {}; }
+    const float* data() const { return nullptr; }
+    std::array<std::size_t, 1> shape() const { return {}; }
+    std::size_t size() const { return 0; }
 };
 }  // namespace detail
 

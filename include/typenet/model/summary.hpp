@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "../type_name.hpp"
-#include "sequential.hpp"
+#include "../passes/records.hpp"
+#include "model.hpp"
 
 namespace typenet {
 
@@ -32,6 +33,12 @@ inline std::string bytes_str(std::size_t b) {
     else o << std::fixed << double(b) / (1024 * 1024) << " MiB";
     return o.str();
 }
+// The path of IR node k, as its row shows it.
+inline std::string rows_path(const std::vector<LayerInfo>& rows, std::size_t k) {
+    for (const LayerInfo& r : rows)
+        if (r.kind != RowKind::block && r.node == k) return r.path;
+    return "#" + std::to_string(k);
+}
 }  // namespace detail
 
 // For a Graph the table is Keras' functional one: every node, in execution order, with the
@@ -43,9 +50,7 @@ std::string summary() {
         return "<invalid model: see the shape error>";  // reported once already
     } else {
     constexpr bool graph = requires { Model::is_graph; };
-    std::vector<LayerInfo> rows;
-    if constexpr (!graph) rows.push_back(LayerInfo{"input", "Input", Model::input_shape_type::str(), 0, 0, "", 0, {}, {}});
-    Model::program::describe(rows, "", 0);
+    const std::vector<LayerInfo> rows = Model::program::describe();
 
     std::vector<std::string> head{"Layer", "Type", "Output shape", "Params", "Kernel"};
     if constexpr (graph) head = {"Layer", "Type", "Output shape", "Params", "Connected to", "Buffer", "Kernel"};
@@ -54,10 +59,12 @@ std::string summary() {
     for (const LayerInfo& r : rows) {
         std::vector<std::string> c{std::string(2 * r.depth, ' ') + r.path, r.type, r.output_shape, detail::thousands(r.params)};
         if constexpr (graph) {
-            c.push_back(r.connected_to);
-            c.push_back(r.depth == 0 ? r.buffer : std::string{});
+            std::string connected;
+            for (std::size_t a : r.args) connected += (connected.empty() ? "" : ", ") + detail::rows_path(rows, a);
+            c.push_back(connected);
+            c.push_back(r.kind == RowKind::block ? std::string{} : r.buffer);
         }
-        c.push_back(r.kernel);
+        c.push_back(r.kernel_text);
         cells.push_back(std::move(c));
     }
     std::vector<std::size_t> width(cols);

@@ -1,4 +1,4 @@
-// Bound<L, In>: a layer applied to a known input shape, with the Layer protocol's optional
+// Bound<L, In>: a leaf layer applied to a known input shape, with the Layer protocol's optional
 // members filled in by their defaults. Everything the model machinery asks of a layer, it
 // asks through here, so the defaults live in one place.
 #pragma once
@@ -21,16 +21,12 @@ struct Bound {
     using out_shape = typename L::template output_shape_for<In>;
 
     static constexpr LayerAliasing aliasing = layer_aliasing<L>();
-    static constexpr bool composite = CompositeLayer<L, In>;
     static constexpr auto params = layer_params<L, In>();
 
     static constexpr std::size_t canonical_floats = [] {
-        if constexpr (composite) return L::template canonical_size_for<In>;
-        else {
-            std::size_t n = 0;
-            for (const auto& p : params) n += p.size();
-            return n;
-        }
+        std::size_t n = 0;
+        for (const auto& p : params) n += p.size();
+        return n;
     }();
     static constexpr std::size_t packed_floats = kernels::round_up(
         [] {
@@ -48,13 +44,6 @@ struct Bound {
     }();
     static constexpr std::size_t scratch_fixed = [] {
         if constexpr (requires { L::template scratch_fixed_for<In>; }) return std::size_t{L::template scratch_fixed_for<In>};
-        else return std::size_t{0};
-    }();
-
-    // Every intermediate activation inside a block (a nested Sequential, Residual, Branch or
-    // graph), each in its own buffer: what the block would need without a memory plan.
-    static constexpr std::size_t nested_naive_floats = [] {
-        if constexpr (requires { L::template naive_size_for<In>; }) return std::size_t{L::template naive_size_for<In>};
         else return std::size_t{0};
     }();
 

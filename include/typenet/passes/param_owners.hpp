@@ -1,0 +1,35 @@
+// Parameter owners: nodes with one path are one layer with one set of weights (a layer shared
+// by name, or every node of a shared block). owner[k] is the first node with k's path; only
+// owners have parameter slots.
+#pragma once
+#include <array>
+#include <cstddef>
+
+#include "facts.hpp"
+
+namespace typenet::passes {
+
+template <std::size_t K, std::size_t A>
+constexpr std::array<std::size_t, K> param_owners(const Facts<K, A>& f) {
+    std::array<std::size_t, K> owner{};
+    for (std::size_t k = 0; k < K; ++k) {
+        owner[k] = k;
+        if (f.kind[k] != Kind::layer) continue;
+        for (std::size_t j = 0; j < k; ++j)
+            if (f.kind[j] == Kind::layer && f.path[j] == f.path[k]) {
+                owner[k] = j;
+                break;
+            }
+    }
+    return owner;
+}
+
+// Whether node k's weights are used by no other node.
+template <std::size_t K>
+constexpr bool owns_alone(const std::array<std::size_t, K>& owner, std::size_t k) {
+    for (std::size_t j = 0; j < K; ++j)
+        if (j != k && owner[j] == owner[k]) return false;
+    return true;
+}
+
+}  // namespace typenet::passes

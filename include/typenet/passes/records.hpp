@@ -1,0 +1,48 @@
+// The description records: typed rows, one per node and one per block, that summary,
+// fusion_plan and to_dot format (report/). Nothing reads a row's text back.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../layer.hpp"
+
+namespace typenet {
+
+enum class RowKind { input, block, layer, merge };
+
+// One row of a model's description: a node of the IR or a block around some of them.
+struct LayerInfo {
+    std::string path;          // "features.0", "layer1.0.conv1"
+    std::string type;          // "Conv2D<5, 3x3>"
+    std::string output_shape;  // "[12, 12, 5]"
+    std::size_t params = 0;    // canonical floats it owns (a block: those of its nodes)
+    std::size_t flops = 0;
+    std::size_t depth = 0;     // how many blocks it is inside
+    RowKind kind = RowKind::layer;
+    std::size_t node = 0;      // the IR node (a block: its last)
+    std::size_t kernel = 0;    // the node whose kernel computes this one (itself if its own)
+    bool view = false;         // a view: no kernel, no copy
+    bool extra_pass = false;   // its own activation runs as a pass of its own (fusion off)
+    bool folded = false;       // a BatchNorm is folded into its weights
+    std::string kernel_text;   // how the summary's Kernel column says it
+    std::vector<std::size_t> args;  // the nodes it reads
+    std::string buffer;        // where its value lives ("arena +256", "output 0")
+};
+
+// One learnable tensor of the model, as weight files name it.
+struct ParamInfo {
+    std::string name;          // "features.0.weight"
+    ParamSpec spec;
+    std::size_t offset;        // into the canonical parameter vector
+    std::string layer_path;    // "features.0"
+    std::string_view keras_class;  // "dense", for Keras' default layer names; empty if unknown
+    // For the weight of a layer that reads a Flatten of a spatial [H, W, C] map: {H, W, C}.
+    // typenet flattens (h, w, c); PyTorch (c, h, w), so loading from PyTorch permutes columns.
+    std::array<std::size_t, 3> flattened_hwc{};
+    bool named = false;        // the layer has a name of its own (tn::Named): Keras files use it as is
+};
+
+}  // namespace typenet
