@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 import graph_fixtures
+import ir_fixtures
 from export_pytorch import write_safetensors  # the same writer users export with
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
@@ -333,3 +334,4 @@ if __name__ == "__main__":
                                 ("7", "batch_normalization_2", "bn")])
     numpy_fixtures()
     graph_fixtures.main()
+    ir_fixtures.main()
