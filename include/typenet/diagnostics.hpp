@@ -54,6 +54,12 @@ struct at_node {
     template <class Why> static constexpr bool has_invalid_options = false;
 };
 
+// net(x) with a tensor that is not the model's input type.
+template <class InputShape>
+struct net_takes {
+    template <class Got> static constexpr bool but_is_called_with = false;
+};
+
 template <class Model>
 struct make_needs_a_model_with_input {
     static constexpr bool value = false;

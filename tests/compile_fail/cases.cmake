@@ -6,7 +6,7 @@ set(TYPENET_CF_GRAPH_MAX_LINES 36)
 set(TYPENET_COMPILE_FAIL_CASES dense_needs_rank1 reshape_size not_a_layer nested_model_input make_needs_input
     conv_kernel_too_large conv_groups conv_stride_zero pool_too_large
     graph_concat_shapes residual_shape graph_unused_input graph_undeclared_input graph_name_clash graph_shared_shapes
-    graph_layer_shape)
+    graph_layer_shape whole_program wrong_input_tensor)
 set(TYPENET_CF_dense_needs_rank1_EXPECT
     "at_layer<3, (typenet::)?Dense<10> ?>::expects_input<(typenet::)?shape_of_rank<1> ?>::but_gets<(typenet::)?Shape<4, 4, 4> ?>")
 set(TYPENET_CF_reshape_size_EXPECT
@@ -33,3 +33,6 @@ set(TYPENET_CF_graph_shared_shapes_EXPECT
     "layer_named<(typenet::)?fixed_string<8>{\"encoder\"}>::is_shared_by_calls_on_different_shapes<(typenet::)?Shape<64>, (typenet::)?Shape<48> ?>")
 set(TYPENET_CF_graph_layer_shape_EXPECT
     "at_node<(typenet::)?node<(typenet::)?fixed_string<7>{\"shared\"}> ?, (typenet::)?Dense<16, (typenet::)?relu> ?>::expects_input<(typenet::)?shape_of_rank<1> ?>::but_gets<(typenet::)?Shape<28, 28> ?>")
+set(TYPENET_CF_whole_program_EXPECT
+    "at_layer<2, (typenet::)?Dense<10> ?>::expects_input<(typenet::)?shape_of_rank<1> ?>::but_gets<(typenet::)?Shape<13, 13, 8> ?>")
+set(TYPENET_CF_wrong_input_tensor_EXPECT "net_takes<(typenet::)?Shape<28, 28, 1> ?>::but_is_called_with<")

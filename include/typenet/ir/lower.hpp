@@ -30,6 +30,11 @@ template <class W> struct at_graph_node {};
 
 namespace detail {
 
+template <class E> struct is_spatial_size : std::false_type {};
+template <std::size_t H, std::size_t W> struct is_spatial_size<spatial_size_at_least<H, W>> : std::true_type {};
+template <class E> struct is_channels_divisible : std::false_type {};
+template <std::size_t G> struct is_channels_divisible<channels_divisible_by<G>> : std::true_type {};
+
 template <class Where> struct where_parts;
 template <int I> struct where_parts<at_position<I>> {
     template <class L> using at = at_layer<I, L>;
@@ -91,8 +96,22 @@ consteval auto lower(S s) {
                           "typenet: invalid layer options: the reason is named in this condition");
             return Failed{};
         } else if constexpr (!typenet::detail::layer_accepts<L, In>()) {
-            static_assert(At::template expects_input<typename typenet::detail::expected_input_of<L, In>::type>::template but_gets<In>,
-                          "typenet: shape mismatch: the layer in this condition does not accept the input shape it is given");
+            using E = typename typenet::detail::expected_input_of<L, In>::type;
+            // The same condition each time; the message says the usual fix where there is one.
+            if constexpr (std::is_same_v<E, shape_of_rank<1>>)
+                static_assert(At::template expects_input<E>::template but_gets<In>,
+                              "typenet: shape mismatch: the layer in this condition needs a rank-1 input: put Flatten (or a global "
+                              "pooling layer) before it");
+            else if constexpr (detail::is_spatial_size<E>::value)
+                static_assert(At::template expects_input<E>::template but_gets<In>,
+                              "typenet: shape mismatch: the input of the layer in this condition (with its padding) is smaller than its "
+                              "window: pad it, or use a smaller kernel or pool");
+            else if constexpr (detail::is_channels_divisible<E>::value)
+                static_assert(At::template expects_input<E>::template but_gets<In>,
+                              "typenet: shape mismatch: the groups of the layer in this condition must divide its input channels");
+            else
+                static_assert(At::template expects_input<E>::template but_gets<In>,
+                              "typenet: shape mismatch: the layer in this condition does not accept the input shape it is given");
             return Failed{};
         } else if constexpr (!LayerOn<L, In>) {
             static_assert(At::template is_not_a_layer_on_input<In>,

@@ -164,9 +164,19 @@ struct with_policy<Graph<Inputs<I...>, Outputs<O...>>, P> {
 
 }  // namespace detail
 
+namespace detail {
+// Rewritten only when some pass is off, and never after the model's error was reported.
+template <class Model, class Policy, bool AsIs> struct policy_applied {
+    using type = Model;
+};
+template <class Model, class Policy> struct policy_applied<Model, Policy, false> {
+    using type = with_policy_t<Model, Policy>;
+};
+}  // namespace detail
+
 // The model with some passes off; with every pass on, the model itself.
 template <class Model, class Policy = fuse_all>
-using with_policy = std::conditional_t<std::is_same_v<Policy, fuse_all>, Model, detail::with_policy_t<Model, Policy>>;
+using with_policy = typename detail::policy_applied<Model, Policy, std::is_same_v<Policy, fuse_all> || !Model::valid>::type;
 template <class Model>
 using unfused = with_policy<Model, no_fusion>;
 

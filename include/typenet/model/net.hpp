@@ -167,6 +167,16 @@ class Net {
         forward_all(ins, y);
         return y;
     }
+    // Anything else for a one-input model is one error in words: no implicit conversion from
+    // another tensor (whose shape check xtensor makes only in debug builds) gets through.
+    template <class X>
+        requires(n_in == 1 && !std::is_same_v<std::remove_cvref_t<X>, input_type> && !detail::is_feed<std::remove_cvref_t<X>>::value)
+    result_type operator()(const X&) const {
+        static_assert(net_takes<input_shape_type>::template but_is_called_with<X>,
+                      "typenet: net(x) takes a tensor of exactly the model's input shape (Net::input_type, tn::Tensor<dims...>); "
+                      "for raw memory use net.forward(x, y)");
+        return {};
+    }
     template <class... X>
         requires(n_in > 1 && sizeof...(X) == n_in && !(detail::is_feed<std::remove_cvref_t<X>>::value || ...))
     result_type operator()(const X&... xs) const {
