@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "../fixed_string.hpp"
 
@@ -29,6 +30,20 @@ namespace typenet::ir {
 
 template <class... T> struct list {};
 template <std::size_t... V> struct values {};
+
+// The K-th type of a pack, found by overload resolution against a table of indexed bases:
+// one table per pack, and no instantiation per lookup (std::tuple_element recurses).
+template <std::size_t I, class T> struct indexed {
+    using type = T;
+};
+template <class Seq, class... T> struct index_table;
+template <std::size_t... I, class... T>
+struct index_table<std::index_sequence<I...>, T...> : indexed<I, T>... {};
+template <std::size_t K, class T> indexed<K, T> pick(const indexed<K, T>*);
+template <std::size_t K, class Table> using pick_t = typename decltype(pick<K>(static_cast<const Table*>(nullptr)))::type;
+// And the other way: the index of type T in a table of distinct types.
+template <class T, std::size_t K> std::integral_constant<std::size_t, K> find(const indexed<K, T>*);
+template <class T, class Table> inline constexpr std::size_t index_of = decltype(find<T>(static_cast<const Table*>(nullptr)))::value;
 
 template <std::size_t Slot> struct InputOp {
     static constexpr std::size_t slot = Slot;
@@ -54,20 +69,27 @@ struct Block {
 
 // Lowering in progress: the nodes so far, the block records so far, and the node whose
 // value is "the current one" (what the next layer of a chain reads).
-template <class Nodes, class Blocks, std::size_t Cur>
+template <class Nodes, class Blocks, std::size_t Cur, class CurShape>
 struct State;
-template <class... N, class... B, std::size_t Cur>
-struct State<list<N...>, list<B...>, Cur> {
+template <class... N, class... B, std::size_t Cur, class CurShape>
+struct State<list<N...>, list<B...>, Cur, CurShape> {
     using nodes = list<N...>;
     using blocks = list<B...>;
     static constexpr std::size_t size = sizeof...(N);
     static constexpr std::size_t cur = Cur;
-    template <std::size_t K> using node = std::tuple_element_t<K, std::tuple<N...>>;
-    using cur_shape = typename node<Cur>::shape;
+    using cur_shape = CurShape;
+    template <std::size_t K> using node = pick_t<K, index_table<std::index_sequence_for<N...>, N...>>;
     // Appends a node; it becomes the current one.
-    template <class Nd> using push = State<list<N..., Nd>, list<B...>, sizeof...(N)>;
-    template <std::size_t C> using at = State<list<N...>, list<B...>, C>;
-    template <class Bk> using with_block = State<list<N...>, list<B..., Bk>, Cur>;
+    template <class Nd> using push = State<list<N..., Nd>, list<B...>, sizeof...(N), typename Nd::shape>;
+    // The state with node C current (its shape looked up only when C is not the current one).
+    template <std::size_t C, bool Same = C == Cur> struct shape_of_node {
+        using type = CurShape;
+    };
+    template <std::size_t C> struct shape_of_node<C, false> {
+        using type = typename node<C>::shape;
+    };
+    template <std::size_t C> using at = State<list<N...>, list<B...>, C, typename shape_of_node<C>::type>;
+    template <class Bk> using with_block = State<list<N...>, list<B..., Bk>, Cur, CurShape>;
 };
 
 // Lowering after an error: reported once already; every later step passes it through.
@@ -85,7 +107,8 @@ struct Module<list<N...>, list<B...>, NInputs, values<O...>> {
     static constexpr std::size_t n_inputs = NInputs;
     static constexpr std::size_t n_outputs = sizeof...(O);
     static constexpr std::array<std::size_t, sizeof...(O)> outputs{O...};
-    template <std::size_t K> using node = std::tuple_element_t<K, nodes>;
+    using table = index_table<std::index_sequence_for<N...>, N...>;
+    template <std::size_t K> using node = pick_t<K, table>;
 };
 
 }  // namespace typenet::ir

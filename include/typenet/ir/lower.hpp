@@ -153,7 +153,7 @@ consteval auto close_block(S) {
 
 // A model with one input of shape In, before anything is lowered onto it.
 template <class In, fixed_string Name = "input">
-using start = State<list<Node<InputOp<0>, void, In, Name, true>>, list<>, 0>;
+using start = State<list<Node<InputOp<0>, void, In, Name, true>>, list<>, 0, In>;
 
 // What a layer does to a lone input of shape In: the protocol blocks offer their users
 // (Branch<...>::accepts<Shape<7>>, Sequential<...>::output_shape_for<In>).

@@ -103,9 +103,14 @@ struct report_duplicate_input {
 
 template <class... T> struct tlist {};
 template <class T> struct one {};
+template <class T> struct tag {};
+template <class... T> struct tag_set : tag<T>... {};
+// Appends T unless it is there already: one membership test by the compiler's base-class
+// lookup, not one is_same per element (that made collecting a 200-node graph quadratic in
+// instantiations).
 template <class... A, class T>
 constexpr auto operator+(tlist<A...>, one<T>) {
-    if constexpr ((std::is_same_v<A, T> || ...)) return tlist<A...>{};
+    if constexpr (__is_base_of(tag<T>, tag_set<A...>)) return tlist<A...>{};
     else return tlist<A..., T>{};
 }
 template <class... B>
@@ -166,51 +171,58 @@ consteval auto node_path() {
 }
 
 // Map: the IR index of each front-end node lowered so far.
-template <class S, class Map, class Topo, fixed_string Prefix> struct GraphAcc {
+template <class S, class Map, class Topo, fixed_string Prefix, std::size_t Nested = std::size_t(-1)> struct GraphAcc {
     using state = S;
     using map = Map;
 };
 template <class N, std::size_t K> struct GraphStep {};
 
-template <class S, std::size_t... M, class Topo, fixed_string P, fixed_string Nm, class Sh, std::size_t K>
-constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P>, GraphStep<InputNode<Nm, Sh>, K>) {
-    return GraphAcc<S, ir::values<M..., K>, Topo, P>{};  // inputs are IR nodes 0, 1, ... in their declared order
+template <class S, std::size_t... M, class Topo, fixed_string P, std::size_t Nested, fixed_string Nm, class Sh, std::size_t K>
+constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P, Nested>, GraphStep<InputNode<Nm, Sh>, K>) {
+    return GraphAcc<S, ir::values<M..., Nested == std::size_t(-1) ? K : Nested>, Topo, P, Nested>{};
 }
-template <class S, std::size_t... M, class Topo, fixed_string P, class Op, class... A, std::size_t K>
-constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P>, GraphStep<Call<Op, A...>, K>) {
+template <class... N>
+consteval auto table_of(tlist<N...>) { return ir::index_table<std::index_sequence_for<N...>, N...>{}; }
+// The position of node T in the topological list: one overload resolution, no instantiation per pair.
+template <class T, class Topo>
+consteval std::size_t topo_index() { return ir::index_of<T, decltype(table_of(Topo{}))>; }
+
+template <class S, std::size_t... M, class Topo, fixed_string P, std::size_t Nested, class Op, class... A, std::size_t K>
+constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P, Nested>, GraphStep<Call<Op, A...>, K>) {
     if constexpr (std::is_same_v<S, ir::Failed>) {
-        return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P>{};
+        return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
     } else {
         constexpr std::array<std::size_t, sizeof...(M)> map{M...};
         using L = ir::unnamed_t<Op>;
         constexpr auto path = node_path<P, Op, K>();
         if constexpr (MergeOp<L>) {
-            if constexpr (!L::template accepts<typename S::template node<map[index_in<A>(Topo{})]>::shape...>) {
-                (void)typename L::template report<where_t<Op>, typename S::template node<map[index_in<A>(Topo{})]>::shape...>{};
-                return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P>{};
+            if constexpr (!L::template accepts<typename S::template node<map[topo_index<A, Topo>()]>::shape...>) {
+                (void)typename L::template report<where_t<Op>, typename S::template node<map[topo_index<A, Topo>()]>::shape...>{};
+                return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
             } else {
-                using Out = typename L::template output_shape_for<typename S::template node<map[index_in<A>(Topo{})]>::shape...>;
-                using First = typename S::template node<map[index_in<std::tuple_element_t<0, std::tuple<A...>>>(Topo{})]>::shape;
-                using R = typename S::template push<ir::Node<L, First, Out, path, ir::NamedLayer<Op>, map[index_in<A>(Topo{})]...>>;
-                return GraphAcc<R, ir::values<M..., R::cur>, Topo, P>{};
+                using Out = typename L::template output_shape_for<typename S::template node<map[topo_index<A, Topo>()]>::shape...>;
+                using First = typename S::template node<map[topo_index<std::tuple_element_t<0, std::tuple<A...>>, Topo>()]>::shape;
+                using R = typename S::template push<ir::Node<L, First, Out, path, ir::NamedLayer<Op>, map[topo_index<A, Topo>()]...>>;
+                return GraphAcc<R, ir::values<M..., R::cur>, Topo, P, Nested>{};
             }
         } else {
             static_assert(sizeof...(A) == 1, "typenet: a layer is called on exactly one node; merge nodes first (tn::concat, tn::add, ...)");
-            constexpr std::size_t arg = map[index_in<std::tuple_element_t<0, std::tuple<A...>>>(Topo{})];
+            constexpr std::size_t arg = map[topo_index<std::tuple_element_t<0, std::tuple<A...>>, Topo>()];
             using R = decltype(ir::lower<Op, path, ir::at_graph_node<where_t<Op>>>(typename S::template at<arg>{}));
-            if constexpr (std::is_same_v<R, ir::Failed>) return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P>{};
-            else return GraphAcc<R, ir::values<M..., R::cur>, Topo, P>{};
+            if constexpr (std::is_same_v<R, ir::Failed>) return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
+            else return GraphAcc<R, ir::values<M..., R::cur>, Topo, P, Nested>{};
         }
     }
 }
 
-// Lowers the nodes of Topo (after its first `skip`, already mapped by Map) onto S.
-template <fixed_string Prefix, class S, class Map, std::size_t Skip, class... N>
-consteval auto lower_graph_nodes(S, Map, tlist<N...>) {
+// Lowers the nodes of Topo onto S. Inputs are IR nodes 0, 1, ... in their declared order, or,
+// for a graph used as a layer, its one input is node Nested of the model using it.
+template <fixed_string Prefix, std::size_t Nested, class S, class... N>
+consteval auto lower_graph_nodes(S, tlist<N...>) {
     using Topo = tlist<N...>;
     return [&]<std::size_t... k>(std::index_sequence<k...>) {
-        return (GraphAcc<S, Map, Topo, Prefix>{} | ... | GraphStep<std::tuple_element_t<Skip + k, std::tuple<N...>>, Skip + k>{});
-    }(std::make_index_sequence<sizeof...(N) - Skip>{});
+        return (GraphAcc<S, ir::values<>, Topo, Prefix, Nested>{} | ... | GraphStep<N, k>{});
+    }(std::index_sequence_for<N...>{});
 }
 
 // Structure, checked in order; the first failure is reported and the rest not looked at.
@@ -241,16 +253,14 @@ struct GraphCheck<tlist<I...>, tlist<O...>> {
             (void)report_duplicate_input<std::tuple_element_t<dup, std::tuple<I...>>>{};
             return std::false_type{};
         } else {
-            using all = std::tuple<N...>;
+            using all = ir::index_table<std::index_sequence_for<N...>, N...>;
             constexpr std::size_t undeclared = [] {  // an input node reached from the outputs but not declared
-                std::size_t r = 0;
-                [&]<std::size_t... k>(std::index_sequence<k...>) {
-                    ((r = (r == 0 && k >= ni && is_input_node<std::tuple_element_t<k, all>>::value) ? k : r), ...);
-                }(std::make_index_sequence<sizeof...(N)>{});
+                std::size_t r = 0, k = 0;
+                ((r = (r == 0 && k >= ni && is_input_node<N>::value) ? k : r, ++k), ...);
                 return r;
             }();
             if constexpr (undeclared != 0) {
-                (void)report_undeclared_input<std::tuple_element_t<undeclared, all>, I...>{};
+                (void)report_undeclared_input<ir::pick_t<undeclared, all>, I...>{};
                 return std::false_type{};
             } else {
                 constexpr std::size_t unused = [] {
@@ -283,15 +293,15 @@ consteval auto lower_graph_impl(tlist<I...>, tlist<O...>) {
         using S0 = decltype([]<std::size_t... s>(std::index_sequence<s...>) {
             return ir::State<ir::list<ir::Node<ir::InputOp<s>, void, typename std::tuple_element_t<s, std::tuple<I...>>::shape_type,
                                                std::tuple_element_t<s, std::tuple<I...>>::label, true>...>,
-                             ir::list<>, 0>{};
+                             ir::list<>, 0, typename std::tuple_element_t<0, std::tuple<I...>>::shape_type>{};
         }(std::make_index_sequence<ni>{}));
-        using R = decltype(lower_graph_nodes<fixed_string<1>{}, S0, ir::values<>, 0>(S0{}, ir::values<>{}, Topo{}));
+        using R = decltype(lower_graph_nodes<fixed_string<1>{}, std::size_t(-1)>(S0{}, Topo{}));
         if constexpr (std::is_same_v<typename R::state, ir::Failed>) {
             return ir::Failed{};
         } else {
             using S = typename R::state;
             constexpr auto map = []<std::size_t... m>(ir::values<m...>) { return std::array<std::size_t, sizeof...(m)>{m...}; }(typename R::map{});
-            return ir::Module<typename S::nodes, typename S::blocks, ni, ir::values<map[index_in<O>(Topo{})]...>>{};
+            return ir::Module<typename S::nodes, typename S::blocks, ni, ir::values<map[topo_index<O, Topo>()]...>>{};
         }
     }
 }
@@ -355,12 +365,12 @@ struct Graph<Inputs<I...>, Outputs<O...>>
             return ir::Failed{};
         } else {
             using Topo = typename detail::GraphCheck<detail::tlist<I...>, detail::tlist<O...>>::node_list;
-            using R = decltype(detail::lower_graph_nodes<Path, S, ir::values<S::cur>, 1>(s, ir::values<S::cur>{}, Topo{}));
+            using R = decltype(detail::lower_graph_nodes<Path, S::cur>(s, Topo{}));
             if constexpr (std::is_same_v<typename R::state, ir::Failed>) {
                 return ir::Failed{};
             } else {
                 constexpr auto map = []<std::size_t... m>(ir::values<m...>) { return std::array<std::size_t, sizeof...(m)>{m...}; }(typename R::map{});
-                using Out = typename R::state::template at<map[detail::index_in<O...>(Topo{})]>;
+                using Out = typename R::state::template at<map[detail::topo_index<O..., Topo>()]>;
                 return ir::close_block<Self, Path, S::size>(Out{});
             }
         }

@@ -167,118 +167,139 @@ struct Program {
             std::make_index_sequence<M::n_outputs>{});
     }
 
-    // ---- Packing: canonical weights into the kernels' layouts (a folded BatchNorm included) ----
+    // ---- Per-node functions, instantiated per layer type, not per node: nodes with equal
+    // layers share them, and the loops below are ordinary run-time loops over the passes'
+    // constexpr results. (Compile time grows with the distinct layers, not the node count.)
+    struct NodeFns {
+        std::string (*type)();
+        std::string (*shape)();
+        std::string (*kernel)();        // the kernel's name with the activation it applies
+        std::string (*kernel_plain)();  // without one (an Add comes first)
+        std::string (*activation)();    // the fused activation's name
+        void (*pack)(const float*, float*);
+        void (*pack_folded)(const float* weights, const float* batchnorm, float* packed);
+        const ParamSpec* params;
+        std::size_t n_params;
+        std::string_view keras_class;
+    };
+    static std::string input_name() { return "Input"; }
+    static std::string no_name() { return {}; }
+    static void no_pack(const float*, float*) {}
+    static void no_fold(const float*, const float*, float*) {}
+    template <class L, class Act>
+    static std::string kernel_name() { return kernel_name_of<L, Act>(); }
+    template <class A>
+    static std::string activation_name() { return A::name(); }
+    // W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]: the weight is the first
+    // parameter, its leading axis the output channels.
+    template <class L, class In, class BN>
+    static void pack_folded(const float* w, const float* bn, float* packed) {
+        using B = typenet::detail::Bound<L, In>;
+        constexpr std::size_t channels = L::template out_channels<In>;
+        constexpr std::size_t wsize = B::params[0].size(), row = wsize / channels;
+        const float* bias = B::params.size() > 1 ? w + wsize : nullptr;
+        std::vector<float> scale(channels), shift(channels), fw(w, w + wsize), fb(channels);
+        BN::scale_shift(bn, channels, scale.data(), shift.data());
+        for (std::size_t o = 0; o < channels; ++o) {
+            for (std::size_t i = 0; i < row; ++i) fw[o * row + i] *= scale[o];
+            fb[o] = (bias ? bias[o] : 0.f) * scale[o] + shift[o];
+        }
+        L::template pack_with_bias<In>(fw.data(), fb.data(), packed);
+    }
     template <std::size_t k>
-    static void pack_one(const float* canonical, float* packed) {
-        if constexpr (facts.kind[k] == Kind::layer && owner[k] == k && (facts.packed[k] > 0 || facts.canonical[k] > 0)) {
-            if constexpr (epilogues.batchnorm[k] != none) {
-                // W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]; weight is the first
-                // parameter, its leading axis the output channels.
-                using L = op<k>;
-                using In = in_shape<k>;
-                constexpr std::size_t b = epilogues.batchnorm[k];
-                constexpr std::size_t channels = L::template out_channels<In>;
-                constexpr std::size_t wsize = bound<k>::params[0].size(), row = wsize / channels;
-                const float* w = canonical + canonical_offset[k];
-                const float* bias = bound<k>::params.size() > 1 ? w + wsize : nullptr;
-                std::vector<float> scale(channels), shift(channels), fw(w, w + wsize), fb(channels);
-                op<b>::scale_shift(canonical + canonical_offset[b], channels, scale.data(), shift.data());
-                for (std::size_t o = 0; o < channels; ++o) {
-                    for (std::size_t i = 0; i < row; ++i) fw[o * row + i] *= scale[o];
-                    fb[o] = (bias ? bias[o] : 0.f) * scale[o] + shift[o];
-                }
-                L::template pack_with_bias<In>(fw.data(), fb.data(), packed + packed_offset[k]);
-            } else {
-                bound<k>::pack(canonical + canonical_offset[k], packed + packed_offset[k]);
-            }
+    static constexpr NodeFns fns_of() {
+        if constexpr (facts.kind[k] == Kind::input) {
+            return {&input_name, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}};
+        } else if constexpr (facts.kind[k] == Kind::merge) {
+            return {&layer_name<op<k>>, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}};
+        } else {
+            using L = op<k>;
+            using Own = typename decltype(slice_activation_probe<k>())::type;  // the fused activation, or the layer's own
+            std::string_view keras_class;
+            if constexpr (requires { L::keras_class; }) keras_class = L::keras_class;
+            void (*fold)(const float*, const float*, float*) = &no_fold;
+            if constexpr (epilogues.batchnorm[k] != none) fold = &pack_folded<L, in_shape<k>, op<epilogues.batchnorm[k]>>;
+            return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own>, &kernel_name<L, linear>, &activation_name<fused_activation<k>>,
+                    &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class};
         }
     }
+    static constexpr auto fns = []<std::size_t... k>(std::index_sequence<k...>) {
+        return std::array<NodeFns, K>{fns_of<k>()...};
+    }(std::make_index_sequence<K>{});
+
+    // ---- Packing: canonical weights into the kernels' layouts (a folded BatchNorm included) ----
     static void pack(const float* canonical, float* packed) {
-        [&]<std::size_t... k>(std::index_sequence<k...>) { (pack_one<k>(canonical, packed), ...); }(std::make_index_sequence<K>{});
+        for (std::size_t k = 0; k < K; ++k) {
+            if (facts.kind[k] != Kind::layer || owner[k] != k || (facts.packed[k] == 0 && facts.canonical[k] == 0)) continue;
+            if (epilogues.batchnorm[k] != none)
+                fns[k].pack_folded(canonical + canonical_offset[k], canonical + canonical_offset[epilogues.batchnorm[k]], packed + packed_offset[k]);
+            else
+                fns[k].pack(canonical + canonical_offset[k], packed + packed_offset[k]);
+        }
     }
 
     // ---- Names: each owner's parameters under its path ----
-    template <std::size_t k>
-    static void params_one(std::vector<ParamInfo>& out) {
-        if constexpr (facts.kind[k] == Kind::layer && owner[k] == k) {
+    static void params(std::vector<ParamInfo>& out) {
+        for (std::size_t k = 0; k < K; ++k) {
+            if (facts.kind[k] != Kind::layer || owner[k] != k) continue;
             const std::string path(facts.path[k]);
-            std::string_view keras_class;
-            if constexpr (requires { op<k>::keras_class; }) keras_class = op<k>::keras_class;
             std::size_t off = canonical_offset[k];
-            for (std::size_t i = 0; i < bound<k>::params.size(); ++i) {
-                const ParamSpec& p = bound<k>::params[i];
-                ParamInfo info{path + "." + std::string(p.name), p, off, path, keras_class, {}, node<k>::named};
+            for (std::size_t i = 0; i < fns[k].n_params; ++i) {
+                const ParamSpec& p = fns[k].params[i];
+                ParamInfo info{path + "." + std::string(p.name), p, off, path, fns[k].keras_class, {}, named[k]};
                 if (i == 0) info.flattened_hwc = flattened_hwc[k];
                 out.push_back(std::move(info));
                 off += p.size();
             }
         }
     }
-    static void params(std::vector<ParamInfo>& out) {
-        [&]<std::size_t... k>(std::index_sequence<k...>) { (params_one<k>(out), ...); }(std::make_index_sequence<K>{});
-    }
+    static constexpr auto named = []<std::size_t... k>(std::index_sequence<k...>) {
+        return std::array<bool, K>{node<k>::named...};
+    }(std::make_index_sequence<K>{});
 
     // ---- Description: a typed row per node (report/ formats them) ----
-    template <std::size_t k>
-    static std::string op_name() {
-        if constexpr (facts.kind[k] == Kind::input) return "Input";
-        else return layer_name<op<k>>();
-    }
-    template <std::size_t k>
-    static std::string buffer_of() {
-        if constexpr (epilogues.into[k] != none) {
-            constexpr std::size_t c = epilogues.into[k], at = epilogues.slice_offset[k];
-            return buffer_of<c>() + " [" + std::to_string(at) + ":" + std::to_string(at + facts.last_dim[epilogues.tail[k]]) + "]";
-        } else if constexpr (plan.where[k] == Where::input) {
-            return "input " + std::to_string(plan.index[k]);
-        } else if constexpr (plan.where[k] == Where::output) {
-            return "output " + std::to_string(plan.index[k]);
-        } else {
-            return "arena +" + std::to_string(plan.offset[k] * sizeof(float));
-        }
-    }
     static std::string path_of(std::size_t k) { return std::string(facts.path[k]); }
-    template <std::size_t k>
-    static std::string kernel_text() {
-        constexpr auto& e = epilogues;
-        if constexpr (facts.kind[k] == Kind::input) {
-            return {};
-        } else if constexpr (e.head[k] != k) {
-            return "fused into " + path_of(e.head[k]);
-        } else if constexpr (facts.kind[k] == Kind::merge) {
-            constexpr std::size_t in_place = passes::inputs_in_place(e, k);
-            if constexpr (in_place == facts.arity(k)) return "view (no copy: its inputs write their slices)";
-            else if constexpr (in_place > 0)
-                return "merge (copies " + std::to_string(facts.arity(k) - in_place) + " of " + std::to_string(facts.arity(k)) + " inputs)";
-            else return "merge";
-        } else {
-            using L = op<k>;
-            std::string s;
-            if constexpr (owner[k] != k) s = "shares the weights of " + path_of(owner[k]) + "; ";
-            if constexpr (e.add[k] != none) s += kernel_name_of<L, linear>();
-            else if constexpr (e.activation[k] != none) s += kernel_name_of<L, fused_activation<k>>();
-            else if constexpr (requires { typename L::activation; }) s += kernel_name_of<L, typename L::activation>();
-            else s += kernel_name_of<L, linear>();
-            if constexpr (e.batchnorm[k] != none) s += " (batchnorm folded)";
-            if constexpr (e.into[k] != none) s += " into " + path_of(e.into[k]);
-            if constexpr (e.add[k] != none) {
-                s += " +add " + path_of(e.addend[k]);
-                if constexpr (e.activation[k] != none) s += ", then " + fused_activation<k>::name();
-            }
-            return s;
+    static std::string buffer_of(std::size_t k) {
+        if (epilogues.into[k] != none) {
+            const std::size_t at = epilogues.slice_offset[k];
+            return buffer_of(epilogues.into[k]) + " [" + std::to_string(at) + ":" + std::to_string(at + facts.last_dim[epilogues.tail[k]]) + "]";
         }
+        if (plan.where[k] == Where::input) return "input " + std::to_string(plan.index[k]);
+        if (plan.where[k] == Where::output) return "output " + std::to_string(plan.index[k]);
+        return "arena +" + std::to_string(plan.offset[k] * sizeof(float));
     }
-    template <std::size_t k>
-    static void describe_one(std::vector<LayerInfo>& rows) {
+    static std::string kernel_text(std::size_t k) {
+        const auto& e = epilogues;
+        if (facts.kind[k] == Kind::input) return {};
+        if (e.head[k] != k) return "fused into " + path_of(e.head[k]);
+        if (facts.kind[k] == Kind::merge) {
+            const std::size_t in_place = passes::inputs_in_place(e, k);
+            if (in_place == facts.arity(k)) return "view (no copy: its inputs write their slices)";
+            if (in_place > 0)
+                return "merge (copies " + std::to_string(facts.arity(k) - in_place) + " of " + std::to_string(facts.arity(k)) + " inputs)";
+            return "merge";
+        }
+        std::string s;
+        if (owner[k] != k) s = "shares the weights of " + path_of(owner[k]) + "; ";
+        s += e.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel();
+        if (e.batchnorm[k] != none) s += " (batchnorm folded)";
+        if (e.into[k] != none) s += " into " + path_of(e.into[k]);
+        if (e.add[k] != none) {
+            s += " +add " + path_of(e.addend[k]);
+            if (e.activation[k] != none) s += ", then " + fns[k].activation();
+        }
+        return s;
+    }
+    static LayerInfo describe_node(std::size_t k) {
         LayerInfo r;
         r.path = path_of(k);
-        if constexpr (owner[k] != k) {  // the n-th call of a shared layer: "enc[1]"
+        if (owner[k] != k) {  // the n-th call of a shared layer: "enc[1]"
             std::size_t n = 0;
             for (std::size_t j = 0; j < k; ++j) n += owner[j] == owner[k];
             r.path += "[" + std::to_string(n) + "]";
         }
-        r.type = op_name<k>();
-        r.output_shape = shape<k>::str();
+        r.type = fns[k].type();
+        r.output_shape = fns[k].shape();
         r.params = owner[k] == k ? facts.canonical[k] : 0;
         r.flops = facts.flops[k];
         r.kind = facts.kind[k] == Kind::input ? RowKind::input : facts.kind[k] == Kind::merge ? RowKind::merge : RowKind::layer;
@@ -288,15 +309,15 @@ struct Program {
                  (facts.kind[k] == Kind::merge && passes::inputs_in_place(epilogues, k) == facts.arity(k));
         r.extra_pass = facts.separate_activation[k];
         r.folded = epilogues.batchnorm[k] != none;
-        r.kernel_text = kernel_text<k>();
+        r.kernel_text = kernel_text(k);
         for (std::size_t j = 0; j < facts.arity(k); ++j) r.args.push_back(facts.arg(k, j));
-        r.buffer = buffer_of<k>();
-        rows.push_back(std::move(r));
+        r.buffer = buffer_of(k);
+        return r;
     }
     // Every node, with its blocks' rows before their first node, outermost first.
     static std::vector<LayerInfo> describe() {
         std::vector<LayerInfo> nodes;
-        [&]<std::size_t... k>(std::index_sequence<k...>) { (describe_one<k>(nodes), ...); }(std::make_index_sequence<K>{});
+        for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
         struct Span {
             std::size_t first, end, order;
             LayerInfo row;
