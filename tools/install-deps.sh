@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages typenet needs, only those that are missing.
 #   tools/install-deps.sh          library, tests and demo: compilers, CMake, xtensor, xsimd,
-#                                  Boost, nlohmann-json, Catch2 v2
+#                                  nlohmann-json, Catch2 v2
 #   tools/install-deps.sh --bench  also the benchmark peers: Google Benchmark, Eigen,
 #                                  LibTorch with OpenBLAS, oneDNN
 #   tools/install-deps.sh --fixtures  also PyTorch for /usr/bin/python3 (to regenerate fixtures)
 set -euo pipefail
-pkgs=(g++ cmake ninja-build clang-16 libclang-rt-16-dev libxtensor-dev libxsimd-dev libboost-dev
+pkgs=(g++ cmake ninja-build clang-16 libclang-rt-16-dev libxtensor-dev libxsimd-dev
       nlohmann-json3-dev catch2)
 for arg in "$@"; do
   case "$arg" in
