@@ -25,19 +25,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from export_pytorch import write_safetensors
+from graph_fixtures import randomize as randomize_bn
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
-
-
-def randomize_bn(module):
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.6, 1.4)
-                m.bias.uniform_(-0.3, 0.3)
-                m.running_mean.uniform_(-0.3, 0.3)
-                m.running_var.uniform_(0.5, 1.5)
-    return module.eval()
 
 
 def save(name, module, x_nchw, weights=True):

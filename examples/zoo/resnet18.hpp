@@ -7,6 +7,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "resnet.hpp"
+
 namespace zoo {
 namespace tn = typenet;
 
@@ -24,16 +26,7 @@ using DownBlock = tn::Residual<BasicBody<C, 2>,
                                tn::relu>;
 
 template <std::size_t H, std::size_t W, std::size_t Classes = 1000>
-using ResNet18 = tn::Sequential<
-    tn::Input<H, W, 3>,
-    tn::Named<"conv1", tn::Conv2D<64, tn::kernel<7>, tn::stride<2>, tn::padding<3>, tn::no_bias>>,
-    tn::Named<"bn1", tn::BatchNorm<>>, tn::ReLU,
-    tn::MaxPool2D<3, tn::stride<2>, tn::padding<1>>,
-    tn::Named<"layer1", tn::Sequential<BasicBlock<64>, BasicBlock<64>>>,
-    tn::Named<"layer2", tn::Sequential<DownBlock<128>, BasicBlock<128>>>,
-    tn::Named<"layer3", tn::Sequential<DownBlock<256>, BasicBlock<256>>>,
-    tn::Named<"layer4", tn::Sequential<DownBlock<512>, BasicBlock<512>>>,
-    tn::GlobalAveragePool2D,
-    tn::Named<"fc", tn::Dense<Classes>>>;
+using ResNet18 = ResNet<H, W, Classes, tn::Sequential<BasicBlock<64>, BasicBlock<64>>, tn::Sequential<DownBlock<128>, BasicBlock<128>>,
+                        tn::Sequential<DownBlock<256>, BasicBlock<256>>, tn::Sequential<DownBlock<512>, BasicBlock<512>>>;
 
 }  // namespace zoo

@@ -5,6 +5,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "resnet.hpp"
+
 namespace zoo {
 namespace tn = typenet;
 
@@ -22,17 +24,10 @@ using BottleneckDown = tn::Residual<
     tn::Projection<tn::Sequential<tn::Conv2D<4 * Width, tn::kernel<1>, tn::stride<Stride>, tn::no_bias>, tn::BatchNorm<>>>, tn::relu>;
 
 template <std::size_t H, std::size_t W, std::size_t Classes = 1000>
-using ResNet50 = tn::Sequential<
-    tn::Input<H, W, 3>,
-    tn::Named<"conv1", tn::Conv2D<64, tn::kernel<7>, tn::stride<2>, tn::padding<3>, tn::no_bias>>,
-    tn::Named<"bn1", tn::BatchNorm<>>, tn::ReLU,
-    tn::MaxPool2D<3, tn::stride<2>, tn::padding<1>>,
-    tn::Named<"layer1", tn::Sequential<BottleneckDown<64, 1>, Bottleneck<64>, Bottleneck<64>>>,
-    tn::Named<"layer2", tn::Sequential<BottleneckDown<128, 2>, Bottleneck<128>, Bottleneck<128>, Bottleneck<128>>>,
-    tn::Named<"layer3", tn::Sequential<BottleneckDown<256, 2>, Bottleneck<256>, Bottleneck<256>, Bottleneck<256>, Bottleneck<256>,
-                                       Bottleneck<256>>>,
-    tn::Named<"layer4", tn::Sequential<BottleneckDown<512, 2>, Bottleneck<512>, Bottleneck<512>>>,
-    tn::GlobalAveragePool2D,
-    tn::Named<"fc", tn::Dense<Classes>>>;
+using ResNet50 = ResNet<H, W, Classes, tn::Sequential<BottleneckDown<64, 1>, Bottleneck<64>, Bottleneck<64>>,
+                        tn::Sequential<BottleneckDown<128, 2>, Bottleneck<128>, Bottleneck<128>, Bottleneck<128>>,
+                        tn::Sequential<BottleneckDown<256, 2>, Bottleneck<256>, Bottleneck<256>, Bottleneck<256>, Bottleneck<256>,
+                                       Bottleneck<256>>,
+                        tn::Sequential<BottleneckDown<512, 2>, Bottleneck<512>, Bottleneck<512>>>;
 
 }  // namespace zoo

@@ -24,4 +24,5 @@
 #include "model/graph.hpp"
 #include "model/net.hpp"
 #include "model/summary.hpp"
+#include "runtime/hot_swap.hpp"
 #include "io/weights.hpp"

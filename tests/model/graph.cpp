@@ -350,3 +350,53 @@ TEST_CASE("graphs load and save weights by their layer names", "[graph][io]") {
     CHECK(f.find("out/bias") != nullptr);
     std::remove(file.c_str());
 }
+
+namespace {
+// A user's merge: x [H, W, C] times a gate [C], broadcast over the pixels (squeeze-and-excitation).
+struct ChannelGate : tn::MergeBase {
+    template <class... S> static constexpr bool accepts = [] {
+        if constexpr (sizeof...(S) != 2) return false;
+        else {
+            using X = std::tuple_element_t<0, std::tuple<S...>>;
+            using G = std::tuple_element_t<1, std::tuple<S...>>;
+            return X::rank == 3 && G::rank == 1 && G::dims[0] == X::dims[2];
+        }
+    }();
+    template <class X, class G> using output_shape_for = X;
+    template <class X, class G>
+    static void merge(const float* const* in, float* out, std::size_t rows) noexcept {
+        constexpr std::size_t c = X::dims[2], pixels = X::size / c;
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t p = 0; p < pixels; ++p)
+                for (std::size_t k = 0; k < c; ++k) out[(r * pixels + p) * c + k] = in[0][(r * pixels + p) * c + k] * in[1][r * c + k];
+    }
+    template <class Where, class... S>
+    struct report {
+        static_assert(accepts<S...>, "ChannelGate: an [H, W, C] map and a [C] gate");
+    };
+    static std::string name() { return "ChannelGate"; }
+};
+}  // namespace
+
+TEST_CASE("a merge of one's own is an extension point: a squeeze-and-excitation gate", "[graph][merge]") {
+    STATIC_REQUIRE(tn::Merge<ChannelGate>);
+    constexpr auto se = [] {
+        auto x = tn::input<"x", 4, 3, 5>;
+        auto gate = tn::dense<"fc", 5, tn::sigmoid>(tn::call<tn::GlobalAveragePool2D>(x));
+        return tn::model(tn::inputs(x), tn::outputs(tn::merge<ChannelGate>(x, gate)));
+    };
+    using Se = decltype(se());
+    STATIC_REQUIRE(Se::output_shape == tn::shape<4, 3, 5>);
+    auto net = tn::make<Se>(tn::seed{4});
+    tn::Tensor<4, 3, 5> x;
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = 0.05f * float(int(i % 11) - 5);
+    const auto y = net(x);
+    // By hand: the pooled features, the gate, the product.
+    using Fc = tn::Sequential<tn::Input<4, 3, 5>, tn::GlobalAveragePool2D, tn::Dense<5, tn::sigmoid>>;
+    auto fc = tn::make<Fc>();
+    copy_params(fc, net, {{"1.weight", "fc.weight"}, {"1.bias", "fc.bias"}});
+    const auto g = fc(x);
+    for (std::size_t p = 0; p < 12; ++p)
+        for (std::size_t k = 0; k < 5; ++k) REQUIRE(y.data()[p * 5 + k] == Approx(x.data()[p * 5 + k] * g(k)));
+    CHECK(tn::summary<Se>().find("ChannelGate") != std::string::npos);
+}

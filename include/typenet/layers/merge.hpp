@@ -211,6 +211,15 @@ struct Concat : detail::merge_tag {
     static std::string name() { return Axis == -1 ? std::string("Concat") : std::string("Concat<") + std::to_string(Axis) + ">"; }
 };
 
+// A merge of your own (a broadcast multiply, a weighted sum, ...): derive from MergeBase and
+// provide what the built-in ones do (the merge protocol above): accepts<S...>,
+// output_shape_for<S...>, merge<S...>(in, out, rows), report<Where, S...> (a struct whose
+// static_asserts say why !accepts), and name(). Call it in a graph with tn::merge<M>(a, b, ...),
+// or use it in Branch<M, Paths...>. tests/model/graph.cpp has a squeeze-and-excitation gate.
+struct MergeBase : detail::merge_tag {};
+template <class M>
+concept Merge = detail::MergeOp<M> && requires { M::name(); };
+
 // Unary elementwise ops between graph nodes, as activation functions.
 struct absolute : detail::elementwise_activation {
     static std::string name() { return "abs"; }

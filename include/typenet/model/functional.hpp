@@ -58,6 +58,8 @@ template <detail::GraphNode... X> constexpr Call<Average, X...> average(X...) no
 template <detail::GraphNode... X> constexpr Call<Maximum, X...> maximum(X...) noexcept { return {}; }
 template <detail::GraphNode... X> constexpr Call<Minimum, X...> minimum(X...) noexcept { return {}; }
 template <detail::GraphNode A, detail::GraphNode B> constexpr Call<Subtract, A, B> subtract(A, B) noexcept { return {}; }
+// Any merge, a user's own included (tn::MergeBase).
+template <Merge M, detail::GraphNode... X> constexpr Call<M, X...> merge(X...) noexcept { return {}; }
 
 // Elementwise operators between nodes.
 template <detail::GraphNode A, detail::GraphNode B> constexpr Call<Add, A, B> operator+(A, B) noexcept { return {}; }
