@@ -207,20 +207,14 @@ std::string fusion_plan() {
         o << "Fusion plan: " << passes << " kernels for " << layers << " layers (" << views << " views, no copy)\n";
         for (std::size_t i : kernels) {
             const LayerInfo& k = rows[i];
-            std::string what = k.kind == RowKind::merge || k.kernel_text == "in place" || k.kernel_text == "own kernel" ? k.type : k.kernel_text;
+            std::string what = k.kernel_name.empty() ? k.type : k.kernel_name;
             std::vector<std::string> computes{k.path + " " + k.type};
-            bool epilogue = false;  // an Add in the epilogue: then list what it computes after the conv
             for (const LayerInfo& r : rows)
                 if (r.kind != RowKind::block && r.kernel == k.node && r.node != k.node) {
                     computes.push_back(r.path + " " + r.type);
-                    epilogue = epilogue || r.kind == RowKind::merge;
+                    // after an Add in the epilogue, what else the kernel computes, in order
+                    if (k.adds_residual && !r.folded_into_weights) what += " + " + r.type;
                 }
-            if (epilogue) {
-                what = what.substr(0, what.find(" +add "));
-                for (const LayerInfo& r : rows)
-                    if (r.kind != RowKind::block && r.kernel == k.node && r.node != k.node && !(r.type.rfind("BatchNorm", 0) == 0))
-                        what += " + " + r.type;
-            }
             o << "  " << what << "\n";
             for (const std::string& l : computes) o << "      " << l << "\n";
         }

@@ -28,6 +28,9 @@ struct LayerInfo {
     bool extra_pass = false;   // its own activation runs as a pass of its own (fusion off)
     bool folded = false;       // a BatchNorm is folded into its weights
     std::string kernel_text;   // how the summary's Kernel column says it
+    std::string kernel_name;   // the kernel it runs ("conv+bias+relu (batchnorm folded)"), if it names one
+    bool adds_residual = false;        // its kernel adds a residual (the Add and what follows are fused rows)
+    bool folded_into_weights = false;  // a BatchNorm folded into the weights of the kernel before it
     std::vector<std::size_t> args;  // the nodes it reads
     std::string buffer;        // where its value lives ("arena +256", "output 0")
 };

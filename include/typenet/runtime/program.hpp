@@ -181,6 +181,7 @@ struct Program {
         const ParamSpec* params;
         std::size_t n_params;
         std::string_view keras_class;
+        bool names_kernel;  // the layer names its kernel (kernel_name<Act>())
     };
     static std::string input_name() { return "Input"; }
     static std::string no_name() { return {}; }
@@ -209,9 +210,9 @@ struct Program {
     template <std::size_t k>
     static constexpr NodeFns fns_of() {
         if constexpr (facts.kind[k] == Kind::input) {
-            return {&input_name, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}};
+            return {&input_name, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false};
         } else if constexpr (facts.kind[k] == Kind::merge) {
-            return {&layer_name<op<k>>, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}};
+            return {&layer_name<op<k>>, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false};
         } else {
             using L = op<k>;
             using Own = typename decltype(slice_activation_probe<k>())::type;  // the fused activation, or the layer's own
@@ -220,7 +221,8 @@ struct Program {
             void (*fold)(const float*, const float*, float*) = &no_fold;
             if constexpr (epilogues.batchnorm[k] != none) fold = &pack_folded<L, in_shape<k>, op<epilogues.batchnorm[k]>>;
             return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own>, &kernel_name<L, linear>, &activation_name<fused_activation<k>>,
-                    &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class};
+                    &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class,
+                    requires { L::template kernel_name<linear>(); }};
         }
     }
     static constexpr auto fns = []<std::size_t... k>(std::index_sequence<k...>) {
@@ -310,6 +312,11 @@ struct Program {
         r.extra_pass = facts.separate_activation[k];
         r.folded = epilogues.batchnorm[k] != none;
         r.kernel_text = kernel_text(k);
+        if (facts.kind[k] == Kind::layer && epilogues.head[k] == k && fns[k].names_kernel)
+            r.kernel_name = (epilogues.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel()) +
+                            (epilogues.batchnorm[k] != none ? " (batchnorm folded)" : "");
+        r.adds_residual = epilogues.add[k] != none;
+        r.folded_into_weights = facts.is_batchnorm[k] && epilogues.head[k] != k;
         for (std::size_t j = 0; j < facts.arity(k); ++j) r.args.push_back(facts.arg(k, j));
         r.buffer = buffer_of(k);
         return r;
