@@ -1,7 +1,9 @@
 // Sequential: compile-time facts, nesting, named blocks, custom layers, fusion, memory plan.
 #include "../golden.hpp"
 
+#include <array>
 #include <cstring>
+#include <span>
 
 namespace tn = typenet;
 
@@ -155,4 +157,17 @@ TEST_CASE("predict checks the batch's shape at run time", "[sequential]") {
     const auto y = net.predict(good);
     CHECK(y.shape()[0] == 3);
     CHECK(y.shape()[1] == 10);
+}
+
+TEST_CASE("net(x) takes the input tensor, or a span of exactly its size", "[sequential]") {
+    using M = tn::Sequential<tn::Input<2, 2, 1>, tn::Flatten, tn::Dense<3>>;
+    auto net = tn::make<M>(tn::seed{5});
+    tn::Tensor<2, 2, 1> x;
+    for (std::size_t i = 0; i < 4; ++i) x.data()[i] = 0.25f * float(i);
+    const std::array<float, 4> raw{0.f, 0.25f, 0.5f, 0.75f};
+    const auto a = net(x);
+    const auto b = net(std::span<const float, 4>(raw));
+    for (std::size_t i = 0; i < 3; ++i) CHECK(a(i) == b(i));
+    // A tensor of another shape, or a span of another size, is one compile error in words
+    // (tests/compile_fail/wrong_input_tensor.cpp).
 }

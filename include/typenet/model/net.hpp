@@ -167,10 +167,20 @@ class Net {
         forward_all(ins, y);
         return y;
     }
+    // Or a span of exactly the input's size (a span of another size does not convert).
+    result_type operator()(std::span<const float, in_size> x) const
+        requires(n_in == 1)
+    {
+        result_type y;
+        const float* ins[] = {x.data()};
+        forward_all(ins, y);
+        return y;
+    }
     // Anything else for a one-input model is one error in words: no implicit conversion from
     // another tensor (whose shape check xtensor makes only in debug builds) gets through.
     template <class X>
-        requires(n_in == 1 && !std::is_same_v<std::remove_cvref_t<X>, input_type> && !detail::is_feed<std::remove_cvref_t<X>>::value)
+        requires(n_in == 1 && !std::is_same_v<std::remove_cvref_t<X>, input_type> && !detail::is_feed<std::remove_cvref_t<X>>::value &&
+                 !std::is_convertible_v<const X&, std::span<const float, in_size>>)
     result_type operator()(const X&) const {
         static_assert(net_takes<input_shape_type>::template but_is_called_with<X>,
                       "typenet: net(x) takes a tensor of exactly the model's input shape (Net::input_type, tn::Tensor<dims...>); "
