@@ -37,7 +37,9 @@ inline std::string bytes_str(std::size_t b) {
 inline std::string rows_path(const std::vector<LayerInfo>& rows, std::size_t k) {
     for (const LayerInfo& r : rows)
         if (r.kind != RowKind::block && r.node == k) return r.path;
-    return "#" + std::to_string(k);
+    std::string s = "#";  // (not "#" + to_string: g++ 12 warns falsely on it, -Wrestrict)
+    s += std::to_string(k);
+    return s;
 }
 }  // namespace detail
 
