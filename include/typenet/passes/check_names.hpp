@@ -49,7 +49,7 @@ consteval bool clashes() {
 // clash is reported while the return type is deduced, never during a constant evaluation.
 template <class M>
 consteval auto check_names() {
-    constexpr auto owner = param_owners(gather_facts<M>());
+    constexpr auto& owner = owners_of<M>;
     constexpr std::size_t clash = [&]<std::size_t... k>(std::index_sequence<k...>) {
         std::size_t r = M::size;
         ((r = r == M::size && clashes<M, k, owner[k]>() ? k : r), ...);

@@ -48,12 +48,9 @@ template <std::size_t K, std::size_t A>
 constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e) {
     constexpr std::size_t align = kernels::alignment / sizeof(float);
     MemoryPlan<K> p;
-    for (std::size_t k = 0; k < K; ++k) {
-        p.last_use[k] = k;
-        for (std::size_t c = k + 1; c < K; ++c)
-            for (std::size_t j = 0; j < f.arity(c); ++j)
-                if (f.arg(c, j) == k) p.last_use[k] = c;
-    }
+    for (std::size_t k = 0; k < K; ++k) p.last_use[k] = k;
+    for (std::size_t c = 0; c < K; ++c)  // one pass over the edges: readers come in order
+        for (std::size_t j = 0; j < f.arity(c); ++j) p.last_use[f.arg(c, j)] = c;
     // Whether every reader of group g's members, other than k, has run before node k.
     auto readers_done_by = [&](std::size_t g, std::size_t k) {
         for (std::size_t m = 0; m < k; ++m)

@@ -24,6 +24,11 @@ constexpr std::array<std::size_t, K> param_owners(const Facts<K, A>& f) {
     return owner;
 }
 
+// The facts and owners of a lowered module, evaluated once and shared by the name check and
+// the program.
+template <class M> inline constexpr auto facts_of = gather_facts<M>();
+template <class M> inline constexpr auto owners_of = param_owners(facts_of<M>);
+
 // Whether node k's weights are used by no other node.
 template <std::size_t K>
 constexpr bool owns_alone(const std::array<std::size_t, K>& owner, std::size_t k) {

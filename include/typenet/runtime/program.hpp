@@ -62,8 +62,8 @@ struct Program {
     template <std::size_t k> using bound = typenet::detail::Bound<op<k>, in_shape<k>>;
 
     // ---- The passes ----
-    static constexpr auto facts = passes::gather_facts<M>();
-    static constexpr auto owner = passes::param_owners(facts);
+    static constexpr auto& facts = passes::facts_of<M>;
+    static constexpr auto& owner = passes::owners_of<M>;
     static constexpr auto epilogues = passes::concat_in_place(
         facts, passes::fuse_activation(facts, passes::fuse_residual_add(facts, passes::fold_batchnorm(facts, owner, passes::unfused_epilogues(facts)))));
     static constexpr auto plan = passes::plan_memory(facts, epilogues);
