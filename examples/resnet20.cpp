@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <vector>
 
-#include <typenet/model/summary.hpp>
+#include <typenet/report/summary.hpp>
 
 #include "resnet20.hpp"
 

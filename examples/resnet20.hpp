@@ -5,7 +5,7 @@
 #pragma once
 // Only the headers the model needs (typenet.hpp would add the weight-file readers, ~4 s of
 // compile time; include <typenet/io/weights.hpp> where weights are loaded).
-#include <typenet/core.hpp>
+#include <typenet/model/sequential.hpp>
 #include <typenet/layers/batch_norm.hpp>
 #include <typenet/layers/branch.hpp>
 #include <typenet/layers/conv2d.hpp>

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <typenet/shape.hpp>
+#include <typenet/core/shape.hpp>
 
 namespace tn = typenet;
 

@@ -5,10 +5,11 @@
 #   2. clang 16: the same suite built and run with the other compiler
 #   3. g++ with AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. the other instruction sets the README promises: the unit and golden tests built with
-#      -mavx2 -mfma and with SSE4.2 only; the threaded tests with ThreadSanitizer
+#      -mavx2 -mfma, with SSE4.2 only, and for AArch64 (NEON; g++-aarch64-linux-gnu, run under
+#      qemu-user-static); the threaded tests with ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
+tools/install-deps.sh --arm
 jobs=$(nproc)
 run() {  # name, cmake args...
   local name=$1; shift
@@ -32,6 +33,9 @@ isa_tests="test_layers test_conv test_sequential test_graph test_fusion test_one
 isa_regex='^test_(layers|conv|sequential|graph|fusion|one_engine)$'
 subset avx2 "$isa_regex" "$isa_tests" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ "-DTYPENET_ARCH_FLAGS=-mavx2;-mfma"
 subset sse42 "$isa_regex" "$isa_tests" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ "-DTYPENET_ARCH_FLAGS=-msse4.2"
+arm_tests="test_shape test_layers test_conv test_sequential test_graph test_one_engine test_io"
+arm_regex='^test_(shape|layers|conv|sequential|graph|one_engine|io)$'
+subset aarch64 "$arm_regex" "$arm_tests" -DCMAKE_BUILD_TYPE=Release --toolchain cmake/toolchains/aarch64-linux-gnu.cmake
 subset tsan '^test_(hot_swap|no_allocation)$' "test_hot_swap test_no_allocation" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=g++ -DTYPENET_SANITIZE_THREAD=ON
 echo "all test configurations passed"

@@ -38,7 +38,7 @@ TEST_CASE("a corrupt compressed archive is an error that says what is wrong", "[
         change(b);
         return b;
     };
-    CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { b[data_at] |= 0x06; }), "bad.npz"), Catch::Contains("corrupt deflate stream: block type 3"));
+    CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { b[data_at] |= 0x06; }), "bad.npz"), Catch::Contains("corrupt deflate stream: invalid block type"));
     CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { b[cd + 16] ^= 0x01; }), "bad.npz"), Catch::Contains("fails its CRC-32 check"));
     CHECK_THROWS_WITH(tn::read_npz(with([&](auto& b) { b[cd + 10] = 12; }), "bad.npz"), Catch::Contains("compression method 12"));
     // The declared size one byte short: the stream has more output than that.

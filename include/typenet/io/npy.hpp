@@ -4,7 +4,7 @@
 //   tn::load_weights(net, tn::read_npz("model.npz"), tn::from_pytorch);
 // Supported: little-endian float32/float64/float16 ('<f4', '<f8', '<f2'), C or Fortran order,
 // npy format versions 1-3; zip entries stored (np.savez) or deflated (np.savez_compressed,
-// io/inflate.hpp), each checked against its CRC-32.
+// io/zip.hpp, through zlib), each checked against its CRC-32.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "inflate.hpp"
+#include "zip.hpp"
 #include "safetensors.hpp"
 
 namespace typenet {
@@ -189,7 +189,7 @@ inline SafetensorsFile read_npz(std::span<const std::uint8_t> b, const std::stri
             if (usize > 1032 * csize + 64)
                 fail("entry '" + name + "' declares " + std::to_string(usize) + " bytes, more than " + std::to_string(csize) +
                      " compressed bytes can hold");
-            inflated = detail::Inflater::run(bytes, usize, entry);
+            inflated = detail::inflate_raw(bytes, usize, entry);
             bytes = inflated;
         }
         if (detail::crc32(bytes) != crc) fail("entry '" + name + "' fails its CRC-32 check (the archive is corrupt)");

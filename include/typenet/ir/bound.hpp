@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "../kernels/simd.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 
 namespace typenet::detail {
 

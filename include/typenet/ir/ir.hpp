@@ -24,26 +24,16 @@
 #include <type_traits>
 #include <utility>
 
-#include "../fixed_string.hpp"
+#include "../core/fixed_string.hpp"
+#include "../core/type_list.hpp"
 
 namespace typenet::ir {
 
-template <class... T> struct list {};
-template <std::size_t... V> struct values {};
-
-// The K-th type of a pack, found by overload resolution against a table of indexed bases:
-// one table per pack, and no instantiation per lookup (std::tuple_element recurses).
-template <std::size_t I, class T> struct indexed {
-    using type = T;
-};
-template <class Seq, class... T> struct index_table;
-template <std::size_t... I, class... T>
-struct index_table<std::index_sequence<I...>, T...> : indexed<I, T>... {};
-template <std::size_t K, class T> indexed<K, T> pick(const indexed<K, T>*);
-template <std::size_t K, class Table> using pick_t = typename decltype(pick<K>(static_cast<const Table*>(nullptr)))::type;
-// And the other way: the index of type T in a table of distinct types.
-template <class T, std::size_t K> std::integral_constant<std::size_t, K> find(const indexed<K, T>*);
-template <class T, class Table> inline constexpr std::size_t index_of = decltype(find<T>(static_cast<const Table*>(nullptr)))::value;
+using meta::index_of;
+using meta::index_table;
+using meta::list;
+using meta::pick_t;
+using meta::values;
 
 template <std::size_t Slot> struct InputOp {
     static constexpr std::size_t slot = Slot;

@@ -16,9 +16,9 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "../diagnostics.hpp"
-#include "../fixed_string.hpp"
-#include "../layer.hpp"
+#include "../core/diagnostics.hpp"
+#include "../core/fixed_string.hpp"
+#include "../core/layer.hpp"
 #include "ir.hpp"
 
 namespace typenet::ir {

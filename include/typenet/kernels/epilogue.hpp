@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "../activations.hpp"
+#include "activations.hpp"
 #include "simd.hpp"
 
 namespace typenet::kernels {

@@ -5,9 +5,9 @@
 #include <cstddef>
 #include <string>
 
-#include "../activations.hpp"
+#include "../kernels/activations.hpp"
 #include "../kernels/epilogue.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 
 namespace typenet {
 

@@ -10,10 +10,10 @@
 #include <cstddef>
 #include <string>
 
-#include "../activations.hpp"
+#include "../kernels/activations.hpp"
 #include "../kernels/pool.hpp"
 #include "../kernels/simd.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 
 namespace typenet {
 

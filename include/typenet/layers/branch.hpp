@@ -19,10 +19,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "../diagnostics.hpp"
+#include "../core/diagnostics.hpp"
 #include "../ir/lower.hpp"
-#include "../layer.hpp"
-#include "../model/sequential.hpp"
+#include "../core/layer.hpp"
+#include "sequential.hpp"
 #include "activation.hpp"
 #include "merge.hpp"
 

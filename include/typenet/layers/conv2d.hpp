@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "../activations.hpp"
-#include "../detail/options.hpp"
-#include "../diagnostics.hpp"
+#include "../kernels/activations.hpp"
+#include "options.hpp"
+#include "../core/diagnostics.hpp"
 #include "../kernels/conv.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 #include "conv_options.hpp"
 #include "dense.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <type_traits>
 
-#include "../detail/options.hpp"
+#include "options.hpp"
 
 namespace typenet {
 

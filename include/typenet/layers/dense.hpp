@@ -7,12 +7,12 @@
 #include <cstddef>
 #include <string>
 
-#include "../activations.hpp"
-#include "../detail/options.hpp"
-#include "../diagnostics.hpp"
+#include "../kernels/activations.hpp"
+#include "options.hpp"
+#include "../core/diagnostics.hpp"
 #include "../kernels/dense.hpp"
-#include "../layer.hpp"
-#include "../shape.hpp"
+#include "../core/layer.hpp"
+#include "../core/shape.hpp"
 
 namespace typenet {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <string>
 
-#include "../activations.hpp"
-#include "../layer.hpp"
+#include "../kernels/activations.hpp"
+#include "../core/layer.hpp"
 #include "view.hpp"
 
 namespace typenet {

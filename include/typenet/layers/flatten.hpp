@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <string>
 
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 #include "view.hpp"
 
 namespace typenet {

@@ -2,7 +2,7 @@
 #pragma once
 #include <cstddef>
 
-#include "../shape.hpp"
+#include "../core/shape.hpp"
 
 namespace typenet {
 

@@ -24,10 +24,10 @@
 #include <string>
 #include <tuple>
 
-#include "../activations.hpp"
+#include "../kernels/activations.hpp"
 #include "../kernels/simd.hpp"
-#include "../layer.hpp"
-#include "../shape.hpp"
+#include "../core/layer.hpp"
+#include "../core/shape.hpp"
 
 namespace typenet {
 

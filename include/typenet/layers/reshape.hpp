@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <string>
 
-#include "../diagnostics.hpp"
-#include "../layer.hpp"
+#include "../core/diagnostics.hpp"
+#include "../core/layer.hpp"
 #include "view.hpp"
 
 namespace typenet {

@@ -9,8 +9,8 @@
 #include <string>
 #include <tuple>
 
-#include "../detail/options.hpp"
-#include "../model/sequential.hpp"
+#include "options.hpp"
+#include "sequential.hpp"
 #include "conv2d.hpp"
 
 namespace typenet {

@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <string>
 
-#include "../diagnostics.hpp"
+#include "../core/diagnostics.hpp"
 #include "../kernels/pool.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 
 namespace typenet {
 

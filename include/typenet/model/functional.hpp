@@ -16,7 +16,7 @@
 #pragma once
 #include <cstddef>
 
-#include "../fixed_string.hpp"
+#include "../core/fixed_string.hpp"
 #include "../layers/activation.hpp"
 #include "../layers/conv2d.hpp"
 #include "../layers/dense.hpp"

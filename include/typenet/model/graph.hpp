@@ -28,13 +28,14 @@
 #include <type_traits>
 #include <utility>
 
-#include "../diagnostics.hpp"
-#include "../fixed_string.hpp"
+#include "../core/diagnostics.hpp"
+#include "../core/fixed_string.hpp"
 #include "../ir/ir.hpp"
 #include "../ir/lower.hpp"
-#include "../layer.hpp"
+#include "../core/type_list.hpp"
+#include "../core/layer.hpp"
 #include "../layers/merge.hpp"
-#include "../shape.hpp"
+#include "../core/shape.hpp"
 #include "model.hpp"
 #include "sequential.hpp"
 
@@ -103,14 +104,12 @@ struct report_duplicate_input {
 
 template <class... T> struct tlist {};
 template <class T> struct one {};
-template <class T> struct tag {};
-template <class... T> struct tag_set : tag<T>... {};
 // Appends T unless it is there already: one membership test by the compiler's base-class
 // lookup, not one is_same per element (that made collecting a 200-node graph quadratic in
 // instantiations).
 template <class... A, class T>
 constexpr auto operator+(tlist<A...>, one<T>) {
-    if constexpr (__is_base_of(tag<T>, tag_set<A...>)) return tlist<A...>{};
+    if constexpr (meta::contains<T, meta::type_set<A...>>) return tlist<A...>{};
     else return tlist<A..., T>{};
 }
 template <class... B>

@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 #include "../passes/records.hpp"
 
 namespace typenet {

@@ -20,10 +20,10 @@
 #endif
 
 #include "../kernels/simd.hpp"
-#include "../tensor.hpp"
+#include "../runtime/tensor.hpp"
 #include "init.hpp"
-#include "../fixed_string.hpp"
-#include "../diagnostics.hpp"
+#include "../core/fixed_string.hpp"
+#include "../core/diagnostics.hpp"
 #include "model.hpp"
 
 #ifndef TYPENET_STACK_ARENA_BYTES

@@ -1,9 +1,6 @@
-// Sequential<Layers...>: a chain of layers. With an Input<...> first it is a model whose
-// shapes, parameter count, FLOPs and memory are all constexpr; without one it is a block
-// whose shapes follow from where it is used. Either way it lowers to the model IR (ir/),
-// so blocks nest to any depth and every pass sees through them. A nested block's layers
-// are addressed "3.0.weight", or by their names ("features.0.weight" for
-// Named<"features", Sequential<...>>), as in PyTorch's nn.Sequential.
+// Sequential<Input<D...>, Layers...>: a chain of layers on a fixed input, a model whose
+// shapes, parameter count, FLOPs and memory are all constexpr. The block spelling (no Input)
+// is layers/sequential.hpp; both lower to the same IR.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -11,50 +8,15 @@
 #include <type_traits>
 #include <utility>
 
-#include "../fixed_string.hpp"
+#include "../core/fixed_string.hpp"
+#include "../core/shape.hpp"
 #include "../ir/ir.hpp"
 #include "../ir/lower.hpp"
-#include "../layer.hpp"
 #include "../layers/input.hpp"
-#include "../passes/records.hpp"
-#include "../shape.hpp"
+#include "../layers/sequential.hpp"
 #include "model.hpp"
 
 namespace typenet {
-
-// A layer with a name: how graphs share it, how weight files find it ("fc.weight"), how
-// summaries and errors show it. Usable anywhere a layer is.
-template <fixed_string Name, class L>
-struct Named : L {
-    static constexpr auto label = Name;
-    using unnamed_type = L;
-    static std::string name() { return layer_name<L>(); }
-};
-
-namespace detail {
-
-// The protocol every block offers its users: whether it accepts a shape, and what it makes
-// of it (both by lowering it onto a lone input of that shape).
-template <class Self>
-struct BlockProtocol {
-    static constexpr bool is_block = true;
-    template <class In> static constexpr bool accepts = ir::lowers_on<Self, In>;
-    template <class In> using output_shape_for = typename ir::lowered_on<Self, In>::cur_shape;
-};
-
-}  // namespace detail
-
-template <class... Layers>
-struct Sequential : detail::BlockProtocol<Sequential<Layers...>> {
-    static_assert(sizeof...(Layers) > 0, "typenet: Sequential needs at least one layer");
-    static constexpr bool is_model = false;
-    static std::string block_name() { return "Sequential"; }
-
-    template <class Self, fixed_string Path, class Where, class S>
-    static consteval auto lower_block(S) {
-        return ir::close_block<Self, Path, S::size>(ir::lowered_chain<Path, S, Layers...>{});
-    }
-};
 
 namespace detail {
 // A model's chain, lowered onto its input: the IR module, or ir::Failed.

@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../fixed_string.hpp"
+#include "../core/fixed_string.hpp"
 #include "facts.hpp"
 #include "param_owners.hpp"
 

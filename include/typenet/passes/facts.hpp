@@ -8,10 +8,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "../activations.hpp"
+#include "../kernels/activations.hpp"
 #include "../ir/bound.hpp"
 #include "../ir/ir.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 #include "../layers/activation.hpp"
 #include "../layers/batch_norm.hpp"
 #include "../layers/dropout.hpp"

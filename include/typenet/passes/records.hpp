@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 
 namespace typenet {
 

@@ -26,7 +26,7 @@
 #include "../ir/bound.hpp"
 #include "../ir/ir.hpp"
 #include "../kernels/simd.hpp"
-#include "../layer.hpp"
+#include "../core/layer.hpp"
 #include "../passes/concat_in_place.hpp"
 #include "../passes/epilogue.hpp"
 #include "../passes/facts.hpp"

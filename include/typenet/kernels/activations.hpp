@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <string>
 
-#include "kernels/simd.hpp"
+#include "simd.hpp"
 
 namespace typenet {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "../passes/records.hpp"
-#include "model.hpp"
+#include "../model/model.hpp"
 
 namespace typenet {
 

@@ -4,7 +4,7 @@
 #include <tuple>
 #include <type_traits>
 
-#include "../activations.hpp"
+#include "../kernels/activations.hpp"
 
 namespace typenet::detail {
 

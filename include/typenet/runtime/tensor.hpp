@@ -4,7 +4,7 @@
 #include <xtensor/xfixed.hpp>
 #include <xtensor/xtensor.hpp>
 
-#include "shape.hpp"
+#include "../core/shape.hpp"
 
 namespace typenet {
 

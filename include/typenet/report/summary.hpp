@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "../type_name.hpp"
+#include "../core/type_name.hpp"
 #include "../passes/records.hpp"
-#include "model.hpp"
+#include "../model/model.hpp"
 
 namespace typenet {
 

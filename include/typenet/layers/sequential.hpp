@@ -1,0 +1,57 @@
+// Sequential<Layers...> as a block: a chain of layers whose shapes follow from where it is
+// used, lowered to the model IR (ir/) so blocks nest to any depth and every pass sees
+// through them. A nested block's layers are addressed "3.0.weight", or by their names
+// ("features.0.weight" for Named<"features", Sequential<...>>), as in PyTorch's
+// nn.Sequential. With an Input<...> first, Sequential is a model: model/sequential.hpp.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "../core/fixed_string.hpp"
+#include "../core/layer.hpp"
+#include "../ir/ir.hpp"
+#include "../ir/lower.hpp"
+#include "input.hpp"
+
+namespace typenet {
+
+// A layer with a name: how graphs share it, how weight files find it ("fc.weight"), how
+// summaries and errors show it. Usable anywhere a layer is.
+template <fixed_string Name, class L>
+struct Named : L {
+    static constexpr auto label = Name;
+    using unnamed_type = L;
+    static std::string name() { return layer_name<L>(); }
+};
+
+namespace detail {
+
+// The protocol every block offers its users: whether it accepts a shape, and what it makes
+// of it (both by lowering it onto a lone input of that shape).
+template <class Self>
+struct BlockProtocol {
+    static constexpr bool is_block = true;
+    template <class In> static constexpr bool accepts = ir::lowers_on<Self, In>;
+    template <class In> using output_shape_for = typename ir::lowered_on<Self, In>::cur_shape;
+};
+
+}  // namespace detail
+
+template <class... Layers>
+struct Sequential : detail::BlockProtocol<Sequential<Layers...>> {
+    static_assert(sizeof...(Layers) > 0, "typenet: Sequential needs at least one layer");
+    static constexpr bool is_model = false;
+    static std::string block_name() { return "Sequential"; }
+
+    template <class Self, fixed_string Path, class Where, class S>
+    static consteval auto lower_block(S) {
+        return ir::close_block<Self, Path, S::size>(ir::lowered_chain<Path, S, Layers...>{});
+    }
+};
+
+// The model spelling, defined by model/sequential.hpp (declared here so that no block
+// header can mistake an Input for a layer).
+template <std::size_t... D, class... Layers>
+struct Sequential<Input<D...>, Layers...>;
+
+}  // namespace typenet

@@ -1,0 +1,43 @@
+// Which kernel path a build runs is decided by the instruction set its translation units are
+// compiled for. Each test configuration (native AVX-512, -mavx2 -mfma, SSE4.2, AArch64 under
+// qemu) checks here that it proves the path it claims to, then the golden tests in the same
+// binary check the numbers on that path.
+#include <typenet/kernels/simd.hpp>
+
+#include <catch2/catch.hpp>
+#include <string_view>
+#include <type_traits>
+
+namespace tn = typenet;
+
+TEST_CASE("the kernels run on the instruction set the build targets", "[kernels][simd]") {
+    constexpr std::string_view isa = tn::kernels::arch::name();
+#if defined(__aarch64__)
+    STATIC_REQUIRE(isa == "arm64+neon");
+    STATIC_REQUIRE(tn::kernels::lanes == 4);
+    STATIC_REQUIRE(tn::kernels::vector_registers == 32);
+#elif defined(__AVX512F__)
+    STATIC_REQUIRE(isa.starts_with("avx512"));
+    STATIC_REQUIRE(tn::kernels::lanes == 16);
+    STATIC_REQUIRE(tn::kernels::is_avx512);
+#elif defined(__AVX2__) && defined(__FMA__)
+    STATIC_REQUIRE(isa == "fma3+avx2");
+    STATIC_REQUIRE(tn::kernels::lanes == 8);
+#elif defined(__SSE4_2__)
+    STATIC_REQUIRE(isa == "sse4.2");
+    STATIC_REQUIRE(tn::kernels::lanes == 4);
+#endif
+    INFO("kernels: " << isa);
+    // A partial load of a short tail reads only its n values and fills the rest; a partial
+    // store writes only n, on every path.
+    float v[3] = {1, 2, 3};
+    float out[tn::kernels::lanes + 1];
+    for (float& o : out) o = 7.f;
+    tn::kernels::store_partial(out, tn::kernels::load_partial(v, 2, -1.f), 2);
+    CHECK(out[0] == 1.f);
+    CHECK(out[1] == 2.f);
+    CHECK(out[2] == 7.f);
+    float full[tn::kernels::lanes];
+    tn::kernels::storeu(full, tn::kernels::load_partial(v, 2, -1.f));
+    CHECK(full[tn::kernels::lanes - 1] == -1.f);
+}
