@@ -1,7 +1,7 @@
 // A whole program around a model with one shape mistake (the Flatten before the Dense is
-// forgotten): it makes the net, loads weights, runs one sample, raw buffers and a batch, and
-// prints the summary and the fusion plan. The mistake is ONE error naming the layer and both
-// shapes; nothing else in the program errors.
+// forgotten): it makes the net, loads weights, runs one sample, raw buffers and a batch,
+// names tn::Net<Model> and its input type, and prints the summary and the fusion plan. The
+// mistake is ONE error naming the layer and both shapes; nothing else in the program errors.
 #include <typenet/typenet.hpp>
 
 #include <iostream>
@@ -24,5 +24,11 @@ int main(int argc, char** argv) {
     std::vector<float> in(28 * 28 * 4), out(10 * 4);
     net.forward(in.data(), out.data());
     net.predict(in.data(), out.data(), 4);
+    // The Net type named directly, as a class member or a plugin's field would be.
+    typename tn::Net<Model>::input_type x2{};
+    tn::Net<Model> held = tn::make<Model>();
+    tn::load_weights(held, "model.safetensors", tn::from_keras);
+    auto y2 = held(x2);
+    std::cout << y2(0) << "\n";
     std::cout << tn::summary<Model>() << tn::fusion_plan<Model>() << tn::to_dot<Model>();
 }

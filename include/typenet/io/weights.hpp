@@ -170,7 +170,7 @@ inline bool all_finite_f32(const std::uint8_t* p, std::size_t n) noexcept { retu
 // load allocates nothing the size of the model (fresh pages are what made loading slow: the
 // kernel zeroes every one). Not to be run while another thread runs the same Net.
 template <class Model>
-void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
+void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
     const auto& infos = Net<Model>::param_infos();
     const auto names = detail::file_names(infos, convention);
     const std::string& src = file.source();
@@ -233,14 +233,14 @@ void load_weights(Net<Model>& net, const SafetensorsFile& file, WeightConvention
 }
 
 template <class Model>
-void load_weights(Net<Model>& net, const std::filesystem::path& path, WeightConvention convention = native,
+void load_weights(Net<Model, true>& net, const std::filesystem::path& path, WeightConvention convention = native,
                   const LoadOptions& options = {}) {
     load_weights(net, SafetensorsFile::read(path), convention, options);
 }
 
 // The same checks, without exceptions: the error, or nothing when the weights were loaded.
 template <class Model, class Source>
-std::optional<load_error> try_load_weights(Net<Model>& net, const Source& source, WeightConvention convention = native,
+std::optional<load_error> try_load_weights(Net<Model, true>& net, const Source& source, WeightConvention convention = native,
                                            const LoadOptions& options = {}) noexcept {
     try {
         load_weights(net, source, convention, options);
@@ -253,7 +253,7 @@ std::optional<load_error> try_load_weights(Net<Model>& net, const Source& source
 }
 
 template <class Model>
-void save_weights(const Net<Model>& net, const std::filesystem::path& path, WeightConvention convention = native) {
+void save_weights(const Net<Model, true>& net, const std::filesystem::path& path, WeightConvention convention = native) {
     const std::vector<float>& canonical = net.get_weights();
     const auto& infos = Net<Model>::param_infos();
     const auto names = detail::file_names(infos, convention);

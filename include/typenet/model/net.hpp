@@ -105,8 +105,55 @@ template <class T> struct is_feed : std::false_type {};
 template <fixed_string N, class T> struct is_feed<Feed<N, T>> : std::true_type {};
 }  // namespace detail
 
+namespace detail {
+// What a Net of an invalid model is: the error has been reported once already; this accepts
+// every use a program makes of a Net (running it, loading and saving weights, its summary
+// and fusion plan print "<invalid model>"), so that no second error follows.
+struct InvalidNet {
+    using model_type = void;
+    template <class... A> InvalidNet operator()(A&&...) const { return {}; }
+    template <class... A> InvalidNet predict(A&&...) const { return {}; }
+    template <class... A> void forward(A&&...) const {}
+    template <class... A> void set_weights(A&&...) {}
+    std::vector<float> get_weights() const { return {}; }
+    static std::vector<ParamInfo> param_infos() { return {}; }
+    static constexpr std::size_t param_count = 0;
+    template <class I> InvalidNet operator[](I) const { return {}; }
+    operator float() const { return 0.f; }
+    template <std::size_t> InvalidNet get() const { return {}; }
+    const float* data() const { return nullptr; }
+    std::array<std::size_t, 1> shape() const { return {}; }
+    std::size_t size() const { return 0; }
+};
+// Whether Net<M> is the real one: M is a model and lowered without error.
 template <class Model>
-class Net {
+consteval bool net_ready() {
+    if constexpr (requires { Model::valid; }) return Model::valid;
+    else return false;
+}
+}  // namespace detail
+
+// Net<M> of a valid model is the one below; of an invalid model (its error already reported)
+// a placeholder that accepts every use, so that `tn::Net<M> net;`, `tn::Net<M>::input_type`
+// and everything done with them add no second error.
+template <class Model, bool Ready = detail::net_ready<Model>()>
+class Net;
+
+template <class Model>
+class Net<Model, false> : public detail::InvalidNet {
+    static_assert(Model::is_model, "typenet: Net<M> needs a model: a Sequential whose first element is tn::Input<...>, or a Graph");
+
+  public:
+    using model_type = Model;
+    using input_type = detail::InvalidNet;
+    using output_type = detail::InvalidNet;
+    using result_type = detail::InvalidNet;
+    Net() = default;
+    explicit Net(seed) {}
+};
+
+template <class Model>
+class Net<Model, true> {
     static_assert(Model::is_model, "typenet: Net<M> needs a model: a Sequential whose first element is tn::Input<...>, or a Graph");
     using program = typename Model::program;
     static constexpr std::size_t n_in = Model::n_inputs;
@@ -402,27 +449,6 @@ class Net {
     std::vector<float> canonical_;
 };
 
-namespace detail {
-// What make<M>() returns when M is invalid: the error has been reported once already; this
-// accepts every use a program makes of a Net (running it, loading and saving weights, its
-// summary and fusion plan print "<invalid model>"), so that no second error follows.
-struct InvalidNet {
-    using model_type = void;
-    template <class... A> InvalidNet operator()(A&&...) const { return {}; }
-    template <class... A> InvalidNet predict(A&&...) const { return {}; }
-    template <class... A> void forward(A&&...) const {}
-    template <class... A> void set_weights(A&&...) {}
-    std::vector<float> get_weights() const { return {}; }
-    static std::vector<ParamInfo> param_infos() { return {}; }
-    static constexpr std::size_t param_count = 0;
-    template <class I> InvalidNet operator[](I) const { return {}; }
-    operator float() const { return 0.f; }
-    template <std::size_t> InvalidNet get() const { return {}; }
-    const float* data() const { return nullptr; }
-    std::array<std::size_t, 1> shape() const { return {}; }
-    std::size_t size() const { return 0; }
-};
-}  // namespace detail
 
 template <class Model>
 auto make(seed s = {}) {
@@ -431,7 +457,7 @@ auto make(seed s = {}) {
                       "typenet: make<M>() needs a model: a Sequential whose first element is tn::Input<...>");
         return detail::InvalidNet{};
     } else if constexpr (!Model::valid) {
-        return detail::InvalidNet{};
+        return Net<Model>{};
     } else {
         return Net<Model>(s);
     }
