@@ -5,6 +5,8 @@
 #include <typenet/kernels/simd.hpp>
 
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <limits>
 #include <string_view>
 #include <type_traits>
 
@@ -40,4 +42,31 @@ TEST_CASE("the kernels run on the instruction set the build targets", "[kernels]
     float full[tn::kernels::lanes];
     tn::kernels::storeu(full, tn::kernels::load_partial(v, 2, -1.f));
     CHECK(full[tn::kernels::lanes - 1] == -1.f);
+}
+
+TEST_CASE("all_finite finds every NaN and Inf, at any alignment and position", "[kernels][simd][finite]") {
+    // Bytes of floats starting at every offset 0..3 into a buffer: a mapped file's data section
+    // need not be aligned. (The same test is built with -ffast-math: test_finite_fast_math.)
+    constexpr std::size_t n_max = 3 * tn::kernels::lanes + 3;
+    const float bad[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                         std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                         std::numeric_limits<float>::signaling_NaN()};
+    unsigned char buf[4 * n_max + 4];
+    for (std::size_t offset = 0; offset < 4; ++offset)
+        for (std::size_t n = 0; n <= n_max; ++n) {
+            for (std::size_t k = 0; k < n; ++k) {
+                const float v = float(k) * 1e30f - 3.4e38f * float(k % 2);  // large but finite
+                std::memcpy(buf + offset + 4 * k, &v, 4);
+            }
+            INFO("offset " << offset << ", n " << n);
+            CHECK(tn::kernels::all_finite(buf + offset, n));
+            for (std::size_t at = 0; at < n; ++at)
+                for (float b : bad) {
+                    unsigned char saved[4];
+                    std::memcpy(saved, buf + offset + 4 * at, 4);
+                    std::memcpy(buf + offset + 4 * at, &b, 4);
+                    CHECK_FALSE(tn::kernels::all_finite(buf + offset, n));
+                    std::memcpy(buf + offset + 4 * at, saved, 4);
+                }
+        }
 }

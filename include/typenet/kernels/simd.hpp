@@ -4,6 +4,8 @@
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 // GCC 12 warns inside its own AVX-512 intrinsic headers (their `__Y = __Y` idiom for an
 // undefined register, GCC PR 105593). Diagnostic pragmas apply by source location, so
@@ -146,26 +148,31 @@ inline void transpose_square(vfloat* r) noexcept {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
 
-// Whether n floats at p (any alignment: the data section of a mapped file) are all finite:
-// x - x is 0 for a finite x and NaN for NaN or Inf, and a NaN survives every addition.
+// Whether n floats at p (any alignment: the data section of a mapped file) are all finite.
+// Read as bits, so that no floating-point flag (-ffast-math assumes there is no NaN) can
+// remove the test: a float is NaN or Inf exactly when its exponent bits are all ones, and
+// (bits & 0x7F800000) + 0x00800000 sets the top bit exactly then. Vector loads are unaligned
+// loads; the tail is copied bytewise, so no misaligned float is ever dereferenced.
 inline bool all_finite(const void* p, std::size_t n) noexcept {
-    const float* f = static_cast<const float*>(p);  // read with unaligned vector loads only
-    vfloat acc0(0.f), acc1(0.f);
+    using vbits = xsimd::batch<std::uint32_t, arch>;
+    constexpr std::uint32_t exponent = 0x7F800000u, carry = 0x00800000u, top = 0x80000000u;
+    const auto* bytes = static_cast<const unsigned char*>(p);
+    vbits acc(0u);
     std::size_t i = 0;
-    for (; i + 2 * lanes <= n; i += 2 * lanes) {
-        const vfloat a = loadu(f + i), b = loadu(f + i + lanes);
-        acc0 += a - a;
-        acc1 += b - b;
+    for (; i + lanes <= n; i += lanes) {
+        const vbits v = vbits::load_unaligned(reinterpret_cast<const std::uint32_t*>(bytes + 4 * i));
+        acc |= (v & vbits(exponent)) + vbits(carry);
     }
-    for (; i < n; i += lanes) {
-        const vfloat a = load_partial(f + i, std::min(lanes, n - i), 0.f);
-        acc0 += a - a;
+    std::uint32_t tail = 0;
+    for (; i < n; ++i) {
+        std::uint32_t v;
+        std::memcpy(&v, bytes + 4 * i, 4);
+        tail |= (v & exponent) + carry;
     }
-    alignas(alignment) float out[lanes];
-    (acc0 + acc1).store_aligned(out);
-    bool ok = true;
-    for (float v : out) ok = ok && v == 0.f;
-    return ok;
+    alignas(alignment) std::uint32_t out[lanes];
+    acc.store_aligned(out);
+    for (std::uint32_t v : out) tail |= v;
+    return (tail & top) == 0;
 }
 
 }  // namespace typenet::kernels
