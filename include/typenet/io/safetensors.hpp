@@ -4,16 +4,20 @@
 // not overlapping, byte counts matching shape x dtype), so later reads cannot go wrong.
 #pragma once
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -32,6 +36,40 @@ class load_error : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
+
+// Bounds on what a reader accepts from a file, so that a hostile file is rejected in
+// milliseconds with bounded memory. The defaults fit every real checkpoint by a wide margin
+// (the header of a 70B-parameter model's shard is a few hundred KB); pass larger ones to
+// read, view or read_npz when a file needs them.
+struct ReadLimits {
+    std::size_t max_header_bytes = std::size_t{16} << 20;  // a safetensors file's JSON header
+    std::size_t max_depth = 8;                              // JSON nesting (a valid header needs 3)
+    std::size_t max_rank = 64;                              // dimensions of one shape (NumPy's limit)
+    std::size_t max_name_bytes = 1024;                      // one tensor's name
+    std::size_t max_archive_bytes = std::size_t{16} << 30;  // .npz: all entries' declared sizes together
+};
+
+namespace detail {
+// A name read from a file, as a message shows it: quoted, control and non-ASCII bytes
+// escaped (\n, \x1b), and cut at 96 bytes with its full length said, so that no file can
+// put a terminal escape or a megabyte into an error message.
+inline std::string quoted(std::string_view name) {
+    constexpr std::size_t shown = 96;
+    std::string o = "'";
+    const char* hex = "0123456789abcdef";
+    for (std::size_t i = 0; i < name.size() && i < shown; ++i) {
+        const unsigned char c = static_cast<unsigned char>(name[i]);
+        if (c == '\\') o += "\\\\";
+        else if (c == '\'') o += "\\'";
+        else if (c == '\n') o += "\\n";
+        else if (c >= 0x20 && c < 0x7F) o += char(c);
+        else o += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    }
+    o += "'";
+    if (name.size() > shown) o += " (cut; " + std::to_string(name.size()) + " bytes)";
+    return o;
+}
+}  // namespace detail
 
 struct TensorEntry {
     std::string dtype;
@@ -90,21 +128,23 @@ inline float bfloat16_to_float(std::uint16_t b) noexcept {
 class SafetensorsFile {
   public:
     // `source` names the bytes in messages (a path, or "<memory>").
-    SafetensorsFile(std::vector<std::uint8_t> bytes, std::string source) : source_(std::move(source)) {
+    SafetensorsFile(std::vector<std::uint8_t> bytes, std::string source, const ReadLimits& limits = {}) : source_(std::move(source)) {
         auto owned = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
         data_begin_ = owned->data(), size_ = owned->size(), keepalive_ = owned;
-        parse();
+        parse(limits);
     }
 
     // Borrows the bytes: they must outlive this object.
-    static SafetensorsFile view(std::span<const std::uint8_t> bytes, std::string source = "<memory>") {
-        return SafetensorsFile(bytes.data(), bytes.size(), nullptr, std::move(source));
+    static SafetensorsFile view(std::span<const std::uint8_t> bytes, std::string source = "<memory>", const ReadLimits& limits = {}) {
+        return SafetensorsFile(bytes.data(), bytes.size(), nullptr, std::move(source), limits);
     }
 
-    static SafetensorsFile read(const std::filesystem::path& path) {
+    static SafetensorsFile read(const std::filesystem::path& path, const ReadLimits& limits = {}) {
 #ifdef TYPENET_HAS_MMAP
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) throw load_error("typenet: cannot open '" + path.string() + "'");
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below; for
+        // a regular file the flag changes nothing).
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) throw load_error("typenet: cannot open '" + path.string() + "': " + std::strerror(errno));
         struct stat st {};
         if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
             ::close(fd);
@@ -121,15 +161,15 @@ class SafetensorsFile {
             ::close(fd);
             if (map == MAP_FAILED) throw load_error("typenet: cannot map '" + path.string() + "'");
             std::shared_ptr<const void> keep(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
-            return SafetensorsFile(static_cast<const std::uint8_t*>(map), size, std::move(keep), path.string());
+            return SafetensorsFile(static_cast<const std::uint8_t*>(map), size, std::move(keep), path.string(), limits);
         }
         ::close(fd);
-        return SafetensorsFile(std::vector<std::uint8_t>{}, path.string());
+        return SafetensorsFile(std::vector<std::uint8_t>{}, path.string(), limits);
 #else
         std::ifstream f(path, std::ios::binary);
         if (!f) throw load_error("typenet: cannot open '" + path.string() + "'");
         std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        return SafetensorsFile(std::move(bytes), path.string());
+        return SafetensorsFile(std::move(bytes), path.string(), limits);
 #endif
     }
 
@@ -145,7 +185,7 @@ class SafetensorsFile {
     // The tensor's values as floats: F32 as stored, F64, F16 and BF16 converted.
     std::vector<float> floats(const std::string& name) const {
         const TensorEntry* t = find(name);
-        if (!t) throw load_error("typenet: '" + source_ + "': no tensor '" + name + "'");
+        if (!t) throw load_error("typenet: '" + source_ + "': no tensor " + detail::quoted(name));
         std::vector<float> v(t->elements());
         read_floats(name, *t, v);
         return v;
@@ -157,7 +197,7 @@ class SafetensorsFile {
 
     void read_floats(const std::string& name, const TensorEntry& t, std::span<float> v) const {
         if (!is_float_dtype(t.dtype))
-            throw load_error("typenet: '" + source_ + "': tensor '" + name + "' has dtype " + t.dtype +
+            throw load_error("typenet: '" + source_ + "': tensor " + detail::quoted(name) + " has dtype " + t.dtype +
                              "; weights must be F32, F64, F16 or BF16");
         if (v.size() != t.elements()) throw std::invalid_argument("typenet: read_floats: buffer size does not match the tensor");
         const std::uint8_t* p = data_ + t.begin;  // little-endian, as safetensors specifies
@@ -181,49 +221,96 @@ class SafetensorsFile {
     }
 
   private:
-    SafetensorsFile(const std::uint8_t* data, std::size_t size, std::shared_ptr<const void> keep, std::string source)
+    SafetensorsFile(const std::uint8_t* data, std::size_t size, std::shared_ptr<const void> keep, std::string source,
+                    const ReadLimits& limits)
         : keepalive_(std::move(keep)), data_begin_(data), size_(size), source_(std::move(source)) {
-        parse();
+        parse(limits);
     }
 
     [[noreturn]] void fail(const std::string& what) const { throw load_error("typenet: '" + source_ + "': " + what); }
 
-    void parse() {
+    // The JSON header, parsed under the limits: its length is checked before a byte of it is
+    // read, and the parser's callback refuses nesting past max_depth, an array longer than
+    // max_rank, a name longer than max_name_bytes and a key given twice in one object, as
+    // soon as it sees them.
+    nlohmann::json parse_header(const char* h, std::size_t n, const ReadLimits& limits) const {
+        struct Open {
+            bool array;
+            std::size_t count = 0;
+            std::set<std::string> keys;
+        };
+        std::vector<Open> open;
+        using event = nlohmann::json::parse_event_t;
+        auto check = [&](int, event ev, nlohmann::json& parsed) -> bool {
+            const bool starts = ev == event::object_start || ev == event::array_start;
+            if ((starts || ev == event::value) && !open.empty() && open.back().array && ++open.back().count > limits.max_rank)
+                fail("an array in the header has more than " + std::to_string(limits.max_rank) +
+                     " elements (a shape's rank is at most ReadLimits::max_rank)");
+            if (starts) {
+                if (open.size() == limits.max_depth)
+                    fail("the header nests deeper than " + std::to_string(limits.max_depth) + " levels (ReadLimits::max_depth)");
+                open.push_back({ev == event::array_start, 0, {}});
+            } else if (ev == event::object_end || ev == event::array_end) {
+                open.pop_back();
+            } else if (ev == event::key) {
+                const std::string& k = parsed.get_ref<const std::string&>();
+                if (k.size() > limits.max_name_bytes)
+                    fail("a name in the header is " + std::to_string(k.size()) + " bytes, more than ReadLimits::max_name_bytes (" +
+                         std::to_string(limits.max_name_bytes) + "): " + detail::quoted(k));
+                if (!open.back().keys.insert(k).second)
+                    fail("the header gives the key " + detail::quoted(k) + " twice" +
+                         (open.size() == 1 ? " (two tensors of one name)" : ""));
+            }
+            return true;
+        };
+        try {
+            return nlohmann::json::parse(h, h + n, check);
+        } catch (const nlohmann::json::exception& e) {
+            fail(std::string("header is not valid JSON: ") + e.what());
+        }
+    }
+
+    void parse(const ReadLimits& limits) {
         if (size_ < 8) fail("not a safetensors file: " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
         std::uint64_t n = 0;
         for (int i = 7; i >= 0; --i) n = (n << 8) | data_begin_[std::size_t(i)];
         if (n > size_ - 8)
             fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size_) + " bytes)");
+        if (n > limits.max_header_bytes)
+            fail("header of " + std::to_string(n) + " bytes is larger than ReadLimits::max_header_bytes (" +
+                 std::to_string(limits.max_header_bytes) + ")");
         const char* h = reinterpret_cast<const char*>(data_begin_ + 8);
-        nlohmann::json header;
-        try {
-            header = nlohmann::json::parse(h, h + n);
-        } catch (const nlohmann::json::exception& e) {
-            fail(std::string("header is not valid JSON: ") + e.what());
-        }
+        const nlohmann::json header = parse_header(h, std::size_t(n), limits);
         if (!header.is_object()) fail("header is not a JSON object");
         data_ = data_begin_ + 8 + n;
         const std::size_t data_size = size_ - 8 - std::size_t(n);
-        std::vector<std::pair<std::size_t, std::size_t>> ranges;
+        struct Range {
+            std::size_t begin, end;
+            const std::string* name;
+        };
+        std::vector<Range> ranges;
         for (const auto& [name, v] : header.items()) {
             if (name == "__metadata__") continue;
-            const std::string where = "tensor '" + name + "': ";
+            const std::string where = "tensor " + detail::quoted(name) + ": ";
             if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
                 fail(where + "needs dtype, shape and data_offsets");
             TensorEntry t;
             if (!v["dtype"].is_string()) fail(where + "dtype is not a string");
             t.dtype = v["dtype"].get<std::string>();
             const std::size_t esize = detail::dtype_bytes(t.dtype);
-            if (esize == 0) fail(where + "unknown dtype '" + t.dtype + "'");
+            if (esize == 0) fail(where + "unknown dtype " + detail::quoted(t.dtype));
             if (!v["shape"].is_array()) fail(where + "shape is not an array");
             std::size_t elements = 1;
             for (const auto& d : v["shape"]) {
                 if (!d.is_number_unsigned()) fail(where + "shape has a dimension that is not a non-negative integer");
                 const std::uint64_t dim = d.get<std::uint64_t>();
-                if (dim != 0 && elements > (std::uint64_t(1) << 62) / dim) fail(where + "shape is too large");
-                elements *= dim;
+                if (dim > std::numeric_limits<std::size_t>::max() || __builtin_mul_overflow(elements, std::size_t(dim), &elements))
+                    fail(where + "shape's element count overflows");
                 t.shape.push_back(std::size_t(dim));
             }
+            std::size_t bytes = 0;
+            if (__builtin_mul_overflow(elements, esize, &bytes))
+                fail(where + "shape " + t.shape_str() + " of " + t.dtype + " needs more bytes than memory can hold");
             const auto& off = v["data_offsets"];
             if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
                 fail(where + "data_offsets must be two non-negative integers");
@@ -231,17 +318,20 @@ class SafetensorsFile {
             if (b > e || e > data_size)
                 fail(where + "data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] out of range (data is " +
                      std::to_string(data_size) + " bytes)");
-            if (e - b != elements * esize)
-                fail(where + "shape " + t.shape_str() + " of " + t.dtype + " needs " + std::to_string(elements * esize) +
+            if (e - b != bytes)
+                fail(where + "shape " + t.shape_str() + " of " + t.dtype + " needs " + std::to_string(bytes) +
                      " bytes but data_offsets span " + std::to_string(e - b));
             t.begin = std::size_t(b);
             t.end = std::size_t(e);
-            ranges.emplace_back(t.begin, t.end);
-            tensors_.emplace(name, std::move(t));
+            const auto it = tensors_.emplace(name, std::move(t)).first;
+            ranges.push_back({it->second.begin, it->second.end, &it->first});
         }
-        std::sort(ranges.begin(), ranges.end());
+        std::sort(ranges.begin(), ranges.end(), [](const Range& x, const Range& y) { return x.begin < y.begin; });
         for (std::size_t i = 1; i < ranges.size(); ++i)
-            if (ranges[i].first < ranges[i - 1].second) fail("two tensors' data_offsets overlap");
+            if (ranges[i].begin < ranges[i - 1].end)
+                fail("the data of tensors " + detail::quoted(*ranges[i - 1].name) + " [" + std::to_string(ranges[i - 1].begin) + ", " +
+                     std::to_string(ranges[i - 1].end) + ") and " + detail::quoted(*ranges[i].name) + " [" +
+                     std::to_string(ranges[i].begin) + ", " + std::to_string(ranges[i].end) + ") overlap");
     }
 
     std::shared_ptr<const void> keepalive_;  // owns the bytes (vector or mapping), or null
@@ -273,12 +363,59 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
     }
     std::string h = header.dump();
     h.append((8 - h.size() % 8) % 8, ' ');
+    std::uint8_t len[8];
+    for (int i = 0; i < 8; ++i) len[i] = std::uint8_t(std::uint64_t(h.size()) >> (8 * i));
+#ifdef TYPENET_HAS_MMAP
+    // A unique temporary beside the target, created with O_EXCL (so a planted file or symlink
+    // of that name is never followed or overwritten), written, fsynced, renamed over the
+    // target, and the directory fsynced: a reader sees the old file or the whole new one, and
+    // after a crash the rename has either happened or not.
+    std::string tmp = path.string() + ".XXXXXX";
+    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("typenet: cannot create a temporary beside '" + path.string() + "': " + std::strerror(errno));
+    auto fail = [&](const std::string& what) {
+        const std::string why = std::strerror(errno);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("typenet: " + what + " '" + tmp + "': " + why);
+    };
+    auto put = [&](const void* p, std::size_t n) {
+        const auto* c = static_cast<const char*>(p);
+        while (n > 0) {
+            const ssize_t w = ::write(fd, c, n);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) fail("failed writing");
+            c += w, n -= std::size_t(w);
+        }
+    };
+    // mkostemp creates the file 0600: give it the mode of the file it replaces, or rw-r--r--.
+    struct stat old {};
+    const mode_t mode = ::stat(path.c_str(), &old) == 0 ? (old.st_mode & 07777) : 0644;
+    if (::fchmod(fd, mode) != 0) fail("cannot set the mode of");
+    put(len, 8);
+    put(h.data(), h.size());
+    for (const NamedTensor& t : tensors) put(t.values.data(), t.values.size() * sizeof(float));
+    if (::fsync(fd) != 0) fail("cannot fsync");
+    if (::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("typenet: failed writing '" + tmp + "'");
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("typenet: cannot rename '" + tmp + "' to '" + path.string() + "': " + why);
+    }
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);  // the rename itself durable; a file system that cannot is no error
+        ::close(dfd);
+    }
+#else
     const std::filesystem::path tmp = path.string() + ".tmp";
     {
         std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
         if (!f) throw std::runtime_error("typenet: cannot write '" + tmp.string() + "'");
-        std::uint8_t len[8];
-        for (int i = 0; i < 8; ++i) len[i] = std::uint8_t(std::uint64_t(h.size()) >> (8 * i));
         f.write(reinterpret_cast<const char*>(len), 8);
         f.write(h.data(), std::streamsize(h.size()));
         for (const NamedTensor& t : tensors)
@@ -286,6 +423,7 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
         if (!f) throw std::runtime_error("typenet: failed writing '" + tmp.string() + "'");
     }
     std::filesystem::rename(tmp, path);  // a reader never sees a half-written file
+#endif
 }
 
 }  // namespace typenet

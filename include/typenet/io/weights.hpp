@@ -215,7 +215,7 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
         for (const auto& [name, entry] : file.tensors())
             if (std::find(wanted.begin(), wanted.end(), name) == wanted.end() &&
                 !(convention.kind == WeightConvention::Kind::pytorch && name.ends_with(".num_batches_tracked")))
-                throw load_error("typenet: '" + src + "': unexpected tensor '" + name + "' " + entry.shape_str() +
+                throw load_error("typenet: '" + src + "': unexpected tensor " + detail::quoted(name) + " " + entry.shape_str() +
                                  " that the model does not have (LoadOptions::allow_unexpected ignores it)");
     // Everything checked: from here nothing can fail.
     net.update_weights([&](float* canonical) {
