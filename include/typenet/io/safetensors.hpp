@@ -47,6 +47,10 @@ struct ReadLimits {
     std::size_t max_rank = 64;                              // dimensions of one shape (NumPy's limit)
     std::size_t max_name_bytes = 1024;                      // one tensor's name
     std::size_t max_archive_bytes = std::size_t{16} << 30;  // .npz: all entries' declared sizes together
+    // Not a limit: SafetensorsFile::read reads files smaller than this into memory, so that a
+    // file another process truncates during the load is an error, never SIGBUS; it maps
+    // larger ones (no copy; such a truncation would then raise SIGBUS).
+    std::size_t map_at_least_bytes = std::size_t{64} << 20;
 };
 
 namespace detail {
@@ -151,6 +155,22 @@ class SafetensorsFile {
             throw load_error("typenet: '" + path.string() + "' is not a regular file");
         }
         const std::size_t size = std::size_t(st.st_size);
+        if (size < limits.map_at_least_bytes) {
+            std::vector<std::uint8_t> bytes(size);
+            std::size_t got = 0;
+            while (got < size) {
+                const ssize_t r = ::pread(fd, bytes.data() + got, size - got, off_t(got));
+                if (r < 0 && errno == EINTR) continue;
+                if (r <= 0) {
+                    const std::string why = r < 0 ? std::strerror(errno) : "the file became shorter while it was read";
+                    ::close(fd);
+                    throw load_error("typenet: cannot read '" + path.string() + "': " + why);
+                }
+                got += std::size_t(r);
+            }
+            ::close(fd);
+            return SafetensorsFile(std::move(bytes), path.string(), limits);
+        }
         if (size > 0) {
 #ifdef MAP_POPULATE
             constexpr int populate = MAP_POPULATE;  // fault the pages in bulk: they are all read
