@@ -33,8 +33,8 @@ struct linear : detail::elementwise_activation {
 
 struct relu : detail::elementwise_activation {
     static std::string name() { return "relu"; }
-    static float apply(float x) noexcept { return x > 0.f ? x : 0.f; }
-    static kernels::vfloat apply(kernels::vfloat x) noexcept { return xsimd::max(x, kernels::vfloat(0.f)); }
+    static float apply(float x) noexcept { return x < 0.f ? 0.f : x; }  // NaN stays NaN, as in PyTorch
+    static kernels::vfloat apply(kernels::vfloat x) noexcept { return kernels::relu_nan(x); }
 };
 
 // y = x for x > 0, alpha * x otherwise. PyTorch's default slope is 0.01 (tn::leaky_relu);
@@ -58,7 +58,7 @@ struct elu_with : detail::elementwise_activation {
     static std::string name() { return Alpha == 1.f ? "elu" : "elu(" + detail::float_str(Alpha) + ")"; }
     static float apply(float x) noexcept { return x > 0.f ? x : Alpha * std::expm1(x); }
     static kernels::vfloat apply(kernels::vfloat x) noexcept {
-        return xsimd::select(x > kernels::vfloat(0.f), x, kernels::vfloat(Alpha) * xsimd::expm1(xsimd::min(x, kernels::vfloat(0.f))));
+        return xsimd::select(x > kernels::vfloat(0.f), x, kernels::vfloat(Alpha) * xsimd::expm1(xsimd::min(kernels::vfloat(0.f), x)));
     }
 };
 using elu = elu_with<1>;
@@ -113,10 +113,13 @@ using swish = silu;
 // (Keras 2 used clip(0.2 x + 0.5, 0, 1); write that as a custom activation if you need it.)
 struct hard_sigmoid : detail::elementwise_activation {
     static std::string name() { return "hard_sigmoid"; }
-    static float apply(float x) noexcept { return std::clamp(x / 6.f + 0.5f, 0.f, 1.f); }
+    static float apply(float x) noexcept {
+        const float y = x / 6.f + 0.5f;
+        return y < 0.f ? 0.f : y > 1.f ? 1.f : y;  // NaN stays NaN (std::clamp's is unspecified)
+    }
     static kernels::vfloat apply(kernels::vfloat x) noexcept {
-        return xsimd::min(xsimd::max(xsimd::fma(x, kernels::vfloat(1.f / 6.f), kernels::vfloat(0.5f)), kernels::vfloat(0.f)),
-                          kernels::vfloat(1.f));
+        // Constants first: maxps/minps return the second operand, x's NaN, when one is NaN.
+        return xsimd::min(kernels::vfloat(1.f), xsimd::max(kernels::vfloat(0.f), xsimd::fma(x, kernels::vfloat(1.f / 6.f), kernels::vfloat(0.5f))));
     }
 };
 

@@ -41,8 +41,8 @@ inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_
         a1 += load(bias + lanes);
     }
     if (clamp) {
-        a0 = xsimd::max(a0, vfloat(0.f));
-        a1 = xsimd::max(a1, vfloat(0.f));
+        a0 = relu_nan(a0);
+        a1 = relu_nan(a1);
     }
     store_n(y, a0, n0);
     if (n1) store_n(y + lanes, a1, n1);

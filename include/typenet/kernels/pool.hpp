@@ -35,7 +35,7 @@ inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size
                     for (std::size_t y = ya; y < yb; ++y)
                         for (std::size_t x = xa; x < xb; ++x) {
                             const vfloat v = load_n(in + ((b * g.h + y) * g.w + x) * g.c + c0, n);
-                            if constexpr (Kind == PoolKind::max) acc = xsimd::max(acc, v);
+                            if constexpr (Kind == PoolKind::max) acc = max_nan(acc, v);
                             else acc += v;
                         }
                     if constexpr (Kind != PoolKind::max) acc = acc / vfloat(count);
@@ -53,7 +53,7 @@ inline void global_pool(std::size_t pixels, std::size_t c, const float* in, floa
             vfloat acc(Max ? -INFINITY : 0.f);
             for (std::size_t p = 0; p < pixels; ++p) {
                 const vfloat v = load_n(in + (b * pixels + p) * c + c0, n);
-                if constexpr (Max) acc = xsimd::max(acc, v);
+                if constexpr (Max) acc = max_nan(acc, v);
                 else acc += v;
             }
             if constexpr (!Max) acc = acc / vfloat(float(pixels));

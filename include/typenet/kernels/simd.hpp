@@ -146,6 +146,15 @@ inline void transpose_square(vfloat* r) noexcept {
 #endif
 }
 
+// Maximum and minimum that propagate a NaN from either operand, as PyTorch's max-pool,
+// maximum and clamps do (x86's maxps returns its second operand when either is NaN, so a
+// plain max would let a NaN vanish; NEON's vmaxq propagates already). xsimd::isnan, not
+// a != a: xsimd 8.1's != on AVX-512 is the ordered compare, false for NaN.
+inline vfloat max_nan(vfloat a, vfloat b) noexcept { return xsimd::select(xsimd::isnan(a), a, xsimd::max(a, b)); }
+inline vfloat min_nan(vfloat a, vfloat b) noexcept { return xsimd::select(xsimd::isnan(a), a, xsimd::min(a, b)); }
+// max(0, x) with x's NaN kept: the constant goes first (maxps returns the second operand).
+inline vfloat relu_nan(vfloat x) noexcept { return xsimd::max(vfloat(0.f), x); }
+
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
 
 // Whether n floats at p (any alignment: the data section of a mapped file) are all finite.

@@ -108,12 +108,12 @@ struct mul_op {
     static kernels::vfloat apply(kernels::vfloat a, kernels::vfloat b) noexcept { return a * b; }
 };
 struct max_op {
-    static float apply(float a, float b) noexcept { return a > b ? a : b; }
-    static kernels::vfloat apply(kernels::vfloat a, kernels::vfloat b) noexcept { return xsimd::max(a, b); }
+    static float apply(float a, float b) noexcept { return a > b || a != a ? a : b; }  // NaN from either
+    static kernels::vfloat apply(kernels::vfloat a, kernels::vfloat b) noexcept { return kernels::max_nan(a, b); }
 };
 struct min_op {
-    static float apply(float a, float b) noexcept { return a < b ? a : b; }
-    static kernels::vfloat apply(kernels::vfloat a, kernels::vfloat b) noexcept { return xsimd::min(a, b); }
+    static float apply(float a, float b) noexcept { return a < b || a != a ? a : b; }
+    static kernels::vfloat apply(kernels::vfloat a, kernels::vfloat b) noexcept { return kernels::min_nan(a, b); }
 };
 }  // namespace detail
 
