@@ -80,8 +80,8 @@ using BigCnn = tn::Sequential<tn::Input<96, 96, 3>, tn::Conv2D<32, tn::kernel<3>
                               tn::SeparableConv2D<32, tn::kernel<3>>, tn::GlobalMaxPool2D, tn::Dense<4>>;
 
 TEST_CASE("convolutional models allocate nothing in forward: stack arena, or a Workspace", "[net][realtime][conv]") {
-    STATIC_REQUIRE(tn::Net<SmallCnn>::on_stack);
-    STATIC_REQUIRE(!tn::Net<BigCnn>::on_stack);  // 96x96x32 activations: beyond the stack budget
+    STATIC_REQUIRE(tn::Net<SmallCnn>::owns_arena);  // allocated by make(), with the weights
+    STATIC_REQUIRE(!tn::Net<BigCnn>::owns_arena);  // 96x96x32 activations: a Workspace
     check_no_allocation<SmallCnn>();
     const auto net = tn::make<BigCnn>();
     const tn::Net<BigCnn>::Workspace ws;

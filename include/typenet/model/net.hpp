@@ -4,6 +4,7 @@
 // to call from many threads at once.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,8 +28,14 @@
 #include "model.hpp"
 
 #ifndef TYPENET_STACK_ARENA_BYTES
-// Largest activation arena the forward pass puts on the caller's stack.
-#define TYPENET_STACK_ARENA_BYTES (128 * 1024)
+// Largest activation arena a forward pass puts on the caller's stack: small enough for a
+// 64 KiB thread stack (musl's default is 128 KiB), enough for the MNIST MLP's 768 bytes.
+#define TYPENET_STACK_ARENA_BYTES (16 * 1024)
+#endif
+#ifndef TYPENET_NET_ARENA_BYTES
+// A model whose one-sample arena is at most this owns its arena: allocated by make() with
+// the weights, used by forward and predict, so they never allocate.
+#define TYPENET_NET_ARENA_BYTES (128 * 1024)
 #endif
 #ifndef TYPENET_BLOCK_ARENA_BYTES
 // How much arena one block of predict() rows may use in a Workspace: about a core's L2. More
@@ -175,16 +182,23 @@ class Net<Model, true> {
         else return detail::NamedOutputs<Model, tensor_of<out_shape<o>>...>{};
     }(std::make_index_sequence<n_out>{}));
 
-    // Activation memory. Small models use an arena on the caller's stack (at most
-    // TYPENET_STACK_ARENA_BYTES); larger ones a Workspace: pass your own (allocated once, by
-    // you, before the real-time part starts), or let the call use one per thread, allocated
-    // by that thread's first call.
+    // Activation memory, in this order of preference:
+    //   - the caller's: a Workspace or an arena passed to forward/predict;
+    //   - one sample of a small model (arena(1) <= TYPENET_STACK_ARENA_BYTES, 16 KiB) on the
+    //     caller's stack;
+    //   - the Net's own arena, for a model whose arena(1) is at most TYPENET_NET_ARENA_BYTES
+    //     (128 KiB): allocated by make(), taken by one call at a time with an atomic flag
+    //     (a concurrent call falls back to its thread's Workspace);
+    //   - a Workspace per thread, allocated by that thread's first call.
+    // So stack use is bounded by 16 KiB of arena, and a model with an own arena never
+    // allocates after make().
     static constexpr std::size_t arena_floats(std::size_t rows) { return program::arena_floats(rows); }
     static constexpr bool on_stack = arena_floats(1) * sizeof(float) <= TYPENET_STACK_ARENA_BYTES;
+    static constexpr bool owns_arena = arena_floats(1) * sizeof(float) <= TYPENET_NET_ARENA_BYTES;
     // Samples per block in predict(): a multiple of the GEMM's register block, at most 256,
-    // within the stack budget (stack models) or TYPENET_BLOCK_ARENA_BYTES (workspace models).
+    // within the Net's own arena (models that own one) or TYPENET_BLOCK_ARENA_BYTES.
     static constexpr std::size_t block_rows = [] {
-        const std::size_t budget = on_stack ? TYPENET_STACK_ARENA_BYTES : std::size_t{TYPENET_BLOCK_ARENA_BYTES};
+        const std::size_t budget = owns_arena ? TYPENET_NET_ARENA_BYTES : std::size_t{TYPENET_BLOCK_ARENA_BYTES};
         std::size_t r = 256;
         while (r > 1 && arena_floats(r) * sizeof(float) > budget) r = r > kernels::mr ? (r - 1) / kernels::mr * kernels::mr : r - 1;
         return r;
@@ -199,7 +213,7 @@ class Net<Model, true> {
         detail::aligned_floats buffer_;
     };
 
-    explicit Net(seed s = {}) : params_(detail::allocate_floats(program::packed_floats)) {
+    explicit Net(seed s = {}) : params_(detail::allocate_floats(program::packed_floats)), own_(make_own_arena()) {
         std::vector<float> canonical(program::canonical_floats);
         initialize(param_infos(), canonical, s);
         set_weights(std::move(canonical));
@@ -265,7 +279,8 @@ class Net<Model, true> {
             alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(1), 1)];
             program::run(params_.get(), xs, ys, 1, arena);
         } else {
-            program::run(params_.get(), xs, ys, 1, thread_workspace().data());
+            const Lease lease(*this);
+            program::run(params_.get(), xs, ys, 1, lease.arena);
         }
     }
 
@@ -292,12 +307,8 @@ class Net<Model, true> {
     void predict(const float* xs, float* ys, std::size_t n, const Workspace& ws) const { run_blocks(&xs, &ys, n, ws.data()); }
     // Several inputs or outputs: one pointer per input (n x its size) and per output.
     void predict(const float* const* xs, float* const* ys, std::size_t n) const {
-        if constexpr (on_stack) {
-            alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(block_rows), 1)];
-            run_blocks(xs, ys, n, arena);
-        } else {
-            run_blocks(xs, ys, n, thread_workspace().data());
-        }
+        const Lease lease(*this);
+        run_blocks(xs, ys, n, lease.arena);
     }
 
     // Into a caller's tensor: allocates nothing when ys already has the right shape.
@@ -373,7 +384,8 @@ class Net<Model, true> {
         program::pack(canonical_.data(), params_.get());
     }
 
-    Net(const Net& other) : params_(detail::allocate_floats(program::packed_floats)), canonical_(other.canonical_) {
+    Net(const Net& other)
+        : params_(detail::allocate_floats(program::packed_floats)), canonical_(other.canonical_), own_(make_own_arena()) {
         std::copy_n(other.params_.get(), program::packed_floats, params_.get());
     }
     Net& operator=(const Net& other) {
@@ -418,6 +430,30 @@ class Net<Model, true> {
         thread_local const Workspace ws;
         return ws;
     }
+    // The Net's own arena (models that own one), with the flag that gives it to one call.
+    struct OwnArena {
+        detail::aligned_floats buffer = detail::allocate_floats(arena_floats(block_rows));
+        std::atomic<bool> busy{false};
+    };
+    static std::unique_ptr<OwnArena> make_own_arena() {
+        if constexpr (owns_arena) return std::make_unique<OwnArena>();
+        else return nullptr;
+    }
+    // For one call: the own arena if it is free (one atomic exchange, no waiting), otherwise
+    // this thread's Workspace.
+    struct Lease {
+        explicit Lease(const Net& net) {
+            if (net.own_ && !net.own_->busy.exchange(true, std::memory_order_acquire)) own = net.own_.get(), arena = own->buffer.get();
+            else arena = thread_workspace().data();
+        }
+        ~Lease() {
+            if (own) own->busy.store(false, std::memory_order_release);
+        }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        OwnArena* own = nullptr;
+        float* arena = nullptr;
+    };
 
     template <class S, class Y>
     static void resize_batch(Y& ys, std::size_t n) {
@@ -447,6 +483,7 @@ class Net<Model, true> {
 
     detail::aligned_floats params_;
     std::vector<float> canonical_;
+    std::unique_ptr<OwnArena> own_;
 };
 
 
