@@ -38,6 +38,8 @@ struct at_layer {
     static constexpr bool is_not_a_layer_on_input = false;
     template <class Why>
     static constexpr bool has_invalid_options = false;
+    template <class In>
+    static constexpr bool on_input_has_a_size_that_overflows_size_t = false;
 };
 
 // In a graph, where an error is: the node's name (node<"fc">), or an unnamed node.
@@ -52,6 +54,7 @@ struct at_node {
     };
     template <class Got> static constexpr bool is_not_a_layer_on_input = false;
     template <class Why> static constexpr bool has_invalid_options = false;
+    template <class In> static constexpr bool on_input_has_a_size_that_overflows_size_t = false;
 };
 
 // net(x) with a tensor that is not the model's input type.

@@ -65,7 +65,7 @@ struct ParamSpec {
     }
     constexpr std::size_t size() const noexcept {
         std::size_t s = 1;
-        for (std::size_t k = 0; k < rank; ++k) s *= dims[k];
+        for (std::size_t k = 0; k < rank; ++k) s = detail::checked_mul(s, dims[k]);
         return s;
     }
     std::string shape_str() const {
@@ -107,6 +107,24 @@ template <class L, class In>
 consteval auto layer_params() {
     if constexpr (requires { L::template params_for<In>; }) return L::template params_for<In>;
     else return std::array<ParamSpec, 0>{};
+}
+
+// Whether every size of layer L on In fits std::size_t: each parameter's element count,
+// their sum, and the output's element count (checked once, where the layer is lowered, so
+// that an overflow is one error in words rather than a wrapped number).
+template <class L, class In>
+consteval bool layer_sizes_fit() {
+    std::size_t total = 0;
+    for (const ParamSpec& p : layer_params<L, In>()) {
+        std::size_t n = 1;
+        for (std::size_t k = 0; k < p.rank; ++k)
+            if (__builtin_mul_overflow(n, p.dims[k], &n)) return false;
+        if (__builtin_add_overflow(total, n, &total)) return false;
+    }
+    return [&]<std::size_t... D>(Shape<D...>*) {
+        std::size_t n = 1;
+        return (!__builtin_mul_overflow(n, D, &n) && ...);
+    }(static_cast<typename L::template output_shape_for<In>*>(nullptr));
 }
 
 template <class L>

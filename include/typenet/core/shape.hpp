@@ -7,10 +7,33 @@
 
 namespace typenet {
 
+namespace detail {
+// Compile-time sizes (element counts, parameter counts, offsets, FLOPs) are computed with
+// these. On overflow they call a function that is not constexpr: in a constant expression
+// that is the compile error, and the function's name is its message.
+inline void a_compile_time_size_overflows_std_size_t() noexcept {}
+constexpr std::size_t checked_mul(std::size_t a, std::size_t b) noexcept {
+    std::size_t r = 0;
+    if (__builtin_mul_overflow(a, b, &r)) a_compile_time_size_overflows_std_size_t();
+    return r;
+}
+constexpr std::size_t checked_add(std::size_t a, std::size_t b) noexcept {
+    std::size_t r = 0;
+    if (__builtin_add_overflow(a, b, &r)) a_compile_time_size_overflows_std_size_t();
+    return r;
+}
+template <std::size_t... D>
+constexpr std::size_t checked_product() noexcept {
+    std::size_t n = 1;
+    ((n = checked_mul(n, D)), ...);
+    return n;
+}
+}  // namespace detail
+
 template <std::size_t... Dims>
 struct Shape {
     static constexpr std::size_t rank = sizeof...(Dims);
-    static constexpr std::size_t size = (std::size_t{1} * ... * Dims);
+    static constexpr std::size_t size = detail::checked_product<Dims...>();
     static constexpr std::array<std::size_t, rank> dims{Dims...};
 
     template <std::size_t... Other>

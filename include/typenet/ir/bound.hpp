@@ -25,7 +25,7 @@ struct Bound {
 
     static constexpr std::size_t canonical_floats = [] {
         std::size_t n = 0;
-        for (const auto& p : params) n += p.size();
+        for (const auto& p : params) n = detail::checked_add(n, p.size());
         return n;
     }();
     static constexpr std::size_t packed_floats = kernels::round_up(

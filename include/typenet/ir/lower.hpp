@@ -119,6 +119,11 @@ consteval auto lower(S s) {
                           "`template <class In> static void forward(const float* params, const float* in, float* out, "
                           "std::size_t rows)` (see docs/layers.md, custom layers)");
             return Failed{};
+        } else if constexpr (!typenet::detail::layer_sizes_fit<L, In>()) {
+            static_assert(At::template on_input_has_a_size_that_overflows_size_t<In>,
+                          "typenet: size overflow: a parameter or output count of the layer in this condition does not fit "
+                          "std::size_t");
+            return Failed{};
         } else {
             return typename S::template push<Node<L, In, typename L::template output_shape_for<In>, Path, Named, S::cur>>{};
         }

@@ -75,7 +75,7 @@ struct Program {
         std::size_t at = 0;
         for (std::size_t k = 0; k < K; ++k) {
             off[k] = at;
-            if (owner[k] == k) at += packed ? facts.packed[k] : facts.canonical[k];
+            if (owner[k] == k) at = detail::checked_add(at, packed ? facts.packed[k] : facts.canonical[k]);
         }
         off[K] = at;
         for (std::size_t k = 0; k < K; ++k) off[k] = off[owner[k]];
@@ -87,7 +87,7 @@ struct Program {
     static constexpr std::size_t packed_floats = packed_offset[K];
     static constexpr std::size_t flops = [] {
         std::size_t n = 0;
-        for (std::size_t k = 0; k < K; ++k) n += facts.flops[k];
+        for (std::size_t k = 0; k < K; ++k) n = detail::checked_add(n, facts.flops[k]);
         return n;
     }();
     static constexpr std::size_t arena_floats(std::size_t rows) { return plan.arena_floats(rows); }
