@@ -68,7 +68,7 @@ struct make_needs_a_model_with_input {
     static constexpr bool value = false;
 };
 
-namespace detail {
+namespace core {
 
 template <int Index, class Layer, class Expected, class Got>
 struct report_shape_mismatch {
@@ -90,5 +90,5 @@ struct report_invalid_options {
                   "typenet: invalid layer options: the reason is named in this condition");
 };
 
-}  // namespace detail
+}  // namespace core
 }  // namespace typenet

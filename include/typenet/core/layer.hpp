@@ -65,7 +65,7 @@ struct ParamSpec {
     }
     constexpr std::size_t size() const noexcept {
         std::size_t s = 1;
-        for (std::size_t k = 0; k < rank; ++k) s = detail::checked_mul(s, dims[k]);
+        for (std::size_t k = 0; k < rank; ++k) s = core::checked_mul(s, dims[k]);
         return s;
     }
     std::string shape_str() const {
@@ -89,7 +89,7 @@ concept LayerOn = ShapeType<In> &&
     (requires(const float* p, const float* i, float* o, std::size_t r) { L::template forward<In>(p, i, o, r); } ||
      requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward<In>(p, i, o, r, s); });
 
-namespace detail {
+namespace core {
 
 template <class L, class In>
 consteval bool layer_accepts() {
@@ -133,7 +133,7 @@ consteval LayerAliasing layer_aliasing() {
     else return LayerAliasing::separate;
 }
 
-}  // namespace detail
+}  // namespace core
 
 // ---- Capabilities: what a layer may offer the passes ------------------------------------------
 //
@@ -177,9 +177,9 @@ concept WritesStrided = requires { { L::writes_strided } -> std::convertible_to<
 template <class L>
 concept SpatialLayer = requires { L::spatial; };
 
-namespace detail {
+namespace core {
 
-}  // namespace detail
+}  // namespace core
 
 // Display name of a layer: its own name() if it has one, else the type as written.
 template <class L>

@@ -7,7 +7,7 @@
 
 namespace typenet {
 
-namespace detail {
+namespace core {
 // Compile-time sizes (element counts, parameter counts, offsets, FLOPs) are computed with
 // these. On overflow they call a function that is not constexpr: in a constant expression
 // that is the compile error, and the function's name is its message.
@@ -28,12 +28,12 @@ constexpr std::size_t checked_product() noexcept {
     ((n = checked_mul(n, D)), ...);
     return n;
 }
-}  // namespace detail
+}  // namespace core
 
 template <std::size_t... Dims>
 struct Shape {
     static constexpr std::size_t rank = sizeof...(Dims);
-    static constexpr std::size_t size = detail::checked_product<Dims...>();
+    static constexpr std::size_t size = core::checked_product<Dims...>();
     static constexpr std::array<std::size_t, rank> dims{Dims...};
 
     template <std::size_t... Other>
@@ -59,25 +59,25 @@ struct Shape {
 template <std::size_t... Dims>
 inline constexpr Shape<Dims...> shape{};
 
-namespace detail {
+namespace core {
 template <class T> struct is_shape : std::false_type {};
 template <std::size_t... D> struct is_shape<Shape<D...>> : std::true_type {};
-}  // namespace detail
+}  // namespace core
 
 template <class T>
-concept ShapeType = detail::is_shape<T>::value;
+concept ShapeType = core::is_shape<T>::value;
 
 // Shape<N> with the same number of elements as S: what Flatten produces.
 template <ShapeType S>
 using flat_shape = Shape<S::size>;
 
 // Shape from a constexpr std::array of dims (used by layers that compute shapes).
-namespace detail {
+namespace core {
 template <auto Dims, class Seq> struct shape_from_array;
 template <auto Dims, std::size_t... I>
 struct shape_from_array<Dims, std::index_sequence<I...>> { using type = Shape<Dims[I]...>; };
-}  // namespace detail
+}  // namespace core
 template <auto Dims>
-using shape_from_array = typename detail::shape_from_array<Dims, std::make_index_sequence<Dims.size()>>::type;
+using shape_from_array = typename core::shape_from_array<Dims, std::make_index_sequence<Dims.size()>>::type;
 
 }  // namespace typenet

@@ -6,6 +6,7 @@
 // npy format versions 1-3; zip entries stored (np.savez) or deflated (np.savez_compressed,
 // io/zip.hpp, through zlib), each checked against its CRC-32.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -24,7 +25,7 @@
 #include "zip.hpp"
 #include "safetensors.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 

@@ -3,6 +3,7 @@
 // and the data. The whole file is validated when it is opened (sizes, offsets in range and
 // not overlapping, byte counts matching shape x dtype), so later reads cannot go wrong.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -28,7 +29,7 @@
 #define TYPENET_HAS_MMAP 1
 #endif
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // Every failure to read or load weights. The message names the file and, where there is
 // one, the tensor, and says what was expected and what was found.

@@ -16,6 +16,7 @@
 // (F32; F64, F16, BF16 converted), finite — and reports tensors the model does not have;
 // only then are the new weights packed and swapped in. A bad file changes nothing.
 #pragma once
+#include "../core/isa.hpp"
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -28,7 +29,7 @@
 #include "../model/net.hpp"
 #include "safetensors.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct WeightConvention {
     enum class Kind { native, pytorch, keras } kind;

@@ -8,6 +8,7 @@
 // a stream that ends early or runs long, a size larger than zlib's 32-bit counters — is a
 // load_error naming the entry and what zlib said.
 #pragma once
+#include "../core/isa.hpp"
 #include <zlib.h>
 
 #include <cstddef>
@@ -19,7 +20,7 @@
 
 #include "safetensors.hpp"
 
-namespace typenet::detail {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::detail {
 
 inline std::uint32_t crc32(std::span<const std::uint8_t> bytes) noexcept {
     uLong c = ::crc32(0L, Z_NULL, 0);

@@ -2,6 +2,7 @@
 // members filled in by their defaults. Everything the model machinery asks of a layer, it
 // asks through here, so the defaults live in one place.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
@@ -9,7 +10,7 @@
 #include "../kernels/simd.hpp"
 #include "../core/layer.hpp"
 
-namespace typenet::detail {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::detail {
 
 // Every layer's packed parameters start on a cache line.
 inline constexpr std::size_t param_align_floats = kernels::alignment / sizeof(float);
@@ -20,12 +21,12 @@ struct Bound {
     using in_shape = In;
     using out_shape = typename L::template output_shape_for<In>;
 
-    static constexpr LayerAliasing aliasing = layer_aliasing<L>();
-    static constexpr auto params = layer_params<L, In>();
+    static constexpr LayerAliasing aliasing = core::layer_aliasing<L>();
+    static constexpr auto params = core::layer_params<L, In>();
 
     static constexpr std::size_t canonical_floats = [] {
         std::size_t n = 0;
-        for (const auto& p : params) n = detail::checked_add(n, p.size());
+        for (const auto& p : params) n = core::checked_add(n, p.size());
         return n;
     }();
     static constexpr std::size_t packed_floats = kernels::round_up(

@@ -18,6 +18,7 @@
 // Blocks are kept beside the nodes as records (Block<B, Path, First, End>: the nodes
 // [First, End) are block B's), for summaries only.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <tuple>
@@ -27,7 +28,7 @@
 #include "../core/fixed_string.hpp"
 #include "../core/type_list.hpp"
 
-namespace typenet::ir {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::ir {
 
 using meta::index_of;
 using meta::index_table;

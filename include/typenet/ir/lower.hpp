@@ -13,6 +13,7 @@
 // tn::Named label) or, if it has none, its position in the block, as nn.Sequential names
 // its children.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <type_traits>
 
@@ -21,7 +22,7 @@
 #include "../core/layer.hpp"
 #include "ir.hpp"
 
-namespace typenet::ir {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::ir {
 
 // Where an error is reported: position I in a chain (at_layer<I, L>), or a graph node
 // (at_node<node<"fc">, L>). at_t<Where, L> is the type the static_assert names.
@@ -95,8 +96,8 @@ consteval auto lower(S s) {
             static_assert(At::template has_invalid_options<invalid_options_of<L>>,
                           "typenet: invalid layer options: the reason is named in this condition");
             return Failed{};
-        } else if constexpr (!typenet::detail::layer_accepts<L, In>()) {
-            using E = typename typenet::detail::expected_input_of<L, In>::type;
+        } else if constexpr (!core::layer_accepts<L, In>()) {
+            using E = typename core::expected_input_of<L, In>::type;
             // The same condition each time; the message says the usual fix where there is one.
             if constexpr (std::is_same_v<E, shape_of_rank<1>>)
                 static_assert(At::template expects_input<E>::template but_gets<In>,
@@ -119,7 +120,7 @@ consteval auto lower(S s) {
                           "`template <class In> static void forward(const float* params, const float* in, float* out, "
                           "std::size_t rows)` (see docs/layers.md, custom layers)");
             return Failed{};
-        } else if constexpr (!typenet::detail::layer_sizes_fit<L, In>()) {
+        } else if constexpr (!core::layer_sizes_fit<L, In>()) {
             static_assert(At::template on_input_has_a_size_that_overflows_size_t<In>,
                           "typenet: size overflow: a parameter or output count of the layer in this condition does not fit "
                           "std::size_t");

@@ -3,6 +3,7 @@
 // that produces its input (tn::Dense<128, tn::relu>). Row-wise functions (softmax,
 // log_softmax) see a whole feature row instead of one value.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -10,7 +11,7 @@
 
 #include "simd.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 struct elementwise_activation {

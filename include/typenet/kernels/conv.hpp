@@ -8,6 +8,7 @@
 //   depthwise:   one filter per channel; channels sit in SIMD lanes and each output pixel
 //                accumulates kh x kw vector FMAs per vector of channels (memory bound).
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -17,7 +18,7 @@
 #include "epilogue.hpp"
 #include "simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 struct ConvGeometry {
     std::size_t h, w, c;          // input

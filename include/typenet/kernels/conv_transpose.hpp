@@ -4,13 +4,14 @@
 // scratch and scattered-added into the output, which starts as the bias; the activation
 // runs last over the output.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 
 #include "dense.hpp"
 #include "epilogue.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 struct ConvTransposeGeometry {
     std::size_t h, w, c, kh, kw, sh, sw, dh, dw, pad_top, pad_left, oh, ow, cout;

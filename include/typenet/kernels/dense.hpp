@@ -10,6 +10,7 @@
 //         2 mr FMAs per k), the K loop blocked so a panel's slice stays in L1 across row
 //         blocks. Bias and activation are applied before the block leaves registers.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +20,7 @@
 #include "epilogue.hpp"
 #include "simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 struct DensePacking {
     std::size_t in, out;

@@ -2,13 +2,14 @@
 // Bias and elementwise activations happen per vector; a row-wise activation (softmax) runs
 // once the whole row has been written, while it is still in L1.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 
 #include "activations.hpp"
 #include "simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 template <class Act>
 inline vfloat epilogue(vfloat acc, const float* bias) noexcept {

@@ -1,5 +1,6 @@
 // Pooling and spatial copies, NHWC: channels in SIMD lanes, one output pixel at a time.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -8,7 +9,7 @@
 #include "epilogue.hpp"
 #include "simd.hpp"
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 struct PoolGeometry {
     std::size_t h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow;

@@ -2,6 +2,7 @@
 // translation unit is compiled for (AVX-512, AVX2, SSE, NEON: xsimd picks the best one the
 // compiler flags allow), and the register-blocking constants derived from it.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +31,7 @@
 #define TYPENET_UNROLL
 #endif
 
-namespace typenet::kernels {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
 using arch = xsimd::default_arch;
 using vfloat = xsimd::batch<float, arch>;

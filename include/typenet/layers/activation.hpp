@@ -2,6 +2,7 @@
 // PyTorch's nn.ReLU). Runs in place. When it directly follows a linear Dense, the model
 // fuses it into that Dense's epilogue and this layer costs nothing.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -9,7 +10,7 @@
 #include "../kernels/epilogue.hpp"
 #include "../core/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <ActivationFunction A>
 struct ActivationLayer {

@@ -5,6 +5,7 @@
 // Directly after a linear Conv2D or Dense, the model folds it into that layer's weights and
 // bias when the weights are loaded, and it costs nothing at run time.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -15,7 +16,7 @@
 #include "../kernels/simd.hpp"
 #include "../core/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <long EpsNum = 1, long EpsDen = 100000>
 struct BatchNorm {

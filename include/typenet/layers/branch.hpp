@@ -14,6 +14,7 @@
 // A Branch's paths are "0", "1", ... (or their own names). A mismatch is reported at the
 // Residual (both shapes) or at the merge ("branch"), with every path's output shape.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -26,7 +27,7 @@
 #include "activation.hpp"
 #include "merge.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <class P> struct Projection {};
 

@@ -6,6 +6,7 @@
 // The model runs it as an implicit GEMM (kernels/conv.hpp); a depthwise convolution with
 // multiplier 1 has its own direct kernel.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <string>
@@ -19,7 +20,7 @@
 #include "conv_options.hpp"
 #include "dense.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t M> struct depth_multiplier {};
 

@@ -8,6 +8,7 @@
 //   one at the end),
 //   output_padding<OH, OW> adds rows/columns at the bottom/right (PyTorch's output_padding).
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <string>
@@ -21,7 +22,7 @@
 #include "conv_options.hpp"
 #include "dense.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t H, std::size_t W = H> struct output_padding {};
 

@@ -1,6 +1,7 @@
 // Options of the convolution and pooling layers, as types: Conv2D<32, kernel<3, 3>, relu,
 // padding_same, stride<2>>. Height first, width second; a single value means both.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -8,7 +9,7 @@
 
 #include "options.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t H, std::size_t W = H> struct kernel {};
 template <std::size_t H, std::size_t W = H> struct stride {};

@@ -1,6 +1,7 @@
 // Cropping2D<Top, Bottom, Left, Right> removes rows and columns at the edges (Keras'
 // Cropping2D(((top, bottom), (left, right)))). Something must remain.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -8,7 +9,7 @@
 #include "../kernels/pool.hpp"
 #include "../core/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t Top, std::size_t Bottom = Top, std::size_t Left = Top, std::size_t Right = Left>
 struct Cropping2D {

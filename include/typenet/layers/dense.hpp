@@ -3,6 +3,7 @@
 // first otherwise. Runs as kernels::dense_gemv for one sample, dense_gemm for a batch, with
 // bias and activation in the kernel's epilogue.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <string>
@@ -14,7 +15,7 @@
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct no_bias {};
 

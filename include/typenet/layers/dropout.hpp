@@ -1,6 +1,7 @@
 // Dropout<Num, Den>: rate Num/Den (Dropout<> is 0.5, Dropout<1, 4> is 0.25); identity at inference (PyTorch eval mode, Keras training=False). Kept as a
 // layer so models read as they were trained and weight indices line up with the source.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -8,7 +9,7 @@
 #include "../core/layer.hpp"
 #include "view.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <long Num = 1, long Den = 2>
 struct Dropout {

@@ -1,12 +1,13 @@
 // Flatten: any shape to [size], in row-major (channels-last, NHWC) order, as Keras does.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
 #include "../core/layer.hpp"
 #include "view.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct Flatten {
     static constexpr LayerAliasing aliasing = LayerAliasing::view;

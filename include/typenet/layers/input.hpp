@@ -1,10 +1,11 @@
 // Input<Dims...>: the first element of a model; fixes the shape of one sample.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 
 #include "../core/shape.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t... Dims>
 struct Input {

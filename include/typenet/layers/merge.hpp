@@ -17,6 +17,7 @@
 // And the unary elementwise ops a graph can apply to a node (tn::abs, -x, tn::square) are
 // activation functions, so they run in place or fused like any activation.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -29,7 +30,7 @@
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // The words of a merge error:
 //   merge_at<node<"cat">, Concat<-1>>::inputs<Shape<8, 8, 16>, Shape<4, 4, 8>>::must_agree_except_on_axis<-1>

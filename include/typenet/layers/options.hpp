@@ -1,12 +1,13 @@
 // Layer options are types in a pack (Dense<10, relu, no_bias>), so a layer prints exactly as
 // the user wrote it. These helpers pick options out of the pack with flat folds.
 #pragma once
+#include "../core/isa.hpp"
 #include <tuple>
 #include <type_traits>
 
 #include "../kernels/activations.hpp"
 
-namespace typenet::detail {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::detail {
 
 template <class Default, class... Options>
 struct activation_option {

@@ -4,6 +4,7 @@
 // Padded cells never win a max. An average counts only real cells (Keras, and PyTorch with
 // count_include_pad=False); add tn::count_include_pad for PyTorch's default.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -12,7 +13,7 @@
 #include "../core/layer.hpp"
 #include "conv_options.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct count_include_pad {};
 

@@ -1,6 +1,7 @@
 // Reshape<Dims...>: same elements, new shape (row-major, as numpy/PyTorch reshape and Keras
 // Reshape). The element counts must agree; that is checked where the model is composed.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -8,7 +9,7 @@
 #include "../core/layer.hpp"
 #include "view.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t... Dims>
 struct Reshape {

@@ -5,6 +5,7 @@
 //   1: Conv2D<Filters, kernel<1>> with the activation and the bias (unless no_bias).
 // Its weights are "<i>.0.weight" [C * multiplier, 1, KH, KW] and "<i>.1.weight" / ".bias".
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -13,7 +14,7 @@
 #include "sequential.hpp"
 #include "conv2d.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 template <class T>

@@ -4,6 +4,7 @@
 // ("features.0.weight" for Named<"features", Sequential<...>>), as in PyTorch's
 // nn.Sequential. With an Input<...> first, Sequential is a model: model/sequential.hpp.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -13,7 +14,7 @@
 #include "../ir/lower.hpp"
 #include "input.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // A layer with a name: how graphs share it, how weight files find it ("fc.weight"), how
 // summaries and errors show it. Usable anywhere a layer is.

@@ -1,6 +1,7 @@
 // UpSampling2D<SH, SW>: nearest-neighbour upsampling (Keras' default interpolation, PyTorch's
 // nn.Upsample(scale_factor, mode='nearest')).
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -8,7 +9,7 @@
 #include "../kernels/pool.hpp"
 #include "../core/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t SH, std::size_t SW = SH>
 struct UpSampling2D {

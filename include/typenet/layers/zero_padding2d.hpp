@@ -1,6 +1,7 @@
 // ZeroPadding2D<Top, Bottom, Left, Right> adds zero rows and columns (Keras'
 // ZeroPadding2D(((top, bottom), (left, right))); ZeroPadding2D<1, 1, 1, 1> for padding=1).
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 
@@ -8,7 +9,7 @@
 #include "../kernels/pool.hpp"
 #include "../core/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t Top, std::size_t Bottom = Top, std::size_t Left = Top, std::size_t Right = Left>
 struct ZeroPadding2D {

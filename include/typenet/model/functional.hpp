@@ -14,6 +14,7 @@
 // lambda never runs: decltype reads the graph off its return type. Spelling the nodes as
 // types directly (tn::In, tn::Call, tn::Named, tn::Graph) gives the same type.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 
 #include "../core/fixed_string.hpp"
@@ -23,7 +24,7 @@
 #include "../layers/merge.hpp"
 #include "graph.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <fixed_string Name, std::size_t... Dims>
 inline constexpr In<Name, Dims...> input{};

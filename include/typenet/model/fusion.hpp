@@ -18,6 +18,7 @@
 //   auto net = tn::make<Model, tn::no_fusion>();     // Net<tn::unfused<Model>>
 //   std::cout << tn::fusion_plan<Model>();           // which layers became which kernel
 #pragma once
+#include "../core/isa.hpp"
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -29,7 +30,7 @@
 #include "net.hpp"
 #include "sequential.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true>
 struct fusion_policy {

@@ -20,6 +20,7 @@
 // an input used but not declared, two different layers with one name, a shared layer called
 // on different shapes, and any shape mismatch (the node's name, its layer and both shapes).
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <string>
@@ -39,7 +40,7 @@
 #include "model.hpp"
 #include "sequential.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // ---- Node types -----------------------------------------------------------------------------
 

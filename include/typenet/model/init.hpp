@@ -2,6 +2,7 @@
 // zero biases. The generator and the float conversion are spelled out so that a seed gives
 // the same weights with every standard library.
 #pragma once
+#include "../core/isa.hpp"
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -11,7 +12,7 @@
 #include "../core/layer.hpp"
 #include "../passes/records.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct seed {
     std::uint32_t value = 0;

@@ -2,6 +2,7 @@
 // the program Net runs. A front end (Sequential, Graph) lowers itself to an ir::Module (or
 // ir::Failed after a reported error) and derives from ModelBase<that>.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -11,7 +12,7 @@
 #include "../passes/check_names.hpp"
 #include "../runtime/program.hpp"
 
-namespace typenet::detail {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::detail {
 
 struct invalid_shape {
     static std::string str() { return "<invalid>"; }

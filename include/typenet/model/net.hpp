@@ -3,6 +3,7 @@
 // a stack arena whose size the memory plan fixed at compile time, so const forward is safe
 // to call from many threads at once.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -44,7 +45,7 @@
 #define TYPENET_BLOCK_ARENA_BYTES (2 * 1024 * 1024)
 #endif
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 // Asks for transparent huge pages on the 2 MiB-aligned part of a large buffer, before it is

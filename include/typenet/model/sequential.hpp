@@ -2,6 +2,7 @@
 // shapes, parameter count, FLOPs and memory are all constexpr. The block spelling (no Input)
 // is layers/sequential.hpp; both lower to the same IR.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -16,7 +17,7 @@
 #include "../layers/sequential.hpp"
 #include "model.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 // A model's chain, lowered onto its input: the IR module, or ir::Failed.

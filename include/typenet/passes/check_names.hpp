@@ -2,6 +2,7 @@
 // input shape. Two different layers under one name, or a shared layer called on two shapes,
 // is one error in words naming the path (a graph's label, a Named block's, a position).
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -10,7 +11,7 @@
 #include "facts.hpp"
 #include "param_owners.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <fixed_string Name>
 struct layer_named {

@@ -3,11 +3,12 @@
 // of the Concat's output directly; the Concat copies only its other inputs (nothing, when
 // every input wrote its own slice). Not for a kernel that adds a residual.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 
 #include "epilogue.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K, std::size_t A>
 constexpr Epilogues<K> concat_in_place(const Facts<K, A>& f, Epilogues<K> e) {

@@ -6,12 +6,13 @@
 // the result of the one before (runtime/program.hpp): fold_batchnorm, fuse_residual_add,
 // fuse_activation, concat_in_place.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 
 #include "facts.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K>
 struct Epilogues {

@@ -2,6 +2,7 @@
 // (the only place the passes look at layer types). The passes themselves are constexpr
 // functions over these arrays, so a pass costs constant evaluation, not instantiations.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -18,7 +19,7 @@
 #include "../layers/flatten.hpp"
 #include "../layers/merge.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // A layer whose flag promises a capability its members do not deliver: the words of the error.
 template <class Layer>

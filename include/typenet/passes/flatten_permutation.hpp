@@ -5,12 +5,13 @@
 // identities) has its columns permuted when it is loaded from PyTorch. hwc[k]: that
 // map's {H, W, C} for the layer at node k, zeros if none.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 
 #include "facts.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K, std::size_t A>
 constexpr std::array<std::array<std::size_t, 3>, K> flatten_permutation(const Facts<K, A>& f) {

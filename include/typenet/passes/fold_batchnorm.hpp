@@ -3,12 +3,13 @@
 // bias when they are packed; it costs nothing at run time. Not when either layer's weights
 // are shared with another call: folding would change them for both.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 
 #include "epilogue.hpp"
 #include "param_owners.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K, std::size_t A>
 constexpr Epilogues<K> fold_batchnorm(const Facts<K, A>& f, const std::array<std::size_t, K>& owner, Epilogues<K> e) {

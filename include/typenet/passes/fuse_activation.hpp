@@ -3,11 +3,12 @@
 // or any kernel that absorbed a residual Add, which applies it after the add) and that only
 // the activation reads runs in that epilogue, in registers.
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 
 #include "epilogue.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K, std::size_t A>
 constexpr Epilogues<K> fuse_activation(const Facts<K, A>& f, Epilogues<K> e) {

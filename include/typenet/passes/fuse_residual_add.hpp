@@ -3,12 +3,13 @@
 // operand is read by the Add alone and the other operand is ready before the kernel runs.
 // ResNet's conv-BN-add is then one kernel (and with fuse_activation, conv-BN-add-ReLU).
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 
 #include "epilogue.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K, std::size_t A>
 constexpr Epilogues<K> fuse_residual_add(const Facts<K, A>& f, Epilogues<K> e) {

@@ -13,6 +13,7 @@
 // Sizes are floats per sample; a block of r rows scales every offset by r. Scratch (im2col
 // blocks) sits above the activations and is live only during its node.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -21,7 +22,7 @@
 #include "epilogue.hpp"
 #include "facts.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 enum class Where { input, output, arena };
 

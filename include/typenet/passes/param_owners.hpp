@@ -2,12 +2,13 @@
 // by name, or every node of a shared block). owner[k] is the first node with k's path; only
 // owners have parameter slots.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 
 #include "facts.hpp"
 
-namespace typenet::passes {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::passes {
 
 template <std::size_t K, std::size_t A>
 constexpr std::array<std::size_t, K> param_owners(const Facts<K, A>& f) {

@@ -1,6 +1,7 @@
 // The description records: typed rows, one per node and one per block, that summary,
 // fusion_plan and to_dot format (report/). Nothing reads a row's text back.
 #pragma once
+#include "../core/isa.hpp"
 #include <array>
 #include <cstddef>
 #include <string>
@@ -9,7 +10,7 @@
 
 #include "../core/layer.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 enum class RowKind { input, block, layer, merge };
 

@@ -2,6 +2,7 @@
 // per node of the lowered model, labelled with its name, type and output shape; an edge for
 // each input it reads. Blocks are seen through.
 #pragma once
+#include "../core/isa.hpp"
 #include <sstream>
 #include <string>
 #include <vector>
@@ -9,7 +10,7 @@
 #include "../passes/records.hpp"
 #include "../model/model.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <class Model>
 std::string to_dot() {

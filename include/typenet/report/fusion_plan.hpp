@@ -1,6 +1,7 @@
 // fusion_plan<Model, Policy>(): every kernel the forward pass runs and the layers each one
 // computes, formatted from the typed description records (passes/records.hpp).
 #pragma once
+#include "../core/isa.hpp"
 #include <sstream>
 #include <string>
 #include <vector>
@@ -8,7 +9,7 @@
 #include "../model/fusion.hpp"
 #include "../passes/records.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // fusion_plan<Model>(): every kernel the forward pass runs, and the layers it computes.
 template <class Model, class Policy = fuse_all>

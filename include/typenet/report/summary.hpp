@@ -3,6 +3,7 @@
 // were fused into another's kernel), FLOPs, weight bytes, and the activation arena against
 // the naive sum of all activations.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
 #include <sstream>
@@ -13,7 +14,7 @@
 #include "../passes/records.hpp"
 #include "../model/model.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 namespace detail {
 inline std::string thousands(std::size_t n) {

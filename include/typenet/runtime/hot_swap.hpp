@@ -16,9 +16,10 @@
 // is a data race: it repacks the weights in place, and a concurrent forward may read some old
 // and some new values. Always load into a second Net.) One reader thread and one loader.
 #pragma once
+#include "../core/isa.hpp"
 #include <atomic>
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <class T>
 class HotSwap {

@@ -14,6 +14,7 @@
 // describes itself, all from those results. Every spelling of a model (Sequential, nested
 // blocks, Residual/Branch, functional graphs) is this same program once lowered.
 #pragma once
+#include "../core/isa.hpp"
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -38,7 +39,7 @@
 #include "../passes/param_owners.hpp"
 #include "../passes/records.hpp"
 
-namespace typenet::runtime {
+namespace typenet::inline TYPENET_ISA_NAMESPACE::runtime {
 
 using passes::Kind;
 using passes::none;
@@ -47,8 +48,8 @@ using passes::Where;
 template <class L, class Act>
 std::string kernel_name_of() {
     if constexpr (requires { L::template kernel_name<Act>(); }) return L::template kernel_name<Act>();
-    else if constexpr (typenet::detail::layer_aliasing<L>() == LayerAliasing::view) return "view (no copy)";
-    else if constexpr (typenet::detail::layer_aliasing<L>() == LayerAliasing::in_place) return "in place";
+    else if constexpr (core::layer_aliasing<L>() == LayerAliasing::view) return "view (no copy)";
+    else if constexpr (core::layer_aliasing<L>() == LayerAliasing::in_place) return "in place";
     else return "own kernel";
 }
 
@@ -75,7 +76,7 @@ struct Program {
         std::size_t at = 0;
         for (std::size_t k = 0; k < K; ++k) {
             off[k] = at;
-            if (owner[k] == k) at = detail::checked_add(at, packed ? facts.packed[k] : facts.canonical[k]);
+            if (owner[k] == k) at = core::checked_add(at, packed ? facts.packed[k] : facts.canonical[k]);
         }
         off[K] = at;
         for (std::size_t k = 0; k < K; ++k) off[k] = off[owner[k]];
@@ -87,7 +88,7 @@ struct Program {
     static constexpr std::size_t packed_floats = packed_offset[K];
     static constexpr std::size_t flops = [] {
         std::size_t n = 0;
-        for (std::size_t k = 0; k < K; ++k) n = detail::checked_add(n, facts.flops[k]);
+        for (std::size_t k = 0; k < K; ++k) n = core::checked_add(n, facts.flops[k]);
         return n;
     }();
     static constexpr std::size_t arena_floats(std::size_t rows) { return plan.arena_floats(rows); }

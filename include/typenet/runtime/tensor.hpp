@@ -1,12 +1,13 @@
 // Tensor<Dims...>: one sample, fixed size, on the stack (xtensor_fixed underneath).
 #pragma once
+#include "../core/isa.hpp"
 #include <cstddef>
 #include <xtensor/xfixed.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "../core/shape.hpp"
 
-namespace typenet {
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <std::size_t... Dims>
 using Tensor = xt::xtensor_fixed<float, xt::xshape<Dims...>>;
