@@ -63,6 +63,13 @@ struct net_takes {
     template <class Got> static constexpr bool but_is_called_with = false;
 };
 
+// predict with a tensor that is not the model's batch type (a view, a column-major tensor,
+// an xarray, another rank).
+template <class Batch>
+struct predict_takes {
+    template <class Got> static constexpr bool but_is_called_with = false;
+};
+
 template <class Model>
 struct make_needs_a_model_with_input {
     static constexpr bool value = false;

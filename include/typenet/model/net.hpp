@@ -104,10 +104,12 @@ Feed<Name, T> feed(const T& v) noexcept {
     return {v};
 }
 namespace detail {
+// Anything with a shape (an xtensor container, view, xarray): predict takes only the model's
+// batch types, and says so in words for anything else of this kind.
 template <class X>
-concept BatchLike = requires(const X& x) {
-    x.shape()[0];
-    x.data();
+concept TensorLike = requires(const X& x) {
+    x.shape();
+    x.dimension();
 };
 template <class T> struct is_feed : std::false_type {};
 template <fixed_string N, class T> struct is_feed<Feed<N, T>> : std::true_type {};
@@ -312,41 +314,65 @@ class Net<Model, true> {
         run_blocks(xs, ys, n, lease.arena);
     }
 
+    // Tensors: exactly the model's batch types, batch_of<Shape> = xt::xtensor<float, rank + 1>
+    // (row-major, contiguous, [N, dims...]). Anything else — a view, a column-major tensor, an
+    // xarray, another rank — is one compile error in words, never an implicit conversion:
+    // pass data pointers and a count for other memory.
     // Into a caller's tensor: allocates nothing when ys already has the right shape.
-    void predict(const batch_of<input_shape_type>& xs, batch_of<output_shape_type>& ys) const
-        requires(n_in == 1 && n_out == 1)
-    {
-        check_batch<input_shape_type>(xs);
-        resize_batch<output_shape_type>(ys, xs.shape()[0]);
-        predict(xs.data(), ys.data(), xs.shape()[0]);
+    template <class X, class Y>
+        requires(n_in == 1 && n_out == 1 && detail::TensorLike<X>)
+    void predict(const X& xs, Y& ys) const {
+        if constexpr (!std::is_same_v<X, batch_of<input_shape_type>>) {
+            static_assert(predict_takes<batch_of<input_shape_type>>::template but_is_called_with<X>,
+                          "typenet: predict takes the model's batch type (the condition names it and what it got), or "
+                          "pointers and a count");
+        } else if constexpr (!std::is_same_v<Y, batch_of<output_shape_type>>) {
+            static_assert(predict_takes<batch_of<output_shape_type>>::template but_is_called_with<Y>,
+                          "typenet: predict writes into the model's output batch type (the condition names it and what it "
+                          "got), or pointers and a count");
+        } else {
+            check_batch<input_shape_type>(xs);
+            resize_batch<output_shape_type>(ys, xs.shape()[0]);
+            predict(xs.data(), ys.data(), xs.shape()[0]);
+        }
     }
-    batch_of<output_shape_type> predict(const batch_of<input_shape_type>& xs) const
-        requires(n_in == 1 && n_out == 1)
-    {
+    template <class X>
+        requires(n_in == 1 && n_out == 1 && detail::TensorLike<X>)
+    batch_of<output_shape_type> predict(const X& xs) const {
         batch_of<output_shape_type> ys;
         predict(xs, ys);
         return ys;
     }
     // Several inputs (one batch each, the same N) -> one batch, or a tuple of batches.
     template <class... X>
-        requires(sizeof...(X) == n_in && (n_in > 1 || n_out > 1) && (detail::BatchLike<X> && ...))
+        requires(sizeof...(X) == n_in && (n_in > 1 || n_out > 1) && (detail::TensorLike<X> && ...))
     auto predict(const X&... xs) const {
-        std::size_t n = 0;
-        [&]<std::size_t... i>(std::index_sequence<i...>) {
-            (check_batch<in_shape<i>>(xs), ...);
-            n = std::get<0>(std::tie(xs...)).shape()[0];
-            if (((xs.shape()[0] != n) || ...))
-                throw std::invalid_argument("typenet: predict: every input batch must have the same number of samples");
+        constexpr bool exact = []<std::size_t... i>(std::index_sequence<i...>) {
+            return (std::is_same_v<X, batch_of<in_shape<i>>> && ...);
         }(std::make_index_sequence<n_in>{});
-        const float* ins[] = {xs.data()...};
-        return [&]<std::size_t... o>(std::index_sequence<o...>) {
-            std::tuple<batch_of<out_shape<o>>...> ys;
-            (resize_batch<out_shape<o>>(std::get<o>(ys), n), ...);
-            float* outs[] = {std::get<o>(ys).data()...};
-            predict(ins, outs, n);
-            if constexpr (sizeof...(o) == 1) return std::move(std::get<0>(ys));
-            else return detail::NamedOutputs<Model, batch_of<out_shape<o>>...>(std::move(std::get<o>(ys))...);
-        }(std::make_index_sequence<n_out>{});
+        if constexpr (!exact) {
+            static_assert(predict_takes<std::tuple<batch_of<in_shape<0>>>>::template but_is_called_with<std::tuple<X...>>,
+                          "typenet: predict takes one batch of each input's batch type, batch_of<Shape> (the condition names "
+                          "the first and what it got), or pointers and a count");
+            return detail::InvalidNet{};
+        } else {
+            std::size_t n = 0;
+            [&]<std::size_t... i>(std::index_sequence<i...>) {
+                (check_batch<in_shape<i>>(xs), ...);
+                n = std::get<0>(std::tie(xs...)).shape()[0];
+                if (((xs.shape()[0] != n) || ...))
+                    throw std::invalid_argument("typenet: predict: every input batch must have the same number of samples");
+            }(std::make_index_sequence<n_in>{});
+            const float* ins[] = {xs.data()...};
+            return [&]<std::size_t... o>(std::index_sequence<o...>) {
+                std::tuple<batch_of<out_shape<o>>...> ys;
+                (resize_batch<out_shape<o>>(std::get<o>(ys), n), ...);
+                float* outs[] = {std::get<o>(ys).data()...};
+                predict(ins, outs, n);
+                if constexpr (sizeof...(o) == 1) return std::move(std::get<0>(ys));
+                else return detail::NamedOutputs<Model, batch_of<out_shape<o>>...>(std::move(std::get<o>(ys))...);
+            }(std::make_index_sequence<n_out>{});
+        }
     }
 
     // Parameters by name, in the canonical (PyTorch) layout.
