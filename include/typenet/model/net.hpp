@@ -144,7 +144,7 @@ consteval bool net_ready() {
 }  // namespace detail
 
 // Net<M> of a valid model is the one below; of an invalid model (its error already reported)
-// a placeholder that accepts every use, so that `tn::Net<M> net;`, `tn::Net<M>::input_type`
+// a stand-in that accepts every use, so that `tn::Net<M> net;`, `tn::Net<M>::input_type`
 // and everything done with them add no second error.
 template <class Model, bool Ready = detail::net_ready<Model>()>
 class Net;
