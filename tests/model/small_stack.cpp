@@ -7,9 +7,11 @@
 #include <tutorial_cnn.hpp>
 #include <typenet/typenet.hpp>
 
+#include <limits.h>
 #include <pthread.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -26,6 +28,9 @@ void on_small_stack(std::size_t bytes, const std::function<void()>& f) {
     bytes *= 4;
 #endif
 #endif
+    // The platform's minimum where it is larger (AArch64 glibc: 128 KiB, for 64 KiB pages).
+    bytes = std::max<std::size_t>(bytes, std::size_t(PTHREAD_STACK_MIN));
+    INFO("thread stack: " << bytes << " bytes");
     pthread_attr_t attr;
     REQUIRE(pthread_attr_init(&attr) == 0);
     REQUIRE(pthread_attr_setstacksize(&attr, bytes) == 0);

@@ -81,7 +81,7 @@ inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
 #endif
     alignas(alignment) float tmp[lanes];
     v.store_aligned(tmp);
-    for (std::size_t i = 0; i < n; ++i) p[i] = tmp[i];
+    for (std::size_t i = 0; i < n && i < lanes; ++i) p[i] = tmp[i];  // (the bound for g++'s -Wstringop-overflow)
 }
 
 // A store that bypasses the caches (AVX-512's vmovntps; p 64-byte aligned), for output far
