@@ -22,8 +22,9 @@
 namespace tn = typenet;
 
 // Bytes allocated on this thread while a probe is active: how "bounded memory" is asserted
-// without timing anything. (This test is an executable of its own: it replaces every
-// allocation function, each pairing malloc with free.)
+// without timing anything. (This test is an executable of its own: counting_new.hpp
+// replaces every allocation function.)
+#include "../counting_new.hpp"
 namespace {
 thread_local bool counting = false;
 thread_local std::size_t allocated = 0;
@@ -32,36 +33,10 @@ struct AllocationProbe {
     ~AllocationProbe() { counting = false; }
     std::size_t bytes() const { return allocated; }
 };
-void* counted(std::size_t n, std::size_t align = 0) noexcept {
-    if (counting) allocated += n;
-    if (align == 0) return std::malloc(n ? n : 1);
-    return std::aligned_alloc(align, (n + align - 1) / align * align);
-}
-void* counted_or_throw(std::size_t n, std::size_t align = 0) {
-    if (void* p = counted(n, align)) return p;
-    throw std::bad_alloc();
-}
 }  // namespace
-void* operator new(std::size_t n) { return counted_or_throw(n); }
-void* operator new[](std::size_t n) { return counted_or_throw(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void on_allocation(std::size_t n) noexcept {
+    if (counting) allocated += n;
+}
 
 namespace {
 // A safetensors file: the header as given, then `data` zero bytes.

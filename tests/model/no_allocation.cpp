@@ -11,43 +11,17 @@
 
 #include <typenet/typenet.hpp>
 
-// Every replaceable allocation function is replaced, so that all of them pair malloc with
-// free (the sanitizer build checks the pairing).
+#include "models.hpp"
+
+#include "../counting_new.hpp"
+
 namespace {
 std::atomic<std::size_t> allocations{0};
-void* counted(std::size_t n, std::size_t align = 0) noexcept {
-    ++allocations;
-    if (align == 0) return std::malloc(n ? n : 1);
-    return std::aligned_alloc(align, (n + align - 1) / align * align);
-}
-void* counted_or_throw(std::size_t n, std::size_t align = 0) {
-    if (void* p = counted(n, align)) return p;
-    throw std::bad_alloc();
-}
 }  // namespace
-void* operator new(std::size_t n) { return counted_or_throw(n); }
-void* operator new[](std::size_t n) { return counted_or_throw(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void on_allocation(std::size_t) noexcept { ++allocations; }
 
 namespace tn = typenet;
-using Mnist = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+using test_models::Mnist;
 using Mixed = tn::Sequential<tn::Input<4, 5, 3>, tn::Flatten, tn::Dense<24>, tn::GELU, tn::Reshape<2, 12>, tn::LogSoftmax,
                              tn::Flatten, tn::Sequential<tn::Dense<9, tn::elu>, tn::Dropout<>>, tn::Dense<7, tn::sigmoid>>;
 
@@ -72,12 +46,8 @@ TEST_CASE("forward and predict allocate nothing", "[net][realtime]") {
     check_no_allocation<Mixed>();
 }
 
-using SmallCnn = tn::Sequential<tn::Input<28, 28, 1>, tn::Conv2D<8, tn::kernel<3>, tn::relu>, tn::MaxPool2D<2>,
-                                tn::DepthwiseConv2D<tn::kernel<3>, tn::padding_same>, tn::Conv2D<8, tn::kernel<1>>,
-                                tn::BatchNorm<>, tn::ReLU, tn::Conv2DTranspose<4, tn::kernel<2>, tn::stride<2>>,
-                                tn::GlobalAveragePool2D, tn::Dense<10, tn::softmax>>;
-using BigCnn = tn::Sequential<tn::Input<96, 96, 3>, tn::Conv2D<32, tn::kernel<3>, tn::relu>, tn::MaxPool2D<2>,
-                              tn::SeparableConv2D<32, tn::kernel<3>>, tn::GlobalMaxPool2D, tn::Dense<4>>;
+using test_models::SmallCnn;
+using test_models::BigCnn;
 
 TEST_CASE("convolutional models allocate nothing in forward: stack arena, or a Workspace", "[net][realtime][conv]") {
     STATIC_REQUIRE(tn::Net<SmallCnn>::owns_arena);  // allocated by make(), with the weights

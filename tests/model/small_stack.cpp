@@ -7,6 +7,8 @@
 #include <tutorial_cnn.hpp>
 #include <typenet/typenet.hpp>
 
+#include "models.hpp"
+
 #include <limits.h>
 #include <pthread.h>
 
@@ -60,13 +62,9 @@ void check_on_small_stack() {
     CHECK(y1_small == y1);
 }
 
-using Mnist = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
-using SmallCnn = tn::Sequential<tn::Input<28, 28, 1>, tn::Conv2D<8, tn::kernel<3>, tn::relu>, tn::MaxPool2D<2>,
-                                tn::DepthwiseConv2D<tn::kernel<3>, tn::padding_same>, tn::Conv2D<8, tn::kernel<1>>,
-                                tn::BatchNorm<>, tn::ReLU, tn::Conv2DTranspose<4, tn::kernel<2>, tn::stride<2>>,
-                                tn::GlobalAveragePool2D, tn::Dense<10, tn::softmax>>;
-using BigCnn = tn::Sequential<tn::Input<96, 96, 3>, tn::Conv2D<32, tn::kernel<3>, tn::relu>, tn::MaxPool2D<2>,
-                              tn::SeparableConv2D<32, tn::kernel<3>>, tn::GlobalMaxPool2D, tn::Dense<4>>;
+using test_models::Mnist;
+using test_models::SmallCnn;
+using test_models::BigCnn;
 constexpr auto two_towers = [] {
     auto x = tn::input<"x", 12, 12, 4>;
     auto a = tn::conv2d<"a", 16, tn::kernel<3>, tn::relu>(x);
