@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 import graph_fixtures
 import ir_fixtures
+import sequence_fixtures
 from export_pytorch import write_safetensors  # the same writer users export with
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
@@ -335,3 +336,4 @@ if __name__ == "__main__":
     numpy_fixtures()
     graph_fixtures.main()
     ir_fixtures.main()
+    sequence_fixtures.main()

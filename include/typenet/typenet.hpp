@@ -19,6 +19,7 @@
 #include "layers/flatten.hpp"
 #include "layers/merge.hpp"
 #include "layers/pooling2d.hpp"
+#include "layers/recurrent.hpp"
 #include "layers/reshape.hpp"
 #include "layers/separable_conv2d.hpp"
 #include "layers/upsampling2d.hpp"

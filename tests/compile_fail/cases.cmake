@@ -36,7 +36,7 @@ set(TYPENET_CF_graph_name_clash_EXPECT
 set(TYPENET_CF_graph_shared_shapes_EXPECT
     "layer_named<[a-z0-9_:]*fixed_string<8>{\"encoder\"}>::is_shared_by_calls_on_different_shapes<[a-z0-9_:]*Shape<64>, [a-z0-9_:]*Shape<48> ?>")
 set(TYPENET_CF_graph_layer_shape_EXPECT
-    "at_node<[a-z0-9_:]*node<[a-z0-9_:]*fixed_string<7>{\"shared\"}> ?, [a-z0-9_:]*Dense<16, [a-z0-9_:]*relu> ?>::expects_input<[a-z0-9_:]*shape_of_rank<1> ?>::but_gets<[a-z0-9_:]*Shape<28, 28> ?>")
+    "at_node<[a-z0-9_:]*node<[a-z0-9_:]*fixed_string<7>{\"shared\"}> ?, [a-z0-9_:]*Dense<16, [a-z0-9_:]*relu> ?>::expects_input<[a-z0-9_:]*shape_of_rank<1> ?>::but_gets<[a-z0-9_:]*Shape<28, 28, 1> ?>")
 set(TYPENET_CF_whole_program_EXPECT
     "at_layer<2, [a-z0-9_:]*Dense<10> ?>::expects_input<[a-z0-9_:]*shape_of_rank<1> ?>::but_gets<[a-z0-9_:]*Shape<13, 13, 8> ?>")
 set(TYPENET_CF_wrong_input_tensor_EXPECT "net_takes<[a-z0-9_:]*Shape<28, 28, 1> ?>::but_is_called_with<")

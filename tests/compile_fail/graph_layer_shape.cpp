@@ -4,7 +4,7 @@
 namespace tn = typenet;
 
 constexpr auto g = [] {
-    auto image = tn::input<"image", 28, 28>;
+    auto image = tn::input<"image", 28, 28, 1>;
 #ifdef TYPENET_FAIL
     auto h = tn::dense<"shared", 16, tn::relu>(image);
 #else

@@ -13,7 +13,9 @@ TEST_CASE("Dense: shape rule, parameters and FLOPs are constexpr", "[dense]") {
     STATIC_REQUIRE(Mlp::flops == 2 * (784 * 128 + 128 * 64 + 64 * 10));
     STATIC_REQUIRE(NoBias::param_count == 37 * 19);
     STATIC_REQUIRE(tn::Dense<8>::accepts<tn::Shape<5>>);
-    STATIC_REQUIRE(!tn::Dense<8>::accepts<tn::Shape<5, 2>>);
+    STATIC_REQUIRE(tn::Dense<8>::accepts<tn::Shape<5, 2>>);  // a sequence: each step
+    STATIC_REQUIRE(std::is_same_v<tn::Dense<8>::output_shape_for<tn::Shape<5, 2>>, tn::Shape<5, 8>>);
+    STATIC_REQUIRE(!tn::Dense<8>::accepts<tn::Shape<5, 2, 3>>);
     STATIC_REQUIRE(tn::Dense<8>::params_for<tn::Shape<5>>[0].dims[1] == 5);
     CHECK(tn::layer_name<tn::Dense<10, tn::softmax>>() == "Dense<10, softmax>");
     CHECK(tn::layer_name<tn::Dense<10, tn::no_bias>>() == "Dense<10, no_bias>");

@@ -70,6 +70,18 @@ struct predict_takes {
     template <class Got> static constexpr bool but_is_called_with = false;
 };
 
+// net.step / net.process on a model with a layer that reads the whole sequence at once (a
+// bidirectional recurrent layer, a non-causal Conv1D, a Flatten or pooling over time).
+template <class Layer>
+struct streaming_runs_one_step_at_a_time {
+    static constexpr bool but_this_layer_reads_the_whole_sequence = false;
+};
+// net.step / net.process on a model that is not a Sequential over a sequence Input<T, F>.
+template <class Model>
+struct streaming_needs_a_sequential_on_input_T_by_F {
+    static constexpr bool value = false;
+};
+
 template <class Model>
 struct make_needs_a_model_with_input {
     static constexpr bool value = false;

@@ -18,6 +18,14 @@
 //     (with scratch, forward takes a fifth argument: float* scratch)
 //   static constexpr LayerAliasing aliasing                                    [separate]
 //   static std::string name()                                         [the type's name]
+//   template <class In> static constexpr std::size_t state_size_for   streamed state per row [0]
+//     (with state, forward takes a sixth argument: float* state, rows x state_size_for
+//     floats holding the state before the call and left holding the state after it: a
+//     recurrent layer's hidden vectors, a causal convolution's past inputs; zeros are the
+//     initial state of a whole sequence. It must not depend on the sequence's length.)
+//   template <class In> static constexpr bool streams_for              [false]
+//     (the layer computes each time step of a sequence [T, ...] from that step and its state
+//     alone, the same for any T: it can run one step, or a block of steps, at a time)
 //
 // This is typenet's analogue of Keras subclassing: a user type that satisfies it plugs into
 // Sequential, summaries, initialisation and weight loading exactly like Dense does.
@@ -87,7 +95,8 @@ concept LayerOn = ShapeType<In> &&
     requires { typename L::template output_shape_for<In>; } &&
     ShapeType<typename L::template output_shape_for<In>> &&
     (requires(const float* p, const float* i, float* o, std::size_t r) { L::template forward<In>(p, i, o, r); } ||
-     requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward<In>(p, i, o, r, s); });
+     requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward<In>(p, i, o, r, s); } ||
+     requires(const float* p, const float* i, float* o, std::size_t r, float* s, float* st) { L::template forward<In>(p, i, o, r, s, st); });
 
 namespace core {
 
@@ -176,6 +185,24 @@ concept WritesStrided = requires { { L::writes_strided } -> std::convertible_to<
 
 template <class L>
 concept SpatialLayer = requires { L::spatial; };
+
+// Carries state from one call to the next (recurrent layers, causal convolutions).
+template <class L, class In>
+concept StatefulLayer = requires { { L::template state_size_for<In> } -> std::convertible_to<std::size_t>; } &&
+    requires(const float* p, const float* i, float* o, std::size_t r, float* s, float* st) { L::template forward<In>(p, i, o, r, s, st); };
+
+namespace core {
+template <class L, class In>
+consteval std::size_t layer_state_size() {
+    if constexpr (StatefulLayer<L, In>) return L::template state_size_for<In>;
+    else return 0;
+}
+template <class L, class In>
+consteval bool layer_streams() {
+    if constexpr (requires { { L::template streams_for<In> } -> std::convertible_to<bool>; }) return L::template streams_for<In>;
+    else return false;
+}
+}  // namespace core
 
 namespace core {
 

@@ -212,12 +212,25 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
         }
         entries.push_back(t);
     }
-    if (!options.allow_unexpected)
+    if (!options.allow_unexpected) {
+        // Every tensor the model does not have, by name (a two-layer recurrent file in a
+        // one-layer type: all of its *_l1 tensors), so the mismatch is seen whole.
+        std::vector<std::string> unexpected;
         for (const auto& [name, entry] : file.tensors())
             if (std::find(wanted.begin(), wanted.end(), name) == wanted.end() &&
                 !(convention.kind == WeightConvention::Kind::pytorch && name.ends_with(".num_batches_tracked")))
-                throw load_error("typenet: '" + src + "': unexpected tensor " + detail::quoted(name) + " " + entry.shape_str() +
-                                 " that the model does not have (LoadOptions::allow_unexpected ignores it)");
+                unexpected.push_back(detail::quoted(name) + " " + entry.shape_str());
+        if (!unexpected.empty()) {
+            std::sort(unexpected.begin(), unexpected.end());
+            std::string list;
+            constexpr std::size_t shown = 12;
+            for (std::size_t i = 0; i < unexpected.size() && i < shown; ++i) list += (i ? ", " : "") + unexpected[i];
+            if (unexpected.size() > shown) list += " and " + std::to_string(unexpected.size() - shown) + " more";
+            throw load_error("typenet: '" + src + "': unexpected tensor" + (unexpected.size() > 1 ? "s " : " ") + list +
+                             " that the model does not have" +
+                             " (LoadOptions::allow_unexpected ignores them)");
+        }
+    }
     // Everything checked: from here nothing can fail.
     net.update_weights([&](float* canonical) {
         for (std::size_t i = 0; i < infos.size(); ++i) {

@@ -48,12 +48,17 @@ struct Bound {
         else return std::size_t{0};
     }();
 
+    static constexpr std::size_t state_per_row = core::layer_state_size<L, In>();
+    static constexpr bool streams = core::layer_streams<L, In>();
+
     static void pack(const float* canonical, float* packed) noexcept {
         if constexpr (requires { L::template pack<In>(canonical, packed); }) L::template pack<In>(canonical, packed);
         else std::copy_n(canonical, canonical_floats, packed);
     }
-    static void forward(const float* params_, const float* in, float* out, std::size_t rows, float* scratch) {
-        if constexpr (requires { L::template forward<In>(params_, in, out, rows, scratch); })
+    static void forward(const float* params_, const float* in, float* out, std::size_t rows, float* scratch, float* state) {
+        if constexpr (StatefulLayer<L, In>)
+            L::template forward<In>(params_, in, out, rows, scratch, state);
+        else if constexpr (requires { L::template forward<In>(params_, in, out, rows, scratch); })
             L::template forward<In>(params_, in, out, rows, scratch);
         else
             L::template forward<In>(params_, in, out, rows);

@@ -17,6 +17,7 @@ struct ActivationLayer {
     using activation = A;
     static constexpr LayerAliasing aliasing = LayerAliasing::in_place;
     template <class In> using output_shape_for = In;
+    template <class In> static constexpr bool streams_for = true;  // per time step
     template <class In> static constexpr std::size_t flops_for = In::size;
     template <class In>
     static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {

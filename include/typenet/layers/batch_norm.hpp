@@ -25,6 +25,7 @@ struct BatchNorm {
     static constexpr std::string_view keras_class = "batch_normalization";
     template <class In> static constexpr std::size_t channels = In::dims[In::rank - 1];
     template <class In> using output_shape_for = In;
+    template <class In> static constexpr bool streams_for = true;  // per time step
     template <class In>
     static constexpr std::array<ParamSpec, 4> params_for{
         ParamSpec{"weight", {channels<In>}, Init::ones, "gamma"}, ParamSpec{"bias", {channels<In>}, Init::zeros, "beta"},

@@ -1,7 +1,10 @@
 // Dense<Units, Options...>: y = act(W x + b), W: [Units, in] (PyTorch's Linear layout).
-// Options: an activation (default linear) and tn::no_bias. The input must be rank 1; Flatten
-// first otherwise. Runs as kernels::dense_gemv for one sample, dense_gemm for a batch, with
-// bias and activation in the kernel's epilogue.
+// Options: an activation (default linear) and tn::no_bias. The input is rank 1, or a sequence
+// [T, F] (applied to each time step, as Keras' Dense and PyTorch's Linear act on the last
+// axis); Flatten an image first. Runs as kernels::dense_gemv for one vector, dense_gemm for a
+// batch, with bias and activation in the kernel's epilogue. On a sequence every step runs
+// through the GEMM, whose result for a row does not depend on how many rows there are: a
+// stream stepped one sample at a time gives bitwise the outputs of the whole sequence.
 #pragma once
 #include "../core/isa.hpp"
 #include <array>
@@ -27,27 +30,33 @@ struct Dense {
     static constexpr std::size_t units = Units;
     static constexpr std::string_view keras_class = "dense";
 
-    template <class In> static constexpr bool accepts = In::rank == 1;
+    template <class In> static constexpr bool accepts = In::rank == 1 || In::rank == 2;
     template <class In> using expected_input = shape_of_rank<1>;
-    template <class In> using output_shape_for = Shape<Units>;
+    template <class In> struct out_shape { using type = Shape<Units>; };
+    template <class In> requires(In::rank == 2) struct out_shape<In> { using type = Shape<In::dims[0], Units>; };
+    template <class In> using output_shape_for = typename out_shape<In>::type;
+    // Features per time step, and time steps per sample (1 for a vector).
+    template <class In> static constexpr std::size_t features = In::dims[In::rank - 1];
+    template <class In> static constexpr std::size_t steps = In::size / features<In>;
+    template <class In> static constexpr bool streams_for = true;  // each step alone (rank 2), or no time axis
 
     template <class In>
     static constexpr auto params_for = [] {
         if constexpr (bias)
-            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform, "kernel", KerasLayout::transpose},
+            return std::array{ParamSpec{"weight", {Units, features<In>}, Init::glorot_uniform, "kernel", KerasLayout::transpose},
                               ParamSpec{"bias", {Units}}};
         else
-            return std::array{ParamSpec{"weight", {Units, In::size}, Init::glorot_uniform, "kernel", KerasLayout::transpose}};
+            return std::array{ParamSpec{"weight", {Units, features<In>}, Init::glorot_uniform, "kernel", KerasLayout::transpose}};
     }();
-    template <class In> static constexpr std::size_t flops_for = 2 * Units * In::size;
+    template <class In> static constexpr std::size_t flops_for = 2 * Units * In::size;  // (features x steps)
 
-    template <class In> static constexpr kernels::DensePacking packing{In::size, Units};
+    template <class In> static constexpr kernels::DensePacking packing{features<In>, Units};
     // The packed form always has a bias (zeros without one): a folded BatchNorm brings one.
     template <class In> static constexpr std::size_t packed_size_for = packing<In>.floats(true);
 
     template <class In>
     static void pack(const float* canonical, float* packed) noexcept {
-        pack_with_bias<In>(canonical, bias ? canonical + Units * In::size : nullptr, packed);
+        pack_with_bias<In>(canonical, bias ? canonical + Units * features<In> : nullptr, packed);
     }
     // Folding hook: weight rows are output features; bias may be null (zeros).
     static constexpr bool absorbs_batchnorm = std::is_same_v<activation, linear>;
@@ -63,7 +72,8 @@ struct Dense {
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows) noexcept {
-        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
+        if constexpr (In::rank == 2) kernels::dense_gemm<Act>(packing<In>, params, true, in, rows * steps<In>, out);
+        else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out);
     }
     template <class In>
@@ -75,7 +85,8 @@ struct Dense {
     static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float*, const float* add) noexcept {
-        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
+        if constexpr (In::rank == 2) kernels::dense_gemm<Act>(packing<In>, params, true, in, rows * steps<In>, out, add);
+        else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out, add);
     }
 
@@ -83,8 +94,8 @@ struct Dense {
     static constexpr bool writes_strided = true;
     template <class In, class Act>
     static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float*, std::size_t ldo) noexcept {
-        if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
-        else kernels::gemm<Act>(packing<In>, params, true, in, In::size, rows, out, ldo);
+        if (In::rank == 1 && rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
+        else kernels::gemm<Act>(packing<In>, params, true, in, features<In>, rows * steps<In>, out, ldo);
     }
 
     static std::string name() {

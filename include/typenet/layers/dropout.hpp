@@ -17,6 +17,7 @@ struct Dropout {
     static_assert(Rate >= 0.f && Rate < 1.f, "typenet: Dropout rate must be in [0, 1)");
     static constexpr LayerAliasing aliasing = LayerAliasing::view;
     template <class In> using output_shape_for = In;
+    template <class In> static constexpr bool streams_for = true;  // per time step
     template <class In>
     static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
         detail::view_forward<In::size>(in, out, rows);

@@ -5,6 +5,7 @@
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
+#include <ranges>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <new>
 #include <span>
+#include <string_view>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -124,6 +126,10 @@ struct InvalidNet {
     template <class... A> InvalidNet operator()(A&&...) const { return {}; }
     template <class... A> InvalidNet predict(A&&...) const { return {}; }
     template <class... A> void forward(A&&...) const {}
+    InvalidNet make_state() const { return {}; }
+    template <class... A> InvalidNet step(A&&...) const { return {}; }
+    template <class... A> void process(A&&...) const {}
+    void reset() {}
     template <class... A> void set_weights(A&&...) {}
     std::vector<float> get_weights() const { return {}; }
     static std::vector<ParamInfo> param_infos() { return {}; }
@@ -372,6 +378,160 @@ class Net<Model, true> {
                 if constexpr (sizeof...(o) == 1) return std::move(std::get<0>(ys));
                 else return detail::NamedOutputs<Model, batch_of<out_shape<o>>...>(std::move(std::get<o>(ys))...);
             }(std::make_index_sequence<n_out>{});
+        }
+    }
+
+    // ---- Streams: a state carried from call to call ------------------------------------------
+    //
+    // A model over a sequence Input<T, F> whose layers run a time step at a time (recurrent
+    // layers, causal convolutions, Dense on each step, activations, ...) streams:
+    //
+    //   auto st = net.make_state();          // zeros; owns its working memory
+    //   y = net.step(x, st);                 // one time step: x [F] -> y
+    //   net.process(xs, ys, n, st);          // n steps, row-major
+    //   st.reset();
+    //
+    // step and process never allocate, lock or throw: what they need lives in the State, which
+    // the caller owns (one per stream; a const Net serves any number of them at once).
+    // Stepping, blocks of any size and the whole sequence give bitwise the same outputs.
+    static constexpr std::size_t state_floats = program::state_floats;
+
+  private:
+    static consteval bool streams() {
+        if constexpr (requires { typename Model::template with_steps<1>; }) return true;
+        else return false;
+    }
+    template <std::size_t Steps>
+    static consteval auto stream_program_probe() {
+        if constexpr (streams()) return std::type_identity<typename Model::template with_steps<Steps>::program>{};
+        else return std::type_identity<program>{};
+    }
+    static constexpr std::size_t stream_block = 32;  // time steps per call of process's block program
+    using step_program = typename decltype(stream_program_probe<1>())::type;
+    using block_program = typename decltype(stream_program_probe<stream_block>())::type;
+    template <class P>
+    static consteval bool same_layout() {
+        return std::ranges::equal(P::packed_offset, program::packed_offset) && std::ranges::equal(P::state_offset, program::state_offset);
+    }
+    static consteval std::size_t step_in_floats() { return streams() ? input_shape_type::dims[input_shape_type::rank - 1] : 0; }
+    static consteval std::size_t step_out_floats() {
+        if constexpr (streams()) return Model::template with_steps<1>::output_shape_type::size;
+        else return 0;
+    }
+    // process runs whole blocks through the block program when each of its outputs is a time
+    // step's (the last layer returns sequences); otherwise one step at a time.
+    static consteval bool blocked() {
+        if constexpr (streams()) {
+            using S = typename Model::template with_steps<1>::output_shape_type;
+            using B = typename Model::template with_steps<stream_block>::output_shape_type;
+            return S::rank == 2 && B::rank == 2 && S::dims[0] == 1 && B::dims[0] == stream_block && S::dims[1] == B::dims[1];
+        } else return false;
+    }
+    static consteval bool check_streaming() {
+        if constexpr (!streams()) {
+            static_assert(streaming_needs_a_sequential_on_input_T_by_F<Model>::value,
+                          "typenet: step/process need a Sequential model over a sequence, Input<T, F>");
+            return false;
+        } else if constexpr (step_program::first_not_streaming < step_program::K) {
+            static_assert(streaming_runs_one_step_at_a_time<typename step_program::template op<step_program::first_not_streaming>>::
+                              but_this_layer_reads_the_whole_sequence,
+                          "typenet: step/process run one time step at a time; the layer in this condition needs the whole sequence "
+                          "(a bidirectional layer, a non-causal Conv1D, pooling or Flatten over time): run the whole sequence "
+                          "with net(x) or net.forward(x, y, state)");
+            return false;
+        } else {
+            static_assert(same_layout<step_program>() && same_layout<block_program>(),
+                          "typenet: this model's weights or state depend on the sequence length, so it cannot stream");
+            return true;
+        }
+    }
+    static constexpr std::size_t stream_arena_floats = [] {
+        if constexpr (streams()) return std::max(step_program::arena_floats(1), block_program::arena_floats(1));
+        else return std::size_t{0};
+    }();
+
+  public:
+    using step_input_type = tensor_of<Shape<std::max<std::size_t>(step_in_floats(), 1)>>;
+    using step_output_type = tensor_of<Shape<std::max<std::size_t>(step_out_floats(), 1)>>;
+
+    // The streamed state of every stateful layer (hidden and cell vectors, past inputs of
+    // causal convolutions), and the working memory of step and process. A value: copying it
+    // forks the stream. Only make_state, copies and assignment allocate.
+    class State {
+      public:
+        static constexpr std::size_t floats = state_floats;
+        State() : values_(detail::allocate_floats(floats)), work_(detail::allocate_floats(stream_arena_floats)) { reset(); }
+        State(const State& o) : State() { std::copy_n(o.values_.get(), floats, values_.get()); }
+        State& operator=(const State& o) {
+            if (this != &o) std::copy_n(o.values_.get(), floats, values_.get());
+            return *this;
+        }
+        State(State&&) noexcept = default;
+        State& operator=(State&&) noexcept = default;
+        void reset() noexcept { std::fill_n(values_.get(), floats, 0.f); }
+        // Every state value, node by node in the model's order.
+        std::span<float> values() noexcept { return {values_.get(), floats}; }
+        std::span<const float> values() const noexcept { return {values_.get(), floats}; }
+        // One layer's state by its path ("0", "rnn", "encoder.gru"): a recurrent layer's h_n
+        // [layers x dirs, units] (then c_n for an LSTM), as PyTorch returns and takes them.
+        std::span<float> of(std::string_view path) {
+            const std::size_t k = find(path);
+            return {values_.get() + program::state_offset[k], program::facts.state_per_row[k]};
+        }
+        std::span<const float> of(std::string_view path) const { return const_cast<State&>(*this).of(path); }
+        // The paths of the layers that have state.
+        static std::vector<std::string> layers() {
+            std::vector<std::string> v;
+            for (std::size_t k = 0; k < program::K; ++k)
+                if (program::facts.state_per_row[k]) v.emplace_back(program::facts.path[k]);
+            return v;
+        }
+
+      private:
+        friend class Net;
+        static std::size_t find(std::string_view path) {
+            for (std::size_t k = 0; k < program::K; ++k)
+                if (program::facts.state_per_row[k] && program::facts.path[k] == path) return k;
+            std::string known;
+            for (const auto& l : layers()) known += (known.empty() ? "" : ", ") + l;
+            throw std::out_of_range("typenet: State::of: no layer with state at \"" + std::string(path) + "\" (layers with state: " +
+                                    (known.empty() ? std::string("none") : known) + ")");
+        }
+        detail::aligned_floats values_, work_;
+    };
+    State make_state() const { return State{}; }
+
+    // The whole sequence from the state st (left holding the state after it).
+    void forward(const float* x, float* y, State& st) const {
+        const Lease lease(*this);
+        program::run(params_.get(), &x, &y, 1, lease.arena, st.values_.get());
+    }
+
+    // One time step: x holds F floats, y the step's outputs.
+    void step(const float* x, float* y, State& st) const noexcept {
+        if constexpr (check_streaming()) step_program::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+    }
+    step_output_type step(const step_input_type& x, State& st) const {
+        step_output_type y;
+        step(x.data(), y.data(), st);
+        return y;
+    }
+    // n time steps: xs is n x F, ys n x the step's outputs.
+    void process(const float* xs, float* ys, std::size_t n, State& st) const noexcept {
+        if constexpr (check_streaming()) {
+            constexpr std::size_t fi = step_in_floats(), fo = step_out_floats();
+            std::size_t i = 0;
+            if constexpr (blocked())
+                for (; i + stream_block <= n; i += stream_block) {
+                    const float* x = xs + i * fi;
+                    float* y = ys + i * fo;
+                    block_program::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+                }
+            for (; i < n; ++i) {
+                const float* x = xs + i * fi;
+                float* y = ys + i * fo;
+                step_program::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 // is layers/sequential.hpp; both lower to the same IR.
 #pragma once
 #include "../core/isa.hpp"
+#include <array>
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -45,6 +46,12 @@ struct Sequential<Input<D...>, Layers...>
     using output_shapes = std::tuple<output_shape_type>;
     template <std::size_t> using input_shape_at = input_shape_type;
     template <std::size_t> using output_shape_at = output_shape_type;
+
+    // The same layers on a sequence of another length (a rank-2 input [T, F] only): what
+    // Net::step (one step) and Net::process (blocks of steps) run.
+    template <std::size_t Steps>
+        requires(sizeof...(D) == 2)
+    using with_steps = Sequential<Input<Steps, std::array<std::size_t, sizeof...(D)>{D...}[sizeof...(D) - 1]>, Layers...>;
 
     // As a layer inside another model it takes exactly its own input shape.
     static constexpr bool is_block = true;

@@ -47,6 +47,8 @@ struct Facts {
     std::array<std::size_t, K> input_slot{}, output_slot{};  // none if not an input / output
     std::array<LayerAliasing, K> aliasing{};
     std::array<std::size_t, K> canonical{}, packed{}, flops{}, scratch_per_row{}, scratch_fixed{};
+    std::array<std::size_t, K> state_per_row{};  // streamed state (layer.hpp: state_size_for)
+    std::array<bool, K> streams{};               // runs a time step at a time (streams_for)
     // Capabilities (layer.hpp) and what a node is, for the passes.
     std::array<bool, K> folds_batchnorm{}, fuses_activation{}, adds{}, writes_strided{}, separate_activation{};
     std::array<bool, K> is_batchnorm{}, is_activation{}, is_add{}, is_channel_concat{};
@@ -104,10 +106,12 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
     if constexpr (is_input_op<Op>::value) {
         f.kind[k] = Kind::input;
         f.input_slot[k] = Op::slot;
+        f.streams[k] = true;
     } else if constexpr (typenet::detail::MergeOp<Op>) {
         f.kind[k] = Kind::merge;
         f.is_add[k] = std::is_same_v<Op, Add> && N::arity == 2;
         if constexpr (is_concat<Op>::value) f.is_channel_concat[k] = Op::template sample_axis<Out> == int(Out::rank) - 1;
+        f.streams[k] = !is_concat<Op>::value || f.is_channel_concat[k];  // elementwise, or along the features
         f.flops[k] = []<std::size_t... j>(std::index_sequence<j...>) {
             if constexpr (requires { Op::template flops_for<typename M::template node<N::args[j]>::shape...>; })
                 return std::size_t{Op::template flops_for<typename M::template node<N::args[j]>::shape...>};
@@ -124,6 +128,8 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.flops[k] = B::flops;
         f.scratch_per_row[k] = B::scratch_per_row;
         f.scratch_fixed[k] = B::scratch_fixed;
+        f.state_per_row[k] = B::state_per_row;
+        f.streams[k] = B::streams;
         f.folds_batchnorm[k] = FoldsBatchNorm<Op, In>;
         f.fuses_activation[k] = FusesActivation<Op, In, linear>;
         f.adds[k] = AddsInEpilogue<Op, In, linear>;

@@ -91,7 +91,26 @@ struct Program {
         for (std::size_t k = 0; k < K; ++k) n = core::checked_add(n, facts.flops[k]);
         return n;
     }();
-    static constexpr std::size_t arena_floats(std::size_t rows) { return plan.arena_floats(rows); }
+    // ---- Streamed state: one slot per node (a shared recurrent layer has a state per use) ----
+    static constexpr auto state_offset = [] {
+        std::array<std::size_t, K + 1> off{};
+        std::size_t at = 0;
+        for (std::size_t k = 0; k < K; ++k) off[k] = at, at = core::checked_add(at, facts.state_per_row[k]);
+        off[K] = at;
+        return off;
+    }();
+    static constexpr std::size_t state_floats = state_offset[K];  // per row
+    // The first node that cannot run a time step at a time (K if none): streaming needs none.
+    static constexpr std::size_t first_not_streaming = [] {
+        for (std::size_t k = 0; k < K; ++k)
+            if (!facts.streams[k]) return k;
+        return K;
+    }();
+    // The activations and scratch, then (when the caller gives no state) a zero state.
+    static constexpr std::size_t arena_floats(std::size_t rows) {
+        return plan.arena_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0);
+    }
+    static constexpr std::size_t param_align = typenet::detail::param_align_floats;
     static constexpr std::size_t naive_floats = plan.naive_floats;
 
     // ---- Running ----
@@ -117,7 +136,7 @@ struct Program {
     }
 
     template <std::size_t k>
-    static void step(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
+    static void step(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* state) {
         constexpr auto& e = epilogues;
         float* scratch = arena + plan.activation_floats * rows;
         if constexpr (facts.kind[k] == Kind::input || e.head[k] != k) {
@@ -149,7 +168,7 @@ struct Program {
                 else
                     L::template forward_with<In, fused_activation<k>>(p, src, dst, rows);
             } else {
-                bound<k>::forward(p, src, dst, rows, scratch);
+                bound<k>::forward(p, src, dst, rows, scratch, state + state_offset[k] * rows);
             }
         }
     }
@@ -161,9 +180,17 @@ struct Program {
         if constexpr (!(plan.where[k] == Where::output && plan.index[k] == o))
             std::copy_n(location<k>(ins, outs, rows, arena), rows * shape<k>::size, outs[o]);
     }
-    // Runs the model on `rows` samples; `arena` holds arena_floats(rows) floats.
-    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
-        [&]<std::size_t... k>(std::index_sequence<k...>) { (step<k>(params, ins, outs, rows, arena), ...); }(std::make_index_sequence<K>{});
+    // Runs the model on `rows` samples; `arena` holds arena_floats(rows) floats. `state`, when
+    // given, holds rows x state_floats floats: the streamed state before the call, and after
+    // it (node k's at state_offset[k] * rows); without it every sequence starts from zeros.
+    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena,
+                    float* state = nullptr) {
+        if constexpr (state_floats > 0)
+            if (!state) {
+                state = arena + plan.arena_floats(rows);
+                std::fill_n(state, state_floats * rows, 0.f);
+            }
+        [&]<std::size_t... k>(std::index_sequence<k...>) { (step<k>(params, ins, outs, rows, arena, state), ...); }(std::make_index_sequence<K>{});
         [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
             std::make_index_sequence<M::n_outputs>{});
     }

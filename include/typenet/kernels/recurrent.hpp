@@ -1,0 +1,210 @@
+// Recurrent kernels: SimpleRNN, GRU and LSTM cells over a sequence, one direction at a time.
+//
+// Packing (one layer, one direction; F inputs, H units, G gates; each gate padded to Hp, a
+// multiple of the vector width, so that gate g of unit j sits in the same lane for every g):
+//
+//   wx[f][g * Hp + j] = W_ih[g * H + j][f]      input weights, one row of G * Hp per input
+//   wh[k][g * Hp + j] = W_hh[g * H + j][k]      hidden weights, one row per hidden unit
+//   bx[g * Hp + j]    = b_ih + b_hh             (GRU's candidate gate: b_ih only)
+//   bh[j]             = b_hh of GRU's candidate gate, which the reset gate multiplies
+//
+// Gates in PyTorch's order: GRU r, z, n ("linear before reset": n = tanh(W_in x + b_in +
+// r * (W_hn h + b_hn))), LSTM i, f, g, o.
+//
+// A call runs T steps: first the input projection of a chunk of steps (bias + W_ih x_t for
+// every t in the chunk, a small GEMM whose rows reuse each weight vector), then the
+// recurrence step by step: the G * H gate sums W_hh h in registers (several accumulator
+// chains when there are few), the gates and the new state applied before they leave them.
+// Every step's arithmetic is the same whatever T, the chunk or the call: a sequence run step
+// by step, in blocks, or whole gives bitwise the same result. Padded lanes stay exactly zero.
+#pragma once
+#include "../core/isa.hpp"
+#include <algorithm>
+#include <cstddef>
+
+#include "activations.hpp"
+#include "epilogue.hpp"
+#include "simd.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
+
+enum class Cell { rnn, gru, lstm };
+
+template <Cell C>
+inline constexpr std::size_t cell_gates = C == Cell::gru ? 3 : C == Cell::lstm ? 4 : 1;
+
+template <Cell C, std::size_t F, std::size_t H>
+struct RecurrentPacking {
+    static constexpr std::size_t G = cell_gates<C>;
+    static constexpr std::size_t V = (H + lanes - 1) / lanes;  // vectors per gate
+    static constexpr std::size_t Hp = V * lanes;
+    static constexpr std::size_t row = G * Hp;  // one packed row: every gate of every unit
+    static constexpr std::size_t wx = 0, wh = F * row, bx = wh + H * row, bh = bx + row;
+    static constexpr std::size_t floats = bh + Hp;
+};
+
+// w_ih [G*H][F], w_hh [G*H][H], biases [G*H] or null, in PyTorch's layout.
+template <Cell C, std::size_t F, std::size_t H>
+inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, float* packed) noexcept {
+    using P = RecurrentPacking<C, F, H>;
+    std::fill_n(packed, P::floats, 0.f);
+    for (std::size_t g = 0; g < P::G; ++g)
+        for (std::size_t j = 0; j < H; ++j) {
+            const std::size_t o = g * H + j, col = g * P::Hp + j;
+            for (std::size_t f = 0; f < F; ++f) packed[P::wx + f * P::row + col] = w_ih[o * F + f];
+            for (std::size_t k = 0; k < H; ++k) packed[P::wh + k * P::row + col] = w_hh[o * H + k];
+            const float bi = b_ih ? b_ih[o] : 0.f, bh = b_hh ? b_hh[o] : 0.f;
+            if (C == Cell::gru && g == 2) {
+                packed[P::bx + col] = bi;
+                packed[P::bh + j] = bh;
+            } else {
+                packed[P::bx + col] = bi + bh;
+            }
+        }
+}
+
+namespace detail {
+
+inline vfloat sigmoid_v(vfloat x) noexcept { return vfloat(1.f) / (vfloat(1.f) + xsimd::exp(-x)); }
+
+// xp[i][row] = bx + sum_f x[i][f] wx[f] for n rows of x (stride ldx): four rows share each
+// weight vector. Each value is the same chain of FMAs whichever block computes it.
+template <std::size_t F, std::size_t Row>
+inline void project(const float* wx, const float* bx, const float* x, std::size_t ldx, std::size_t n, float* xp) noexcept {
+    constexpr std::size_t R = 4;
+    std::size_t i = 0;
+    for (; i + R <= n; i += R)
+        for (std::size_t c = 0; c < Row; c += lanes) {
+            vfloat acc[R];
+            TYPENET_UNROLL
+            for (std::size_t r = 0; r < R; ++r) acc[r] = loadu(bx + c);
+            for (std::size_t f = 0; f < F; ++f) {
+                const vfloat w = loadu(wx + f * Row + c);
+                TYPENET_UNROLL
+                for (std::size_t r = 0; r < R; ++r) acc[r] = xsimd::fma(vfloat(x[(i + r) * ldx + f]), w, acc[r]);
+            }
+            TYPENET_UNROLL
+            for (std::size_t r = 0; r < R; ++r) storeu(xp + (i + r) * Row + c, acc[r]);
+        }
+    for (; i < n; ++i)
+        for (std::size_t c = 0; c < Row; c += lanes) {
+            vfloat acc = loadu(bx + c);
+            for (std::size_t f = 0; f < F; ++f) acc = xsimd::fma(vfloat(x[i * ldx + f]), loadu(wx + f * Row + c), acc);
+            storeu(xp + i * Row + c, acc);
+        }
+}
+
+// One step: h_new (and c) from h_old and the step's projection xp. Unit blocks in groups
+// whose accumulators fit the registers; within a group the k loop is split S ways so that
+// enough FMA chains run at once when the group is small.
+template <Cell C, std::size_t H, class Act>
+inline void cell_step(const float* wh, const float* bh, const float* xp, const float* h_old, float* h_new, float* c) noexcept {
+    using P = RecurrentPacking<C, 1, H>;
+    constexpr std::size_t G = P::G, V = P::V, Hp = P::Hp, Row = P::row;
+    constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;  // accumulators in flight
+    constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / G));  // unit blocks per group
+    constexpr std::size_t chains = G * VB;
+    constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({H, budget / chains, (8 + chains - 1) / chains}));
+    for (std::size_t v0 = 0; v0 < V; v0 += VB) {
+        constexpr std::size_t full = VB;
+        const std::size_t nb = std::min(full, V - v0);
+        vfloat acc[S][G][VB];
+        TYPENET_UNROLL
+        for (std::size_t s = 0; s < S; ++s)
+            TYPENET_UNROLL
+            for (std::size_t g = 0; g < G; ++g)
+                TYPENET_UNROLL
+                for (std::size_t b = 0; b < VB; ++b) acc[s][g][b] = vfloat(0.f);
+        auto accumulate = [&](std::size_t k, std::size_t s) {
+            const vfloat hk(h_old[k]);
+            const float* w = wh + k * Row + v0 * lanes;
+            TYPENET_UNROLL
+            for (std::size_t g = 0; g < G; ++g)
+                TYPENET_UNROLL
+                for (std::size_t b = 0; b < VB; ++b)
+                    if (b < nb) acc[s][g][b] = xsimd::fma(loadu(w + g * Hp + b * lanes), hk, acc[s][g][b]);
+        };
+        constexpr std::size_t kmain = H / S * S;
+        if constexpr (H <= 64) {
+            TYPENET_UNROLL
+            for (std::size_t k = 0; k < kmain; k += S)
+                TYPENET_UNROLL
+                for (std::size_t s = 0; s < S; ++s) accumulate(k + s, s);
+        } else {
+            for (std::size_t k = 0; k < kmain; k += S)
+                TYPENET_UNROLL
+                for (std::size_t s = 0; s < S; ++s) accumulate(k + s, s);
+        }
+        TYPENET_UNROLL
+        for (std::size_t k = kmain; k < H; ++k) accumulate(k, k - kmain);
+        TYPENET_UNROLL
+        for (std::size_t b = 0; b < VB; ++b) {
+            if (b >= nb) break;
+            const std::size_t u = (v0 + b) * lanes;  // first unit of the block
+            vfloat a[G];
+            TYPENET_UNROLL
+            for (std::size_t g = 0; g < G; ++g) {
+                a[g] = acc[0][g][b];
+                TYPENET_UNROLL
+                for (std::size_t s = 1; s < S; ++s) a[g] += acc[s][g][b];
+            }
+            if constexpr (C == Cell::rnn) {
+                storeu(h_new + u, Act::apply(loadu(xp + u) + a[0]));
+            } else if constexpr (C == Cell::gru) {
+                const vfloat r = sigmoid_v(loadu(xp + u) + a[0]);
+                const vfloat z = sigmoid_v(loadu(xp + Hp + u) + a[1]);
+                const vfloat n = xsimd::tanh(xsimd::fma(r, a[2] + loadu(bh + u), loadu(xp + 2 * Hp + u)));
+                storeu(h_new + u, xsimd::fma(z, loadu(h_old + u) - n, n));
+            } else {
+                const vfloat i = sigmoid_v(loadu(xp + u) + a[0]);
+                const vfloat f = sigmoid_v(loadu(xp + Hp + u) + a[1]);
+                const vfloat g = xsimd::tanh(loadu(xp + 2 * Hp + u) + a[2]);
+                const vfloat o = sigmoid_v(loadu(xp + 3 * Hp + u) + a[3]);
+                const vfloat ig = i * g;
+                const vfloat cn = xsimd::fma(f, loadu(c + u), ig);
+                storeu(c + u, cn);
+                storeu(h_new + u, o * xsimd::tanh(cn));
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+// Steps of a chunk projected at once; the caller's scratch holds recurrent_scratch floats.
+inline constexpr std::size_t recurrent_chunk = 32;
+template <Cell C, std::size_t H>
+inline constexpr std::size_t recurrent_scratch = recurrent_chunk * RecurrentPacking<C, 1, H>::row;
+
+// T steps of one direction. x: T rows of F at stride ldx; y (or null): T rows of H at stride
+// ldy; h (and c, LSTM): H floats, the state before and after. Reverse runs t = T-1 .. 0.
+// Not inlined: one body per cell and size runs every T, so every T rounds alike.
+template <Cell C, std::size_t F, std::size_t H, class Act>
+[[gnu::noinline]] void recurrent_run(const float* packed, const float* x, std::size_t T, std::size_t ldx, float* y, std::size_t ldy,
+                                     float* h, float* c, bool reverse, float* scratch) noexcept {
+    using P = RecurrentPacking<C, F, H>;
+    alignas(alignment) float hbuf[2][P::Hp];
+    alignas(alignment) float cbuf[C == Cell::lstm ? P::Hp : 1];
+    std::fill_n(hbuf[0], 2 * P::Hp, 0.f);
+    std::copy_n(h, H, hbuf[0]);
+    if constexpr (C == Cell::lstm) {
+        std::fill_n(cbuf, P::Hp, 0.f);
+        std::copy_n(c, H, cbuf);
+    }
+    std::size_t cur = 0;
+    for (std::size_t start = 0; start < T; start += recurrent_chunk) {
+        const std::size_t n = std::min(recurrent_chunk, T - start);
+        const std::size_t lo = reverse ? T - start - n : start;  // the chunk's rows, in memory order
+        detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t r = reverse ? n - 1 - i : i;
+            detail::cell_step<C, H, Act>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
+            cur ^= 1;
+            if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
+        }
+    }
+    std::copy_n(hbuf[cur], H, h);
+    if constexpr (C == Cell::lstm) std::copy_n(cbuf, H, c);
+}
+
+}  // namespace typenet::kernels

@@ -1,0 +1,229 @@
+// Recurrent layers on a sequence Input<T, F> (time by features, channels-last):
+//
+//   SimpleRNN<Units, Options...>   h = act(W_ih x + b_ih + W_hh h + b_hh), act tanh (or relu)
+//   GRU<Units, Options...>         PyTorch's nn.GRU: gates r, z, n, the reset gate applied
+//                                  after the hidden product ("linear before reset"; Keras'
+//                                  reset_after=True)
+//   LSTM<Units, Options...>        PyTorch's nn.LSTM: gates i, f, g, o
+//
+// Options: tn::return_sequences (output [T, Units] instead of the last step's [Units]),
+// tn::num_layers<N> (N stacked layers, as PyTorch's num_layers), tn::bidirectional (both
+// directions, concatenated: [T, 2 Units]; the last step is the final state of each direction,
+// PyTorch's h_n, as Keras' Bidirectional returns it), tn::no_bias; SimpleRNN also takes relu.
+//
+// Parameters are PyTorch's, by the names of its state_dict: weight_ih_l{k}, weight_hh_l{k},
+// bias_ih_l{k}, bias_hh_l{k}, with _reverse for the backward direction; a file with tensors
+// the type does not have (a two-layer file for a one-layer type) is refused, naming them.
+//
+// State (what a stream carries from one call to the next): PyTorch's h_n [layers x dirs,
+// Units] and, for the LSTM, c_n after it. A whole sequence starts from zeros unless a state
+// is given. One-directional layers stream (net.step, net.process); a bidirectional one reads
+// the whole sequence and does not.
+#pragma once
+#include "../core/isa.hpp"
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "../core/diagnostics.hpp"
+#include "../core/layer.hpp"
+#include "../core/shape.hpp"
+#include "../kernels/activations.hpp"
+#include "../kernels/recurrent.hpp"
+#include "dense.hpp"
+#include "options.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
+
+struct return_sequences {};
+struct bidirectional {};
+template <std::size_t N> struct num_layers {
+    static_assert(N >= 1, "typenet: num_layers<N> needs N >= 1");
+    static constexpr std::size_t value = N;
+};
+
+namespace detail {
+template <class T> struct is_num_layers : std::false_type {};
+template <std::size_t N> struct is_num_layers<num_layers<N>> : std::true_type {};
+
+// "weight_ih_l3_reverse" and friends, in static storage for ParamSpec's string_views.
+template <std::size_t Layers, std::size_t Dirs>
+struct recurrent_names {
+    static constexpr std::size_t width = 32;
+    static constexpr auto table = [] {
+        std::array<std::array<char, width>, 4 * Layers * Dirs> t{};
+        constexpr std::string_view stems[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"};
+        for (std::size_t l = 0; l < Layers; ++l)
+            for (std::size_t d = 0; d < Dirs; ++d)
+                for (std::size_t p = 0; p < 4; ++p) {
+                    auto& s = t[(l * Dirs + d) * 4 + p];
+                    std::size_t n = 0;
+                    for (char ch : stems[p]) s[n++] = ch;
+                    char digits[20];
+                    std::size_t nd = 0;
+                    std::size_t v = l;
+                    do digits[nd++] = char('0' + v % 10), v /= 10;
+                    while (v);
+                    while (nd) s[n++] = digits[--nd];
+                    if (d == 1)
+                        for (char ch : std::string_view("_reverse")) s[n++] = ch;
+                }
+        return t;
+    }();
+    static constexpr std::string_view name(std::size_t i) {
+        std::size_t n = 0;
+        while (table[i][n]) ++n;
+        return {table[i].data(), n};
+    }
+};
+}  // namespace detail
+
+template <kernels::Cell C, std::size_t Units, class... Options>
+struct Recurrent {
+    static_assert(Units > 0, "typenet: a recurrent layer needs at least one unit");
+    static constexpr kernels::Cell cell = C;
+    static constexpr std::size_t units = Units;
+    static constexpr std::size_t layers = detail::find_option_t<detail::is_num_layers, num_layers<1>, Options...>::value;
+    static constexpr std::size_t dirs = detail::has_option<bidirectional, Options...> ? 2 : 1;
+    static constexpr bool sequences = detail::has_option<return_sequences, Options...>;
+    static constexpr bool bias = !detail::has_option<no_bias, Options...>;
+    using activation = typename detail::activation_option<tanh, Options...>::type;
+    static_assert(C == kernels::Cell::rnn || std::is_same_v<activation, tanh>,
+                  "typenet: GRU and LSTM have their own activations; only SimpleRNN takes one (tanh or relu)");
+    static_assert(std::is_same_v<activation, tanh> || std::is_same_v<activation, relu>,
+                  "typenet: SimpleRNN's activation is tanh or relu, as PyTorch's nn.RNN nonlinearity");
+    static constexpr std::size_t G = kernels::cell_gates<C>;
+    static constexpr std::size_t state_vectors = C == kernels::Cell::lstm ? 2 : 1;  // h, and c
+
+    template <class In> static constexpr bool accepts = In::rank == 2;
+    template <class In> using expected_input = shape_of_rank<2>;
+    template <class In> static constexpr std::size_t steps = In::dims[0];
+    template <class In> static constexpr std::size_t features = In::dims[In::rank - 1];
+    template <class In> struct out_shape { using type = Shape<dirs * Units>; };
+    template <class In> requires(sequences && In::rank == 2) struct out_shape<In> { using type = Shape<In::dims[0], dirs * Units>; };
+    template <class In> using output_shape_for = typename out_shape<In>::type;
+
+    // Inputs of layer l: the sequence's features, then the layer below's outputs.
+    template <class In> static constexpr std::size_t layer_in(std::size_t l) { return l == 0 ? features<In> : dirs * Units; }
+
+    template <class In>
+    static constexpr auto params_for = []<std::size_t... I>(std::index_sequence<I...>) {
+        using names = detail::recurrent_names<layers, dirs>;
+        constexpr std::size_t per = bias ? 4 : 2;  // tensors per layer and direction
+        auto spec = [](std::size_t i) {
+            const std::size_t ld = i / per, which = i % per, l = ld / dirs;
+            const std::string_view name = names::name(ld * 4 + which);
+            if (which == 0) return ParamSpec{name, {G * Units, layer_in<In>(l)}, Init::glorot_uniform};
+            if (which == 1) return ParamSpec{name, {G * Units, Units}, Init::glorot_uniform};
+            return ParamSpec{name, {G * Units}};
+        };
+        return std::array<ParamSpec, sizeof...(I)>{spec(I)...};
+    }(std::make_index_sequence<(bias ? 4 : 2) * layers * dirs>{});
+    template <class In>
+    static constexpr std::size_t flops_for = [] {
+        std::size_t f = 0;
+        for (std::size_t l = 0; l < layers; ++l) f += dirs * 2 * G * Units * (layer_in<In>(l) + Units);
+        return f * steps<In>;
+    }();
+
+    // Packed: one block per layer and direction, each starting on a cache line.
+    template <class In, std::size_t L>
+    using packing = kernels::RecurrentPacking<C, (L == 0 ? features<In> : dirs * Units), Units>;
+    template <class In>
+    static constexpr auto packed_offsets = [] {
+        std::array<std::size_t, layers * dirs + 1> off{};
+        std::size_t at = 0;
+        [&]<std::size_t... L>(std::index_sequence<L...>) {
+            (([&] {
+                 for (std::size_t d = 0; d < dirs; ++d) {
+                     off[L * dirs + d] = at;
+                     at += kernels::round_up(packing<In, L>::floats, kernels::alignment / sizeof(float));
+                 }
+             }()),
+             ...);
+        }(std::make_index_sequence<layers>{});
+        off[layers * dirs] = at;
+        return off;
+    }();
+    template <class In> static constexpr std::size_t packed_size_for = packed_offsets<In>[layers * dirs];
+
+    template <class In>
+    static void pack(const float* canonical, float* packed) noexcept {
+        [&]<std::size_t... L>(std::index_sequence<L...>) {
+            (([&] {
+                 for (std::size_t d = 0; d < dirs; ++d) {
+                     const float* w_ih = canonical;
+                     const float* w_hh = w_ih + G * Units * layer_in<In>(L);
+                     const float* b_ih = bias ? w_hh + G * Units * Units : nullptr;
+                     const float* b_hh = bias ? b_ih + G * Units : nullptr;
+                     kernels::recurrent_pack<C, (L == 0 ? features<In> : dirs * Units), Units>(w_ih, w_hh, b_ih, b_hh,
+                                                                                              packed + packed_offsets<In>[L * dirs + d]);
+                     canonical = w_hh + G * Units * Units + (bias ? 2 * G * Units : 0);
+                 }
+             }()),
+             ...);
+        }(std::make_index_sequence<layers>{});
+    }
+
+    // State per sequence: h [layers * dirs][Units], then c (LSTM) likewise.
+    template <class In> static constexpr std::size_t state_size_for = state_vectors * layers * dirs * Units;
+    template <class In> static constexpr bool streams_for = dirs == 1;
+
+    // Scratch: the projection of a chunk; with stacked layers, the sequences between them.
+    template <class In> static constexpr std::size_t between = layers > 1 ? steps<In> * dirs * Units : 0;
+    template <class In>
+    static constexpr std::size_t scratch_fixed_for = kernels::round_up(kernels::recurrent_scratch<C, Units>, 16) + 2 * between<In>;
+
+    template <class In>
+    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch, float* state) noexcept {
+        using Out = output_shape_for<In>;
+        constexpr std::size_t T = steps<In>, D = dirs, hd = layers * dirs * Units;
+        float* xp = scratch;
+        float* buf[2] = {scratch + kernels::round_up(kernels::recurrent_scratch<C, Units>, 16), nullptr};
+        buf[1] = buf[0] + between<In>;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const float* x = in + r * In::size;
+            float* y = out + r * Out::size;
+            float* h = state + r * state_size_for<In>;
+            float* c = C == kernels::Cell::lstm ? h + hd : nullptr;
+            [&]<std::size_t... L>(std::index_sequence<L...>) {
+                (([&] {
+                     constexpr std::size_t Fl = L == 0 ? features<In> : D * Units;
+                     const float* src = L == 0 ? x : buf[(L - 1) % 2];
+                     float* dst = L + 1 < layers ? buf[L % 2] : (sequences ? y : nullptr);
+                     for (std::size_t d = 0; d < D; ++d) {
+                         const std::size_t s = (L * D + d) * Units;
+                         kernels::recurrent_run<C, Fl, Units, activation>(params + packed_offsets<In>[L * D + d], src, T, Fl,
+                                                                          dst ? dst + d * Units : nullptr, D * Units, h + s,
+                                                                          c ? c + s : nullptr, d == 1, xp);
+                     }
+                 }()),
+                 ...);
+            }(std::make_index_sequence<layers>{});
+            if constexpr (!sequences) std::copy_n(h + (layers - 1) * D * Units, D * Units, y);  // the last layer's h_n
+        }
+    }
+
+    static std::string name() {
+        std::string s = C == kernels::Cell::gru ? "GRU<" : C == kernels::Cell::lstm ? "LSTM<" : "SimpleRNN<";
+        s += std::to_string(Units);
+        if constexpr (C == kernels::Cell::rnn && std::is_same_v<activation, relu>) s += ", relu";
+        if constexpr (sequences) s += ", return_sequences";
+        if constexpr (layers > 1) s += ", num_layers<" + std::to_string(layers) + ">";
+        if constexpr (dirs == 2) s += ", bidirectional";
+        if constexpr (!bias) s += ", no_bias";
+        return s + ">";
+    }
+    template <class Act = linear>
+    static std::string kernel_name() {
+        return C == kernels::Cell::gru ? "gru" : C == kernels::Cell::lstm ? "lstm" : "rnn";
+    }
+};
+
+// Types of their own (not aliases), so that diagnostics and summaries name them as written.
+template <std::size_t Units, class... Options> struct SimpleRNN : Recurrent<kernels::Cell::rnn, Units, Options...> {};
+template <std::size_t Units, class... Options> struct GRU : Recurrent<kernels::Cell::gru, Units, Options...> {};
+template <std::size_t Units, class... Options> struct LSTM : Recurrent<kernels::Cell::lstm, Units, Options...> {};
+
+}  // namespace typenet

@@ -1,0 +1,147 @@
+// SimpleRNN, GRU and LSTM against PyTorch (tools/sequence_fixtures.py): whole sequences one
+// at a time and in batches, then streamed — step by step and in blocks of several sizes —
+// which must give bitwise the outputs of the whole sequence.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "../golden.hpp"
+
+namespace tn = typenet;
+
+namespace {
+
+// Streams every sample of the fixture through one State: step by step, then in blocks of
+// 1, 7, 32 and the rest; each must equal net.forward on the whole sequence, bit for bit.
+template <class Model>
+void check_streaming(const std::string& name) {
+    auto net = tn::make<Model>();
+    tn::load_weights(net, golden::path(name + ".weights.safetensors"));
+    const golden::Io d = golden::io(name);
+    constexpr std::size_t T = Model::input_shape_type::dims[0], F = Model::input_shape_type::dims[1];
+    constexpr std::size_t out = Model::output_shape_type::size, per_step = out / T;
+    auto st = net.make_state();
+    for (std::size_t r = 0; r < d.rows; ++r) {
+        const float* x = d.input.data() + r * T * F;
+        std::vector<float> whole(out), stepped(out), blocks(out);
+        net.forward(x, whole.data());
+        st.reset();
+        for (std::size_t t = 0; t < T; ++t) net.step(x + t * F, stepped.data() + t * per_step, st);
+        REQUIRE(stepped == whole);
+        st.reset();
+        std::size_t t = 0;
+        for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{32}, T}) {
+            n = std::min(n, T - t);
+            net.process(x + t * F, blocks.data() + t * per_step, n, st);
+            t += n;
+        }
+        REQUIRE(t == T);
+        REQUIRE(blocks == whole);
+    }
+}
+
+using Gru2 = tn::Sequential<tn::Input<23, 3>, tn::GRU<37, tn::return_sequences, tn::num_layers<2>>, tn::Dense<2>>;
+using Lstm1 = tn::Sequential<tn::Input<40, 1>, tn::LSTM<29, tn::return_sequences>, tn::Dense<1>>;
+using Gru1 = tn::Sequential<tn::Input<40, 1>, tn::GRU<29, tn::return_sequences>, tn::Dense<1>>;
+using Lstm2 = tn::Sequential<tn::Input<23, 3>, tn::LSTM<37, tn::return_sequences, tn::num_layers<2>>, tn::Dense<4>>;
+using RnnTanh = tn::Sequential<tn::Input<17, 4>, tn::SimpleRNN<13, tn::return_sequences>, tn::Dense<3>>;
+using RnnRelu = tn::Sequential<tn::Input<17, 4>, tn::SimpleRNN<13, tn::relu, tn::return_sequences, tn::no_bias>>;
+using GruLast = tn::Sequential<tn::Input<19, 3>, tn::GRU<16>, tn::Dense<3>>;
+using LstmBi = tn::Sequential<tn::Input<11, 3>, tn::LSTM<7, tn::return_sequences, tn::num_layers<2>, tn::bidirectional>>;
+using GruBiLast = tn::Sequential<tn::Input<13, 3>, tn::GRU<11, tn::bidirectional>>;
+
+}  // namespace
+
+
+TEST_CASE("recurrent layers: shapes, parameters and state sizes are constants", "[recurrent]") {
+    STATIC_REQUIRE(std::is_same_v<Gru2::output_shape_type, tn::Shape<23, 2>>);
+    STATIC_REQUIRE(std::is_same_v<GruLast::output_shape_type, tn::Shape<3>>);
+    STATIC_REQUIRE(std::is_same_v<LstmBi::output_shape_type, tn::Shape<11, 14>>);
+    STATIC_REQUIRE(std::is_same_v<GruBiLast::output_shape_type, tn::Shape<22>>);
+    // PyTorch's parameter counts: 3H(F + H + 2) per GRU layer, 4H(F + H + 2) per LSTM layer
+    STATIC_REQUIRE(Gru2::param_count == 3 * 37 * (3 + 37 + 2) + 3 * 37 * (37 + 37 + 2) + 2 * 37 + 2);
+    STATIC_REQUIRE(LstmBi::param_count == 2 * 4 * 7 * (3 + 7 + 2) + 2 * 4 * 7 * (14 + 7 + 2));
+    STATIC_REQUIRE(tn::Net<Gru2>::state_floats == 2 * 37);             // h_n [2, 37]
+    STATIC_REQUIRE(tn::Net<Lstm2>::state_floats == 2 * 2 * 37);         // h_n and c_n
+    STATIC_REQUIRE(tn::Net<LstmBi>::state_floats == 2 * 2 * 2 * 7);     // [layers x dirs, H] each
+    STATIC_REQUIRE(tn::Net<RnnRelu>::state_floats == 13);
+}
+
+TEST_CASE("GRU, two layers, input 3, hidden 37 matches PyTorch", "[recurrent][golden]") {
+    golden::check_model<Gru2>("gru_3_37_2l", 2e-5);
+    check_streaming<Gru2>("gru_3_37_2l");
+}
+TEST_CASE("LSTM, input 1, hidden 29 matches PyTorch", "[recurrent][golden]") {
+    golden::check_model<Lstm1>("lstm_1_29", 2e-5);
+    check_streaming<Lstm1>("lstm_1_29");
+}
+TEST_CASE("GRU, input 1, hidden 29 matches PyTorch", "[recurrent][golden]") {
+    golden::check_model<Gru1>("gru_1_29", 2e-5);
+    check_streaming<Gru1>("gru_1_29");
+}
+TEST_CASE("LSTM, two layers, input 3, hidden 37 matches PyTorch", "[recurrent][golden]") {
+    golden::check_model<Lstm2>("lstm_3_37_2l", 2e-5);
+    check_streaming<Lstm2>("lstm_3_37_2l");
+}
+TEST_CASE("SimpleRNN tanh and relu (no bias) match PyTorch's nn.RNN", "[recurrent][golden]") {
+    golden::check_model<RnnTanh>("rnn_tanh_4_13", 2e-5);
+    check_streaming<RnnTanh>("rnn_tanh_4_13");
+    golden::check_model<RnnRelu>("rnn_relu_4_13", 2e-5);
+    check_streaming<RnnRelu>("rnn_relu_4_13");
+}
+TEST_CASE("GRU's last step only (h_n) then Dense matches PyTorch; stepping gives each step's", "[recurrent][golden]") {
+    golden::check_model<GruLast>("gru_last_3_16", 2e-5);
+    // A last-step model streams too: step t returns what the sequence up to t would end with.
+    auto net = tn::make<GruLast>();
+    tn::load_weights(net, golden::path("gru_last_3_16.weights.safetensors"));
+    const golden::Io d = golden::io("gru_last_3_16");
+    auto st = net.make_state();
+    tn::Net<GruLast>::step_output_type y;
+    tn::Net<GruLast>::step_input_type x;
+    for (std::size_t t = 0; t < 19; ++t) {
+        std::copy_n(d.input.data() + 3 * t, 3, x.data());
+        y = net.step(x, st);
+    }
+    std::vector<float> whole(3);
+    net.forward(d.input.data(), whole.data());
+    REQUIRE(std::equal(whole.begin(), whole.end(), y.data()));
+}
+TEST_CASE("bidirectional LSTM (two layers, every step) and GRU (h_n of both directions) match PyTorch", "[recurrent][golden]") {
+    golden::check_model<LstmBi>("lstm_bi_3_7_2l", 2e-5);
+    golden::check_model<GruBiLast>("gru_bi_last_3_11", 2e-5);
+}
+
+TEST_CASE("a given initial state (PyTorch's h0, c0) through State::of", "[recurrent][golden]") {
+    using M = tn::Sequential<tn::Input<15, 2>, tn::LSTM<9, tn::return_sequences, tn::num_layers<2>>>;
+    auto net = tn::make<M>();
+    tn::load_weights(net, golden::path("lstm_h0_2_9.weights.safetensors"));
+    const auto f = tn::SafetensorsFile::read(golden::path("lstm_h0_2_9.io.safetensors"));
+    const auto x = f.floats("input"), expected = f.floats("output"), h0 = f.floats("h0"), c0 = f.floats("c0");
+    auto st = net.make_state();
+    REQUIRE(tn::Net<M>::State::layers() == std::vector<std::string>{"0"});
+    auto s = st.of("0");
+    REQUIRE(s.size() == 2 * 2 * 9);
+    std::copy(h0.begin(), h0.end(), s.begin());
+    std::copy(c0.begin(), c0.end(), s.begin() + 18);
+    auto start = st;  // a copy forks the stream
+    std::vector<float> y(15 * 9), z(15 * 9);
+    net.forward(x.data(), y.data(), st);
+    golden::require_close(y.data(), expected.data(), 15, 9, 2e-5);
+    net.process(x.data(), z.data(), 15, start);
+    REQUIRE(y == z);
+    REQUIRE(std::equal(st.values().begin(), st.values().end(), start.values().begin()));
+    REQUIRE_THROWS_WITH(st.of("1"), Catch::Contains("no layer with state at \"1\"") && Catch::Contains("layers with state: 0"));
+}
+
+TEST_CASE("a two-layer PyTorch GRU loaded into a one-layer type names the unused layer-1 tensors", "[recurrent][io]") {
+    using OneLayer = tn::Sequential<tn::Input<23, 3>, tn::GRU<37, tn::return_sequences>, tn::Dense<2>>;
+    auto net = tn::make<OneLayer>();
+    const auto before = net.get_weights();
+    REQUIRE_THROWS_WITH(tn::load_weights(net, golden::path("gru_3_37_2l.weights.safetensors")),
+                        Catch::Contains("unexpected tensors") && Catch::Contains("'0.weight_ih_l1' [111, 37]") &&
+                            Catch::Contains("'0.weight_hh_l1' [111, 37]") && Catch::Contains("'0.bias_ih_l1' [111]") &&
+                            Catch::Contains("'0.bias_hh_l1' [111]"));
+    REQUIRE(net.get_weights() == before);  // nothing changed
+}
