@@ -271,3 +271,57 @@ inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const
 }
 
 }  // namespace typenet::kernels
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
+
+// y[rows][Out] = act(x[rows][In] W^T + b) with sizes known at compile time, for Dense on each
+// step of a sequence: R rows at a time share each weight vector, and every row is the same
+// chain (k ascending from zero, then the bias, then act) whatever R and however many rows a
+// call has, so one step and a block of steps round alike. No K blocking: a step's weights
+// are read once per R rows.
+template <class Act, std::size_t In, std::size_t Out>
+inline void dense_rows(const float* packed, const float* x, std::size_t rows, float* y, const float* add = nullptr) noexcept {
+    constexpr DensePacking d{In, Out};
+    constexpr std::size_t R = mr >= 8 ? 4 : 2;
+    const float* bias = packed + d.weight_floats();
+    auto block = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
+        for (std::size_t p = 0; p < d.panels(); ++p) {
+            const float* pw = packed + p * In * nr;
+            const std::size_t col = p * nr, ncols = std::min(nr, Out - col);
+            vfloat acc[M][2];
+            TYPENET_UNROLL
+            for (std::size_t r = 0; r < M; ++r) acc[r][0] = acc[r][1] = vfloat(0.f);
+            for (std::size_t k = 0; k < In; ++k) {
+                const vfloat w0 = load(pw + k * nr);
+                const vfloat w1 = ncols > lanes ? load(pw + k * nr + lanes) : vfloat(0.f);
+                TYPENET_UNROLL
+                for (std::size_t r = 0; r < M; ++r) {
+                    const vfloat xb(x[(i + r) * In + k]);
+                    acc[r][0] = xsimd::fma(w0, xb, acc[r][0]);
+                    if (ncols > lanes) acc[r][1] = xsimd::fma(w1, xb, acc[r][1]);
+                }
+            }
+            const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+            TYPENET_UNROLL
+            for (std::size_t r = 0; r < M; ++r) {
+                vfloat a0 = acc[r][0] + load(bias + col), a1 = acc[r][1] + load(bias + col + lanes);
+                if (add) {
+                    a0 += load_n(add + (i + r) * Out + col, n0);
+                    if (n1) a1 += load_n(add + (i + r) * Out + col + lanes, n1);
+                }
+                if constexpr (!Act::row_wise) {
+                    a0 = Act::apply(a0);
+                    a1 = Act::apply(a1);
+                }
+                store_n(y + (i + r) * Out + col, a0, n0);
+                if (n1) store_n(y + (i + r) * Out + col + lanes, a1, n1);
+            }
+        }
+    };
+    std::size_t i = 0;
+    for (; i + R <= rows; i += R) block(std::integral_constant<std::size_t, R>{}, i);
+    for (; i < rows; ++i) block(std::integral_constant<std::size_t, 1>{}, i);
+    if constexpr (Act::row_wise) apply_rows<Act>(y, rows, Out);
+}
+
+}  // namespace typenet::kernels

@@ -3,8 +3,8 @@
 // [T, F] (applied to each time step, as Keras' Dense and PyTorch's Linear act on the last
 // axis); Flatten an image first. Runs as kernels::dense_gemv for one vector, dense_gemm for a
 // batch, with bias and activation in the kernel's epilogue. On a sequence every step runs
-// through the GEMM, whose result for a row does not depend on how many rows there are: a
-// stream stepped one sample at a time gives bitwise the outputs of the whole sequence.
+// through kernels::dense_rows, whose result for a row does not depend on how many rows there
+// are: a stream stepped one sample at a time gives bitwise the outputs of the whole sequence.
 #pragma once
 #include "../core/isa.hpp"
 #include <array>
@@ -72,7 +72,7 @@ struct Dense {
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows) noexcept {
-        if constexpr (In::rank == 2) kernels::dense_gemm<Act>(packing<In>, params, true, in, rows * steps<In>, out);
+        if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out);
     }
@@ -85,7 +85,7 @@ struct Dense {
     static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float*, const float* add) noexcept {
-        if constexpr (In::rank == 2) kernels::dense_gemm<Act>(packing<In>, params, true, in, rows * steps<In>, out, add);
+        if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out, add);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out, add);
     }

@@ -1,0 +1,117 @@
+// Streaming recurrent models, RTNeural's own workload: input 1 -> GRU or LSTM of hidden 8,
+// 16, 32, 64 -> Dense 1, one step per sample over a 1024-sample block (as an audio plugin runs
+// it), and the same samples through process() in blocks of 1, 32 and 128. Reported per
+// sample, with the real-time factor at 48 kHz (one second of audio / the time to compute it).
+// Then a STAC-ML-sized model (2-layer LSTM, input 32, hidden 128): per-step latency and its
+// 99th percentile over 100,000 steps.
+//
+//   build/bench/bench/bench_sequence --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//
+// RTNeural's figures come from building its own benchmark locally (never committed).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+namespace tn = typenet;
+
+namespace {
+
+constexpr std::size_t block = 1024;
+
+std::vector<float> signal(std::size_t n, std::size_t f = 1) {
+    std::vector<float> x(n * f);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.5f * std::sin(0.01f * float(i)) + 0.1f * std::sin(0.37f * float(i));
+    return x;
+}
+
+template <template <std::size_t, class...> class Cell, std::size_t H>
+using Amp = tn::Sequential<tn::Input<1, 1>, Cell<H, tn::return_sequences>, tn::Dense<1>>;
+
+void per_sample(benchmark::State& state, std::size_t samples) {
+    const double n = double(state.iterations() * samples);
+    state.SetItemsProcessed(std::int64_t(n));
+    // kIsRate | kInvert: seconds per sample; scaled so that the counter reads in ns.
+    state.counters["ns/sample"] = benchmark::Counter(n * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["RTF@48k"] = benchmark::Counter(n / 48000.0, benchmark::Counter::kIsRate);
+}
+
+// One net.step per sample.
+template <template <std::size_t, class...> class Cell, std::size_t H>
+void BM_step(benchmark::State& state) {
+    const auto net = tn::make<Amp<Cell, H>>(tn::seed{1});
+    auto st = net.make_state();
+    const auto x = signal(block);
+    std::vector<float> y(block);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < block; ++i) net.step(&x[i], &y[i], st);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    per_sample(state, block);
+}
+
+// net.process over the 1024 samples in blocks of B.
+template <template <std::size_t, class...> class Cell, std::size_t H, std::size_t B>
+void BM_process(benchmark::State& state) {
+    const auto net = tn::make<Amp<Cell, H>>(tn::seed{1});
+    auto st = net.make_state();
+    const auto x = signal(block);
+    std::vector<float> y(block);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < block; i += B) net.process(&x[i], &y[i], B, st);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    per_sample(state, block);
+}
+
+#define TN_CELL(Cell, H)                                      \
+    BENCHMARK_TEMPLATE(BM_step, tn::Cell, H);                 \
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 1);           \
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 32);          \
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128);
+TN_CELL(GRU, 8)
+TN_CELL(GRU, 16)
+TN_CELL(GRU, 32)
+TN_CELL(GRU, 64)
+TN_CELL(LSTM, 8)
+TN_CELL(LSTM, 16)
+TN_CELL(LSTM, 32)
+TN_CELL(LSTM, 64)
+
+// STAC-ML-sized: 2-layer LSTM, input 32, hidden 128, one step per call; the latency of each
+// call timed on its own, then the median and 99th percentile.
+using Stac = tn::Sequential<tn::Input<1, 32>, tn::LSTM<128, tn::return_sequences, tn::num_layers<2>>, tn::Dense<1>>;
+void BM_stac_lstm_step(benchmark::State& state) {
+    const auto net = tn::make<Stac>(tn::seed{1});
+    auto st = net.make_state();
+    const auto x = signal(1000, 32);
+    float y = 0;
+    std::vector<double> lat;
+    for (auto _ : state) {
+        lat.clear();
+        lat.reserve(100'000);
+        for (std::size_t i = 0; i < 100'000; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            net.step(&x[(i % 1000) * 32], &y, st);
+            lat.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
+        }
+        benchmark::DoNotOptimize(y);
+    }
+    std::sort(lat.begin(), lat.end());
+    state.counters["median_ns"] = lat[lat.size() / 2];
+    state.counters["p99_ns"] = lat[lat.size() * 99 / 100];
+    state.counters["max_ns"] = lat.back();
+    state.SetItemsProcessed(std::int64_t(state.iterations() * 100'000));
+}
+BENCHMARK(BM_stac_lstm_step)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
