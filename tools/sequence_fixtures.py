@@ -5,7 +5,8 @@ nn.Conv1d (state_dict names as they are):
     /usr/bin/python3 tools/sequence_fixtures.py
 
 Each model is a module whose children are "0", "1", ... as in the typenet Sequential that
-spells it; sequences are batch-first [N, T, F] (typenet's channels-last [T, F] per sample).
+spells it; sequences are batch-first [N, T, F] (typenet's channels-last [T, F] per sample); the
+convolutions transpose to PyTorch's [N, C, T] and back, and a causal one is left-padded.
 <name>.weights.safetensors is the state_dict; <name>.io.safetensors holds "input", "output"
 and, where a model starts from a given state, "h0" (and "c0") as PyTorch takes them.
 """
@@ -13,6 +14,7 @@ import os
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from export_pytorch import write_safetensors
 
@@ -45,15 +47,44 @@ class Seq(nn.Module):
         return x
 
 
+class Conv(nn.Module):
+    """Children 0, 1, ...: Conv1d (causal: left-padded by (k - 1) * dilation), BatchNorm1d,
+    Linear on each step; acts[i] applied after child i. Input and output channels-last."""
+
+    def __init__(self, layers, acts=None, causal=()):
+        super().__init__()
+        for i, l in enumerate(layers):
+            self.add_module(str(i), l)
+        self.acts = acts or {}
+        self.causal = set(causal)
+
+    def forward(self, x):  # x [N, T, C]
+        for i, l in enumerate(self.children()):
+            if isinstance(l, (nn.Conv1d, nn.BatchNorm1d)):
+                x = x.transpose(1, 2)
+                if i in self.causal:
+                    x = F.pad(x, ((l.kernel_size[0] - 1) * l.dilation[0], 0))
+                x = l(x).transpose(1, 2)
+            else:
+                x = l(x)
+            if i in self.acts:
+                x = self.acts[i](x)
+        return x
+
+
 def randomize(module, scale=0.5):
     with torch.no_grad():
         for p in module.parameters():
             p.uniform_(-scale, scale)
+        for m in module.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
     return module
 
 
 def save(name, module, x, h0=None):
-    module = randomize(module)
+    module = randomize(module).eval()
     write_safetensors(os.path.join(OUT, name + ".weights.safetensors"), dict(module.state_dict()))
     io = {"input": x}
     if h0 is not None:
@@ -90,6 +121,17 @@ def main():
     save("gru_bi_last_3_11", Seq(nn.GRU(3, 11, bidirectional=True, batch_first=True), last="h_n"), g(5, 13, 3))
     # an initial state given (one sequence)
     save("lstm_h0_2_9", Seq(nn.LSTM(2, 9, num_layers=2, batch_first=True)), g(1, 15, 2), h0=(g(2, 1, 9), g(2, 1, 9)))
+
+    # Conv1D: stride 2 with padding, dilation, groups with "same", depthwise without bias
+    save("conv1d_s2_p2", Conv([nn.Conv1d(3, 8, 5, stride=2, padding=2)]), g(5, 21, 3))
+    save("conv1d_dil3_relu", Conv([nn.Conv1d(4, 6, 3, dilation=3)], acts={0: F.relu}), g(5, 20, 4))
+    save("conv1d_groups_same", Conv([nn.Conv1d(6, 9, 4, groups=3, padding="same")]), g(5, 15, 6))
+    save("conv1d_depthwise", Conv([nn.Conv1d(4, 8, 3, groups=4, bias=False)]), g(5, 12, 4))
+    save("conv1d_bn_relu_dense", Conv([nn.Conv1d(3, 7, 3, padding=1), nn.BatchNorm1d(7), nn.ReLU(), nn.Linear(7, 2)]),
+         g(5, 16, 3))
+    # a causal TCN: Conv1D 1 -> 16, kernel 3, dilations 1, 2, 4, 8, 16 (tanh), then Dense 1
+    tcn = [nn.Conv1d(1 if i == 0 else 16, 16, 3, dilation=2 ** i) for i in range(5)] + [nn.Linear(16, 1)]
+    save("tcn_causal", Conv(tcn, acts={i: torch.tanh for i in range(5)}, causal=range(5)), g(3, 70, 1))
 
 
 if __name__ == "__main__":

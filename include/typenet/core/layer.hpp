@@ -173,7 +173,8 @@ concept FoldsBatchNorm = requires {
 template <class L, class In, class Act>
 concept FusesActivation = requires { { L::absorbs_activation } -> std::convertible_to<bool>; } && L::absorbs_activation &&
     (requires(const float* p, const float* i, float* o, std::size_t r) { L::template forward_with<In, Act>(p, i, o, r); } ||
-     requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward_with<In, Act>(p, i, o, r, s); });
+     requires(const float* p, const float* i, float* o, std::size_t r, float* s) { L::template forward_with<In, Act>(p, i, o, r, s); } ||
+     requires(const float* p, const float* i, float* o, std::size_t r, float* s, float* st) { L::template forward_with<In, Act>(p, i, o, r, s, st); });
 
 template <class L, class In, class Act>
 concept AddsInEpilogue = requires { { L::absorbs_add } -> std::convertible_to<bool>; } && L::absorbs_add &&

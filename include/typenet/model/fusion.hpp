@@ -95,6 +95,19 @@ struct Unfused : L {
             L::template forward<In>(params, in, out, rows);
         }
     }
+    // A layer with state (layer.hpp: state_size_for) likewise, its state passed through.
+    template <class In>
+        requires StatefulLayer<L, In>
+    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch, float* state) {
+        if constexpr (separate_activation) {
+            L::template forward_with<In, linear>(params, in, out, rows, scratch, state);
+            using Out = typename L::template output_shape_for<In>;
+            constexpr std::size_t last = Out::dims[Out::rank - 1];
+            kernels::activation_map<typename L::activation>(out, out, rows * (Out::size / last), last);
+        } else {
+            L::template forward<In>(params, in, out, rows, scratch, state);
+        }
+    }
     template <class Act = linear>
     static std::string kernel_name() {
         if constexpr (separate_activation) return L::template kernel_name<linear>() + ", then a " + L::activation::name() + " pass";

@@ -397,10 +397,13 @@ class Net<Model, true> {
     static constexpr std::size_t state_floats = program::state_floats;
 
   private:
-    static consteval bool streams() {
+    static consteval bool sequential_on_sequence() {
         if constexpr (requires { typename Model::template with_steps<1>; }) return true;
         else return false;
     }
+    // Streams when every node of the model runs a time step at a time (decided on the model
+    // as written, so that a model that does not stream is never lowered at one step).
+    static consteval bool streams() { return sequential_on_sequence() && program::first_not_streaming == program::K; }
     template <std::size_t Steps>
     static consteval auto stream_program_probe() {
         if constexpr (streams()) return std::type_identity<typename Model::template with_steps<Steps>::program>{};
@@ -428,12 +431,12 @@ class Net<Model, true> {
         } else return false;
     }
     static consteval bool check_streaming() {
-        if constexpr (!streams()) {
+        if constexpr (!sequential_on_sequence()) {
             static_assert(streaming_needs_a_sequential_on_input_T_by_F<Model>::value,
                           "typenet: step/process need a Sequential model over a sequence, Input<T, F>");
             return false;
-        } else if constexpr (step_program::first_not_streaming < step_program::K) {
-            static_assert(streaming_runs_one_step_at_a_time<typename step_program::template op<step_program::first_not_streaming>>::
+        } else if constexpr (!streams()) {
+            static_assert(streaming_runs_one_step_at_a_time<typename program::template op<program::first_not_streaming>>::
                               but_this_layer_reads_the_whole_sequence,
                           "typenet: step/process run one time step at a time; the layer in this condition needs the whole sequence "
                           "(a bidirectional layer, a non-causal Conv1D, pooling or Flatten over time): run the whole sequence "

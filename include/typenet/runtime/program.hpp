@@ -163,7 +163,9 @@ struct Program {
             } else if constexpr (e.add[k] != none) {
                 L::template forward_add<In, fused_activation<k>>(p, src, dst, rows, scratch, location<e.addend[k]>(ins, outs, rows, arena));
             } else if constexpr (e.activation[k] != none) {
-                if constexpr (requires { L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch); })
+                if constexpr (StatefulLayer<L, In>)
+                    L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch, state + state_offset[k] * rows);
+                else if constexpr (requires { L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch); })
                     L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch);
                 else
                     L::template forward_with<In, fused_activation<k>>(p, src, dst, rows);

@@ -1,0 +1,78 @@
+// Direct 1-D convolution over a channels-last sequence [T, C], for Conv1D.
+//
+//   packed[g][j][c][f] = W[g * Fg + f][c][j]     (f padded to Fgp, a multiple of the vector
+//                                                 width), then the bias, padded likewise
+//
+// Four output steps at a time share each weight vector. Every output is the same chain —
+// taps j ascending, channels c ascending, from zero, then the bias, then the activation —
+// whatever the block or the call, so a stream run step by step, in blocks or whole rounds
+// alike.
+#pragma once
+#include "../core/isa.hpp"
+#include <algorithm>
+#include <cstddef>
+
+#include "activations.hpp"
+#include "epilogue.hpp"
+#include "simd.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
+
+template <std::size_t Cin, std::size_t Filters, std::size_t K, std::size_t Groups>
+struct Conv1DPacking {
+    static constexpr std::size_t Cg = Cin / Groups, Fg = Filters / Groups;
+    static constexpr std::size_t Fgp = round_up(Fg, lanes);
+    static constexpr std::size_t weight_floats = Groups * K * Cg * Fgp;
+    static constexpr std::size_t floats = weight_floats + Groups * Fgp;
+};
+
+// weight [Filters][Cin / Groups][K] (PyTorch's Conv1d), bias [Filters] or null.
+template <std::size_t Cin, std::size_t Filters, std::size_t K, std::size_t Groups>
+inline void conv1d_pack(const float* weight, const float* bias, float* packed) noexcept {
+    using P = Conv1DPacking<Cin, Filters, K, Groups>;
+    std::fill_n(packed, P::floats, 0.f);
+    for (std::size_t g = 0; g < Groups; ++g)
+        for (std::size_t f = 0; f < P::Fg; ++f) {
+            const std::size_t o = g * P::Fg + f;
+            for (std::size_t c = 0; c < P::Cg; ++c)
+                for (std::size_t j = 0; j < K; ++j) packed[((g * K + j) * P::Cg + c) * P::Fgp + f] = weight[(o * P::Cg + c) * K + j];
+            packed[P::weight_floats + g * P::Fgp + f] = bias ? bias[o] : 0.f;
+        }
+}
+
+// y[t][Filters] for t < n: output t reads x rows t * S + j * D (x already padded).
+template <class Act, std::size_t Cin, std::size_t Filters, std::size_t K, std::size_t Groups, std::size_t S, std::size_t D>
+inline void conv1d(const float* packed, const float* x, std::size_t n, float* y) noexcept {
+    using P = Conv1DPacking<Cin, Filters, K, Groups>;
+    constexpr std::size_t R = 4;
+    const float* bias = packed + P::weight_floats;
+    auto block = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t t0) {
+        for (std::size_t g = 0; g < Groups; ++g)
+            for (std::size_t v = 0; v < P::Fgp; v += lanes) {
+                vfloat acc[M];
+                TYPENET_UNROLL
+                for (std::size_t r = 0; r < M; ++r) acc[r] = vfloat(0.f);
+                for (std::size_t j = 0; j < K; ++j)
+                    for (std::size_t c = 0; c < P::Cg; ++c) {
+                        const vfloat w = load(packed + ((g * K + j) * P::Cg + c) * P::Fgp + v);
+                        const float* xc = x + (t0 * S + j * D) * Cin + g * P::Cg + c;
+                        TYPENET_UNROLL
+                        for (std::size_t r = 0; r < M; ++r) acc[r] = xsimd::fma(vfloat(xc[r * S * Cin]), w, acc[r]);
+                    }
+                const std::size_t cnt = std::min(lanes, P::Fg - v);
+                const vfloat b = load(bias + g * P::Fgp + v);
+                TYPENET_UNROLL
+                for (std::size_t r = 0; r < M; ++r) {
+                    vfloat a = acc[r] + b;
+                    if constexpr (!Act::row_wise) a = Act::apply(a);
+                    store_n(y + (t0 + r) * Filters + g * P::Fg + v, a, cnt);
+                }
+            }
+    };
+    std::size_t t = 0;
+    for (; t + R <= n; t += R) block(std::integral_constant<std::size_t, R>{}, t);
+    for (; t < n; ++t) block(std::integral_constant<std::size_t, 1>{}, t);
+    if constexpr (Act::row_wise) apply_rows<Act>(y, n, Filters);
+}
+
+}  // namespace typenet::kernels
