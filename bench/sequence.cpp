@@ -41,10 +41,10 @@ void per_sample(benchmark::State& state, std::size_t samples) {
     state.counters["RTF@48k"] = benchmark::Counter(n / 48000.0, benchmark::Counter::kIsRate);
 }
 
-// One net.step per sample.
-template <template <std::size_t, class...> class Cell, std::size_t H>
-void BM_step(benchmark::State& state) {
-    const auto net = tn::make<Amp<Cell, H>>(tn::seed{1});
+// One net.step per sample of a model with one input and one output feature.
+template <class Model>
+void step_each_sample(benchmark::State& state) {
+    const auto net = tn::make<Model>(tn::seed{1});
     auto st = net.make_state();
     const auto x = signal(block);
     std::vector<float> y(block);
@@ -54,6 +54,10 @@ void BM_step(benchmark::State& state) {
         benchmark::ClobberMemory();
     }
     per_sample(state, block);
+}
+template <template <std::size_t, class...> class Cell, std::size_t H>
+void BM_step(benchmark::State& state) {
+    step_each_sample<Amp<Cell, H>>(state);
 }
 
 // net.process over the 1024 samples in blocks of B.
@@ -111,6 +115,29 @@ void BM_stac_lstm_step(benchmark::State& state) {
     state.SetItemsProcessed(std::int64_t(state.iterations() * 100'000));
 }
 BENCHMARK(BM_stac_lstm_step)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+// A causal TCN (Conv1D 1 -> 16, kernel 3, dilations 1, 2, 4, 8, 16, tanh; Dense 1) streaming
+// one sample per call through its input histories, against the same stack recomputed over
+// its receptive field (1 + 2 (1 + 2 + 4 + 8 + 16) = 63 samples) for each new sample.
+template <std::size_t T, std::size_t D>
+using CausalConv = tn::Conv1D<16, tn::kernel<3>, tn::dilation<D>, tn::padding_causal, tn::tanh>;
+template <std::size_t T>
+using Tcn = tn::Sequential<tn::Input<T, 1>, CausalConv<T, 1>, CausalConv<T, 2>, CausalConv<T, 4>, CausalConv<T, 8>,
+                           CausalConv<T, 16>, tn::Dense<1>>;
+void BM_tcn_stream(benchmark::State& state) { step_each_sample<Tcn<1>>(state); }
+BENCHMARK(BM_tcn_stream);
+void BM_tcn_recompute_receptive_field(benchmark::State& state) {
+    constexpr std::size_t field = 63;
+    const auto net = tn::make<Tcn<field>>(tn::seed{1});
+    const auto x = signal(block + field);
+    std::vector<float> y(field);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < block; ++i) net.forward(&x[i], y.data());  // the last output is the new sample's
+        benchmark::DoNotOptimize(y.data());
+    }
+    per_sample(state, block);
+}
+BENCHMARK(BM_tcn_recompute_receptive_field);
 
 }  // namespace
 

@@ -29,13 +29,13 @@ subset() {  # name, ctest regex, build targets (space-separated), cmake args...
   cmake --build "build/$name" -j "$jobs" --target $targets
   ctest --test-dir "build/$name" --output-on-failure -j "$jobs" -R "$regex"
 }
-isa_tests="test_layers test_conv test_sequential test_graph test_fusion test_one_engine"
-isa_regex='^test_(layers|conv|sequential|graph|fusion|one_engine)$'
+isa_tests="test_layers test_conv test_sequential test_graph test_fusion test_one_engine test_sequence"
+isa_regex='^test_(layers|conv|sequential|graph|fusion|one_engine|sequence)$'
 subset avx2 "$isa_regex" "$isa_tests" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ "-DTYPENET_ARCH_FLAGS=-mavx2;-mfma"
 subset sse42 "$isa_regex" "$isa_tests" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ "-DTYPENET_ARCH_FLAGS=-msse4.2"
 # (No threaded test: under Debian 12's qemu-user-static, pthread_create in the guest hangs.)
-arm_tests="test_shape test_layers test_finite_fast_math test_conv test_sequential test_graph test_one_engine test_io"
-arm_regex='^test_(shape|layers|finite_fast_math|conv|sequential|graph|one_engine|io)$'
+arm_tests="test_shape test_layers test_finite_fast_math test_conv test_sequential test_graph test_one_engine test_io test_sequence"
+arm_regex='^test_(shape|layers|finite_fast_math|conv|sequential|graph|one_engine|io|sequence)$'
 subset aarch64 "$arm_regex" "$arm_tests" -DCMAKE_BUILD_TYPE=Release --toolchain cmake/toolchains/aarch64-linux-gnu.cmake
 subset tsan '^test_(hot_swap|no_allocation)$' "test_hot_swap test_no_allocation" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=g++ -DTYPENET_SANITIZE_THREAD=ON

@@ -102,3 +102,25 @@ TEST_CASE("const forward is safe from many threads at once", "[net][threads]") {
     for (auto& th : threads) th.join();
     CHECK(mismatches.load() == 0);
 }
+
+// Streaming is the real-time path of an audio plugin: step and process allocate nothing (the
+// State made beforehand holds everything they need), for recurrent layers, a causal Conv1D
+// stack and Dense on each step.
+TEST_CASE("step and process never allocate", "[no_allocation][streaming]") {
+    using Amp = tn::Sequential<tn::Input<1, 1>, tn::LSTM<16, tn::return_sequences, tn::num_layers<2>>, tn::Dense<1>>;
+    using Tcn = tn::Sequential<tn::Input<64, 2>, tn::Conv1D<8, tn::kernel<3>, tn::dilation<2>, tn::padding_causal, tn::relu>,
+                               tn::GRU<12, tn::return_sequences>, tn::Dense<3, tn::tanh>>;
+    auto amp = tn::make<Amp>(tn::seed{1});
+    auto tcn = tn::make<Tcn>(tn::seed{2});
+    auto sa = amp.make_state();
+    auto st = tcn.make_state();
+    std::vector<float> x(1000 * 2, 0.25f), y(1000 * 3);
+    const std::size_t before = allocations.load();
+    for (std::size_t i = 0; i < 300; ++i) amp.step(&x[i], &y[i], sa);
+    amp.process(x.data(), y.data(), 1000, sa);
+    for (std::size_t i = 0; i < 300; ++i) tcn.step(&x[2 * i], &y[3 * i], st);
+    tcn.process(x.data(), y.data(), 1000, st);
+    tcn.process(x.data(), y.data(), 7, st);
+    sa.reset();
+    CHECK(allocations.load() == before);
+}
