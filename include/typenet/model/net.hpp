@@ -410,8 +410,9 @@ class Net<Model, true> {
         else return std::type_identity<program>{};
     }
     static constexpr std::size_t stream_block = 32;  // time steps per call of process's block program
-    using step_program = typename decltype(stream_program_probe<1>())::type;
-    using block_program = typename decltype(stream_program_probe<stream_block>())::type;
+    // Alias templates, so that the model is lowered at 1 and 32 steps only when a program
+    // streams (a Net that only runs whole sequences costs no more to compile).
+    template <std::size_t Steps> using stream_program = typename decltype(stream_program_probe<Steps>())::type;
     template <class P>
     static consteval bool same_layout() {
         return std::ranges::equal(P::packed_offset, program::packed_offset) && std::ranges::equal(P::state_offset, program::state_offset);
@@ -443,15 +444,15 @@ class Net<Model, true> {
                           "with net(x) or net.forward(x, y, state)");
             return false;
         } else {
-            static_assert(same_layout<step_program>() && same_layout<block_program>(),
+            static_assert(same_layout<stream_program<1>>() && same_layout<stream_program<stream_block>>(),
                           "typenet: this model's weights or state depend on the sequence length, so it cannot stream");
             return true;
         }
     }
-    static constexpr std::size_t stream_arena_floats = [] {
-        if constexpr (streams()) return std::max(step_program::arena_floats(1), block_program::arena_floats(1));
-        else return std::size_t{0};
-    }();
+    static consteval std::size_t stream_arena_floats() {
+        if constexpr (streams()) return std::max(stream_program<1>::arena_floats(1), stream_program<stream_block>::arena_floats(1));
+        else return 0;
+    }
 
   public:
     using step_input_type = tensor_of<Shape<std::max<std::size_t>(step_in_floats(), 1)>>;
@@ -463,7 +464,7 @@ class Net<Model, true> {
     class State {
       public:
         static constexpr std::size_t floats = state_floats;
-        State() : values_(detail::allocate_floats(floats)), work_(detail::allocate_floats(stream_arena_floats)) { reset(); }
+        State() : values_(detail::allocate_floats(floats)), work_(detail::allocate_floats(stream_arena_floats())) { reset(); }
         State(const State& o) : State() { std::copy_n(o.values_.get(), floats, values_.get()); }
         State& operator=(const State& o) {
             if (this != &o) std::copy_n(o.values_.get(), floats, values_.get());
@@ -512,7 +513,7 @@ class Net<Model, true> {
 
     // One time step: x holds F floats, y the step's outputs.
     void step(const float* x, float* y, State& st) const noexcept {
-        if constexpr (check_streaming()) step_program::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+        if constexpr (check_streaming()) stream_program<1>::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
     }
     step_output_type step(const step_input_type& x, State& st) const {
         step_output_type y;
@@ -528,12 +529,12 @@ class Net<Model, true> {
                 for (; i + stream_block <= n; i += stream_block) {
                     const float* x = xs + i * fi;
                     float* y = ys + i * fo;
-                    block_program::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+                    stream_program<stream_block>::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
                 }
             for (; i < n; ++i) {
                 const float* x = xs + i * fi;
                 float* y = ys + i * fo;
-                step_program::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+                stream_program<1>::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
             }
         }
     }
