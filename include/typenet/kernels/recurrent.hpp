@@ -147,8 +147,7 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
     constexpr std::size_t chains = G * VB;
     constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({H, budget / chains, (8 + chains - 1) / chains}));
     for (std::size_t v0 = 0; v0 < V; v0 += VB) {
-        constexpr std::size_t full = VB;
-        const std::size_t nb = std::min(full, V - v0);
+        const std::size_t nb = std::min(VB, V - v0);  // unit blocks in this group
         vfloat acc[S][G][VB];
         TYPENET_UNROLL
         for (std::size_t s = 0; s < S; ++s)
