@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,36 @@ void check_model(const std::string& name, double rel = 1e-5, const std::string& 
         net.predict(d.input.data(), y.data(), d.rows);
         plain.predict(d.input.data(), z.data(), d.rows);
         require_close(y.data(), z.data(), d.rows, d.out_size, 1e-6);
+    }
+}
+
+// Streams every sample of a sequence fixture through one State: step by step, then in the
+// given blocks (the last one takes the rest); each must equal net.forward on the whole
+// sequence, bit for bit.
+template <class Model>
+void check_streaming(const std::string& name, std::initializer_list<std::size_t> sizes = {1, 7, 32}) {
+    auto net = typenet::make<Model>();
+    typenet::load_weights(net, path(name + ".weights.safetensors"));
+    const Io d = io(name);
+    constexpr std::size_t T = Model::input_shape_type::dims[0], F = Model::input_shape_type::dims[1];
+    constexpr std::size_t out = Model::output_shape_type::size, per_step = out / T;
+    auto st = net.make_state();
+    for (std::size_t r = 0; r < d.rows; ++r) {
+        const float* x = d.input.data() + r * T * F;
+        std::vector<float> whole(out), stepped(out), blocks(out);
+        net.forward(x, whole.data());
+        st.reset();
+        for (std::size_t t = 0; t < T; ++t) net.step(x + t * F, stepped.data() + t * per_step, st);
+        REQUIRE(stepped == whole);
+        st.reset();
+        std::size_t t = 0;
+        for (std::size_t k = 0; k <= sizes.size(); ++k) {
+            const std::size_t n = k < sizes.size() ? std::min(sizes.begin()[k], T - t) : T - t;
+            net.process(x + t * F, blocks.data() + t * per_step, n, st);
+            t += n;
+        }
+        REQUIRE(t == T);
+        REQUIRE(blocks == whole);
     }
 }
 

@@ -43,21 +43,5 @@ TEST_CASE("Conv1D, BatchNorm (folded), ReLU (fused) and Dense on each step match
 
 TEST_CASE("a causal TCN matches PyTorch, and streams sample by sample bitwise", "[conv1d][golden][streaming]") {
     golden::check_model<Tcn>("tcn_causal", 2e-5);
-    auto net = tn::make<Tcn>();
-    tn::load_weights(net, golden::path("tcn_causal.weights.safetensors"));
-    const golden::Io d = golden::io("tcn_causal");
-    auto st = net.make_state();
-    for (std::size_t r = 0; r < d.rows; ++r) {
-        const float* x = d.input.data() + r * 70;
-        std::vector<float> whole(70), stepped(70), blocks(70);
-        net.forward(x, whole.data());
-        st.reset();
-        for (std::size_t t = 0; t < 70; ++t) net.step(x + t, stepped.data() + t, st);
-        REQUIRE(stepped == whole);
-        st.reset();
-        net.process(x, blocks.data(), 3, st);
-        net.process(x + 3, blocks.data() + 3, 33, st);
-        net.process(x + 36, blocks.data() + 36, 34, st);
-        REQUIRE(blocks == whole);
-    }
+    golden::check_streaming<Tcn>("tcn_causal", {3, 33, 34});
 }

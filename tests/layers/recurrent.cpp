@@ -13,35 +13,6 @@ namespace tn = typenet;
 
 namespace {
 
-// Streams every sample of the fixture through one State: step by step, then in blocks of
-// 1, 7, 32 and the rest; each must equal net.forward on the whole sequence, bit for bit.
-template <class Model>
-void check_streaming(const std::string& name) {
-    auto net = tn::make<Model>();
-    tn::load_weights(net, golden::path(name + ".weights.safetensors"));
-    const golden::Io d = golden::io(name);
-    constexpr std::size_t T = Model::input_shape_type::dims[0], F = Model::input_shape_type::dims[1];
-    constexpr std::size_t out = Model::output_shape_type::size, per_step = out / T;
-    auto st = net.make_state();
-    for (std::size_t r = 0; r < d.rows; ++r) {
-        const float* x = d.input.data() + r * T * F;
-        std::vector<float> whole(out), stepped(out), blocks(out);
-        net.forward(x, whole.data());
-        st.reset();
-        for (std::size_t t = 0; t < T; ++t) net.step(x + t * F, stepped.data() + t * per_step, st);
-        REQUIRE(stepped == whole);
-        st.reset();
-        std::size_t t = 0;
-        for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{32}, T}) {
-            n = std::min(n, T - t);
-            net.process(x + t * F, blocks.data() + t * per_step, n, st);
-            t += n;
-        }
-        REQUIRE(t == T);
-        REQUIRE(blocks == whole);
-    }
-}
-
 using Gru2 = tn::Sequential<tn::Input<23, 3>, tn::GRU<37, tn::return_sequences, tn::num_layers<2>>, tn::Dense<2>>;
 using Lstm1 = tn::Sequential<tn::Input<40, 1>, tn::LSTM<29, tn::return_sequences>, tn::Dense<1>>;
 using Gru1 = tn::Sequential<tn::Input<40, 1>, tn::GRU<29, tn::return_sequences>, tn::Dense<1>>;
@@ -71,25 +42,25 @@ TEST_CASE("recurrent layers: shapes, parameters and state sizes are constants", 
 
 TEST_CASE("GRU, two layers, input 3, hidden 37 matches PyTorch", "[recurrent][golden]") {
     golden::check_model<Gru2>("gru_3_37_2l", 2e-5);
-    check_streaming<Gru2>("gru_3_37_2l");
+    golden::check_streaming<Gru2>("gru_3_37_2l");
 }
 TEST_CASE("LSTM, input 1, hidden 29 matches PyTorch", "[recurrent][golden]") {
     golden::check_model<Lstm1>("lstm_1_29", 2e-5);
-    check_streaming<Lstm1>("lstm_1_29");
+    golden::check_streaming<Lstm1>("lstm_1_29");
 }
 TEST_CASE("GRU, input 1, hidden 29 matches PyTorch", "[recurrent][golden]") {
     golden::check_model<Gru1>("gru_1_29", 2e-5);
-    check_streaming<Gru1>("gru_1_29");
+    golden::check_streaming<Gru1>("gru_1_29");
 }
 TEST_CASE("LSTM, two layers, input 3, hidden 37 matches PyTorch", "[recurrent][golden]") {
     golden::check_model<Lstm2>("lstm_3_37_2l", 2e-5);
-    check_streaming<Lstm2>("lstm_3_37_2l");
+    golden::check_streaming<Lstm2>("lstm_3_37_2l");
 }
 TEST_CASE("SimpleRNN tanh and relu (no bias) match PyTorch's nn.RNN", "[recurrent][golden]") {
     golden::check_model<RnnTanh>("rnn_tanh_4_13", 2e-5);
-    check_streaming<RnnTanh>("rnn_tanh_4_13");
+    golden::check_streaming<RnnTanh>("rnn_tanh_4_13");
     golden::check_model<RnnRelu>("rnn_relu_4_13", 2e-5);
-    check_streaming<RnnRelu>("rnn_relu_4_13");
+    golden::check_streaming<RnnRelu>("rnn_relu_4_13");
 }
 TEST_CASE("GRU's last step only (h_n) then Dense matches PyTorch; stepping gives each step's", "[recurrent][golden]") {
     golden::check_model<GruLast>("gru_last_3_16", 2e-5);

@@ -40,9 +40,9 @@ inline void conv1d_pack(const float* weight, const float* bias, float* packed) n
         }
 }
 
-// y[t][Filters] for t < n: output t reads x rows t * S + j * D (x already padded).
-template <class Act, std::size_t Cin, std::size_t Filters, std::size_t K, std::size_t Groups, std::size_t S, std::size_t D>
-inline void conv1d(const float* packed, const float* x, std::size_t n, float* y) noexcept {
+// y[t][Filters] for t < N: output t reads x rows t * S + j * D (x already padded).
+template <class Act, std::size_t Cin, std::size_t Filters, std::size_t K, std::size_t Groups, std::size_t S, std::size_t D, std::size_t N>
+inline void conv1d(const float* packed, const float* x, float* y) noexcept {
     using P = Conv1DPacking<Cin, Filters, K, Groups>;
     constexpr std::size_t R = 4;
     const float* bias = packed + P::weight_floats;
@@ -69,10 +69,10 @@ inline void conv1d(const float* packed, const float* x, std::size_t n, float* y)
                 }
             }
     };
-    std::size_t t = 0;
-    for (; t + R <= n; t += R) block(std::integral_constant<std::size_t, R>{}, t);
-    for (; t < n; ++t) block(std::integral_constant<std::size_t, 1>{}, t);
-    if constexpr (Act::row_wise) apply_rows<Act>(y, n, Filters);
+    constexpr std::size_t full = N / R * R;
+    for (std::size_t t = 0; t < full; t += R) block(std::integral_constant<std::size_t, R>{}, t);
+    for (std::size_t t = full; t < N; ++t) block(std::integral_constant<std::size_t, 1>{}, t);
+    if constexpr (Act::row_wise) apply_rows<Act>(y, N, Filters);
 }
 
 }  // namespace typenet::kernels

@@ -37,7 +37,6 @@ struct padding_causal {};
 namespace detail {
 template <class T> struct is_padding1d : is_padding<T> {};
 template <> struct is_padding1d<padding_causal> : std::true_type {};
-template <class T> struct padding1d_size;
 }  // namespace detail
 
 template <std::size_t Filters, class... Options>
@@ -127,7 +126,7 @@ struct Conv1D {
             else std::fill_n(scratch, p.before * C, 0.f);
             std::copy_n(in + r * In::size, T * C, scratch + p.before * C);
             std::fill_n(scratch + (p.before + T) * C, p.after * C, 0.f);
-            kernels::conv1d<Act, C, Filters, K, G, S, D>(params, scratch, out_steps<In>, out + r * Out::size);
+            kernels::conv1d<Act, C, Filters, K, G, S, D, out_steps<In>>(params, scratch, out + r * Out::size);
             if constexpr (causal) std::copy_n(scratch + T * C, history * C, st);  // the last extent - 1 steps
         }
     }
