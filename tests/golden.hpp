@@ -80,9 +80,10 @@ void check_model(const std::string& name, double rel = 1e-5, const std::string& 
 // given blocks (the last one takes the rest); each must equal net.forward on the whole
 // sequence, bit for bit.
 template <class Model>
-void check_streaming(const std::string& name, std::initializer_list<std::size_t> sizes = {1, 7, 32}) {
+void check_streaming(const std::string& name, std::initializer_list<std::size_t> sizes = {1, 7, 32},
+                     typenet::WeightConvention convention = typenet::native) {
     auto net = typenet::make<Model>();
-    typenet::load_weights(net, path(name + ".weights.safetensors"));
+    typenet::load_weights(net, path(name + ".weights.safetensors"), convention);
     const Io d = io(name);
     constexpr std::size_t T = Model::input_shape_type::dims[0], F = Model::input_shape_type::dims[1];
     constexpr std::size_t out = Model::output_shape_type::size, per_step = out / T;

@@ -102,6 +102,61 @@ def save(name, module, x, h0=None):
     write_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
 
 
+def keras_gru_reference(x, kernel, recurrent, bias, reset_after):
+    """Keras' GRU in double precision, from its definition (gates z, r, h in Keras' order):
+    z = sigmoid(x Wz + h Uz + b), r likewise, hh = tanh(x Wh + b_h + r * (h Uh + b'_h))
+    with reset_after, tanh(x Wh + (r * h) Uh + b_h) without; h = z * h + (1 - z) * hh."""
+    x, kernel, recurrent, bias = (t.double() for t in (x, kernel, recurrent, bias))
+    u = recurrent.shape[0]
+    b_in, b_rec = (bias[0], bias[1]) if reset_after else (bias, torch.zeros_like(bias))
+    h = torch.zeros(x.shape[0], u, dtype=torch.float64)
+    out = []
+    for t in range(x.shape[1]):
+        xs = x[:, t] @ kernel + b_in
+        hs = h @ recurrent + b_rec
+        z = torch.sigmoid(xs[:, :u] + hs[:, :u])
+        r = torch.sigmoid(xs[:, u:2 * u] + hs[:, u:2 * u])
+        if reset_after:
+            hh = torch.tanh(xs[:, 2 * u:] + r * hs[:, 2 * u:])
+        else:
+            hh = torch.tanh(xs[:, 2 * u:] + (r * h) @ recurrent[:, 2 * u:])
+        h = z * h + (1 - z) * hh
+        out.append(h)
+    return torch.stack(out, dim=1)
+
+
+def save_keras(name, tensors, x, y):
+    write_safetensors(os.path.join(OUT, name + ".weights.safetensors"), {k: v.float().contiguous() for k, v in tensors.items()})
+    write_safetensors(os.path.join(OUT, name + ".io.safetensors"), {"input": x, "output": y.float().contiguous()})
+
+
+def keras_fixtures(g):
+    """Keras-layout files (names and layouts of Keras' GRU and LSTM: kernel [F, G*U],
+    recurrent_kernel [U, G*U], bias) for GRU with reset_after True and False and for the
+    LSTM, followed by a Dense on each step; outputs from Keras' equations (GRU) and from
+    PyTorch's LSTM with the same weights."""
+    f, u, out, t, n = 3, 19, 2, 21, 5
+    x = g(n, t, f)
+    dense_k, dense_b = torch.empty(u, out).uniform_(-0.5, 0.5), torch.empty(out).uniform_(-0.5, 0.5)
+    for reset_after in (True, False):
+        kernel = torch.empty(f, 3 * u).uniform_(-0.5, 0.5)
+        recurrent = torch.empty(u, 3 * u).uniform_(-0.5, 0.5)
+        bias = torch.empty(*((2, 3 * u) if reset_after else (3 * u,))).uniform_(-0.5, 0.5)
+        h = keras_gru_reference(x, kernel, recurrent, bias, reset_after)
+        y = h @ dense_k.double() + dense_b.double()
+        save_keras("keras_gru_reset_after" if reset_after else "keras_gru_reset_before",
+                   {"gru/kernel": kernel, "gru/recurrent_kernel": recurrent, "gru/bias": bias,
+                    "dense/kernel": dense_k, "dense/bias": dense_b}, x, y)
+    lstm = randomize(nn.LSTM(f, u, batch_first=True)).double()
+    with torch.no_grad():
+        h, _ = lstm(x.double())
+        y = h @ dense_k.double() + dense_b.double()
+    sd = lstm.state_dict()  # i, f, g, o: Keras' i, f, c, o; Keras has one bias, their sum
+    save_keras("keras_lstm", {"lstm/kernel": sd["weight_ih_l0"].t(), "lstm/recurrent_kernel": sd["weight_hh_l0"].t(),
+                              "lstm/bias": sd["bias_ih_l0"] + sd["bias_hh_l0"], "dense/kernel": dense_k, "dense/bias": dense_b},
+               x, y)
+
+
 def main():
     torch.manual_seed(14)
     g = lambda *s: torch.randn(*s)
@@ -132,6 +187,7 @@ def main():
     # a causal TCN: Conv1D 1 -> 16, kernel 3, dilations 1, 2, 4, 8, 16 (tanh), then Dense 1
     tcn = [nn.Conv1d(1 if i == 0 else 16, 16, 3, dilation=2 ** i) for i in range(5)] + [nn.Linear(16, 1)]
     save("tcn_causal", Conv(tcn, acts={i: torch.tanh for i in range(5)}, causal=range(5)), g(3, 70, 1))
+    keras_fixtures(g)
 
 
 if __name__ == "__main__":

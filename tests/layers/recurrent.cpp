@@ -116,3 +116,54 @@ TEST_CASE("a two-layer PyTorch GRU loaded into a one-layer type names the unused
                             Catch::Contains("'0.bias_hh_l1' [111]"));
     REQUIRE(net.get_weights() == before);  // nothing changed
 }
+
+// Keras' layouts (tools/sequence_fixtures.py: keras_fixtures): kernel [F, G*U],
+// recurrent_kernel [U, G*U], gates z, r, h for the GRU; its bias [2, 3U] with reset_after and
+// [3U] without; the LSTM's one bias. The GRU references follow Keras' equations.
+namespace {
+using KerasGru = tn::Sequential<tn::Input<21, 3>, tn::GRU<19, tn::return_sequences>, tn::Dense<2>>;
+using KerasGruBefore = tn::Sequential<tn::Input<21, 3>, tn::GRU<19, tn::return_sequences, tn::reset_before>, tn::Dense<2>>;
+using KerasLstm = tn::Sequential<tn::Input<21, 3>, tn::LSTM<19, tn::return_sequences>, tn::Dense<2>>;
+}  // namespace
+
+TEST_CASE("Keras GRU (reset_after true and false) and LSTM files load and match Keras' equations", "[recurrent][golden][keras]") {
+    golden::check_model<KerasGru>("keras_gru_reset_after", 2e-5, ".weights.safetensors", tn::from_keras);
+    golden::check_streaming<KerasGru>("keras_gru_reset_after", {1, 7, 32}, tn::from_keras);
+    golden::check_model<KerasGruBefore>("keras_gru_reset_before", 2e-5, ".weights.safetensors", tn::from_keras);
+    golden::check_streaming<KerasGruBefore>("keras_gru_reset_before", {1, 7, 32}, tn::from_keras);
+    golden::check_model<KerasLstm>("keras_lstm", 2e-5, ".weights.safetensors", tn::from_keras);
+    golden::check_streaming<KerasLstm>("keras_lstm", {1, 7, 32}, tn::from_keras);
+    STATIC_REQUIRE(KerasGruBefore::param_count == KerasGru::param_count);  // the same tensors, another cell
+}
+
+TEST_CASE("a Keras reset_after=False GRU file is refused by a reset_after type, naming the bias", "[recurrent][keras][io]") {
+    auto net = tn::make<KerasGru>();
+    REQUIRE_THROWS_WITH(tn::load_weights(net, golden::path("keras_gru_reset_before.weights.safetensors"), tn::from_keras),
+                        Catch::Contains("'gru/bias'") && Catch::Contains("has shape [57], expected [2, 57]"));
+}
+
+TEST_CASE("PyTorch weights saved in Keras' layout load back to the same outputs, bit for bit", "[recurrent][keras][io]") {
+    auto round_trip = []<class M>(const std::string& fixture, M*) {
+        auto net = tn::make<M>();
+        tn::load_weights(net, golden::path(fixture + ".weights.safetensors"), tn::from_pytorch);
+        const std::string file = "keras_round_trip_" + fixture + ".safetensors";
+        tn::save_weights(net, file, tn::to_keras);
+        auto back = tn::make<M>();
+        tn::load_weights(back, file, tn::from_keras);
+        const golden::Io d = golden::io(fixture);
+        std::vector<float> y(d.rows * d.out_size), z(d.rows * d.out_size);
+        net.predict(d.input.data(), y.data(), d.rows);
+        back.predict(d.input.data(), z.data(), d.rows);
+        REQUIRE(y == z);
+        const auto keras = tn::SafetensorsFile::read(file);
+        return keras;
+    };
+    const auto gru = round_trip("gru_1_29", static_cast<Gru1*>(nullptr));
+    REQUIRE(gru.find("gru/bias")->shape == std::vector<std::size_t>{2, 87});
+    REQUIRE(gru.find("gru/kernel")->shape == std::vector<std::size_t>{1, 87});
+    const auto lstm = round_trip("lstm_3_37_2l", static_cast<Lstm2*>(nullptr));  // biases summed; layer 1 as _l1
+    REQUIRE(lstm.find("lstm/bias")->shape == std::vector<std::size_t>{148});
+    REQUIRE(lstm.find("lstm/recurrent_kernel_l1")->shape == std::vector<std::size_t>{37, 148});
+    const auto bi = round_trip("gru_bi_last_3_11", static_cast<GruBiLast*>(nullptr));
+    REQUIRE(bi.find("bidirectional/backward_gru/recurrent_kernel")->shape == std::vector<std::size_t>{11, 33});
+}

@@ -52,6 +52,9 @@ enum class KerasLayout {
     conv,            // Conv2D kernel: Keras [kh, kw, in/g, out], canonical [out, in/g, kh, kw]
     depthwise,       // DepthwiseConv2D: Keras [kh, kw, in, mult], canonical [in * mult, 1, kh, kw]
     conv_transpose,  // Conv2DTranspose: Keras [kh, kw, out, in], canonical [in, out, kh, kw]
+    conv1d,          // Conv1D kernel: Keras [k, in/g, out], canonical [out, in/g, k]
+    gates,           // recurrent kernels: Keras [in, G*U], canonical [G*U, in]; gates reordered
+    gate_vector,     // recurrent biases: Keras [R, G*U] (R = keras_rows > 1) or [G*U]; gates reordered
 };
 
 // One learnable tensor of a layer, in the canonical (PyTorch) layout: Dense's weight is
@@ -64,6 +67,15 @@ struct ParamSpec {
     std::string_view keras_name;  // "kernel", "gamma", ...; empty: the same as name
     KerasLayout keras_layout = KerasLayout::same;
     std::size_t depth_multiplier = 1;  // KerasLayout::depthwise: the M of [kh, kw, C, M]
+    // Recurrent layers (KerasLayout::gates / gate_vector): G gates, and whether Keras orders
+    // the first two the other way round (GRU: Keras z, r, h; PyTorch r, z, n). Keras' bias
+    // may hold several canonical vectors: the parameter is row keras_row of a [keras_rows,
+    // G*U] tensor, and a parameter whose row an earlier one of the layer already takes is
+    // not in the file: loading sets it to zero, saving adds it into that row (Keras' LSTM
+    // bias is PyTorch's bias_ih + bias_hh).
+    std::size_t keras_gates = 0;
+    bool keras_swap_gates = false;
+    std::size_t keras_rows = 1, keras_row = 0;
 
     constexpr ParamSpec(std::string_view n, std::initializer_list<std::size_t> d, Init i = Init::zeros,
                         std::string_view kn = {}, KerasLayout kl = KerasLayout::same)

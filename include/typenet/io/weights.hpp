@@ -92,6 +92,11 @@ inline std::vector<std::size_t> file_dims(const ParamSpec& s, WeightConvention c
             case KerasLayout::conv: return {d[2], d[3], d[1], d[0]};
             case KerasLayout::depthwise: return {d[2], d[3], d[0] / s.depth_multiplier, s.depth_multiplier};
             case KerasLayout::conv_transpose: return {d[2], d[3], d[1], d[0]};
+            case KerasLayout::conv1d: return {d[2], d[1], d[0]};
+            case KerasLayout::gates: return {d[1], d[0]};
+            case KerasLayout::gate_vector:
+                if (s.keras_rows > 1) return {s.keras_rows, d[0]};
+                return {d[0]};
             case KerasLayout::same: break;
         }
     return std::vector<std::size_t>(d.begin(), d.begin() + std::ptrdiff_t(s.rank));
@@ -106,6 +111,20 @@ inline bool permutes(const ParamInfo& p, WeightConvention c) {
     if (c.kind == WeightConvention::Kind::keras) return p.spec.keras_layout != KerasLayout::same;
     return false;
 }
+
+// Keras' recurrent biases: several canonical vectors in one file tensor (see ParamSpec). A
+// parameter is `shared` when an earlier one takes the same row of the same file tensor: it
+// is not in the file (zero at load; added into that row at save).
+inline std::vector<bool> shared_rows(const std::vector<ParamInfo>& infos, const std::vector<std::string>& names, WeightConvention c) {
+    std::vector<bool> shared(infos.size());
+    if (c.kind != WeightConvention::Kind::keras) return shared;
+    for (std::size_t i = 0; i < infos.size(); ++i)
+        for (std::size_t j = 0; j < i && !shared[i]; ++j)
+            shared[i] = names[j] == names[i] && infos[j].spec.keras_row == infos[i].spec.keras_row;
+    return shared;
+}
+// Canonical gate g sits at Keras' gate keras_gate(g) (GRU: r and z swap places).
+inline std::size_t keras_gate(const ParamSpec& s, std::size_t g) { return s.keras_swap_gates && g < 2 ? 1 - g : g; }
 
 // File values to canonical (Forward) or back (!Forward).
 template <bool Forward>
@@ -146,6 +165,20 @@ void convert(const ParamInfo& p, WeightConvention c, const float* in, float* out
                                 move(((c0 * m + k) * d[2] + y) * d[3] + x, ((y * d[3] + x) * ch + c0) * m + k);
                 return;
             }
+            case KerasLayout::conv1d:  // canonical [o][i][k], Keras [k][i][o]
+                for (std::size_t o = 0; o < d[0]; ++o)
+                    for (std::size_t i = 0; i < d[1]; ++i)
+                        for (std::size_t k = 0; k < d[2]; ++k) move((o * d[1] + i) * d[2] + k, (k * d[1] + i) * d[0] + o);
+                return;
+            case KerasLayout::gates:  // canonical [g * U + j][i], Keras [i][keras_gate(g) * U + j]
+            case KerasLayout::gate_vector: {  // canonical [g * U + j], Keras [keras_gate(g) * U + j] (one row)
+                const std::size_t units = d[0] / s.keras_gates, cols = s.keras_layout == KerasLayout::gates ? d[1] : 1;
+                for (std::size_t g = 0; g < s.keras_gates; ++g)
+                    for (std::size_t j = 0; j < units; ++j)
+                        for (std::size_t i = 0; i < cols; ++i)
+                            move((g * units + j) * cols + i, i * d[0] + keras_gate(s, g) * units + j);
+                return;
+            }
             case KerasLayout::same: break;
         }
     for (std::size_t i = 0; i < s.size(); ++i) move(i, i);
@@ -174,6 +207,7 @@ template <class Model>
 void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
     const auto& infos = Net<Model>::param_infos();
     const auto names = detail::file_names(infos, convention);
+    const auto shared = detail::shared_rows(infos, names, convention);
     const std::string& src = file.source();
     std::vector<std::string> wanted;
     std::vector<const TensorEntry*> entries;
@@ -192,17 +226,18 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
         if (!SafetensorsFile::is_float_dtype(t->dtype))
             throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has dtype " + t->dtype +
                              ", expected F32 (or F64, F16, BF16)");
+        const std::size_t file_size = t->elements();
         if (!options.allow_non_finite) {
             bool finite = true;
             if (t->dtype == "F32") {
-                finite = detail::all_finite_f32(file.bytes(*t), p.spec.size());
+                finite = detail::all_finite_f32(file.bytes(*t), file_size);
             } else {
-                scratch.resize(p.spec.size());
+                scratch.resize(file_size);
                 file.read_floats(name, *t, scratch);
                 finite = detail::all_finite(scratch);
             }
             if (!finite) {
-                scratch.resize(p.spec.size());
+                scratch.resize(file_size);
                 file.read_floats(name, *t, scratch);
                 for (std::size_t k = 0; k < scratch.size(); ++k)
                     if (!std::isfinite(scratch[k]))
@@ -235,12 +270,15 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
     net.update_weights([&](float* canonical) {
         for (std::size_t i = 0; i < infos.size(); ++i) {
             const ParamInfo& p = infos[i];
-            if (!detail::permutes(p, convention)) {  // straight into place
+            if (shared[i]) {  // an earlier parameter took its row of the file tensor
+                std::fill_n(canonical + p.offset, p.spec.size(), 0.f);
+            } else if (!detail::permutes(p, convention)) {  // straight into place
                 file.read_floats(wanted[i], *entries[i], std::span<float>(canonical + p.offset, p.spec.size()));
             } else {
-                scratch.resize(p.spec.size());
+                scratch.resize(entries[i]->elements());
                 file.read_floats(wanted[i], *entries[i], scratch);
-                detail::convert<true>(p, convention, scratch.data(), canonical + p.offset);
+                const std::size_t row = convention.kind == WeightConvention::Kind::keras ? p.spec.keras_row : 0;
+                detail::convert<true>(p, convention, scratch.data() + row * p.spec.size(), canonical + p.offset);
             }
         }
     });
@@ -271,15 +309,28 @@ void save_weights(const Net<Model, true>& net, const std::filesystem::path& path
     const std::vector<float>& canonical = net.get_weights();
     const auto& infos = Net<Model>::param_infos();
     const auto names = detail::file_names(infos, convention);
+    // One file tensor per name: Keras' recurrent bias gathers several parameters (rows, sums).
     std::vector<std::vector<float>> converted;
-    std::vector<NamedTensor> tensors;
-    converted.reserve(infos.size());
+    std::vector<std::vector<std::size_t>> dims;
+    std::map<std::string, std::size_t> index;
+    std::vector<float> one;
     for (std::size_t i = 0; i < infos.size(); ++i) {
         const ParamInfo& p = infos[i];
-        converted.emplace_back(p.spec.size());
-        detail::convert<false>(p, convention, canonical.data() + p.offset, converted.back().data());
-        tensors.push_back(NamedTensor{names[i], detail::file_dims(p.spec, convention), converted.back()});
+        const auto [at, fresh] = index.emplace(names[i], converted.size());
+        if (fresh) {
+            dims.push_back(detail::file_dims(p.spec, convention));
+            std::size_t n = 1;
+            for (std::size_t d : dims.back()) n *= d;
+            converted.emplace_back(n, 0.f);
+        }
+        one.assign(p.spec.size(), 0.f);
+        detail::convert<false>(p, convention, canonical.data() + p.offset, one.data());
+        const std::size_t row = convention.kind == WeightConvention::Kind::keras ? p.spec.keras_row : 0;
+        float* into = converted[at->second].data() + row * p.spec.size();
+        for (std::size_t k = 0; k < one.size(); ++k) into[k] += one[k];
     }
+    std::vector<NamedTensor> tensors(converted.size());
+    for (const auto& [name, i] : index) tensors[i] = NamedTensor{name, dims[i], converted[i]};
     write_safetensors(path, tensors);
 }
 

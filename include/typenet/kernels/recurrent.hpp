@@ -9,7 +9,9 @@
 //   bh[j]             = b_hh of GRU's candidate gate, which the reset gate multiplies
 //
 // Gates in PyTorch's order: GRU r, z, n ("linear before reset": n = tanh(W_in x + b_in +
-// r * (W_hn h + b_hn))), LSTM i, f, g, o.
+// r * (W_hn h + b_hn))), LSTM i, f, g, o. The GRU with the reset gate first (Keras'
+// reset_after=False: n = tanh(W_in x + W_hn (r * h) + b_in + b_hn)) keeps both candidate
+// biases in bx.
 //
 // A call runs T steps: first the input projection of a chunk of steps (bias + W_ih x_t for
 // every t in the chunk, a small GEMM whose rows reuse each weight vector), then the
@@ -45,7 +47,9 @@ struct RecurrentPacking {
 };
 
 // w_ih [G*H][F], w_hh [G*H][H], biases [G*H] or null, in PyTorch's layout.
-template <Cell C, std::size_t F, std::size_t H>
+// A GRU with the reset gate before the hidden product (ResetAfter false) adds b_hn to the
+// candidate's input sum like every other bias: bh stays zero.
+template <Cell C, std::size_t F, std::size_t H, bool ResetAfter = true>
 inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, float* packed) noexcept {
     using P = RecurrentPacking<C, F, H>;
     std::fill_n(packed, P::floats, 0.f);
@@ -55,7 +59,7 @@ inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_
             for (std::size_t f = 0; f < F; ++f) packed[P::wx + f * P::row + col] = w_ih[o * F + f];
             for (std::size_t k = 0; k < H; ++k) packed[P::wh + k * P::row + col] = w_hh[o * H + k];
             const float bi = b_ih ? b_ih[o] : 0.f, bh = b_hh ? b_hh[o] : 0.f;
-            if (C == Cell::gru && g == 2) {
+            if (C == Cell::gru && ResetAfter && g == 2) {
                 packed[P::bx + col] = bi;
                 packed[P::bh + j] = bh;
             } else {
@@ -135,31 +139,31 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
         }
 }
 
-// One step: h_new (and c) from h_old and the step's projection xp. Unit blocks in groups
+// The hidden product of NG gates, from gate G0 on, of one step: for each block of `lanes`
+// units, epilogue(u, a) with a[g] = sum_k W_hh[G0 + g][u..][k] h[k]. Unit blocks go in groups
 // whose accumulators fit the registers; within a group the k loop is split S ways so that
 // enough FMA chains run at once when the group is small.
-template <Cell C, std::size_t H, class Act>
-inline void cell_step(const float* wh, const float* bh, const float* xp, const float* h_old, float* h_new, float* c) noexcept {
-    using P = RecurrentPacking<C, 1, H>;
-    constexpr std::size_t G = P::G, V = P::V, Hp = P::Hp, Row = P::row;
+template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::size_t Hp, class Epilogue>
+[[gnu::always_inline]] inline void hidden_product(const float* wh, const float* h, Epilogue&& epilogue) noexcept {
+    constexpr std::size_t V = Hp / lanes;
     constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;  // accumulators in flight
-    constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / G));  // unit blocks per group
-    constexpr std::size_t chains = G * VB;
+    constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / NG));  // unit blocks per group
+    constexpr std::size_t chains = NG * VB;
     constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({H, budget / chains, (8 + chains - 1) / chains}));
     for (std::size_t v0 = 0; v0 < V; v0 += VB) {
         const std::size_t nb = std::min(VB, V - v0);  // unit blocks in this group
-        vfloat acc[S][G][VB];
+        vfloat acc[S][NG][VB];
         TYPENET_UNROLL
         for (std::size_t s = 0; s < S; ++s)
             TYPENET_UNROLL
-            for (std::size_t g = 0; g < G; ++g)
+            for (std::size_t g = 0; g < NG; ++g)
                 TYPENET_UNROLL
                 for (std::size_t b = 0; b < VB; ++b) acc[s][g][b] = vfloat(0.f);
         auto accumulate = [&](std::size_t k, std::size_t s) {
-            const vfloat hk(h_old[k]);
-            const float* w = wh + k * Row + v0 * lanes;
+            const vfloat hk(h[k]);
+            const float* w = wh + k * Row + G0 * Hp + v0 * lanes;
             TYPENET_UNROLL
-            for (std::size_t g = 0; g < G; ++g)
+            for (std::size_t g = 0; g < NG; ++g)
                 TYPENET_UNROLL
                 for (std::size_t b = 0; b < VB; ++b)
                     if (b < nb) acc[s][g][b] = xsimd::fma(loadu(w + g * Hp + b * lanes), hk, acc[s][g][b]);
@@ -180,34 +184,61 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
         TYPENET_UNROLL
         for (std::size_t b = 0; b < VB; ++b) {
             if (b >= nb) break;
-            const std::size_t u = (v0 + b) * lanes;  // first unit of the block
-            vfloat a[G];
+            vfloat a[NG];
             TYPENET_UNROLL
-            for (std::size_t g = 0; g < G; ++g) {
+            for (std::size_t g = 0; g < NG; ++g) {
                 a[g] = acc[0][g][b];
                 TYPENET_UNROLL
                 for (std::size_t s = 1; s < S; ++s) a[g] += acc[s][g][b];
             }
-            if constexpr (C == Cell::rnn) {
-                const vfloat pre = loadu(xp + u) + a[0];
-                if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, tanh_v(pre));
-                else storeu(h_new + u, Act::apply(pre));
-            } else if constexpr (C == Cell::gru) {
-                const vfloat r = sigmoid_v(loadu(xp + u) + a[0]);
-                const vfloat z = sigmoid_v(loadu(xp + Hp + u) + a[1]);
-                const vfloat n = tanh_v(xsimd::fma(r, a[2] + loadu(bh + u), loadu(xp + 2 * Hp + u)));
-                storeu(h_new + u, xsimd::fma(z, loadu(h_old + u) - n, n));
-            } else {
-                const vfloat i = sigmoid_v(loadu(xp + u) + a[0]);
-                const vfloat f = sigmoid_v(loadu(xp + Hp + u) + a[1]);
-                const vfloat g = tanh_v(loadu(xp + 2 * Hp + u) + a[2]);
-                const vfloat o = sigmoid_v(loadu(xp + 3 * Hp + u) + a[3]);
-                const vfloat ig = i * g;
-                const vfloat cn = xsimd::fma(f, loadu(c + u), ig);
-                storeu(c + u, cn);
-                storeu(h_new + u, o * tanh_v(cn));
-            }
+            epilogue((v0 + b) * lanes, a);
         }
+    }
+}
+
+// One step: h_new (and c) from h_old and the step's projection xp, the gates and the new
+// state applied while the hidden sums are in registers. GRU with the reset gate before the
+// hidden product (Keras' reset_after=False) needs r first: two passes, r and z, then n on
+// r * h.
+template <Cell C, std::size_t H, class Act, bool ResetAfter = true>
+inline void cell_step(const float* wh, const float* bh, const float* xp, const float* h_old, float* h_new, float* c) noexcept {
+    using P = RecurrentPacking<C, 1, H>;
+    constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
+    if constexpr (C == Cell::rnn) {
+        hidden_product<1, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
+            const vfloat pre = loadu(xp + u) + a[0];
+            if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, tanh_v(pre));
+            else storeu(h_new + u, Act::apply(pre));
+        });
+    } else if constexpr (C == Cell::gru && ResetAfter) {
+        hidden_product<G, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
+            const vfloat r = sigmoid_v(loadu(xp + u) + a[0]);
+            const vfloat z = sigmoid_v(loadu(xp + Hp + u) + a[1]);
+            const vfloat n = tanh_v(xsimd::fma(r, a[2] + loadu(bh + u), loadu(xp + 2 * Hp + u)));
+            storeu(h_new + u, xsimd::fma(z, loadu(h_old + u) - n, n));
+        });
+    } else if constexpr (C == Cell::gru) {
+        alignas(alignment) float rh[Hp], zs[Hp];  // r * h_old, and z
+        hidden_product<2, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
+            const vfloat r = sigmoid_v(loadu(xp + u) + a[0]);
+            storeu(zs + u, sigmoid_v(loadu(xp + Hp + u) + a[1]));
+            storeu(rh + u, r * loadu(h_old + u));
+        });
+        hidden_product<1, 2, H, Row, Hp>(wh, rh, [&](std::size_t u, const vfloat* a) {
+            const vfloat n = tanh_v(loadu(xp + 2 * Hp + u) + a[0]);
+            storeu(h_new + u, xsimd::fma(loadu(zs + u), loadu(h_old + u) - n, n));
+        });
+    } else {
+        hidden_product<G, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
+            const vfloat i = sigmoid_v(loadu(xp + u) + a[0]);
+            const vfloat f = sigmoid_v(loadu(xp + Hp + u) + a[1]);
+            const vfloat g = tanh_v(loadu(xp + 2 * Hp + u) + a[2]);
+            const vfloat o = sigmoid_v(loadu(xp + 3 * Hp + u) + a[3]);
+            const vfloat ig = i * g;
+            const vfloat cn = xsimd::fma(f, loadu(c + u), ig);
+            storeu(c + u, cn);
+            storeu(h_new + u, o * tanh_v(cn));
+        });
     }
 }
 
@@ -221,7 +252,7 @@ inline constexpr std::size_t recurrent_scratch = recurrent_chunk * RecurrentPack
 // T steps of one direction. x: T rows of F at stride ldx; y (or null): T rows of H at stride
 // ldy; h (and c, LSTM): H floats, the state before and after. Reverse runs t = T-1 .. 0.
 // Not inlined: one body per cell and size runs every T, so every T rounds alike.
-template <Cell C, std::size_t F, std::size_t H, class Act>
+template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = true>
 [[gnu::noinline]] void recurrent_run(const float* packed, const float* x, std::size_t T, std::size_t ldx, float* y, std::size_t ldy,
                                      float* h, float* c, bool reverse, float* scratch) noexcept {
     using P = RecurrentPacking<C, F, H>;
@@ -240,7 +271,7 @@ template <Cell C, std::size_t F, std::size_t H, class Act>
         detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t r = reverse ? n - 1 - i : i;
-            detail::cell_step<C, H, Act>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
+            detail::cell_step<C, H, Act, ResetAfter>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
             cur ^= 1;
             if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
         }

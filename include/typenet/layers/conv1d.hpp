@@ -44,6 +44,7 @@ struct Conv1D {
     static_assert(Filters > 0, "typenet: Conv1D<0> has no outputs");
     using activation = typename detail::activation_option<linear, Options...>::type;
     static constexpr bool bias = !detail::has_option<no_bias, Options...>;
+    static constexpr std::string_view keras_class = "conv1d";  // Keras' kernel: [k, in/g, out]
     using kernel_option = detail::find_option_t<detail::is_kernel, kernel<0>, Options...>;
     using stride_option = detail::find_option_t<detail::is_stride, stride<1>, Options...>;
     using dilation_option = detail::find_option_t<detail::is_dilation, dilation<1>, Options...>;
@@ -88,9 +89,9 @@ struct Conv1D {
     template <class In>
     static constexpr auto params_for = [] {
         if constexpr (bias)
-            return std::array{ParamSpec{"weight", {Filters, channels<In> / G, K}, Init::glorot_uniform}, ParamSpec{"bias", {Filters}}};
+            return std::array{ParamSpec{"weight", {Filters, channels<In> / G, K}, Init::glorot_uniform, "kernel", KerasLayout::conv1d}, ParamSpec{"bias", {Filters}}};
         else
-            return std::array{ParamSpec{"weight", {Filters, channels<In> / G, K}, Init::glorot_uniform}};
+            return std::array{ParamSpec{"weight", {Filters, channels<In> / G, K}, Init::glorot_uniform, "kernel", KerasLayout::conv1d}};
     }();
     template <class In> static constexpr std::size_t flops_for = 2 * out_steps<In> * Filters * (channels<In> / G) * K;
 

@@ -9,11 +9,18 @@
 // Options: tn::return_sequences (output [T, Units] instead of the last step's [Units]),
 // tn::num_layers<N> (N stacked layers, as PyTorch's num_layers), tn::bidirectional (both
 // directions, concatenated: [T, 2 Units]; the last step is the final state of each direction,
-// PyTorch's h_n, as Keras' Bidirectional returns it), tn::no_bias; SimpleRNN also takes relu.
+// PyTorch's h_n, as Keras' Bidirectional returns it), tn::no_bias; SimpleRNN also takes relu;
+// GRU takes tn::reset_before (Keras' reset_after=False: the reset gate multiplies h before
+// the hidden product, n = tanh(W_in x + W_hn (r * h) + b_in + b_hn)).
 //
 // Parameters are PyTorch's, by the names of its state_dict: weight_ih_l{k}, weight_hh_l{k},
 // bias_ih_l{k}, bias_hh_l{k}, with _reverse for the backward direction; a file with tensors
 // the type does not have (a two-layer file for a one-layer type) is refused, naming them.
+// Keras files (tn::from_keras) name them kernel [F, G*U], recurrent_kernel [U, G*U] and bias,
+// gates in Keras' order (GRU z, r, h; LSTM i, f, c, o): the GRU's bias is [2, 3U] (input and
+// recurrent rows) with reset_after and [3U] without, the LSTM's and SimpleRNN's one vector,
+// PyTorch's two biases summed. A bidirectional layer's are under forward_<cls>/ and
+// backward_<cls>/; layer k >= 1 of num_layers<N> (no Keras counterpart) has the suffix _l<k>.
 //
 // State (what a stream carries from one call to the next): PyTorch's h_n [layers x dirs,
 // Units] and, for the LSTM, c_n after it. A whole sequence starts from zeros unless a state
@@ -38,6 +45,7 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct return_sequences {};
 struct bidirectional {};
+struct reset_before {};  // GRU: Keras' reset_after=False
 template <std::size_t N> struct num_layers {
     static_assert(N >= 1, "typenet: num_layers<N> needs N >= 1");
     static constexpr std::size_t value = N;
@@ -47,27 +55,48 @@ namespace detail {
 template <class T> struct is_num_layers : std::false_type {};
 template <std::size_t N> struct is_num_layers<num_layers<N>> : std::true_type {};
 
-// "weight_ih_l3_reverse" and friends, in static storage for ParamSpec's string_views.
-template <std::size_t Layers, std::size_t Dirs>
+// "weight_ih_l3_reverse" and friends (PyTorch), "backward_gru/recurrent_kernel_l3" and
+// friends (Keras), in static storage for ParamSpec's string_views: per layer and direction,
+// the four PyTorch names, then the four Keras ones (both biases are "bias").
+template <std::size_t Layers, std::size_t Dirs, kernels::Cell C>
 struct recurrent_names {
-    static constexpr std::size_t width = 32;
+    static constexpr std::size_t width = 48;
     static constexpr auto table = [] {
-        std::array<std::array<char, width>, 4 * Layers * Dirs> t{};
-        constexpr std::string_view stems[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"};
+        std::array<std::array<char, width>, 8 * Layers * Dirs> t{};
+        constexpr std::string_view stems[8] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l",
+                                               "kernel",      "recurrent_kernel", "bias", "bias"};
+        constexpr std::string_view cls = C == kernels::Cell::gru ? "gru" : C == kernels::Cell::lstm ? "lstm" : "simple_rnn";
         for (std::size_t l = 0; l < Layers; ++l)
             for (std::size_t d = 0; d < Dirs; ++d)
-                for (std::size_t p = 0; p < 4; ++p) {
-                    auto& s = t[(l * Dirs + d) * 4 + p];
+                for (std::size_t p = 0; p < 8; ++p) {
+                    auto& s = t[(l * Dirs + d) * 8 + p];
                     std::size_t n = 0;
-                    for (char ch : stems[p]) s[n++] = ch;
-                    char digits[20];
-                    std::size_t nd = 0;
-                    std::size_t v = l;
-                    do digits[nd++] = char('0' + v % 10), v /= 10;
-                    while (v);
-                    while (nd) s[n++] = digits[--nd];
-                    if (d == 1)
-                        for (char ch : std::string_view("_reverse")) s[n++] = ch;
+                    auto put = [&](std::string_view v) {
+                        for (char ch : v) s[n++] = ch;
+                    };
+                    auto put_number = [&](std::size_t v) {
+                        char digits[20];
+                        std::size_t nd = 0;
+                        do digits[nd++] = char('0' + v % 10), v /= 10;
+                        while (v);
+                        while (nd) s[n++] = digits[--nd];
+                    };
+                    if (p < 4) {
+                        put(stems[p]);
+                        put_number(l);
+                        if (d == 1) put("_reverse");
+                    } else {
+                        if (Dirs == 2) {
+                            put(d == 0 ? "forward_" : "backward_");
+                            put(cls);
+                            put("/");
+                        }
+                        put(stems[p]);
+                        if (l > 0) {
+                            put("_l");
+                            put_number(l);
+                        }
+                    }
                 }
         return t;
     }();
@@ -95,6 +124,12 @@ struct Recurrent {
                   "typenet: SimpleRNN's activation is tanh or relu, as PyTorch's nn.RNN nonlinearity");
     static constexpr std::size_t G = kernels::cell_gates<C>;
     static constexpr std::size_t state_vectors = C == kernels::Cell::lstm ? 2 : 1;  // h, and c
+    static constexpr bool reset_after = !detail::has_option<reset_before, Options...>;
+    static_assert(reset_after || C == kernels::Cell::gru, "typenet: reset_before is an option of GRU only");
+    static constexpr std::string_view keras_class = dirs == 2                   ? "bidirectional"
+                                                    : C == kernels::Cell::gru  ? "gru"
+                                                    : C == kernels::Cell::lstm ? "lstm"
+                                                                               : "simple_rnn";
 
     template <class In> static constexpr bool accepts = In::rank == 2;
     template <class In> using expected_input = shape_of_rank<2>;
@@ -109,14 +144,18 @@ struct Recurrent {
 
     template <class In>
     static constexpr auto params_for = []<std::size_t... I>(std::index_sequence<I...>) {
-        using names = detail::recurrent_names<layers, dirs>;
+        using names = detail::recurrent_names<layers, dirs, C>;
         constexpr std::size_t per = bias ? 4 : 2;  // tensors per layer and direction
         auto spec = [](std::size_t i) {
             const std::size_t ld = i / per, which = i % per, l = ld / dirs;
-            const std::string_view name = names::name(ld * 4 + which);
-            if (which == 0) return ParamSpec{name, {G * Units, layer_in<In>(l)}, Init::glorot_uniform};
-            if (which == 1) return ParamSpec{name, {G * Units, Units}, Init::glorot_uniform};
-            return ParamSpec{name, {G * Units}};
+            const std::string_view name = names::name(ld * 8 + which), keras = names::name(ld * 8 + 4 + which);
+            ParamSpec p = which == 0   ? ParamSpec{name, {G * Units, layer_in<In>(l)}, Init::glorot_uniform, keras, KerasLayout::gates}
+                          : which == 1 ? ParamSpec{name, {G * Units, Units}, Init::glorot_uniform, keras, KerasLayout::gates}
+                                       : ParamSpec{name, {G * Units}, Init::zeros, keras, KerasLayout::gate_vector};
+            p.keras_gates = G;
+            p.keras_swap_gates = C == kernels::Cell::gru;
+            if (which >= 2 && C == kernels::Cell::gru && reset_after) p.keras_rows = 2, p.keras_row = which - 2;
+            return p;
         };
         return std::array<ParamSpec, sizeof...(I)>{spec(I)...};
     }(std::make_index_sequence<(bias ? 4 : 2) * layers * dirs>{});
@@ -157,7 +196,7 @@ struct Recurrent {
                      const float* w_hh = w_ih + G * Units * layer_in<In>(L);
                      const float* b_ih = bias ? w_hh + G * Units * Units : nullptr;
                      const float* b_hh = bias ? b_ih + G * Units : nullptr;
-                     kernels::recurrent_pack<C, (L == 0 ? features<In> : dirs * Units), Units>(w_ih, w_hh, b_ih, b_hh,
+                     kernels::recurrent_pack<C, (L == 0 ? features<In> : dirs * Units), Units, reset_after>(w_ih, w_hh, b_ih, b_hh,
                                                                                               packed + packed_offsets<In>[L * dirs + d]);
                      canonical = w_hh + G * Units * Units + (bias ? 2 * G * Units : 0);
                  }
@@ -194,7 +233,7 @@ struct Recurrent {
                      float* dst = L + 1 < layers ? buf[L % 2] : (sequences ? y : nullptr);
                      for (std::size_t d = 0; d < D; ++d) {
                          const std::size_t s = (L * D + d) * Units;
-                         kernels::recurrent_run<C, Fl, Units, activation>(params + packed_offsets<In>[L * D + d], src, T, Fl,
+                         kernels::recurrent_run<C, Fl, Units, activation, reset_after>(params + packed_offsets<In>[L * D + d], src, T, Fl,
                                                                           dst ? dst + d * Units : nullptr, D * Units, h + s,
                                                                           c ? c + s : nullptr, d == 1, xp);
                      }
@@ -212,6 +251,7 @@ struct Recurrent {
         if constexpr (sequences) s += ", return_sequences";
         if constexpr (layers > 1) s += ", num_layers<" + std::to_string(layers) + ">";
         if constexpr (dirs == 2) s += ", bidirectional";
+        if constexpr (!reset_after) s += ", reset_before";
         if constexpr (!bias) s += ", no_bias";
         return s + ">";
     }
