@@ -20,6 +20,7 @@
 #include "layers/flatten.hpp"
 #include "layers/merge.hpp"
 #include "layers/pooling2d.hpp"
+#include "layers/prelu.hpp"
 #include "layers/recurrent.hpp"
 #include "layers/reshape.hpp"
 #include "layers/separable_conv2d.hpp"
@@ -34,3 +35,4 @@
 #include "report/summary.hpp"
 #include "runtime/hot_swap.hpp"
 #include "io/weights.hpp"
+#include "io/rtneural.hpp"

@@ -106,4 +106,14 @@ inline void channel_affine(const float* x, float* y, std::size_t rows, std::size
         }
 }
 
+// y = x >= 0 ? x : alpha[c] * x over the last axis (PReLU); y may alias x; NaN stays NaN.
+inline void channel_prelu(const float* x, float* y, std::size_t rows, std::size_t c, const float* alpha) noexcept {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c0 = 0; c0 < c; c0 += lanes) {
+            const std::size_t n = std::min(lanes, c - c0);
+            const vfloat v = load_n(x + r * c + c0, n);
+            store_n(y + r * c + c0, xsimd::select(v < vfloat(0.f), v * load(alpha + c0), v), n);
+        }
+}
+
 }  // namespace typenet::kernels

@@ -15,6 +15,15 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 enum class RowKind { input, block, layer, merge };
 
 // One row of a model's description: a node of the IR or a block around some of them.
+// What a layer's type fixes beyond its tensors' shapes: what a reader of a file that also
+// describes the architecture (RTNeural's JSON) checks against the file, never guesses.
+struct LayerTraits {
+    std::string activation;  // applied to its output ("tanh"); empty when linear, or inside a recurrent cell
+    double epsilon = -1;     // a BatchNorm's; < 0: none
+    std::size_t kernel = 0, stride = 0, dilation = 0, groups = 0;  // a Conv1D's; kernel 0: not one
+    bool causal = false;
+};
+
 struct LayerInfo {
     std::string path;          // "features.0", "layer1.0.conv1"
     std::string type;          // "Conv2D<5, 3x3>"
@@ -34,6 +43,7 @@ struct LayerInfo {
     bool folded_into_weights = false;  // a BatchNorm folded into the weights of the kernel before it
     std::vector<std::size_t> args;  // the nodes it reads
     std::string buffer;        // where its value lives ("arena +256", "output 0")
+    LayerTraits traits;
 };
 
 // One learnable tensor of the model, as weight files name it.

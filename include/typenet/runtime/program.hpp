@@ -212,7 +212,21 @@ struct Program {
         std::size_t n_params;
         std::string_view keras_class;
         bool names_kernel;  // the layer names its kernel (kernel_name<Act>())
+        LayerTraits (*traits)();
     };
+    static LayerTraits no_traits() { return {}; }
+    template <class L>
+    static LayerTraits traits_of() {
+        LayerTraits t;
+        if constexpr (requires { typename L::activation; } && !requires { L::cell; })  // a cell's own functions are not an output's
+            if constexpr (!std::is_same_v<typename L::activation, linear>) t.activation = L::activation::name();
+        if constexpr (requires { L::epsilon; }) t.epsilon = double(L::epsilon);
+        if constexpr (requires { L::K; L::S; L::D; L::G; L::causal; }) {
+            t.kernel = L::K, t.stride = L::S, t.dilation = L::D, t.groups = L::G;
+            t.causal = L::causal;
+        }
+        return t;
+    }
     static std::string input_name() { return "Input"; }
     static std::string no_name() { return {}; }
     static void no_pack(const float*, float*) {}
@@ -240,9 +254,9 @@ struct Program {
     template <std::size_t k>
     static constexpr NodeFns fns_of() {
         if constexpr (facts.kind[k] == Kind::input) {
-            return {&input_name, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false};
+            return {&input_name, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false, &no_traits};
         } else if constexpr (facts.kind[k] == Kind::merge) {
-            return {&layer_name<op<k>>, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false};
+            return {&layer_name<op<k>>, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false, &no_traits};
         } else {
             using L = op<k>;
             using Own = typename decltype(slice_activation_probe<k>())::type;  // the fused activation, or the layer's own
@@ -252,7 +266,7 @@ struct Program {
             if constexpr (epilogues.batchnorm[k] != none) fold = &pack_folded<L, in_shape<k>, op<epilogues.batchnorm[k]>>;
             return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own>, &kernel_name<L, linear>, &activation_name<fused_activation<k>>,
                     &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class,
-                    requires { L::template kernel_name<linear>(); }};
+                    requires { L::template kernel_name<linear>(); }, &traits_of<L>};
         }
     }
     static constexpr auto fns = []<std::size_t... k>(std::index_sequence<k...>) {
@@ -349,6 +363,7 @@ struct Program {
         r.folded_into_weights = facts.is_batchnorm[k] && epilogues.head[k] != k;
         for (std::size_t j = 0; j < facts.arity(k); ++j) r.args.push_back(facts.arg(k, j));
         r.buffer = buffer_of(k);
+        r.traits = fns[k].traits();
         return r;
     }
     // Every node, with its blocks' rows before their first node, outermost first.
