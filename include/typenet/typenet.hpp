@@ -28,6 +28,7 @@
 #include "layers/zero_padding2d.hpp"
 #include "report/dot.hpp"
 #include "report/fusion_plan.hpp"
+#include "model/any_model.hpp"
 #include "model/functional.hpp"
 #include "model/fusion.hpp"
 #include "model/graph.hpp"

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <string>
 #include <cstdlib>
 #include <new>
 #include <thread>
@@ -19,6 +21,62 @@ namespace {
 std::atomic<std::size_t> allocations{0};
 }  // namespace
 void on_allocation(std::size_t) noexcept { ++allocations; }
+
+// Below operator new: malloc and its family themselves, trapped on the calling thread while a
+// real-time section runs (glibc exports the allocator as __libc_*; a definition here takes
+// precedence for the whole program). Not under the sanitizers, whose runtimes own malloc.
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define TYPENET_TRAPS_MALLOC 1
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+}
+namespace {
+thread_local bool in_realtime = false;
+thread_local std::size_t trapped = 0;
+inline void trap() noexcept {
+    if (in_realtime) ++trapped;
+}
+}  // namespace
+extern "C" {
+void* malloc(std::size_t n) {
+    trap();
+    return __libc_malloc(n);
+}
+void* calloc(std::size_t k, std::size_t n) {
+    trap();
+    return __libc_calloc(k, n);
+}
+void* realloc(void* p, std::size_t n) {
+    trap();
+    return __libc_realloc(p, n);
+}
+void* aligned_alloc(std::size_t a, std::size_t n) {
+    trap();
+    return __libc_memalign(a, n);
+}
+void* memalign(std::size_t a, std::size_t n) {
+    trap();
+    return __libc_memalign(a, n);
+}
+int posix_memalign(void** p, std::size_t a, std::size_t n) {
+    trap();
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : ENOMEM;
+}
+}
+// Runs f with malloc trapped on this thread; the number of calls it made to the allocator.
+template <class F>
+std::size_t mallocs_in(F&& f) {
+    trapped = 0;
+    in_realtime = true;
+    f();
+    in_realtime = false;
+    return trapped;
+}
+#endif
 
 namespace tn = typenet;
 using test_models::Mnist;
@@ -123,4 +181,32 @@ TEST_CASE("step and process never allocate", "[no_allocation][streaming]") {
     tcn.process(x.data(), y.data(), 7, st);
     sa.reset();
     CHECK(allocations.load() == before);
+#ifdef TYPENET_TRAPS_MALLOC
+    CHECK(mallocs_in([&] { std::vector<float> v(3); }) == 1);  // the trap springs
+    CHECK(mallocs_in([&] {
+              for (std::size_t i = 0; i < 300; ++i) amp.step(&x[i], &y[i], sa);
+              amp.process(x.data(), y.data(), 1000, sa);
+              tcn.process(x.data(), y.data(), 1000, st);
+          }) == 0);
+#endif
+}
+
+TEST_CASE("AnyModel's process never allocates", "[no_allocation][streaming][any_model]") {
+    using Gru = tn::Sequential<tn::Input<1, 1>, tn::GRU<8, tn::return_sequences>, tn::Dense<1>>;
+    using Lstm = tn::Sequential<tn::Input<1, 1>, tn::LSTM<12, tn::return_sequences>, tn::Dense<1>>;
+    tn::AnyModel<Gru, Lstm> amp;
+    auto source = tn::make<Lstm>(tn::seed{3});
+    const std::string file = "any_model_no_allocation.safetensors";
+    tn::save_weights(source, file);
+    tn::load_weights(amp, file);
+    REQUIRE(amp.index() == 1);
+    std::vector<float> x(512, 0.5f), y(512);
+    const std::size_t before = allocations.load();
+    amp.process(x.data(), y.data(), 512);
+    amp.step(x.data(), y.data());
+    amp.reset();
+    CHECK(allocations.load() == before);
+#ifdef TYPENET_TRAPS_MALLOC
+    CHECK(mallocs_in([&] { amp.process(x.data(), y.data(), 512); }) == 0);
+#endif
 }

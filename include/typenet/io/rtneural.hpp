@@ -354,6 +354,17 @@ void load_rtneural(Net<Model, true>& net, const std::filesystem::path& path, con
     load_rtneural(net, read_rtneural(path), options);
 }
 
+// Into whichever of an AnyModel's models the file fits (model/any_model.hpp).
+template <class... Models>
+void load_rtneural(AnyModel<Models...>& any, const RTNeuralFile& file, const LoadOptions& options = {}) {
+    if (auto why = any.load_first([&](auto& net) { return try_load_rtneural(net, file, options); }))
+        throw load_error("typenet: '" + file.source + "' fits none of the " + std::to_string(sizeof...(Models)) + " models:" + *why);
+}
+template <class... Models>
+void load_rtneural(AnyModel<Models...>& any, const std::filesystem::path& path, const LoadOptions& options = {}) {
+    load_rtneural(any, read_rtneural(path), options);
+}
+
 // Without exceptions: the error, or nothing when the model was loaded.
 template <class Model, class Source>
 std::optional<load_error> try_load_rtneural(Net<Model, true>& net, const Source& source, const LoadOptions& options = {}) noexcept {

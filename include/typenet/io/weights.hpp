@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "../model/any_model.hpp"
 #include "../model/net.hpp"
 #include "safetensors.hpp"
 
@@ -332,6 +333,20 @@ void save_weights(const Net<Model, true>& net, const std::filesystem::path& path
     std::vector<NamedTensor> tensors(converted.size());
     for (const auto& [name, i] : index) tensors[i] = NamedTensor{name, dims[i], converted[i]};
     write_safetensors(path, tensors);
+}
+
+// Into whichever of an AnyModel's models the file fits (the first, in order); a file that fits
+// none is one error saying why each refused it, and the AnyModel keeps its model.
+template <class... Models>
+void load_weights(AnyModel<Models...>& any, const SafetensorsFile& file, WeightConvention convention = native,
+                  const LoadOptions& options = {}) {
+    if (auto why = any.load_first([&](auto& net) { return try_load_weights(net, file, convention, options); }))
+        throw load_error("typenet: '" + file.source() + "' fits none of the " + std::to_string(sizeof...(Models)) + " models:" + *why);
+}
+template <class... Models>
+void load_weights(AnyModel<Models...>& any, const std::filesystem::path& path, WeightConvention convention = native,
+                  const LoadOptions& options = {}) {
+    load_weights(any, SafetensorsFile::read(path), convention, options);
 }
 
 // After a model's error (reported once, at its type): loading and saving do nothing, so that

@@ -455,6 +455,9 @@ class Net<Model, true> {
     }
 
   public:
+    // Whether step and process exist for this model (every layer runs a step at a time).
+    static consteval bool streamable() { return streams(); }
+    static constexpr std::size_t step_input_floats = step_in_floats(), step_output_floats = step_out_floats();
     using step_input_type = tensor_of<Shape<std::max<std::size_t>(step_in_floats(), 1)>>;
     using step_output_type = tensor_of<Shape<std::max<std::size_t>(step_out_floats(), 1)>>;
 
