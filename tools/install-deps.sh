@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages typenet needs, only those that are missing.
 #   tools/install-deps.sh          library, tests and demo: compilers, CMake, xtensor, xsimd,
-#                                  nlohmann-json, zlib, Catch2 v2
+#                                  nlohmann-json, zlib, Catch2 v2, libsndfile (the streaming amp example)
 #   tools/install-deps.sh --bench  also the benchmark peers: Google Benchmark, Eigen,
 #                                  LibTorch with OpenBLAS, oneDNN
 #   tools/install-deps.sh --fixtures  also PyTorch for /usr/bin/python3 (to regenerate fixtures)
@@ -9,7 +9,7 @@
 #                                  zlib (multiarch), for the ARM tests tools/test.sh runs
 set -euo pipefail
 pkgs=(g++ cmake ninja-build clang-16 libclang-rt-16-dev libxtensor-dev libxsimd-dev
-      nlohmann-json3-dev zlib1g-dev catch2)
+      nlohmann-json3-dev zlib1g-dev catch2 libsndfile1-dev)
 arm=0
 for arg in "$@"; do
   case "$arg" in

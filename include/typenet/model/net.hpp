@@ -534,10 +534,13 @@ class Net<Model, true> {
                     float* y = ys + i * fo;
                     stream_program<stream_block>::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
                 }
-            for (; i < n; ++i) {
-                const float* x = xs + i * fi;
-                float* y = ys + i * fo;
-                stream_program<1>::run(params_.get(), &x, &y, 1, st.work_.get(), st.values_.get());
+            // The rest a step at a time, walking pointers (an index times the width lets g++
+            // derive a bogus iteration bound and warn under -Waggressive-loop-optimizations).
+            float* y = ys + i * fo;
+            for (const float *x = xs + i * fi, *end = xs + n * fi; x != end; x += fi, y += fo) {
+                const float* xp = x;
+                float* yp = y;
+                stream_program<1>::run(params_.get(), &xp, &yp, 1, st.work_.get(), st.values_.get());
             }
         }
     }
