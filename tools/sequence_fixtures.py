@@ -102,6 +102,33 @@ def save(name, module, x, h0=None):
     write_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
 
 
+class Resize(nn.Module):
+    """Children named by their index in the typenet Sequential; `ops` is the whole forward
+    on PyTorch's [N, C, T] (the input arrives channels-last and the output leaves it so)."""
+
+    def __init__(self, modules, ops):
+        super().__init__()
+        for i, m in modules.items():
+            self.add_module(str(i), m)
+        self.ops = ops
+
+    def forward(self, x):
+        y = self.ops(self, x.transpose(1, 2))
+        return y.transpose(1, 2) if y.dim() == 3 else y
+
+
+def resize_fixtures(g):
+    """MaxPool1D, AveragePool1D (padding counted and not), UpSampling1D, ZeroPadding1D,
+    Cropping1D, the global pools, after a Conv1d and before a Linear."""
+    m = lambda k: k._modules
+    save("seq_pool_resize", Resize({0: nn.Conv1d(3, 5, 3), 8: nn.Linear(5, 2)}, lambda s, x: m(s)["8"](
+        F.max_pool1d(F.pad(F.pad(F.interpolate(F.avg_pool1d(F.max_pool1d(F.relu(m(s)["0"](x)), 2), 3, stride=2, padding=1),
+                                               scale_factor=2, mode="nearest"), (2, 1)), (-1, -3)), 3, stride=1, padding=1)
+        .mean(dim=2))), g(5, 24, 3))
+    save("seq_avg_exclude_globalmax", Resize({0: nn.Conv1d(4, 6, 3, padding="same"), 3: nn.Linear(6, 3)}, lambda s, x: m(s)["3"](
+        F.avg_pool1d(m(s)["0"](x), 4, stride=2, padding=1, count_include_pad=False).amax(dim=2))), g(5, 20, 4))
+
+
 def keras_gru_reference(x, kernel, recurrent, bias, reset_after):
     """Keras' GRU in double precision, from its definition (gates z, r, h in Keras' order):
     z = sigmoid(x Wz + h Uz + b), r likewise, hh = tanh(x Wh + b_h + r * (h Uh + b'_h))
@@ -188,6 +215,7 @@ def main():
     tcn = [nn.Conv1d(1 if i == 0 else 16, 16, 3, dilation=2 ** i) for i in range(5)] + [nn.Linear(16, 1)]
     save("tcn_causal", Conv(tcn, acts={i: torch.tanh for i in range(5)}, causal=range(5)), g(3, 70, 1))
     keras_fixtures(g)
+    resize_fixtures(g)
 
 
 if __name__ == "__main__":

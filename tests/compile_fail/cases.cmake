@@ -7,7 +7,7 @@ set(TYPENET_COMPILE_FAIL_CASES dense_needs_rank1 reshape_size not_a_layer nested
     conv_kernel_too_large conv_groups conv_stride_zero pool_too_large
     graph_concat_shapes residual_shape graph_unused_input graph_undeclared_input graph_name_clash graph_shared_shapes
     graph_layer_shape whole_program wrong_input_tensor size_overflow predict_wrong_batch
-    step_bidirectional)
+    step_bidirectional pool1d_too_long)
 set(TYPENET_CF_step_bidirectional_EXPECT
     "streaming_runs_one_step_at_a_time<[a-z0-9_:]*GRU<8, [a-z0-9_:]*return_sequences, [a-z0-9_:]*bidirectional> ?>::but_this_layer_reads_the_whole_sequence")
 set(TYPENET_CF_predict_wrong_batch_EXPECT
@@ -43,3 +43,5 @@ set(TYPENET_CF_graph_layer_shape_EXPECT
 set(TYPENET_CF_whole_program_EXPECT
     "at_layer<2, [a-z0-9_:]*Dense<10> ?>::expects_input<[a-z0-9_:]*shape_of_rank<1> ?>::but_gets<[a-z0-9_:]*Shape<13, 13, 8> ?>")
 set(TYPENET_CF_wrong_input_tensor_EXPECT "net_takes<[a-z0-9_:]*Shape<28, 28, 1> ?>::but_is_called_with<")
+set(TYPENET_CF_pool1d_too_long_EXPECT
+    "at_layer<1, [a-z0-9_:]*MaxPool1D<30> ?>::expects_input<[a-z0-9_:]*sequence_length_at_least<30> ?>::but_gets<[a-z0-9_:]*Shape<24, 4> ?>")

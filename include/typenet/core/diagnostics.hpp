@@ -18,6 +18,8 @@ template <std::size_t Rank> struct shape_of_rank {};
 template <std::size_t Size> struct shape_with_size {};
 // A window op: the input (with its padding) must be at least the kernel's extent.
 template <std::size_t Height, std::size_t Width> struct spatial_size_at_least {};
+// A window over time: the sequence (with its padding) must be at least this many steps.
+template <std::size_t Steps> struct sequence_length_at_least {};
 template <std::size_t Groups> struct channels_divisible_by {};
 // Reasons a layer's own options are invalid, whatever its input.
 struct stride_must_be_at_least_1 {};
