@@ -30,8 +30,11 @@ std::vector<float> signal(std::size_t n, std::size_t f = 1) {
     return x;
 }
 
-template <template <std::size_t, class...> class Cell, std::size_t H>
-using Amp = tn::Sequential<tn::Input<1, 1>, Cell<H, tn::return_sequences>, tn::Dense<1>>;
+// Fast: the gates' opt-in fast sigmoid and tanh (tn::fast_activations).
+template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false>
+using Amp = tn::Sequential<tn::Input<1, 1>,
+                           std::conditional_t<Fast, Cell<H, tn::return_sequences, tn::fast_activations>, Cell<H, tn::return_sequences>>,
+                           tn::Dense<1>>;
 
 void per_sample(benchmark::State& state, std::size_t samples) {
     const double n = double(state.iterations() * samples);
@@ -55,15 +58,15 @@ void step_each_sample(benchmark::State& state) {
     }
     per_sample(state, block);
 }
-template <template <std::size_t, class...> class Cell, std::size_t H>
+template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false>
 void BM_step(benchmark::State& state) {
-    step_each_sample<Amp<Cell, H>>(state);
+    step_each_sample<Amp<Cell, H, Fast>>(state);
 }
 
 // net.process over the 1024 samples in blocks of B.
-template <template <std::size_t, class...> class Cell, std::size_t H, std::size_t B>
+template <template <std::size_t, class...> class Cell, std::size_t H, std::size_t B, bool Fast = false>
 void BM_process(benchmark::State& state) {
-    const auto net = tn::make<Amp<Cell, H>>(tn::seed{1});
+    const auto net = tn::make<Amp<Cell, H, Fast>>(tn::seed{1});
     auto st = net.make_state();
     const auto x = signal(block);
     std::vector<float> y(block);
@@ -79,7 +82,9 @@ void BM_process(benchmark::State& state) {
     BENCHMARK_TEMPLATE(BM_step, tn::Cell, H);                 \
     BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 1);           \
     BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 32);          \
-    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128);
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128);         \
+    BENCHMARK_TEMPLATE(BM_step, tn::Cell, H, true);           \
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128, true);
 TN_CELL(GRU, 8)
 TN_CELL(GRU, 16)
 TN_CELL(GRU, 32)

@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 namespace k = typenet::kernels;
@@ -38,4 +41,36 @@ TEST_CASE("the recurrent kernels' sigmoid and tanh are within 3 ulp", "[kernels]
     const double s = worst_error([](k::vfloat x) { return k::detail::sigmoid_v(x); }, [](double x) { return 1 / (1 + std::exp(-x)); });
     const double t = worst_error([](k::vfloat x) { return k::detail::tanh_v(x); }, [](double x) { return std::tanh(x); });
     WARN("worst error, as a fraction of the bound: sigmoid " << s << ", tanh " << t);
+}
+
+// The opt-in fast functions (tn::fast_activations): an absolute bound, checked on every float
+// in [-16, 16] whose low mantissa bits are zero (2^20 of them, densest near zero) and far past
+// saturation; odd (tanh) and bounded like the functions they stand for.
+TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "[kernels][recurrent][fast]") {
+    std::vector<float> xs;
+    for (std::uint32_t bits = 0; bits < 0x41800000u; bits += 1u << 10) {  // 0 .. 16
+        float x;
+        std::memcpy(&x, &bits, 4);
+        xs.push_back(x), xs.push_back(-x);
+    }
+    for (float x : {20.f, 88.f, 1e30f, std::numeric_limits<float>::max()}) xs.push_back(x), xs.push_back(-x);
+    double worst_t = 0, worst_s = 0;
+    alignas(64) float in[k::lanes], t[k::lanes], s[k::lanes];
+    for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
+        for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)];
+        k::detail::tanh_fast_v(k::load(in)).store_aligned(t);
+        k::detail::sigmoid_fast_v(k::load(in)).store_aligned(s);
+        for (std::size_t j = 0; j < k::lanes; ++j) {
+            const double x = in[j];
+            INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j]);
+            REQUIRE(std::abs(t[j]) <= 1.f);
+            REQUIRE(s[j] >= 0.f);
+            REQUIRE(s[j] <= 1.f);
+            worst_t = std::max(worst_t, std::abs(double(t[j]) - std::tanh(x)));
+            worst_s = std::max(worst_s, std::abs(double(s[j]) - 1 / (1 + std::exp(-x))));
+        }
+    }
+    WARN("fast functions' worst absolute error: tanh " << worst_t << ", sigmoid " << worst_s);
+    REQUIRE(worst_t <= 1.5e-6);
+    REQUIRE(worst_s <= 1e-6);
 }

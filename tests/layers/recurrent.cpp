@@ -167,3 +167,29 @@ TEST_CASE("PyTorch weights saved in Keras' layout load back to the same outputs,
     const auto bi = round_trip("gru_bi_last_3_11", static_cast<GruBiLast*>(nullptr));
     REQUIRE(bi.find("bidirectional/backward_gru/recurrent_kernel")->shape == std::vector<std::size_t>{11, 33});
 }
+
+// tn::fast_activations, as an option and as a policy: the same weights and names, within
+// the fast functions' error of PyTorch, and streamed bit for bit like the exact ones.
+TEST_CASE("fast activations: GRU and LSTM within 1e-4 of PyTorch, streamed bitwise", "[recurrent][golden][fast]") {
+    using FastGru = tn::Sequential<tn::Input<40, 1>, tn::GRU<29, tn::return_sequences, tn::fast_activations>, tn::Dense<1>>;
+    STATIC_REQUIRE(std::is_same_v<tn::with_fast_activations<Gru1>, FastGru>);
+    golden::check_model<FastGru>("gru_1_29", 1e-4);
+    golden::check_streaming<FastGru>("gru_1_29");
+    golden::check_model<tn::with_fast_activations<Lstm2>>("lstm_3_37_2l", 1e-4);
+    golden::check_streaming<tn::with_fast_activations<Lstm2>>("lstm_3_37_2l");
+    golden::check_model<tn::with_fast_activations<KerasGruBefore>>("keras_gru_reset_before", 1e-4, ".weights.safetensors", tn::from_keras);
+    // Small layers keep their state in registers: an 8-unit GRU and LSTM, exact and fast.
+    using Small = tn::Sequential<tn::Input<40, 1>, tn::LSTM<8, tn::return_sequences>, tn::GRU<8, tn::return_sequences>, tn::Dense<1>>;
+    auto exact = tn::make<Small>(tn::seed{4});
+    auto fast = tn::make<Small, tn::fast_activations>();
+    fast.set_weights(exact.get_weights());
+    std::vector<float> x(40), a(40), b(40);
+    for (std::size_t t = 0; t < 40; ++t) x[t] = std::sin(0.3f * float(t));
+    exact.forward(x.data(), a.data());
+    fast.forward(x.data(), b.data());
+    golden::require_close(b.data(), a.data(), 1, 40, 1e-4);
+    auto st = fast.make_state();
+    std::vector<float> c(40);
+    for (std::size_t t = 0; t < 40; ++t) fast.step(&x[t], &c[t], st);
+    REQUIRE(c == b);
+}

@@ -22,8 +22,11 @@
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "activations.hpp"
 #include "epilogue.hpp"
@@ -112,6 +115,49 @@ inline vfloat tanh_v(vfloat x) noexcept {
     return xsimd::copysign(t, x);
 }
 
+// Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
+// cubic in x^2, on x clamped to [-6.9, 6.9] (fitted to tanh on [0, 6.9] by iterated weighted
+// least squares, tools/fast_tanh_fit.py); within 1.5e-6 of tanh over every float, and the
+// sigmoid from it, 1/2 + tanh(x/2)/2, within 1e-6 (tests/kernels/recurrent.cpp). Odd, bounded
+// by 1, monotone like tanh. Its critical path is a clamp, two squarings, two FMAs and one
+// division — about half the exact functions' latency, which is what a small recurrent layer
+// waits on at every step.
+inline vfloat tanh_fast_v(vfloat x) noexcept {
+    constexpr float c = 6.9f;
+    const vfloat a = xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+    const vfloat u = a * a, u2 = u * u;
+    const vfloat p = xsimd::fma(u2, xsimd::fma(vfloat(3.985559487773571e-06f), u, vfloat(0.002288658171892166f)),
+                                xsimd::fma(vfloat(0.1231522187590599f), u, vfloat(0.9999961256980896f)));
+    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(0.00014362293586600572f), u, vfloat(0.021126482635736465f)),
+                                xsimd::fma(vfloat(0.45647209882736206f), u, vfloat(1.f)));
+    return a * p / q;
+}
+// 1/2 + tanh(x/2)/2 with the halvings folded into the coefficients: x clamped to [-13.8, 13.8],
+// 1/2 + x P'(x^2) / Q'(x^2), P'_k = P_k / 4^(k+1), Q'_k = Q_k / 4^k.
+inline vfloat sigmoid_fast_v(vfloat x) noexcept {
+    constexpr float c = 2 * 6.9f;
+    const vfloat a = xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+    const vfloat u = a * a, u2 = u * u;
+    const vfloat p = xsimd::fma(u2, xsimd::fma(vfloat(3.985559487773571e-06f / 256), u, vfloat(0.002288658171892166f / 64)),
+                                xsimd::fma(vfloat(0.1231522187590599f / 16), u, vfloat(0.9999961256980896f / 4)));
+    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(0.00014362293586600572f / 64), u, vfloat(0.021126482635736465f / 16)),
+                                xsimd::fma(vfloat(0.45647209882736206f / 4), u, vfloat(1.f)));
+    return xsimd::fma(a, p / q, vfloat(0.5f));
+}
+
+// The gates' functions of a cell: exact (the default) or fast.
+template <bool Fast>
+struct Gates {
+    static vfloat sigmoid(vfloat x) noexcept {
+        if constexpr (Fast) return sigmoid_fast_v(x);
+        else return sigmoid_v(x);
+    }
+    static vfloat tanh(vfloat x) noexcept {
+        if constexpr (Fast) return tanh_fast_v(x);
+        else return tanh_v(x);
+    }
+};
+
 // xp[i][row] = bx + sum_f x[i][f] wx[f] for n rows of x (stride ldx): four rows share each
 // weight vector. Each value is the same chain of FMAs whichever block computes it.
 template <std::size_t F, std::size_t Row>
@@ -140,11 +186,14 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
 }
 
 // The hidden product of NG gates, from gate G0 on, of one step: for each block of `lanes`
-// units, epilogue(u, a) with a[g] = sum_k W_hh[G0 + g][u..][k] h[k]. Unit blocks go in groups
+// units, epilogue(u, a) with a[g] = init[g][u..] + sum_k W_hh[G0 + g][u..][k] h[k] (init[g]
+// null: zero). Starting the sum from the step's projection keeps an addition off the
+// recurrence's critical path. Unit blocks go in groups
 // whose accumulators fit the registers; within a group the k loop is split S ways so that
 // enough FMA chains run at once when the group is small.
 template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::size_t Hp, class Epilogue>
-[[gnu::always_inline]] inline void hidden_product(const float* wh, const float* h, Epilogue&& epilogue) noexcept {
+[[gnu::always_inline]] inline void hidden_product(const float* wh, const float* h, const std::array<const float*, NG>& init,
+                                                  Epilogue&& epilogue) noexcept {
     constexpr std::size_t V = Hp / lanes;
     constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;  // accumulators in flight
     constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / NG));  // unit blocks per group
@@ -158,7 +207,8 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
             TYPENET_UNROLL
             for (std::size_t g = 0; g < NG; ++g)
                 TYPENET_UNROLL
-                for (std::size_t b = 0; b < VB; ++b) acc[s][g][b] = vfloat(0.f);
+                for (std::size_t b = 0; b < VB; ++b)
+                    acc[s][g][b] = s == 0 && init[g] && b < nb ? loadu(init[g] + (v0 + b) * lanes) : vfloat(0.f);
         auto accumulate = [&](std::size_t k, std::size_t s) {
             const vfloat hk(h[k]);
             const float* w = wh + k * Row + G0 * Hp + v0 * lanes;
@@ -200,45 +250,110 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
 // state applied while the hidden sums are in registers. GRU with the reset gate before the
 // hidden product (Keras' reset_after=False) needs r first: two passes, r and z, then n on
 // r * h.
-template <Cell C, std::size_t H, class Act, bool ResetAfter = true>
+template <Cell C, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false>
 inline void cell_step(const float* wh, const float* bh, const float* xp, const float* h_old, float* h_new, float* c) noexcept {
     using P = RecurrentPacking<C, 1, H>;
+    using F = Gates<Fast>;
     constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
     if constexpr (C == Cell::rnn) {
-        hidden_product<1, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
-            const vfloat pre = loadu(xp + u) + a[0];
-            if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, tanh_v(pre));
-            else storeu(h_new + u, Act::apply(pre));
+        hidden_product<1, 0, H, Row, Hp>(wh, h_old, {xp}, [&](std::size_t u, const vfloat* a) {
+            if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, F::tanh(a[0]));
+            else storeu(h_new + u, Act::apply(a[0]));
         });
     } else if constexpr (C == Cell::gru && ResetAfter) {
-        hidden_product<G, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
-            const vfloat r = sigmoid_v(loadu(xp + u) + a[0]);
-            const vfloat z = sigmoid_v(loadu(xp + Hp + u) + a[1]);
-            const vfloat n = tanh_v(xsimd::fma(r, a[2] + loadu(bh + u), loadu(xp + 2 * Hp + u)));
+        hidden_product<G, 0, H, Row, Hp>(wh, h_old, {xp, xp + Hp, bh}, [&](std::size_t u, const vfloat* a) {
+            const vfloat r = F::sigmoid(a[0]);
+            const vfloat z = F::sigmoid(a[1]);
+            const vfloat n = F::tanh(xsimd::fma(r, a[2], loadu(xp + 2 * Hp + u)));
             storeu(h_new + u, xsimd::fma(z, loadu(h_old + u) - n, n));
         });
     } else if constexpr (C == Cell::gru) {
         alignas(alignment) float rh[Hp], zs[Hp];  // r * h_old, and z
-        hidden_product<2, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
-            const vfloat r = sigmoid_v(loadu(xp + u) + a[0]);
-            storeu(zs + u, sigmoid_v(loadu(xp + Hp + u) + a[1]));
+        hidden_product<2, 0, H, Row, Hp>(wh, h_old, {xp, xp + Hp}, [&](std::size_t u, const vfloat* a) {
+            const vfloat r = F::sigmoid(a[0]);
+            storeu(zs + u, F::sigmoid(a[1]));
             storeu(rh + u, r * loadu(h_old + u));
         });
-        hidden_product<1, 2, H, Row, Hp>(wh, rh, [&](std::size_t u, const vfloat* a) {
-            const vfloat n = tanh_v(loadu(xp + 2 * Hp + u) + a[0]);
+        hidden_product<1, 2, H, Row, Hp>(wh, rh, {xp + 2 * Hp}, [&](std::size_t u, const vfloat* a) {
+            const vfloat n = F::tanh(a[0]);
             storeu(h_new + u, xsimd::fma(loadu(zs + u), loadu(h_old + u) - n, n));
         });
     } else {
-        hidden_product<G, 0, H, Row, Hp>(wh, h_old, [&](std::size_t u, const vfloat* a) {
-            const vfloat i = sigmoid_v(loadu(xp + u) + a[0]);
-            const vfloat f = sigmoid_v(loadu(xp + Hp + u) + a[1]);
-            const vfloat g = tanh_v(loadu(xp + 2 * Hp + u) + a[2]);
-            const vfloat o = sigmoid_v(loadu(xp + 3 * Hp + u) + a[3]);
+        hidden_product<G, 0, H, Row, Hp>(wh, h_old, {xp, xp + Hp, xp + 2 * Hp, xp + 3 * Hp}, [&](std::size_t u, const vfloat* a) {
+            const vfloat i = F::sigmoid(a[0]);
+            const vfloat f = F::sigmoid(a[1]);
+            const vfloat g = F::tanh(a[2]);
+            const vfloat o = F::sigmoid(a[3]);
             const vfloat ig = i * g;
             const vfloat cn = xsimd::fma(f, loadu(c + u), ig);
             storeu(c + u, cn);
-            storeu(h_new + u, o * tanh_v(cn));
+            storeu(h_new + u, o * F::tanh(cn));
         });
+    }
+}
+
+// Lane k of v in every lane (a shuffle: no store and reload).
+template <std::size_t K, std::size_t... I>
+inline vfloat lane_impl(vfloat v, std::index_sequence<I...>) noexcept {
+    return xsimd::swizzle(v, xsimd::batch_constant<xsimd::batch<std::uint32_t, arch>, ((void)I, std::uint32_t(K))...>{});
+}
+template <std::size_t K>
+inline vfloat lane(vfloat v) noexcept {
+    return lane_impl<K>(v, std::make_index_sequence<lanes>{});
+}
+
+// A layer of at most one vector of units: the state stays in registers from step to step and
+// each h[k] is a lane shuffle, so nothing on the recurrence's critical path goes through
+// memory. Whether a layer runs here or in cell_step depends only on its size, so a sequence
+// run whole, in blocks or step by step still takes one path and agrees bit for bit.
+template <Cell C, std::size_t H, class Act, bool Fast>
+[[gnu::always_inline]] inline void cell_step_registers(const float* wh, const float* bh, const float* xp, vfloat& h, vfloat& c) noexcept {
+    using P = RecurrentPacking<C, 1, H>;
+    using F = Gates<Fast>;
+    constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
+    static_assert(Hp == lanes);
+    // As many chains as the registers allow (the weights of a small layer stay in the rest):
+    // ceil(H / S) FMAs deep, then a tree of log2(S) additions.
+    constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;
+    constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({H, budget / G, 8}));
+    vfloat acc[S][G];
+    TYPENET_UNROLL
+    for (std::size_t s = 0; s < S; ++s)
+        TYPENET_UNROLL
+        for (std::size_t g = 0; g < G; ++g)
+            acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : loadu(xp + g * Hp);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (([&] {
+             const vfloat hk = lane<K>(h);
+             TYPENET_UNROLL
+             for (std::size_t g = 0; g < G; ++g) acc[K % S][g] = xsimd::fma(loadu(wh + K * Row + g * Hp), hk, acc[K % S][g]);
+         }()),
+         ...);
+    }(std::make_index_sequence<H>{});
+    vfloat a[G];
+    TYPENET_UNROLL
+    for (std::size_t g = 0; g < G; ++g) {
+        TYPENET_UNROLL
+        for (std::size_t width = 1; width < S; width *= 2)
+            TYPENET_UNROLL
+            for (std::size_t s = 0; s + width < S; s += 2 * width) acc[s][g] += acc[s + width][g];
+        a[g] = acc[0][g];
+    }
+    if constexpr (C == Cell::rnn) {
+        if constexpr (std::is_same_v<Act, typenet::tanh>) h = F::tanh(a[0]);
+        else h = Act::apply(a[0]);
+    } else if constexpr (C == Cell::gru) {
+        const vfloat r = F::sigmoid(a[0]);
+        const vfloat z = F::sigmoid(a[1]);
+        const vfloat n = F::tanh(xsimd::fma(r, a[2], loadu(xp + 2 * Hp)));
+        h = xsimd::fma(z, h - n, n);
+    } else {
+        const vfloat i = F::sigmoid(a[0]);
+        const vfloat f = F::sigmoid(a[1]);
+        const vfloat g = F::tanh(a[2]);
+        const vfloat o = F::sigmoid(a[3]);
+        c = xsimd::fma(f, c, i * g);
+        h = o * F::tanh(c);
     }
 }
 
@@ -252,10 +367,26 @@ inline constexpr std::size_t recurrent_scratch = recurrent_chunk * RecurrentPack
 // T steps of one direction. x: T rows of F at stride ldx; y (or null): T rows of H at stride
 // ldy; h (and c, LSTM): H floats, the state before and after. Reverse runs t = T-1 .. 0.
 // Not inlined: one body per cell and size runs every T, so every T rounds alike.
-template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = true>
+template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false>
 [[gnu::noinline]] void recurrent_run(const float* packed, const float* x, std::size_t T, std::size_t ldx, float* y, std::size_t ldy,
                                      float* h, float* c, bool reverse, float* scratch) noexcept {
     using P = RecurrentPacking<C, F, H>;
+    if constexpr (P::Hp == lanes && !(C == Cell::gru && !ResetAfter)) {
+        vfloat hv = load_n(h, H), cv = C == Cell::lstm ? load_n(c, H) : vfloat(0.f);
+        for (std::size_t start = 0; start < T; start += recurrent_chunk) {
+            const std::size_t n = std::min(recurrent_chunk, T - start);
+            const std::size_t lo = reverse ? T - start - n : start;
+            detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t r = reverse ? n - 1 - i : i;
+                detail::cell_step_registers<C, H, Act, Fast>(packed + P::wh, packed + P::bh, scratch + r * P::row, hv, cv);
+                if (y) store_n(y + (lo + r) * ldy, hv, H);
+            }
+        }
+        store_n(h, hv, H);
+        if constexpr (C == Cell::lstm) store_n(c, cv, H);
+        return;
+    }
     alignas(alignment) float hbuf[2][P::Hp];
     alignas(alignment) float cbuf[C == Cell::lstm ? P::Hp : 1];
     std::fill_n(hbuf[0], 2 * P::Hp, 0.f);
@@ -271,7 +402,7 @@ template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = tru
         detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t r = reverse ? n - 1 - i : i;
-            detail::cell_step<C, H, Act, ResetAfter>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
+            detail::cell_step<C, H, Act, ResetAfter, Fast>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
             cur ^= 1;
             if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
         }

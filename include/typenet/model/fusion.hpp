@@ -26,6 +26,7 @@
 #include "../kernels/epilogue.hpp"
 #include "../core/layer.hpp"
 #include "../layers/branch.hpp"
+#include "../layers/recurrent.hpp"
 #include "graph.hpp"
 #include "net.hpp"
 #include "sequential.hpp"
@@ -191,9 +192,36 @@ using with_policy = typename detail::policy_applied<Model, Policy, std::is_same_
 template <class Model>
 using unfused = with_policy<Model, no_fusion>;
 
+// tn::fast_activations as a policy: every recurrent layer of a Sequential model (nested
+// Sequentials and Named layers included) gets the option, the gates' fast sigmoid and tanh
+// (layers/recurrent.hpp). The weights, their names and the state are the same.
+namespace detail {
+template <class T> struct fast_of {
+    using type = T;
+};
+template <std::size_t U, class... O> struct fast_of<GRU<U, O...>> {
+    using type = GRU<U, O..., fast_activations>;
+};
+template <std::size_t U, class... O> struct fast_of<LSTM<U, O...>> {
+    using type = LSTM<U, O..., fast_activations>;
+};
+template <std::size_t U, class... O> struct fast_of<SimpleRNN<U, O...>> {
+    using type = SimpleRNN<U, O..., fast_activations>;
+};
+template <fixed_string N, class L> struct fast_of<Named<N, L>> {
+    using type = Named<N, typename fast_of<L>::type>;
+};
+template <class... Ls> struct fast_of<Sequential<Ls...>> {
+    using type = Sequential<typename fast_of<Ls>::type...>;
+};
+}  // namespace detail
+template <class Model>
+using with_fast_activations = typename detail::fast_of<Model>::type;
+
 template <class Model, class Policy>
 auto make(seed s = {}) {
-    return make<with_policy<Model, Policy>>(s);
+    if constexpr (std::is_same_v<Policy, fast_activations>) return make<with_fast_activations<Model>>(s);
+    else return make<with_policy<Model, Policy>>(s);
 }
 
 }  // namespace typenet
