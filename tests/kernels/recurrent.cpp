@@ -28,8 +28,10 @@ double worst_error(F simd, G exact) {
             const double e = exact(double(in[j]));
             const double allowed = std::max(3 * std::abs(e) * 0x1p-24, 3 * 0x1p-24 * std::min(1.0, std::abs(e) * 1e3 + 1e-3));
             const double err = std::abs(double(out[j]) - e) / std::max(allowed, 3 * 0x1p-24 * 0x1p-24);
-            INFO("x = " << in[j] << ": got " << out[j] << ", exact " << e);
-            REQUIRE(err <= 1.0);
+            if (!(err <= 1.0)) {
+                INFO("x = " << in[j] << ": got " << out[j] << ", exact " << e);
+                REQUIRE(err <= 1.0);
+            }
             worst = std::max(worst, err);
         }
     }
@@ -62,10 +64,10 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
         k::detail::sigmoid_fast_v(k::load(in)).store_aligned(s);
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const double x = in[j];
-            INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j]);
-            REQUIRE(std::abs(t[j]) <= 1.f);
-            REQUIRE(s[j] >= 0.f);
-            REQUIRE(s[j] <= 1.f);
+            if (!(std::abs(t[j]) <= 1.f && s[j] >= 0.f && s[j] <= 1.f)) {  // one assertion per failure, not per value
+                INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j]);
+                REQUIRE(false);
+            }
             worst_t = std::max(worst_t, std::abs(double(t[j]) - std::tanh(x)));
             worst_s = std::max(worst_s, std::abs(double(s[j]) - 1 / (1 + std::exp(-x))));
         }

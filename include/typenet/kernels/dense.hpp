@@ -121,6 +121,43 @@ inline void gemv_panels(const float* w, const float* bias, const float* x, float
 
 }  // namespace detail
 
+// y[Out] = act(W x + b [+ add]) for one sample of a small layer (Out within one panel, In
+// small), sizes known at compile time: the K loop unrolled into S chains, no loop or call
+// overhead — what a tiny network (1-8-8-1) pays per layer.
+template <std::size_t In, std::size_t Out>
+inline constexpr bool dense_is_small = Out <= nr && In <= 64;
+template <class Act, std::size_t In, std::size_t Out>
+[[gnu::always_inline]] inline void dense_small(const float* packed, const float* x, float* y, const float* add = nullptr) noexcept {
+    constexpr DensePacking d{In, Out};
+    constexpr std::size_t V = Out > lanes ? 2 : 1;
+    constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>(In, 8 / V));
+    vfloat acc[S][V];
+    TYPENET_UNROLL
+    for (std::size_t s = 0; s < S; ++s)
+        TYPENET_UNROLL
+        for (std::size_t v = 0; v < V; ++v) acc[s][v] = s == 0 ? load(packed + d.weight_floats() + v * lanes) : vfloat(0.f);
+    TYPENET_UNROLL
+    for (std::size_t k = 0; k < In; ++k) {
+        const vfloat xb(x[k]);
+        TYPENET_UNROLL
+        for (std::size_t v = 0; v < V; ++v) acc[k % S][v] = xsimd::fma(load(packed + k * nr + v * lanes), xb, acc[k % S][v]);
+    }
+    TYPENET_UNROLL
+    for (std::size_t v = 0; v < V; ++v) {
+        vfloat t[S];
+        TYPENET_UNROLL
+        for (std::size_t s = 0; s < S; ++s) t[s] = acc[s][v];
+        reduce_tree<S>(t);
+        constexpr std::size_t n0 = std::min(lanes, Out);
+        const std::size_t n = v == 0 ? n0 : Out - lanes;
+        vfloat r = t[0];
+        if (add) r += load_n(add + v * lanes, n);
+        if constexpr (!Act::row_wise) r = Act::apply(r);
+        store_n(y + v * lanes, r, n);
+    }
+    if constexpr (Act::row_wise) apply_rows<Act>(y, 1, Out);
+}
+
 // y[out] = act(W x + b [+ add]) for one sample.
 template <class Act>
 inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const float* x, float* y,

@@ -62,6 +62,23 @@ inline void storeu(float* p, vfloat v) noexcept { v.store_unaligned(p); }
 
 // The first n < lanes values: masked where the ISA has masks (AVX-512), else through a stack
 // tile. The lanes past n read as `fill`. (xsimd 8.1 has no masked load or store.)
+inline float first_lane(vfloat v) noexcept {
+    alignas(alignment) float t[lanes];
+    v.store_aligned(t);
+    return t[0];
+}
+
+// t[0] = t[0] + t[1] + ... + t[S - 1] as a tree (depth log2 S: the end of S accumulator
+// chains), written so that the compiler unrolls it and keeps t in registers.
+template <std::size_t S, std::size_t W = 1>
+[[gnu::always_inline]] inline void reduce_tree(vfloat* t) noexcept {
+    if constexpr (W < S) {
+        TYPENET_UNROLL
+        for (std::size_t s = 0; s + W < S; s += 2 * W) t[s] += t[s + W];
+        reduce_tree<S, 2 * W>(t);
+    }
+}
+
 inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512)
@@ -75,7 +92,17 @@ inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
 inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512) {
-        _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
+        // 1, 2, 4 or 8 values as a plain store of that width: a masked store does not forward
+        // to the loads that read it back right after (the next layer of a small network, the
+        // caller reading a one-value output), a plain one does.
+        const __m128 low = _mm512_castps512_ps128(v);
+        switch (n) {
+            case 1: _mm_store_ss(p, low); break;
+            case 2: _mm_storel_pi(reinterpret_cast<__m64*>(p), low); break;
+            case 4: _mm_storeu_ps(p, low); break;
+            case 8: _mm256_storeu_ps(p, _mm512_castps512_ps256(v)); break;
+            default: _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
+        }
         return;
     }
 #endif

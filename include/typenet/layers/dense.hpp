@@ -73,6 +73,7 @@ struct Dense {
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows) noexcept {
         if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out);
+        else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out);
     }
@@ -86,6 +87,7 @@ struct Dense {
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float*, const float* add) noexcept {
         if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out, add);
+        else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out, add);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out, add);
     }

@@ -25,7 +25,11 @@
 
 #include "../kernels/epilogue.hpp"
 #include "../core/layer.hpp"
+#include "../layers/activation.hpp"
 #include "../layers/branch.hpp"
+#include "../layers/conv1d.hpp"
+#include "../layers/conv2d.hpp"
+#include "../layers/dense.hpp"
 #include "../layers/recurrent.hpp"
 #include "graph.hpp"
 #include "net.hpp"
@@ -192,9 +196,11 @@ using with_policy = typename detail::policy_applied<Model, Policy, std::is_same_
 template <class Model>
 using unfused = with_policy<Model, no_fusion>;
 
-// tn::fast_activations as a policy: every recurrent layer of a Sequential model (nested
-// Sequentials and Named layers included) gets the option, the gates' fast sigmoid and tanh
-// (layers/recurrent.hpp). The weights, their names and the state are the same.
+// tn::fast_activations as a policy, on a Sequential model (nested Sequentials and Named
+// layers included): every recurrent layer gets the option (the gates' fast sigmoid and tanh,
+// layers/recurrent.hpp), and every tanh and sigmoid of a Dense, Conv1D, Conv2D or Activation
+// layer becomes fast_tanh / fast_sigmoid (kernels/activations.hpp). The weights, their names
+// and the state are the same; the outputs move by at most the functions' stated errors.
 namespace detail {
 template <class T> struct fast_of {
     using type = T;
@@ -207,6 +213,18 @@ template <std::size_t U, class... O> struct fast_of<LSTM<U, O...>> {
 };
 template <std::size_t U, class... O> struct fast_of<SimpleRNN<U, O...>> {
     using type = SimpleRNN<U, O..., fast_activations>;
+};
+template <std::size_t U, class... O> struct fast_of<Dense<U, O...>> {
+    using type = Dense<U, fast_form_t<O>...>;
+};
+template <std::size_t F, class... O> struct fast_of<Conv1D<F, O...>> {
+    using type = Conv1D<F, fast_form_t<O>...>;
+};
+template <std::size_t F, class... O> struct fast_of<Conv2D<F, O...>> {
+    using type = Conv2D<F, fast_form_t<O>...>;
+};
+template <class A> struct fast_of<ActivationLayer<A>> {
+    using type = ActivationLayer<fast_form_t<A>>;
 };
 template <fixed_string N, class L> struct fast_of<Named<N, L>> {
     using type = Named<N, typename fast_of<L>::type>;

@@ -25,6 +25,7 @@
 
 #include "../kernels/simd.hpp"
 #include "../runtime/tensor.hpp"
+#include "../runtime/lanes.hpp"
 #include "init.hpp"
 #include "../core/fixed_string.hpp"
 #include "../core/diagnostics.hpp"
@@ -612,6 +613,10 @@ class Net<Model, true> {
         return reinterpret_cast<float*>(arena.data());
     }
     void run_blocks(const float* const* xs, float* const* ys, std::size_t n, float* arena, std::size_t block = block_rows) const {
+        if constexpr (n_in == 1 && n_out == 1 && runtime::LanesSchedule<program>::applies) {  // runtime/lanes.hpp
+            runtime::LanesSchedule<program>::run(params_.get(), xs[0], ys[0], n);
+            return;
+        }
         for (std::size_t i = 0; i < n; i += block) {
             const std::size_t rows = std::min(block, n - i);
             std::array<const float*, n_in> ins;

@@ -1,0 +1,83 @@
+// Elementary functions on vectors, written for latency: exp, expm1, sigmoid and tanh with
+// short dependency chains (a recurrent step waits on a sigmoid, then a tanh, at every step;
+// a tiny network's forward is mostly its activations), as accurate as xsimd's (within 3 ulp,
+// tests/kernels/recurrent.cpp), and the opt-in fast tanh and sigmoid (tn::fast_activations).
+// NaN handling is the caller's: the activations (activations.hpp) keep a NaN a NaN.
+#pragma once
+#include "../core/isa.hpp"
+
+#include "simd.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels::detail {
+
+// Within 3 ulp of double precision, or 3 * 2^-24 absolute near zero (tests/kernels/recurrent.cpp).
+// e^r - 1 for |r| <= ln2 / 2, by its Taylor series to r^8, evaluated Estrin-style (depth 4).
+inline vfloat expm1_reduced(vfloat r) noexcept {
+    const vfloat r2 = r * r, r4 = r2 * r2;
+    const vfloat a = xsimd::fma(vfloat(1.f / 6), r, vfloat(0.5f));             // 1/2 + r/6
+    const vfloat b = xsimd::fma(vfloat(1.f / 120), r, vfloat(1.f / 24));       // 1/24 + r/120
+    const vfloat c = xsimd::fma(vfloat(1.f / 5040), r, vfloat(1.f / 720));     // 1/720 + r/5040
+    const vfloat d = xsimd::fma(c, r2, b);
+    const vfloat e = xsimd::fma(vfloat(1.f / 40320), r4, d);
+    return xsimd::fma(r2, xsimd::fma(e, r2, a), r);                            // r + r^2 (a + r^2 e)
+}
+// e^x - 1 for 0 <= x <= 18 (the caller clamps): x = n ln2 + r, then 2^n (e^r - 1) + 2^n - 1,
+// exact cancellation-free for n = 0 (small x).
+inline vfloat expm1_nonneg(vfloat x) noexcept {
+    const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
+    const vfloat r = xsimd::fma(n, vfloat(-1.42860677e-6f), xsimd::fma(n, vfloat(-0.693145752f), x));
+    const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
+    return xsimd::fma(scale, expm1_reduced(r), scale - vfloat(1.f));
+}
+// e^x for x <= 0 down to underflow: 2^n (1 + (e^r - 1)).
+inline vfloat exp_nonpos(vfloat x) noexcept {
+    x = xsimd::max(x, vfloat(-87.f));
+    const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
+    const vfloat r = xsimd::fma(n, vfloat(-1.42860677e-6f), xsimd::fma(n, vfloat(-0.693145752f), x));
+    const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
+    return xsimd::fma(scale, expm1_reduced(r), scale);
+}
+// sigmoid(x) = 1 / (1 + e^-|x|) for x >= 0, e^x / (1 + e^x) below: e^-|x| never overflows.
+inline vfloat sigmoid_v(vfloat x) noexcept {
+    const vfloat e = exp_nonpos(-xsimd::abs(x));
+    const vfloat s = vfloat(1.f) / (vfloat(1.f) + e);
+    return xsimd::select(x >= vfloat(0.f), s, e * s);
+}
+// tanh(x) = sign(x) m / (m + 2), m = e^(2|x|) - 1 (saturated at |x| = 9, where tanh is 1 in float).
+inline vfloat tanh_v(vfloat x) noexcept {
+    const vfloat m = expm1_nonneg(xsimd::min(xsimd::abs(x) + xsimd::abs(x), vfloat(18.f)));
+    const vfloat t = m / (m + vfloat(2.f));
+    return xsimd::copysign(t, x);
+}
+
+// Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
+// cubic in x^2, on x clamped to [-6.9, 6.9] (fitted to tanh on [0, 6.9] by iterated weighted
+// least squares, tools/fast_tanh_fit.py); within 1.5e-6 of tanh over every float, and the
+// sigmoid from it, 1/2 + tanh(x/2)/2, within 1e-6 (tests/kernels/recurrent.cpp). Odd, bounded
+// by 1, monotone like tanh. Its critical path is a clamp, two squarings, two FMAs and one
+// division — about half the exact functions' latency, which is what a small recurrent layer
+// waits on at every step.
+inline vfloat tanh_fast_v(vfloat x) noexcept {
+    constexpr float c = 6.9f;
+    const vfloat a = xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+    const vfloat u = a * a, u2 = u * u;
+    const vfloat p = xsimd::fma(u2, xsimd::fma(vfloat(3.985559487773571e-06f), u, vfloat(0.002288658171892166f)),
+                                xsimd::fma(vfloat(0.1231522187590599f), u, vfloat(0.9999961256980896f)));
+    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(0.00014362293586600572f), u, vfloat(0.021126482635736465f)),
+                                xsimd::fma(vfloat(0.45647209882736206f), u, vfloat(1.f)));
+    return a * p / q;
+}
+// 1/2 + tanh(x/2)/2 with the halvings folded into the coefficients: x clamped to [-13.8, 13.8],
+// 1/2 + x P'(x^2) / Q'(x^2), P'_k = P_k / 4^(k+1), Q'_k = Q_k / 4^k.
+inline vfloat sigmoid_fast_v(vfloat x) noexcept {
+    constexpr float c = 2 * 6.9f;
+    const vfloat a = xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+    const vfloat u = a * a, u2 = u * u;
+    const vfloat p = xsimd::fma(u2, xsimd::fma(vfloat(3.985559487773571e-06f / 256), u, vfloat(0.002288658171892166f / 64)),
+                                xsimd::fma(vfloat(0.1231522187590599f / 16), u, vfloat(0.9999961256980896f / 4)));
+    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(0.00014362293586600572f / 64), u, vfloat(0.021126482635736465f / 16)),
+                                xsimd::fma(vfloat(0.45647209882736206f / 4), u, vfloat(1.f)));
+    return xsimd::fma(a, p / q, vfloat(0.5f));
+}
+
+}  // namespace typenet::kernels::detail
