@@ -11,6 +11,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "sequences/rtneural_models.hpp"
+
 namespace tn = typenet;
 
 namespace {
@@ -58,14 +60,10 @@ using DenseNet = tn::Sequential<tn::Input<1>, tn::Dense<8>, tn::Tanh, tn::Dense<
                                 tn::Softmax, tn::Dense<1>, tn::Dense<8, tn::no_bias>, tn::Dense<8, tn::no_bias>, tn::Dense<1, tn::no_bias>>;
 using GruNet = tn::Sequential<tn::Input<100, 1>, tn::Dense<8, tn::tanh>, tn::GRU<8, tn::return_sequences>, tn::Dense<8, tn::sigmoid>,
                               tn::Dense<1>>;
-using Gru1dNet = tn::Sequential<tn::Input<100, 1>, tn::GRU<8, tn::return_sequences>, tn::Dense<8, tn::sigmoid>, tn::Dense<1>>;
+using Gru1dNet = rtneural_models::Gru1d<100>;
 using LstmNet = tn::Sequential<tn::Input<100, 1>, tn::Dense<8, tn::tanh>, tn::LSTM<8, tn::return_sequences>, tn::Dense<1>>;
-using Lstm1dNet = tn::Sequential<tn::Input<100, 1>, tn::LSTM<8, tn::return_sequences>, tn::Dense<1>>;
-// RTNeural streams its Conv1D: causal in typenet.
-using ConvNet = tn::Sequential<tn::Input<100, 1>, tn::Dense<8, tn::tanh>, tn::Conv1D<4, tn::kernel<3>, tn::padding_causal, tn::tanh>,
-                               tn::BatchNorm<1, 100>, tn::PReLU<>, tn::Conv1D<4, tn::kernel<1>, tn::padding_causal, tn::tanh>,
-                               tn::Conv1D<6, tn::kernel<3>, tn::dilation<2>, tn::groups<2>, tn::padding_causal, tn::tanh>,
-                               tn::BatchNorm<5, 1>, tn::PReLU<1>, tn::Dense<1, tn::sigmoid>>;
+using Lstm1dNet = rtneural_models::Lstm1d<100>;
+using ConvNet = rtneural_models::Conv<100>;
 using ConvStateless =
     tn::Sequential<tn::Input<128, 1>, tn::Conv1D<12, tn::kernel<65>>, tn::PReLU<>, tn::BatchNorm<1, 100>, tn::Conv1D<8, tn::kernel<33>>,
                    tn::PReLU<>, tn::BatchNorm<1, 100>, tn::Conv1D<4, tn::kernel<13>>, tn::PReLU<>, tn::BatchNorm<1, 100>,

@@ -6,17 +6,16 @@
 
 #include <typenet/typenet.hpp>
 
+#include "sequences/rtneural_models.hpp"
+
 namespace tn = typenet;
 
 namespace {
 std::string model_file(const std::string& name) { return std::string(TYPENET_RTNEURAL_TESTDATA) + "/models/" + name; }
 
-using Gru = tn::Sequential<tn::Input<1, 1>, tn::GRU<8, tn::return_sequences>, tn::Dense<8, tn::sigmoid>, tn::Dense<1>>;
-using Lstm = tn::Sequential<tn::Input<1, 1>, tn::LSTM<8, tn::return_sequences>, tn::Dense<1>>;
-using Conv = tn::Sequential<tn::Input<1, 1>, tn::Dense<8, tn::tanh>, tn::Conv1D<4, tn::kernel<3>, tn::padding_causal, tn::tanh>,
-                            tn::BatchNorm<1, 100>, tn::PReLU<>, tn::Conv1D<4, tn::kernel<1>, tn::padding_causal, tn::tanh>,
-                            tn::Conv1D<6, tn::kernel<3>, tn::dilation<2>, tn::groups<2>, tn::padding_causal, tn::tanh>,
-                            tn::BatchNorm<5, 1>, tn::PReLU<1>, tn::Dense<1, tn::sigmoid>>;
+using Gru = rtneural_models::Gru1d<1>;
+using Lstm = rtneural_models::Lstm1d<1>;
+using Conv = rtneural_models::Conv<1>;
 using Amps = tn::AnyModel<Gru, Lstm, Conv>;
 
 // The alternative's own Net, loaded from the same file, run on the same signal.

@@ -111,7 +111,8 @@ struct LanesSchedule {
         if constexpr (role == 1) {
             using D = decltype(lanes_detail::dense_base(static_cast<const Op*>(nullptr)));
             constexpr std::size_t Fi = P::template in_shape<k>::size, Fo = P::template shape<k>::size;
-            // Dense's packed panel: W[o][f] at f * nr + o, the bias after the weights.
+            // Dense's packed panels of nr outputs: W[o][f] at (o / nr) * Fi * nr + f * nr + o % nr,
+            // the bias after the weights.
             constexpr kernels::DensePacking d{Fi, Fo};
             const float* w = params + P::packed_offset[P::owner[k]];
             const float* bias = w + d.weight_floats();
@@ -120,7 +121,8 @@ struct LanesSchedule {
             for (std::size_t o = 0; o < Fo; ++o) {
                 kernels::vfloat acc(0.f);
                 TYPENET_UNROLL
-                for (std::size_t f = 0; f < Fi; ++f) acc = xsimd::fma(kernels::vfloat(w[f * kernels::nr + o]), v[f], acc);
+                for (std::size_t f = 0; f < Fi; ++f)
+                    acc = xsimd::fma(kernels::vfloat(w[(o / kernels::nr) * Fi * kernels::nr + f * kernels::nr + o % kernels::nr]), v[f], acc);
                 acc += kernels::vfloat(bias[o]);
                 out[o] = D::activation::apply(acc);
             }
