@@ -144,13 +144,9 @@ template <class Act, std::size_t In, std::size_t Out>
     }
     TYPENET_UNROLL
     for (std::size_t v = 0; v < V; ++v) {
-        vfloat t[S];
-        TYPENET_UNROLL
-        for (std::size_t s = 0; s < S; ++s) t[s] = acc[s][v];
-        reduce_tree<S>(t);
         constexpr std::size_t n0 = std::min(lanes, Out);
         const std::size_t n = v == 0 ? n0 : Out - lanes;
-        vfloat r = t[0];
+        vfloat r = sum_tree<S>([&](std::size_t s) { return acc[s][v]; });
         if (add) r += load_n(add + v * lanes, n);
         if constexpr (!Act::row_wise) r = Act::apply(r);
         store_n(y + v * lanes, r, n);

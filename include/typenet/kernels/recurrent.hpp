@@ -168,11 +168,7 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
             vfloat a[NG];
             TYPENET_UNROLL
             for (std::size_t g = 0; g < NG; ++g) {
-                vfloat t[S];
-                TYPENET_UNROLL
-                for (std::size_t s = 0; s < S; ++s) t[s] = acc[s][g][b];
-                reduce_tree<S>(t);
-                a[g] = t[0];
+                a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g][b]; });
             }
             epilogue((v0 + b) * lanes, a);
         }
@@ -265,13 +261,7 @@ template <Cell C, std::size_t H, class Act, bool Fast>
     }(std::make_index_sequence<H>{});
     vfloat a[G];
     TYPENET_UNROLL
-    for (std::size_t g = 0; g < G; ++g) {
-        vfloat t[S];
-        TYPENET_UNROLL
-        for (std::size_t s = 0; s < S; ++s) t[s] = acc[s][g];
-        reduce_tree<S>(t);
-        a[g] = t[0];
-    }
+    for (std::size_t g = 0; g < G; ++g) a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g]; });
     if constexpr (C == Cell::rnn) {
         if constexpr (std::is_same_v<Act, typenet::tanh>) h = F::tanh(a[0]);
         else h = Act::apply(a[0]);

@@ -78,6 +78,15 @@ template <std::size_t S, std::size_t W = 1>
         reduce_tree<S, 2 * W>(t);
     }
 }
+// The same over S accumulators held elsewhere: at(s) names accumulator s (acc[s][g]).
+template <std::size_t S, class At>
+[[gnu::always_inline]] inline vfloat sum_tree(At&& at) noexcept {
+    vfloat t[S];
+    TYPENET_UNROLL
+    for (std::size_t s = 0; s < S; ++s) t[s] = at(s);
+    reduce_tree<S>(t);
+    return t[0];
+}
 
 inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
 #if XSIMD_WITH_AVX512F
