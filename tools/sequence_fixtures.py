@@ -184,6 +184,64 @@ def keras_fixtures(g):
                x, y)
 
 
+class GatedResidual(nn.Module):
+    """WaveNet's gated residual stack (the layer Neural Amp Modeler's WaveNet is built of), as a
+    typenet graph spells it: x = input(x) (1x1); for each dilation d, z = tanh(filter_d(x)) *
+    sigmoid(gate_d(x)) (causal, kernel 3), x = x + mix_d(z) (1x1), and the skips summed;
+    out = head(relu(z_1 + z_2 + ... + x)). Channels-last in and out."""
+
+    def __init__(self, ch, dilations):
+        super().__init__()
+        self.dilations = dilations
+        self.add_module("input", nn.Conv1d(1, ch, 1))
+        for i, d in enumerate(dilations):
+            self.add_module("filter%d" % i, nn.Conv1d(ch, ch, 3, dilation=d))
+            self.add_module("gate%d" % i, nn.Conv1d(ch, ch, 3, dilation=d))
+            self.add_module("mix%d" % i, nn.Conv1d(ch, ch, 1))
+        self.add_module("head", nn.Linear(ch, 1))
+
+    def forward(self, x):  # [N, T, 1]
+        m = dict(self.named_children())
+        x = m["input"](x.transpose(1, 2))
+        skip = 0
+        for i, d in enumerate(self.dilations):
+            xp = F.pad(x, (2 * d, 0))
+            z = torch.tanh(m["filter%d" % i](xp)) * torch.sigmoid(m["gate%d" % i](xp))
+            x = x + m["mix%d" % i](z)
+            skip = skip + z
+        return m["head"](F.relu(skip + x).transpose(1, 2))
+
+
+def stream_fixtures(g):
+    # DepthwiseConv1D: one filter per channel (20 channels: a partial vector), causal, dilated
+    save("depthwise1d_causal", Conv([nn.Conv1d(20, 20, 3, dilation=2, groups=20), nn.Linear(20, 2)], acts={0: F.relu},
+                                    causal=[0]), g(3, 25, 20))
+    # a graph that streams: the gated residual stack, dilations 1, 2, 4, 8
+    save("gated_residual", GatedResidual(8, (1, 2, 4, 8)), g(3, 60, 1))
+
+
+class Nhwc(nn.Module):
+    """`ops` on PyTorch's [N, C, H, W]; the input arrives channels-last and the output leaves it so."""
+
+    def __init__(self, ops):
+        super().__init__()
+        self.ops = ops
+
+    def forward(self, x):
+        return self.ops(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+
+
+def ceil_mode_fixtures(g):
+    """Pooling with ceil_mode=True: a last, partial window; an average counting the padding
+    counts only up to it (PyTorch's divisor)."""
+    m = lambda k: k._modules
+    save("seq_pool_ceil", Resize({0: nn.Conv1d(3, 4, 2)}, lambda s, x: F.max_pool1d(
+        F.avg_pool1d(m(s)["0"](x), 3, stride=2, padding=1, ceil_mode=True, count_include_pad=True), 4, stride=3, ceil_mode=True)),
+         g(5, 11, 3))
+    save("pool2d_ceil", Nhwc(lambda x: F.avg_pool2d(F.max_pool2d(x, 3, stride=2, ceil_mode=True), 3, stride=2, padding=1,
+                                                    ceil_mode=True, count_include_pad=True)), g(3, 9, 8, 5))
+
+
 def main():
     torch.manual_seed(14)
     g = lambda *s: torch.randn(*s)
@@ -216,6 +274,8 @@ def main():
     save("tcn_causal", Conv(tcn, acts={i: torch.tanh for i in range(5)}, causal=range(5)), g(3, 70, 1))
     keras_fixtures(g)
     resize_fixtures(g)
+    stream_fixtures(g)
+    ceil_mode_fixtures(g)
 
 
 if __name__ == "__main__":

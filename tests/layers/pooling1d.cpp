@@ -38,3 +38,28 @@ TEST_CASE("MaxPool1D, AveragePool1D (padding counted), UpSampling1D, ZeroPadding
 TEST_CASE("AveragePool1D without the padding counted, GlobalMaxPool1D match PyTorch", "[pooling1d][golden]") {
     golden::check_model<AvgExclude>("seq_avg_exclude_globalmax", 2e-5);
 }
+
+// ceil_mode (PyTorch's ceil_mode=True): a last, partial window; an average that counts the
+// padding counts only up to it.
+namespace {
+using PoolCeil = tn::Sequential<tn::Input<11, 3>, tn::Conv1D<4, tn::kernel<2>>,
+                                tn::AveragePool1D<3, tn::stride<2>, tn::padding<1>, tn::count_include_pad, tn::ceil_mode>,
+                                tn::MaxPool1D<4, tn::stride<3>, tn::ceil_mode>>;
+using Pool2DCeil = tn::Sequential<tn::Input<9, 8, 5>, tn::MaxPool2D<3, tn::stride<2>, tn::ceil_mode>,
+                                  tn::AveragePool2D<3, tn::stride<2>, tn::padding<1>, tn::count_include_pad, tn::ceil_mode>>;
+}  // namespace
+
+TEST_CASE("pooling with ceil_mode: PyTorch's output sizes and divisors", "[pooling1d][golden]") {
+    // 10 steps, window 3, stride 2, padding 1: ceil(9 / 2) + 1 = 6 (floor: 5)
+    STATIC_REQUIRE(std::is_same_v<PoolCeil::program::shape<2>, tn::Shape<6, 4>>);
+    STATIC_REQUIRE(std::is_same_v<PoolCeil::output_shape_type, tn::Shape<2, 4>>);  // ceil(2 / 3) + 1
+    // a window that would start in the right padding is dropped: 4 steps, window 2, stride 2, padding 1
+    STATIC_REQUIRE(std::is_same_v<tn::MaxPool1D<2, tn::padding<1>, tn::ceil_mode>::output_shape_for<tn::Shape<4, 1>>, tn::Shape<3, 1>>);
+    STATIC_REQUIRE(std::is_same_v<tn::MaxPool1D<2, tn::padding<1>>::output_shape_for<tn::Shape<4, 1>>, tn::Shape<3, 1>>);
+    STATIC_REQUIRE(std::is_same_v<tn::MaxPool1D<2, tn::ceil_mode>::output_shape_for<tn::Shape<5, 1>>, tn::Shape<3, 1>>);
+    STATIC_REQUIRE(std::is_same_v<Pool2DCeil::program::shape<1>, tn::Shape<4, 4, 5>>);  // rows exact, columns one more
+    STATIC_REQUIRE(std::is_same_v<Pool2DCeil::output_shape_type, tn::Shape<3, 3, 5>>);
+    REQUIRE(tn::layer_name<tn::MaxPool2D<3, tn::stride<2>, tn::ceil_mode>>() == "MaxPool2D<3, stride<2>, ceil_mode>");
+    golden::check_model<PoolCeil>("seq_pool_ceil", 2e-5);
+    golden::check_model<Pool2DCeil>("pool2d_ceil", 2e-5);
+}

@@ -78,9 +78,9 @@ template <class Layer>
 struct streaming_runs_one_step_at_a_time {
     static constexpr bool but_this_layer_reads_the_whole_sequence = false;
 };
-// net.step / net.process on a model that is not a Sequential over a sequence Input<T, F>.
+// net.step / net.process on a model without exactly one sequence input Input<T, F> and one output.
 template <class Model>
-struct streaming_needs_a_sequential_on_input_T_by_F {
+struct streaming_needs_one_input_T_by_F_and_one_output {
     static constexpr bool value = false;
 };
 

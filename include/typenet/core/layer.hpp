@@ -53,6 +53,7 @@ enum class KerasLayout {
     depthwise,       // DepthwiseConv2D: Keras [kh, kw, in, mult], canonical [in * mult, 1, kh, kw]
     conv_transpose,  // Conv2DTranspose: Keras [kh, kw, out, in], canonical [in, out, kh, kw]
     conv1d,          // Conv1D kernel: Keras [k, in/g, out], canonical [out, in/g, k]
+    depthwise1d,     // DepthwiseConv1D: Keras [k, in, mult], canonical [in * mult, 1, k]
     gates,           // recurrent kernels: Keras [in, G*U], canonical [G*U, in]; gates reordered
     gate_vector,     // recurrent biases: Keras [R, G*U] (R = keras_rows > 1) or [G*U]; gates reordered
 };
@@ -66,7 +67,7 @@ struct ParamSpec {
     Init init = Init::zeros;
     std::string_view keras_name;  // "kernel", "gamma", ...; empty: the same as name
     KerasLayout keras_layout = KerasLayout::same;
-    std::size_t depth_multiplier = 1;  // KerasLayout::depthwise: the M of [kh, kw, C, M]
+    std::size_t depth_multiplier = 1;  // KerasLayout::depthwise(1d): the M of [kh, kw, C, M] or [k, C, M]
     // Recurrent layers (KerasLayout::gates / gate_vector): G gates, and whether Keras orders
     // the first two the other way round (GRU: Keras z, r, h; PyTorch r, z, n). Keras' bias
     // may hold several canonical vectors: the parameter is row keras_row of a [keras_rows,

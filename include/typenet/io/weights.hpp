@@ -94,6 +94,7 @@ inline std::vector<std::size_t> file_dims(const ParamSpec& s, WeightConvention c
             case KerasLayout::depthwise: return {d[2], d[3], d[0] / s.depth_multiplier, s.depth_multiplier};
             case KerasLayout::conv_transpose: return {d[2], d[3], d[1], d[0]};
             case KerasLayout::conv1d: return {d[2], d[1], d[0]};
+            case KerasLayout::depthwise1d: return {d[2], d[0] / s.depth_multiplier, s.depth_multiplier};
             case KerasLayout::gates: return {d[1], d[0]};
             case KerasLayout::gate_vector:
                 if (s.keras_rows > 1) return {s.keras_rows, d[0]};
@@ -164,6 +165,12 @@ void convert(const ParamInfo& p, WeightConvention c, const float* in, float* out
                         for (std::size_t y = 0; y < d[2]; ++y)
                             for (std::size_t x = 0; x < d[3]; ++x)
                                 move(((c0 * m + k) * d[2] + y) * d[3] + x, ((y * d[3] + x) * ch + c0) * m + k);
+                return;
+            }
+            case KerasLayout::depthwise1d: {  // canonical [c * M + m][0][k], Keras [k][c][m]
+                const std::size_t m = s.depth_multiplier, ch = d[0] / m;
+                for (std::size_t o = 0; o < d[0]; ++o)
+                    for (std::size_t k = 0; k < d[2]; ++k) move(o * d[2] + k, (k * ch + o / m) * m + o % m);
                 return;
             }
             case KerasLayout::conv1d:  // canonical [o][i][k], Keras [k][i][o]

@@ -11,8 +11,10 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
+// pad_bottom / pad_right: the padding an average with count_include_pad counts (PyTorch's;
+// a window that ceil_mode lets run past it counts only up to it).
 struct PoolGeometry {
-    std::size_t h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow;
+    std::size_t h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, pad_bottom, pad_right;
 };
 
 enum class PoolKind { max, average_exclude_pad, average_include_pad };
@@ -28,7 +30,11 @@ inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size
                 const std::size_t yb = std::size_t(std::min<std::ptrdiff_t>(y0 + std::ptrdiff_t(g.kh), std::ptrdiff_t(g.h)));
                 const std::size_t xa = std::size_t(std::max<std::ptrdiff_t>(x0, 0));
                 const std::size_t xb = std::size_t(std::min<std::ptrdiff_t>(x0 + std::ptrdiff_t(g.kw), std::ptrdiff_t(g.w)));
-                const float count = Kind == PoolKind::average_include_pad ? float(g.kh * g.kw) : float((yb - ya) * (xb - xa));
+                const float count =
+                    Kind == PoolKind::average_include_pad
+                        ? float((std::min(y0 + std::ptrdiff_t(g.kh), std::ptrdiff_t(g.h + g.pad_bottom)) - y0) *
+                                (std::min(x0 + std::ptrdiff_t(g.kw), std::ptrdiff_t(g.w + g.pad_right)) - x0))
+                        : float((yb - ya) * (xb - xa));
                 float* dst = out + ((b * g.oh + oy) * g.ow + ox) * g.c;
                 for (std::size_t c0 = 0; c0 < g.c; c0 += lanes) {
                     const std::size_t n = std::min(lanes, g.c - c0);

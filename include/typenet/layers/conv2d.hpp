@@ -22,27 +22,7 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-template <std::size_t M> struct depth_multiplier {};
-
 namespace detail {
-template <class T> struct is_depth_multiplier : std::false_type {};
-template <std::size_t M> struct is_depth_multiplier<depth_multiplier<M>> : std::true_type {};
-template <class T> struct multiplier_of;
-template <std::size_t M> struct multiplier_of<depth_multiplier<M>> { static constexpr std::size_t value = M; };
-
-// Spec: how many filters and groups for C input channels.
-template <std::size_t Filters, std::size_t Groups>
-struct conv_spec {
-    static constexpr std::size_t filters(std::size_t) { return Filters; }
-    static constexpr std::size_t groups(std::size_t) { return Groups; }
-    static constexpr bool depthwise = false;
-};
-template <std::size_t Multiplier>
-struct depthwise_spec {
-    static constexpr std::size_t filters(std::size_t c) { return c * Multiplier; }
-    static constexpr std::size_t groups(std::size_t c) { return c; }
-    static constexpr bool depthwise = true;
-};
 
 template <class Spec, class... Options>
 struct ConvLayer {

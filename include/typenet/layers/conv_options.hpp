@@ -15,6 +15,8 @@ template <std::size_t H, std::size_t W = H> struct kernel {};
 template <std::size_t H, std::size_t W = H> struct stride {};
 template <std::size_t H, std::size_t W = H> struct dilation {};
 template <std::size_t G> struct groups {};
+// DepthwiseConv1D / DepthwiseConv2D: M filters per input channel.
+template <std::size_t M> struct depth_multiplier {};
 // Keras' padding="valid" (none, the default) and padding="same" (output = ceil(input /
 // stride); when the total padding is odd, the extra row/column goes at the bottom/right,
 // as in TensorFlow and PyTorch).
@@ -27,6 +29,25 @@ template <std::size_t PH, std::size_t PW = PH> struct padding {};
 template <std::size_t Top, std::size_t Bottom, std::size_t Left, std::size_t Right> struct padding_tblr {};
 
 namespace detail {
+template <class T> struct is_depth_multiplier : std::false_type {};
+template <std::size_t M> struct is_depth_multiplier<depth_multiplier<M>> : std::true_type {};
+template <class T> struct multiplier_of;
+template <std::size_t M> struct multiplier_of<depth_multiplier<M>> { static constexpr std::size_t value = M; };
+
+// How many filters and groups a convolution has for C input channels.
+template <std::size_t Filters, std::size_t Groups>
+struct conv_spec {
+    static constexpr std::size_t filters(std::size_t) { return Filters; }
+    static constexpr std::size_t groups(std::size_t) { return Groups; }
+    static constexpr bool depthwise = false;
+};
+template <std::size_t Multiplier>
+struct depthwise_spec {
+    static constexpr std::size_t filters(std::size_t c) { return c * Multiplier; }
+    static constexpr std::size_t groups(std::size_t c) { return c; }
+    static constexpr bool depthwise = true;
+};
+
 template <class T> struct is_kernel : std::false_type {};
 template <std::size_t H, std::size_t W> struct is_kernel<kernel<H, W>> : std::true_type {};
 template <class T> struct is_stride : std::false_type {};
@@ -92,9 +113,22 @@ struct Window2D {
     constexpr bool fits() const {
         return sh > 0 && sw > 0 && h + pr.before + pr.after >= extent_h() && w + pc.before + pc.after >= extent_w();
     }
-    constexpr std::size_t out_h() const { return fits() ? (h + pr.before + pr.after - extent_h()) / sh + 1 : 0; }
-    constexpr std::size_t out_w() const { return fits() ? (w + pc.before + pc.after - extent_w()) / sw + 1 : 0; }
+    constexpr std::size_t out_h() const { return fits() ? (h + pr.before + pr.after + ceil_h - extent_h()) / sh + 1 : 0; }
+    constexpr std::size_t out_w() const { return fits() ? (w + pc.before + pc.after + ceil_w - extent_w()) / sw + 1 : 0; }
+    std::size_t ceil_h = 0, ceil_w = 0;  // pooling's ceil_mode: steps past the padding a last window may cover
 };
+
+// PyTorch's ceil_mode: the output size rounded up, one more window when the last stride leaves
+// steps out, provided that it starts inside the input or its left padding. Returns how far
+// past the padding that window reaches.
+constexpr std::size_t ceil_mode_extra(std::size_t n, AxisPad p, std::size_t extent, std::size_t s) {
+    const std::size_t span = n + p.before + p.after;
+    if (span < extent || s == 0) return 0;
+    std::size_t out = (span - extent + s - 1) / s + 1;
+    if ((out - 1) * s >= n + p.before) --out;
+    const std::size_t reach = (out - 1) * s + extent;
+    return reach > span ? reach - span : 0;
+}
 
 // Reads kernel / stride / dilation / padding options into a Window2D for input In (H, W, C).
 template <class In, class DefaultKernel, class DefaultStride, class... Options>

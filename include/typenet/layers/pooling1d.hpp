@@ -3,7 +3,8 @@
 // stride P unless stride<S> is given (Keras' and PyTorch's default), padding_valid (default),
 // padding_same or padding<N> (N steps both sides, PyTorch's padding=N). Padded steps never
 // win a max; an average counts only real steps (Keras; PyTorch with count_include_pad=False),
-// or all of them with tn::count_include_pad (PyTorch's default).
+// or all of them with tn::count_include_pad (PyTorch's default). tn::ceil_mode rounds the
+// output size up like PyTorch's ceil_mode=True.
 // GlobalAveragePool1D / GlobalMaxPool1D: [T, C] -> [C] (Keras' GlobalAveragePooling1D).
 // The 2-D kernels run them, on [T, 1, C].
 #pragma once
@@ -30,6 +31,7 @@ struct Pool1D {
     static consteval Window2D window() {
         Window2D g{In::dims[0], 1, In::dims[In::rank - 1], P, 1, std::max<std::size_t>(S, 1), 1, 1, 1, {}, {}};
         g.pr = padding_rule<padding_option>::rows(g.h, P, g.sh);
+        if constexpr (has_option<ceil_mode, Options...>) g.ceil_h = ceil_mode_extra(g.h, g.pr, P, g.sh);
         return g;
     }
     template <class In>
@@ -45,13 +47,14 @@ struct Pool1D {
     template <class In>
     static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
         constexpr Window2D g = window<In>();
-        kernels::pool2d<Kind>({g.h, 1, g.c, g.kh, 1, g.sh, 1, g.pr.before, 0, g.out_h(), 1}, in, out, rows);
+        kernels::pool2d<Kind>({g.h, 1, g.c, g.kh, 1, g.sh, 1, g.pr.before, 0, g.out_h(), 1, g.pr.after, 0}, in, out, rows);
     }
     static std::string options_str() {
         std::string s = std::to_string(P);
         if (S != P) s += ", stride<" + std::to_string(S) + ">";
         if constexpr (std::is_same_v<padding_option, padding_same>) s += ", same";
         else if constexpr (!std::is_same_v<padding_option, padding_valid>) s += ", padding<" + std::to_string(padding_rule<padding_option>::rows(0, 0, 1).before) + ">";
+        if constexpr (has_option<ceil_mode, Options...>) s += ", ceil_mode";
         return s;
     }
 };

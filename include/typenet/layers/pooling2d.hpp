@@ -16,6 +16,8 @@
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct count_include_pad {};
+// PyTorch's ceil_mode=True: the output size rounded up (a last, partial window).
+struct ceil_mode {};
 
 namespace detail {
 template <kernels::PoolKind Kind, std::size_t P, class... Options>
@@ -25,7 +27,15 @@ struct Pool2D {
     using invalid_options = std::conditional_t<pair_of<find_option_t<is_stride, stride<P>, Options...>>::h == 0 ||
                                                    pair_of<find_option_t<is_stride, stride<P>, Options...>>::w == 0,
                                                stride_must_be_at_least_1, void>;
-    template <class In> static consteval Window2D window() { return window_of<In, kernel<P>, stride<P>, Options...>(); }
+    template <class In>
+    static consteval Window2D window() {
+        Window2D g = window_of<In, kernel<P>, stride<P>, Options...>();
+        if constexpr (has_option<ceil_mode, Options...>) {
+            g.ceil_h = ceil_mode_extra(g.h, g.pr, g.extent_h(), g.sh);
+            g.ceil_w = ceil_mode_extra(g.w, g.pc, g.extent_w(), g.sw);
+        }
+        return g;
+    }
     template <class In>
     static consteval bool accepts_impl() {
         if constexpr (In::rank != 3) return false;
@@ -48,7 +58,8 @@ struct Pool2D {
     template <class In>
     static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
         constexpr Window2D g = window<In>();
-        kernels::pool2d<Kind>({g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.pr.before, g.pc.before, g.out_h(), g.out_w()}, in, out, rows);
+        kernels::pool2d<Kind>({g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.pr.before, g.pc.before, g.out_h(), g.out_w(), g.pr.after, g.pc.after}, in,
+                              out, rows);
     }
     static std::string options_str() {
         using S = find_option_t<is_stride, stride<P>, Options...>;
@@ -62,6 +73,7 @@ struct Pool2D {
             s += ", ";
             s += Pad::name();
         }
+        if (has_option<ceil_mode, Options...>) s += ", ceil_mode";
         return s;
     }
 };

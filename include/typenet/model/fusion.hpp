@@ -220,6 +220,9 @@ template <std::size_t U, class... O> struct fast_of<Dense<U, O...>> {
 template <std::size_t F, class... O> struct fast_of<Conv1D<F, O...>> {
     using type = Conv1D<F, fast_form_t<O>...>;
 };
+template <class... O> struct fast_of<DepthwiseConv1D<O...>> {
+    using type = DepthwiseConv1D<fast_form_t<O>...>;
+};
 template <std::size_t F, class... O> struct fast_of<Conv2D<F, O...>> {
     using type = Conv2D<F, fast_form_t<O>...>;
 };

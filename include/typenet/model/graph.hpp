@@ -306,6 +306,29 @@ consteval auto lower_graph_impl(tlist<I...>, tlist<O...>) {
     }
 }
 
+// ---- The same graph on a sequence of another length (what Net::step and Net::process run) ----
+//
+// Every input [T, F] becomes [Steps, F]; a nested model over a sequence follows; every other
+// layer is unchanged, so the weights, their names and the state keep their places. One
+// rewrite per distinct node (the compiler memoises each), linear in the graph's size.
+template <class Op, std::size_t Steps>
+consteval auto op_with_steps() {
+    if constexpr (requires { typename Op::unnamed_type; Op::label; })
+        return std::type_identity<Named<Op::label, typename decltype(op_with_steps<typename Op::unnamed_type, Steps>())::type>>{};
+    else if constexpr (requires { typename Op::template with_steps<Steps>; })
+        return std::type_identity<typename Op::template with_steps<Steps>>{};
+    else return std::type_identity<Op>{};
+}
+template <class N, std::size_t Steps> struct node_with_steps { using type = N; };
+template <fixed_string Nm, std::size_t T, std::size_t F, std::size_t Steps>
+struct node_with_steps<InputNode<Nm, Shape<T, F>>, Steps> {
+    using type = InputNode<Nm, Shape<Steps, F>>;
+};
+template <class Op, class... A, std::size_t Steps>
+struct node_with_steps<Call<Op, A...>, Steps> {
+    using type = Call<typename decltype(op_with_steps<Op, Steps>())::type, typename node_with_steps<A, Steps>::type...>;
+};
+
 }  // namespace detail
 
 // ---- The model ------------------------------------------------------------------------------
@@ -348,6 +371,13 @@ struct Graph<Inputs<I...>, Outputs<O...>>
     using output_shape_type = output_shape_at<0>;
     static constexpr input_shape_type input_shape{};
     static constexpr output_shape_at<0> output_shape{};
+
+    // The same graph on a sequence of another length (one input [T, F], one output): what
+    // Net::step (one step) and Net::process (blocks of steps) run.
+    template <std::size_t Steps>
+        requires(n_inputs == 1 && n_outputs == 1 && input_shape_type::rank == 2)
+    using with_steps = Graph<Inputs<typename detail::node_with_steps<I, Steps>::type...>,
+                             Outputs<typename detail::node_with_steps<O, Steps>::type...>>;
 
     // A graph with one input and one output is also a layer: a nested model, lowered into the
     // model that uses it (its nodes named under the path it is used at).

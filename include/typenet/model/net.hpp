@@ -398,13 +398,13 @@ class Net<Model, true> {
     static constexpr std::size_t state_floats = program::state_floats;
 
   private:
-    static consteval bool sequential_on_sequence() {
+    static consteval bool on_one_sequence() {
         if constexpr (requires { typename Model::template with_steps<1>; }) return true;
         else return false;
     }
     // Streams when every node of the model runs a time step at a time (decided on the model
     // as written, so that a model that does not stream is never lowered at one step).
-    static consteval bool streams() { return sequential_on_sequence() && program::first_not_streaming == program::K; }
+    static consteval bool streams() { return on_one_sequence() && program::first_not_streaming == program::K; }
     template <std::size_t Steps>
     static consteval auto stream_program_probe() {
         if constexpr (streams()) return std::type_identity<typename Model::template with_steps<Steps>::program>{};
@@ -433,9 +433,9 @@ class Net<Model, true> {
         } else return false;
     }
     static consteval bool check_streaming() {
-        if constexpr (!sequential_on_sequence()) {
-            static_assert(streaming_needs_a_sequential_on_input_T_by_F<Model>::value,
-                          "typenet: step/process need a Sequential model over a sequence, Input<T, F>");
+        if constexpr (!on_one_sequence()) {
+            static_assert(streaming_needs_one_input_T_by_F_and_one_output<Model>::value,
+                          "typenet: step/process need a model (Sequential or graph) with one sequence input Input<T, F> and one output");
             return false;
         } else if constexpr (!streams()) {
             static_assert(streaming_runs_one_step_at_a_time<typename program::template op<program::first_not_streaming>>::

@@ -215,14 +215,14 @@ struct Program {
         LayerTraits (*traits)();
     };
     static LayerTraits no_traits() { return {}; }
-    template <class L>
+    template <class L, class In>
     static LayerTraits traits_of() {
         LayerTraits t;
         if constexpr (requires { typename L::activation; } && !requires { L::cell; })  // a cell's own functions are not an output's
             if constexpr (!std::is_same_v<typename L::activation, linear>) t.activation = L::activation::name();
         if constexpr (requires { L::epsilon; }) t.epsilon = double(L::epsilon);
-        if constexpr (requires { L::K; L::S; L::D; L::G; L::causal; }) {
-            t.kernel = L::K, t.stride = L::S, t.dilation = L::D, t.groups = L::G;
+        if constexpr (requires { L::K; L::S; L::D; L::template G<In>; L::causal; }) {
+            t.kernel = L::K, t.stride = L::S, t.dilation = L::D, t.groups = L::template G<In>;
             t.causal = L::causal;
         }
         return t;
@@ -266,7 +266,7 @@ struct Program {
             if constexpr (epilogues.batchnorm[k] != none) fold = &pack_folded<L, in_shape<k>, op<epilogues.batchnorm[k]>>;
             return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own>, &kernel_name<L, linear>, &activation_name<fused_activation<k>>,
                     &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class,
-                    requires { L::template kernel_name<linear>(); }, &traits_of<L>};
+                    requires { L::template kernel_name<linear>(); }, &traits_of<L, in_shape<k>>};
         }
     }
     static constexpr auto fns = []<std::size_t... k>(std::index_sequence<k...>) {
