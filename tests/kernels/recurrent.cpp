@@ -75,4 +75,21 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
     WARN("fast functions' worst absolute error: tanh " << worst_t << ", sigmoid " << worst_s);
     REQUIRE(worst_t <= 1.5e-6);
     REQUIRE(worst_s <= 1e-6);
+    // The GRU's fused forms, s tanh(x) and s (sigmoid(x) - 1/2) with the gate s folded into
+    // the numerator: the same bounds times |s|, plus the rounding of a product.
+    double worst_st = 0, worst_ss = 0;
+    alignas(64) float scale[k::lanes];
+    for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
+        for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)], scale[j] = 0.25f + 0.5f * float(j % 7);
+        k::detail::scaled_tanh_fast_v(k::load(in), k::load(scale)).store_aligned(t);
+        k::detail::scaled_centered_sigmoid_fast_v(k::load(in), k::load(scale)).store_aligned(s);
+        for (std::size_t j = 0; j < k::lanes; ++j) {
+            const double x = in[j], sc = scale[j];
+            worst_st = std::max(worst_st, std::abs(double(t[j]) - sc * std::tanh(x)) / sc);
+            worst_ss = std::max(worst_ss, std::abs(double(s[j]) - sc * (1 / (1 + std::exp(-x)) - 0.5)) / sc);
+        }
+    }
+    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", centered sigmoid " << worst_ss);
+    REQUIRE(worst_st <= 1.5e-6 + 1.2e-7);
+    REQUIRE(worst_ss <= 1e-6 + 1.2e-7);
 }

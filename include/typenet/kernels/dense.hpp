@@ -317,6 +317,33 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
     constexpr DensePacking d{In, Out};
     constexpr std::size_t R = mr >= 8 ? 4 : 2;
     const float* bias = packed + d.weight_floats();
+    if constexpr (Out == 1 && In <= 4 * lanes && !Act::row_wise) {
+        // One output (an audio model's last layer): a row is a dot product along its In
+        // values, then one fixed tree over the lanes (xsimd::hadd), then the bias. The
+        // rows are independent, so they overlap instead of each waiting on a chain of In FMAs
+        // into one mostly empty vector; every row rounds alike wherever it sits in a call.
+        constexpr std::size_t V = (In + lanes - 1) / lanes, tail = In - (V - 1) * lanes;
+        alignas(alignment) float w[V * lanes] = {};
+        for (std::size_t k = 0; k < In; ++k) w[k] = packed[k * nr];
+        vfloat wv[V];
+        TYPENET_UNROLL
+        for (std::size_t v = 0; v < V; ++v) wv[v] = load(w + v * lanes);
+        alignas(alignment) float out[lanes] = {};
+        for (std::size_t i = 0; i < rows; i += lanes) {
+            const std::size_t n = std::min(lanes, rows - i);
+            for (std::size_t r = 0; r < n; ++r) {
+                const float* xr = x + (i + r) * In;
+                vfloat acc = (tail == lanes ? loadu(xr + (V - 1) * lanes) : load_n(xr + (V - 1) * lanes, tail)) * wv[V - 1];
+                TYPENET_UNROLL
+                for (std::size_t v = 0; v + 1 < V; ++v) acc = xsimd::fma(loadu(xr + v * lanes), wv[v], acc);
+                float sum = xsimd::hadd(acc) + bias[0];
+                if (add) sum += add[i + r];
+                out[r] = sum;
+            }
+            store_n(y + i, Act::apply(load(out)), n);
+        }
+        return;
+    }
     auto block = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         for (std::size_t p = 0; p < d.panels(); ++p) {
             const float* pw = packed + p * In * nr;

@@ -50,6 +50,29 @@ inline vfloat tanh_v(vfloat x) noexcept {
     return xsimd::copysign(t, x);
 }
 
+// x clamped to [-c, c]: one range instruction on AVX-512 (the smaller magnitude, x's sign).
+inline vfloat clamp_symmetric(vfloat x, float c) noexcept {
+#if defined(__AVX512DQ__)
+    if constexpr (is_avx512) return vfloat(_mm512_range_ps(x, _mm512_set1_ps(c), 0b0010));
+#endif
+    return xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+}
+
+// x P(u) / Q(u), u = x^2, P and Q cubic, for |x| <= the caller's clamp. Written for latency:
+// x times each of P's coefficients runs beside the squaring, so the numerator is ready with
+// the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
+// GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
+template <class C>
+[[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {
+    const vfloat u = a * a, u2 = u * u;
+    vfloat ap0 = a * vfloat(C::p0), ap2 = a * vfloat(C::p2);
+    settle(ap0);
+    settle(ap2);
+    const vfloat lo = xsimd::fma(a * vfloat(C::p1), u, ap0), hi = xsimd::fma(a * vfloat(C::p3), u, ap2);
+    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(C::q3), u, vfloat(C::q2)), xsimd::fma(vfloat(C::q1), u, vfloat(C::q0)));
+    return xsimd::fma(hi, u2, lo) / q;
+}
+
 // Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
 // cubic in x^2, on x clamped to [-6.9, 6.9] (fitted to tanh on [0, 6.9] by iterated weighted
 // least squares, tools/fast_tanh_fit.py); within 1.5e-6 of tanh over every float, and the
@@ -57,27 +80,37 @@ inline vfloat tanh_v(vfloat x) noexcept {
 // by 1, monotone like tanh. Its critical path is a clamp, two squarings, two FMAs and one
 // division — about half the exact functions' latency, which is what a small recurrent layer
 // waits on at every step.
-inline vfloat tanh_fast_v(vfloat x) noexcept {
-    constexpr float c = 6.9f;
-    const vfloat a = xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
-    const vfloat u = a * a, u2 = u * u;
-    const vfloat p = xsimd::fma(u2, xsimd::fma(vfloat(3.985559487773571e-06f), u, vfloat(0.002288658171892166f)),
-                                xsimd::fma(vfloat(0.1231522187590599f), u, vfloat(0.9999961256980896f)));
-    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(0.00014362293586600572f), u, vfloat(0.021126482635736465f)),
-                                xsimd::fma(vfloat(0.45647209882736206f), u, vfloat(1.f)));
-    return a * p / q;
-}
+struct TanhFit {
+    static constexpr float p0 = 0.9999961256980896f, p1 = 0.1231522187590599f, p2 = 0.002288658171892166f, p3 = 3.985559487773571e-06f;
+    static constexpr float q0 = 1.f, q1 = 0.45647209882736206f, q2 = 0.021126482635736465f, q3 = 0.00014362293586600572f;
+};
 // 1/2 + tanh(x/2)/2 with the halvings folded into the coefficients: x clamped to [-13.8, 13.8],
 // 1/2 + x P'(x^2) / Q'(x^2), P'_k = P_k / 4^(k+1), Q'_k = Q_k / 4^k.
-inline vfloat sigmoid_fast_v(vfloat x) noexcept {
-    constexpr float c = 2 * 6.9f;
-    const vfloat a = xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+struct SigmoidFit {
+    static constexpr float p0 = TanhFit::p0 / 4, p1 = TanhFit::p1 / 16, p2 = TanhFit::p2 / 64, p3 = TanhFit::p3 / 256;
+    static constexpr float q0 = 1.f, q1 = TanhFit::q1 / 4, q2 = TanhFit::q2 / 16, q3 = TanhFit::q3 / 64;
+};
+// s x P(u) / Q(u) with s, known before x, folded into P's coefficients: a recurrent step
+// scales an activation by a gate that is ready first (the GRU's (1 - z) * n and
+// r * (W_hn h + b_hn)), and this saves the multiplication after the division. (Folding the
+// LSTM's o into tanh(c) measured slower: c arrives last, o's products only lengthen its path.)
+template <class C>
+[[gnu::always_inline]] inline vfloat odd_rational_scaled(vfloat a, vfloat s) noexcept {
+    const vfloat sp1 = s * vfloat(C::p1), sp3 = s * vfloat(C::p3);
     const vfloat u = a * a, u2 = u * u;
-    const vfloat p = xsimd::fma(u2, xsimd::fma(vfloat(3.985559487773571e-06f / 256), u, vfloat(0.002288658171892166f / 64)),
-                                xsimd::fma(vfloat(0.1231522187590599f / 16), u, vfloat(0.9999961256980896f / 4)));
-    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(0.00014362293586600572f / 64), u, vfloat(0.021126482635736465f / 16)),
-                                xsimd::fma(vfloat(0.45647209882736206f / 4), u, vfloat(1.f)));
-    return xsimd::fma(a, p / q, vfloat(0.5f));
+    vfloat ap0 = a * (s * vfloat(C::p0)), ap2 = a * (s * vfloat(C::p2));
+    settle(ap0);
+    settle(ap2);
+    const vfloat lo = xsimd::fma(a * sp1, u, ap0), hi = xsimd::fma(a * sp3, u, ap2);
+    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(C::q3), u, vfloat(C::q2)), xsimd::fma(vfloat(C::q1), u, vfloat(C::q0)));
+    return xsimd::fma(hi, u2, lo) / q;
+}
+inline vfloat tanh_fast_v(vfloat x) noexcept { return odd_rational<TanhFit>(clamp_symmetric(x, 6.9f)); }
+inline vfloat sigmoid_fast_v(vfloat x) noexcept { return odd_rational<SigmoidFit>(clamp_symmetric(x, 2 * 6.9f)) + vfloat(0.5f); }
+// s tanh(x), and s (sigmoid(x) - 1/2), the fast way.
+inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return odd_rational_scaled<TanhFit>(clamp_symmetric(x, 6.9f), s); }
+inline vfloat scaled_centered_sigmoid_fast_v(vfloat x, vfloat s) noexcept {
+    return odd_rational_scaled<SigmoidFit>(clamp_symmetric(x, 2 * 6.9f), s);
 }
 
 }  // namespace typenet::kernels::detail

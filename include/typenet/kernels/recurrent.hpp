@@ -74,6 +74,21 @@ inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_
 
 namespace detail {
 
+// How many accumulator chains a hidden product of H terms into `vectors` sums should split
+// into: the recurrence waits on ceil(H / S) FMAs (4 cycles each on Zen 4) and then a tree
+// of ceil(log2 S) additions (2 cycles each); the registers bound S * vectors. (S = 5 for 8
+// terms waits 2 FMAs and 3 additions: 14 cycles; S = 8, 10.)
+consteval std::size_t chains_for(std::size_t H, std::size_t vectors, std::size_t budget) {
+    std::size_t best = 1, best_cost = std::size_t(-1);
+    for (std::size_t S = 1; S <= H && S * vectors <= std::max(budget, vectors); ++S) {
+        std::size_t depth = 0;
+        while ((std::size_t(1) << depth) < S) ++depth;
+        const std::size_t cost = 4 * ((H + S - 1) / S) + 2 * depth;
+        if (cost < best_cost) best = S, best_cost = cost;
+    }
+    return best;
+}
+
 // The gates' functions of a cell: exact (the default) or fast.
 template <bool Fast>
 struct Gates {
@@ -106,11 +121,14 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
             TYPENET_UNROLL
             for (std::size_t r = 0; r < R; ++r) storeu(xp + (i + r) * Row + c, acc[r]);
         }
-    for (; i < n; ++i)
+    // The rest a row at a time, walking pointers (with the row count a constant, an index times
+    // the stride lets g++ derive a bogus bound and warn under -Waggressive-loop-optimizations).
+    float* xo = xp + i * Row;
+    for (const float *xi = x + i * ldx, *end = x + n * ldx; xi != end; xi += ldx, xo += Row)
         for (std::size_t c = 0; c < Row; c += lanes) {
             vfloat acc = loadu(bx + c);
-            for (std::size_t f = 0; f < F; ++f) acc = xsimd::fma(vfloat(x[i * ldx + f]), loadu(wx + f * Row + c), acc);
-            storeu(xp + i * Row + c, acc);
+            for (std::size_t f = 0; f < F; ++f) acc = xsimd::fma(vfloat(xi[f]), loadu(wx + f * Row + c), acc);
+            storeu(xo + c, acc);
         }
 }
 
@@ -127,9 +145,8 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
     constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;  // accumulators in flight
     constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / NG));  // unit blocks per group
     constexpr std::size_t chains = NG * VB;
-    // Every accumulator the budget allows: the recurrence waits on the deepest chain, H / S
-    // FMAs, then a tree of log2(S) additions.
-    constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>(H, budget / chains));
+    // The recurrence waits on the deepest chain, H / S FMAs, then a tree of log2(S) additions.
+    constexpr std::size_t S = chains_for(H, chains, budget);
     for (std::size_t v0 = 0; v0 < V; v0 += VB) {
         const std::size_t nb = std::min(VB, V - v0);  // unit blocks in this group
         vfloat acc[S][NG][VB];
@@ -241,10 +258,10 @@ template <Cell C, std::size_t H, class Act, bool Fast>
     using F = Gates<Fast>;
     constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
     static_assert(Hp == lanes);
-    // As many chains as the registers allow (the weights of a small layer stay in the rest):
-    // ceil(H / S) FMAs deep, then a tree of log2(S) additions.
-    constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;
-    constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({H, budget / G, 8}));
+    // The chains that wait least (ceil(H / S) FMAs deep, then a tree of log2(S) additions)
+    // among those the registers hold beside the state and a weight vector or two.
+    constexpr std::size_t budget = vector_registers >= 32 ? 24 : 10;
+    constexpr std::size_t S = chains_for(H, G, budget);
     vfloat acc[S][G];
     TYPENET_UNROLL
     for (std::size_t s = 0; s < S; ++s)
@@ -265,6 +282,14 @@ template <Cell C, std::size_t H, class Act, bool Fast>
     if constexpr (C == Cell::rnn) {
         if constexpr (std::is_same_v<Act, typenet::tanh>) h = F::tanh(a[0]);
         else h = Act::apply(a[0]);
+    } else if constexpr (C == Cell::gru && Fast) {
+        // r (W_hn h + b_hn) = (sigmoid(a_r) - 1/2) a_n + a_n / 2 and (1 - z) n fold their
+        // gates into the rational functions: after each division, one addition.
+        const vfloat z = F::sigmoid(a[1]);
+        const vfloat rn = detail::scaled_centered_sigmoid_fast_v(a[0], a[2]) + xsimd::fma(vfloat(0.5f), a[2], loadu(xp + 2 * Hp));
+        vfloat zh = z * h;
+        settle(zh);
+        h = detail::scaled_tanh_fast_v(rn, vfloat(1.f) - z) + zh;
     } else if constexpr (C == Cell::gru) {
         const vfloat r = F::sigmoid(a[0]);
         const vfloat z = F::sigmoid(a[1]);

@@ -88,6 +88,19 @@ template <std::size_t S, class At>
     return t[0];
 }
 
+// An empty asm through which v must pass: the compiler can no longer fold the operation that
+// made v into the FMAs that use it (GCC's default -ffp-contract=fast may otherwise rebuild a
+// short latency tree into a longer chain).
+inline void settle(vfloat& v) noexcept {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __asm__("" : "+v"(v.data));
+#elif defined(__GNUC__) && defined(__aarch64__)
+    __asm__("" : "+w"(v.data));
+#else
+    (void)v;
+#endif
+}
+
 inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512)
@@ -104,12 +117,15 @@ inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
         // 1, 2, 4 or 8 values as a plain store of that width: a masked store does not forward
         // to the loads that read it back right after (the next layer of a small network, the
         // caller reading a one-value output), a plain one does.
-        const __m128 low = _mm512_castps512_ps128(v);
+        // (The low lanes by a vector shuffle: GCC 12's _mm512_castps512_ps128 warns about an
+        // undefined register when immintrin.h came in before typenet, outside its pragmas.)
+        const __m512 w = v;
+        const __m128 low = __builtin_shufflevector(w, w, 0, 1, 2, 3);
         switch (n) {
             case 1: _mm_store_ss(p, low); break;
             case 2: _mm_storel_pi(reinterpret_cast<__m64*>(p), low); break;
             case 4: _mm_storeu_ps(p, low); break;
-            case 8: _mm256_storeu_ps(p, _mm512_castps512_ps256(v)); break;
+            case 8: _mm256_storeu_ps(p, __builtin_shufflevector(w, w, 0, 1, 2, 3, 4, 5, 6, 7)); break;
             default: _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
         }
         return;
