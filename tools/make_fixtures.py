@@ -322,6 +322,16 @@ def numpy_fixtures():
     np.save(os.path.join(OUT, "odd_w0_fortran.npy"), np.asfortranarray(w))
 
 
+def more_activation_fixtures():
+    """Activations added after the first set, with their own seed so that the others stay."""
+    torch.manual_seed(20261202)
+    more = {"hard_swish": F.hardswish, "relu6": F.relu6, "hardtanh": F.hardtanh,
+            "hardtanh_m0.5_1.5": lambda x: F.hardtanh(x, -0.5, 1.5)}
+    ACTIVATIONS.update(more)
+    for act in more:
+        save("act_" + act, [("0", Dense(37, 19, act))], 3.0 * torch.randn(BATCH, 37))
+
+
 if __name__ == "__main__":
     main()
     conv_fixtures()
@@ -337,3 +347,4 @@ if __name__ == "__main__":
     graph_fixtures.main()
     ir_fixtures.main()
     sequence_fixtures.main()
+    more_activation_fixtures()

@@ -242,6 +242,68 @@ def ceil_mode_fixtures(g):
                                                     ceil_mode=True, count_include_pad=True)), g(3, 9, 8, 5))
 
 
+class ConvPoolHead(nn.Module):
+    """Children "0" (Conv2d) and "3" (Linear), as Sequential<Input, Conv2D, AdaptiveAveragePool2D<3>,
+    Flatten, Dense> numbers them: VGG's classifier input (adaptive pooling, then PyTorch's flatten)."""
+
+    def __init__(self):
+        super().__init__()
+        self.add_module("0", nn.Conv2d(3, 4, 3))
+        self.add_module("3", nn.Linear(4 * 3 * 3, 5))
+
+    def forward(self, x):  # NHWC in
+        m = self._modules
+        y = F.adaptive_avg_pool2d(m["0"](x.permute(0, 3, 1, 2)), (3, 3))
+        return m["3"](y.flatten(1))
+
+
+def shuffle_channels(x, groups):  # torchvision's channel_shuffle, on [N, C, H, W]
+    n, c, h, w = x.shape
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class SqueezeExcite(nn.Module):
+    """Broadcasting merges, as a graph spells them: f = conv(x); a squeeze-and-excitation gate
+    s = hardsigmoid(fc2(relu(fc1(mean of f over H, W)))) [C]; a spatial gate g = sigmoid(spatial(f))
+    [H, W, 1]; out = (f * s) * g - s, and the same with s as [1, 1, C]."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(5, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16, 4)
+        self.fc2 = nn.Linear(4, 16)
+        self.spatial = nn.Conv2d(16, 1, 1)
+
+    def forward(self, x):  # NHWC in and out
+        f = self.conv(x.permute(0, 3, 1, 2))
+        s = F.hardsigmoid(self.fc2(F.relu(self.fc1(f.mean(dim=(2, 3))))))[:, :, None, None]
+        g = torch.sigmoid(self.spatial(f))
+        return ((f * s) * g - s).permute(0, 2, 3, 1)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's stride-1 unit, reduced: x1, x2 = x.chunk(2, dim=1); out =
+    channel_shuffle(cat(x1, relu(branch(x2))), 2), branch a 1x1 Conv2d."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):  # NHWC in and out
+        x1, x2 = x.permute(0, 3, 1, 2).chunk(2, dim=1)
+        return shuffle_channels(torch.cat((x1, F.relu(self.branch(x2))), dim=1), 2).permute(0, 2, 3, 1)
+
+
+def zoo_layer_fixtures(g):
+    """Layers the torchvision models need: adaptive pooling (shrinking and growing), VGG's
+    adaptive pool before flatten, ShuffleNet's channel shuffle."""
+    save("adaptive_pool", Nhwc(lambda x: F.adaptive_max_pool2d(F.adaptive_avg_pool2d(x, (5, 3)), (2, 4))), g(3, 11, 7, 6))
+    save("adaptive_pool_flatten", ConvPoolHead(), g(3, 10, 9, 3))
+    save("channel_shuffle", Nhwc(lambda x: shuffle_channels(F.relu(x), 3)), g(3, 4, 5, 12))
+    save("broadcast_gates", SqueezeExcite(), g(3, 8, 8, 5))
+    save("shuffle_unit", ShuffleUnit(), g(3, 6, 5, 8))
+
+
 def main():
     torch.manual_seed(14)
     g = lambda *s: torch.randn(*s)
@@ -276,6 +338,7 @@ def main():
     resize_fixtures(g)
     stream_fixtures(g)
     ceil_mode_fixtures(g)
+    zoo_layer_fixtures(g)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 #include "layers/activation.hpp"
 #include "layers/batch_norm.hpp"
 #include "layers/branch.hpp"
+#include "layers/channel_shuffle.hpp"
 #include "layers/conv1d.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/conv2d_transpose.hpp"

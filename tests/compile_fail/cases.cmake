@@ -7,7 +7,7 @@ set(TYPENET_COMPILE_FAIL_CASES dense_needs_rank1 reshape_size not_a_layer nested
     conv_kernel_too_large conv_groups conv_stride_zero pool_too_large
     graph_concat_shapes residual_shape graph_unused_input graph_undeclared_input graph_name_clash graph_shared_shapes
     graph_layer_shape whole_program wrong_input_tensor size_overflow predict_wrong_batch
-    step_bidirectional pool1d_too_long)
+    step_bidirectional pool1d_too_long graph_broadcast_shapes)
 set(TYPENET_CF_step_bidirectional_EXPECT
     "streaming_runs_one_step_at_a_time<[a-z0-9_:]*GRU<8, [a-z0-9_:]*return_sequences, [a-z0-9_:]*bidirectional> ?>::but_this_layer_reads_the_whole_sequence")
 set(TYPENET_CF_predict_wrong_batch_EXPECT
@@ -30,6 +30,8 @@ set(TYPENET_CF_pool_too_large_EXPECT
     "at_layer<0, [a-z0-9_:]*MaxPool2D<4> ?>::expects_input<[a-z0-9_:]*spatial_size_at_least<4, 4> ?>::but_gets<[a-z0-9_:]*Shape<3, 8, 2> ?>")
 set(TYPENET_CF_graph_concat_shapes_EXPECT
     "merge_at<[a-z0-9_:]*unnamed_node, [a-z0-9_:]*Concat<-1> ?>::inputs<[a-z0-9_:]*Shape<8, 8, 16>, [a-z0-9_:]*Shape<16, 16, 8> ?>::must_agree_except_on_axis<-1>")
+set(TYPENET_CF_graph_broadcast_shapes_EXPECT
+    "merge_at<[a-z0-9_:]*unnamed_node, [a-z0-9_:]*Multiply ?>::inputs<[a-z0-9_:]*Shape<8, 8, 16>, [a-z0-9_:]*Shape<8> ?>::must_broadcast_to_one_shape")
 set(TYPENET_CF_residual_shape_EXPECT
     "at_layer<0, [a-z0-9_:]*Residual<.*> ?>::expects_input<[a-z0-9_:]*shape_of_its_body_output<[a-z0-9_:]*Shape<8, 8, 32> ?> ?>::but_gets<[a-z0-9_:]*Shape<8, 8, 16> ?>")
 set(TYPENET_CF_graph_unused_input_EXPECT "graph_input<[a-z0-9_:]*fixed_string<8>{\"tabular\"}>::is_used_by_no_output")

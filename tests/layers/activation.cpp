@@ -36,6 +36,18 @@ TEST_CASE("activation: gelu (erf)", "[activation][golden]") { check_activation<t
 TEST_CASE("activation: gelu_tanh", "[activation][golden]") { check_activation<tn::gelu_tanh>("gelu_tanh"); }
 TEST_CASE("activation: silu / swish", "[activation][golden]") { check_activation<tn::silu>("silu"); }
 TEST_CASE("activation: hard_sigmoid", "[activation][golden]") { check_activation<tn::hard_sigmoid>("hard_sigmoid"); }
+TEST_CASE("activation: hard_swish", "[activation][golden]") { check_activation<tn::hard_swish>("hard_swish"); }
+TEST_CASE("activation: relu6", "[activation][golden]") { check_activation<tn::relu6>("relu6"); }
+TEST_CASE("activation: hardtanh", "[activation][golden]") { check_activation<tn::hardtanh>("hardtanh"); }
+TEST_CASE("activation: hardtanh_with<-1, 3, 2>", "[activation][golden]") {
+    check_activation<tn::hardtanh_with<-1, 3, 2>>("hardtanh_m0.5_1.5");
+}
+TEST_CASE("activation: the clamps' names and bounds", "[activation]") {
+    STATIC_REQUIRE(tn::hardtanh_with<-1, 3, 2>::lo == -0.5f && tn::hardtanh_with<-1, 3, 2>::hi == 1.5f);
+    REQUIRE(tn::relu6::name() == "relu6");
+    REQUIRE(tn::hardtanh_with<0, 12, 2>::name() == "relu6");
+    REQUIRE(tn::hardtanh_with<-1, 3, 2>::name() == "hardtanh(-0.5, 1.5)");
+}
 TEST_CASE("activation: softmax", "[activation][golden]") { check_activation<tn::softmax>("softmax"); }
 TEST_CASE("activation: log_softmax", "[activation][golden]") { check_activation<tn::log_softmax>("log_softmax"); }
 
@@ -62,4 +74,5 @@ TEST_CASE("scalar and SIMD forms of each activation agree", "[activation]") {
     };
     same(tn::relu{}), same(tn::leaky_relu{}), same(tn::elu{}), same(tn::sigmoid{}), same(tn::tanh{});
     same(tn::gelu{}), same(tn::gelu_tanh{}), same(tn::silu{}), same(tn::hard_sigmoid{});
+    same(tn::hard_swish{}), same(tn::relu6{}), same(tn::hardtanh{}), same(tn::hardtanh_with<-1, 3, 2>{});
 }

@@ -48,6 +48,9 @@ TEST_CASE("every activation propagates NaN", "[layers][nan]") {
     check_activation<tn::gelu_tanh>();
     check_activation<tn::silu>();
     check_activation<tn::hard_sigmoid>();
+    check_activation<tn::hard_swish>();
+    check_activation<tn::relu6>();
+    check_activation<tn::hardtanh_with<-1, 3, 2>>();
     check_activation<tn::softmax>();
     check_activation<tn::log_softmax>();
 }

@@ -30,3 +30,24 @@ TEST_CASE("ZeroPadding2D, UpSampling2D, Cropping2D match PyTorch", "[spatial][go
     STATIC_REQUIRE(!tn::Cropping2D<2, 3>::accepts<tn::Shape<5, 9, 1>>);
     golden::check_model<Spatial>("spatial");
 }
+
+// Layers torchvision's models need (tools/sequence_fixtures.py: zoo_layer_fixtures).
+TEST_CASE("adaptive pooling matches PyTorch, shrinking and growing, and before a flatten", "[pool][golden]") {
+    using Adaptive = tn::Sequential<tn::Input<11, 7, 6>, tn::AdaptiveAveragePool2D<5, 3>, tn::AdaptiveMaxPool2D<2, 4>>;
+    STATIC_REQUIRE(std::is_same_v<Adaptive::program::shape<1>, tn::Shape<5, 3, 6>>);
+    STATIC_REQUIRE(Adaptive::output_shape == tn::shape<2, 4, 6>);
+    golden::check_model<Adaptive>("adaptive_pool");
+    // VGG's head: the pooled map flattened in PyTorch's (c, h, w) order into a Linear
+    using Head = tn::Sequential<tn::Input<10, 9, 3>, tn::Conv2D<4, tn::kernel<3>>, tn::AdaptiveAveragePool2D<3>, tn::Flatten, tn::Dense<5>>;
+    golden::check_model<Head>("adaptive_pool_flatten");
+    REQUIRE(tn::layer_name<tn::AdaptiveMaxPool2D<2, 4>>() == "AdaptiveMaxPool2D<2, 4>");
+}
+
+TEST_CASE("ChannelShuffle matches torchvision's channel_shuffle; Identity and StochasticDepth pass values on", "[pool][golden]") {
+    using Shuffle = tn::Sequential<tn::Input<4, 5, 12>, tn::ReLU, tn::ChannelShuffle<3>>;
+    golden::check_model<Shuffle>("channel_shuffle");
+    STATIC_REQUIRE(!tn::ChannelShuffle<5>::accepts<tn::Shape<4, 5, 12>>);
+    using Pass = tn::Sequential<tn::Input<4, 5, 12>, tn::ReLU, tn::Identity, tn::ChannelShuffle<3>, tn::StochasticDepth<1, 5>>;
+    golden::check_model<Pass>("channel_shuffle");
+    REQUIRE(tn::layer_name<tn::StochasticDepth<1, 5>>() == "StochasticDepth<0.2>");
+}

@@ -11,6 +11,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "../golden.hpp"
+
 namespace tn = typenet;
 
 namespace {
@@ -399,4 +401,50 @@ TEST_CASE("a merge of one's own is an extension point: a squeeze-and-excitation 
     for (std::size_t p = 0; p < 12; ++p)
         for (std::size_t k = 0; k < 5; ++k) REQUIRE(y.data()[p * 5 + k] == Approx(x.data()[p * 5 + k] * g(k)));
     CHECK(tn::summary<Se>().find("ChannelGate") != std::string::npos);
+}
+
+// Broadcasting merges (NumPy's rule): a squeeze-and-excitation gate [C] or [1, 1, C] and a
+// spatial gate [H, W, 1] on a feature map [H, W, C], against PyTorch (tools/sequence_fixtures.py).
+namespace {
+template <bool SeAsMap>
+constexpr auto gates() {
+    auto x = tn::input<"x", 8, 8, 5>;
+    auto f = tn::conv2d<"conv", 16, tn::kernel<3>, tn::padding_same>(x);
+    auto s = tn::dense<"fc2", 16, tn::hard_sigmoid>(tn::dense<"fc1", 4, tn::relu>(tn::call<tn::GlobalAveragePool2D>(f)));
+    auto g = tn::layer<"spatial", tn::Conv2D<1, tn::kernel<1>, tn::sigmoid>>(f);
+    if constexpr (SeAsMap) {
+        auto s11 = tn::call<tn::Reshape<1, 1, 16>>(s);
+        return tn::model(tn::inputs(x), tn::outputs(tn::subtract(tn::multiply(f, s11) * g, s11)));
+    } else {
+        return tn::model(tn::inputs(x), tn::outputs(tn::subtract(tn::multiply(f, s) * g, s)));
+    }
+}
+}  // namespace
+
+TEST_CASE("elementwise merges broadcast as NumPy's: gates [C], [1, 1, C] and [H, W, 1] match PyTorch", "[graph][merge][golden]") {
+    using Gates = decltype(gates<false>());
+    using GatesMap = decltype(gates<true>());
+    STATIC_REQUIRE(std::is_same_v<tn::Multiply::output_shape_for<tn::Shape<8, 8, 16>, tn::Shape<16>>, tn::Shape<8, 8, 16>>);
+    STATIC_REQUIRE(std::is_same_v<tn::Add::output_shape_for<tn::Shape<8, 1, 16>, tn::Shape<1, 8, 1>>, tn::Shape<8, 8, 16>>);
+    STATIC_REQUIRE(std::is_same_v<tn::Subtract::output_shape_for<tn::Shape<4, 1>, tn::Shape<3>>, tn::Shape<4, 3>>);
+    STATIC_REQUIRE(!tn::Multiply::accepts<tn::Shape<8, 8, 16>, tn::Shape<8>>);
+    STATIC_REQUIRE(!tn::Add::accepts<tn::Shape<8, 8, 16>, tn::Shape<2, 8, 16>>);
+    STATIC_REQUIRE(std::is_same_v<Gates::output_shape_type, tn::Shape<8, 8, 16>>);
+    golden::check_model<Gates>("broadcast_gates", 2e-5);
+    golden::check_model<GatesMap>("broadcast_gates", 2e-5);
+}
+
+// ShuffleNetV2's unit: the channels split in two (ChannelSlice), one half through a branch,
+// joined and shuffled.
+TEST_CASE("ChannelSlice, Concat and ChannelShuffle make ShuffleNet's unit, as PyTorch computes it", "[graph][golden]") {
+    constexpr auto unit = [] {
+        auto x = tn::input<"x", 6, 5, 8>;
+        auto x1 = tn::call<tn::ChannelSlice<0, 4>>(x);
+        auto x2 = tn::layer<"branch", tn::Conv2D<4, tn::kernel<1>, tn::relu>>(tn::call<tn::ChannelSlice<4, 8>>(x));
+        return tn::model(tn::inputs(x), tn::outputs(tn::call<tn::ChannelShuffle<2>>(tn::concat(x1, x2))));
+    };
+    using Unit = decltype(unit());
+    STATIC_REQUIRE(std::is_same_v<tn::ChannelSlice<4, 8>::output_shape_for<tn::Shape<6, 5, 8>>, tn::Shape<6, 5, 4>>);
+    STATIC_REQUIRE(!tn::ChannelSlice<4, 9>::accepts<tn::Shape<6, 5, 8>>);
+    golden::check_model<Unit>("shuffle_unit");
 }

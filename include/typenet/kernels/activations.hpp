@@ -153,6 +153,35 @@ struct hard_sigmoid : detail::elementwise_activation {
     }
 };
 
+// hard_swish (PyTorch's nn.Hardswish, Keras 3's hard_swish / hard_silu): x * relu6(x + 3) / 6,
+// as in MobileNetV3.
+struct hard_swish : detail::elementwise_activation {
+    static std::string name() { return "hard_swish"; }
+    static float apply(float x) noexcept { return x * hard_sigmoid::apply(x); }
+    static kernels::vfloat apply(kernels::vfloat x) noexcept { return x * hard_sigmoid::apply(x); }
+};
+
+// x clamped to [Lo / Den, Hi / Den]: PyTorch's nn.Hardtanh(min_val, max_val) (bounds as
+// integer ratios: clang 16 takes no float template arguments); hardtanh is [-1, 1], relu6
+// (MobileNet's; PyTorch's nn.ReLU6, Keras' relu6) [0, 6]. A NaN stays NaN.
+template <long Lo = -1, long Hi = 1, long Den = 1>
+struct hardtanh_with : detail::elementwise_activation {
+    static_assert(Den > 0 && Lo <= Hi, "typenet: hardtanh_with<Lo, Hi, Den> needs Lo <= Hi and Den > 0");
+    static constexpr float lo = float(Lo) / float(Den), hi = float(Hi) / float(Den);
+    static std::string name() {
+        if constexpr (Lo == 0 && Hi == 6 * Den) return "relu6";
+        else if constexpr (Lo == -Den && Hi == Den) return "hardtanh";
+        else return "hardtanh(" + detail::float_str(lo) + ", " + detail::float_str(hi) + ")";
+    }
+    static float apply(float x) noexcept { return x < lo ? lo : x > hi ? hi : x; }
+    static kernels::vfloat apply(kernels::vfloat x) noexcept {
+        // Constants first: maxps/minps return the second operand, x's NaN, when one is NaN.
+        return xsimd::min(kernels::vfloat(hi), xsimd::max(kernels::vfloat(lo), x));
+    }
+};
+using hardtanh = hardtanh_with<-1, 1>;
+using relu6 = hardtanh_with<0, 6>;
+
 namespace detail {
 // Row-wise helpers work on whole vectors; the last partial vector is read with -inf in the
 // missing lanes, which neither raises the maximum nor adds to the sum (exp(-inf) = 0). Rows

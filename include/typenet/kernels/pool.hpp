@@ -51,6 +51,33 @@ inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size
             }
 }
 
+// PyTorch's adaptive pooling, [H, W, C] -> [OH, OW, C]: output row i covers input rows
+// floor(i H / OH) .. ceil((i + 1) H / OH) - 1, columns likewise; the mean or the maximum.
+template <bool Max>
+inline void adaptive_pool2d(std::size_t h, std::size_t w, std::size_t c, std::size_t oh, std::size_t ow, const float* in, float* out,
+                            std::size_t batch) noexcept {
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oy = 0; oy < oh; ++oy) {
+            const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
+            for (std::size_t ox = 0; ox < ow; ++ox) {
+                const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
+                float* dst = out + ((b * oh + oy) * ow + ox) * c;
+                for (std::size_t c0 = 0; c0 < c; c0 += lanes) {
+                    const std::size_t n = std::min(lanes, c - c0);
+                    vfloat acc(Max ? -INFINITY : 0.f);
+                    for (std::size_t y = ya; y < yb; ++y)
+                        for (std::size_t x = xa; x < xb; ++x) {
+                            const vfloat v = load_n(in + ((b * h + y) * w + x) * c + c0, n);
+                            if constexpr (Max) acc = max_nan(acc, v);
+                            else acc += v;
+                        }
+                    if constexpr (!Max) acc = acc / vfloat(float((yb - ya) * (xb - xa)));
+                    store_n(dst + c0, acc, n);
+                }
+            }
+        }
+}
+
 // [H, W, C] -> [C]: the mean or the maximum over all pixels.
 template <bool Max>
 inline void global_pool(std::size_t pixels, std::size_t c, const float* in, float* out, std::size_t batch) noexcept {

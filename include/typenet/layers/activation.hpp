@@ -39,6 +39,9 @@ using Tanh = ActivationLayer<tanh>;
 using GELU = ActivationLayer<gelu>;
 using SiLU = ActivationLayer<silu>;
 using HardSigmoid = ActivationLayer<hard_sigmoid>;
+using HardSwish = ActivationLayer<hard_swish>;
+using Hardtanh = ActivationLayer<hardtanh>;
+using ReLU6 = ActivationLayer<relu6>;
 using Softmax = ActivationLayer<softmax>;
 using LogSoftmax = ActivationLayer<log_softmax>;
 

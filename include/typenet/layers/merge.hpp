@@ -4,8 +4,11 @@
 //   Concat<Axis = -1>   joins along an axis; all other dims must agree. Axis counts as in
 //                       Keras: -1 is the last (channels, NHWC), 1 the first sample axis
 //                       (axis 0 would be the batch).
-//   Add, Multiply, Average, Maximum, Minimum: elementwise over any number of equal shapes.
-//   Subtract: a - b, exactly two equal shapes.
+//   Add, Multiply, Average, Maximum, Minimum: elementwise over any number of inputs whose
+//                       shapes broadcast as NumPy's and Keras' do (aligned on the last axis,
+//                       each dimension equal or 1): [H, W, C] * [1, 1, C] or * [C] is a
+//                       squeeze-and-excitation gate.
+//   Subtract: a - b, exactly two inputs, broadcast alike.
 //
 // The merge protocol (what the graph engine asks of a merge M, over input shapes S...):
 //   template <class... S> static constexpr bool accepts;
@@ -19,11 +22,13 @@
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "../kernels/activations.hpp"
 #include "../kernels/simd.hpp"
@@ -41,6 +46,7 @@ struct merge_at {
         template <int Axis> static constexpr bool must_agree_except_on_axis = false;
         template <int Axis> static constexpr bool have_no_axis = false;
         static constexpr bool must_have_equal_shapes = false;
+        static constexpr bool must_broadcast_to_one_shape = false;  // NumPy's rule: aligned on the last axis, equal or 1
         static constexpr bool must_be_exactly_two = false;
         static constexpr bool must_be_at_least_one = false;
     };
@@ -74,25 +80,100 @@ inline void fold_elementwise(const float* const* in, std::size_t k, float* out, 
     }
 }
 
+// NumPy's broadcasting of shapes S...: aligned on the last axis, each dimension equal across
+// the inputs that have it or 1; the result takes the larger.
+template <class... S>
+struct broadcast {
+    static constexpr std::size_t rank = std::max({S::rank...});
+    static constexpr auto result = [] {
+        std::array<std::size_t, rank> d{};
+        d.fill(1);
+        bool ok = true;
+        auto take = [&](const auto& dims, std::size_t r) {
+            for (std::size_t i = 0; i < r; ++i) {
+                std::size_t& o = d[rank - r + i];
+                if (o == 1) o = dims[i];
+                else if (dims[i] != 1 && dims[i] != o) ok = false;
+            }
+        };
+        (take(S::dims, S::rank), ...);
+        return std::pair{ok, d};
+    }();
+    static constexpr bool ok = result.first;
+    static constexpr std::array<std::size_t, rank> dims = result.second;
+};
+
+// out = op(in[0], in[1], ...) on the broadcast shape Out: each input read at stride 0 along
+// the dimensions it broadcasts; the last axis a vector at a time (or one value, repeated,
+// for an input that broadcasts along it: a [H, W, 1] mask).
+template <class Op, class Out, class... S>
+inline void broadcast_elementwise(const float* const* in, float* out, std::size_t rows, float scale) noexcept {
+    using kernels::vfloat;
+    constexpr std::size_t R = Out::rank, k = sizeof...(S), L = kernels::lanes;
+    constexpr std::size_t last = Out::dims[R - 1], outer = Out::size / last;
+    // stride[j][d]: how far input j moves per step of output dimension d (0: broadcast)
+    static constexpr std::array<std::array<std::size_t, R>, k> stride = [] {
+        std::array<std::array<std::size_t, R>, k> st{};
+        std::size_t j = 0;
+        auto one = [&](const auto& dims, std::size_t r) {
+            std::size_t step = 1;
+            for (std::size_t i = r; i-- > 0;) {
+                st[j][R - r + i] = dims[i] == 1 ? 0 : step;
+                step *= dims[i];
+            }
+            ++j;
+        };
+        (one(S::dims, S::rank), ...);
+        return st;
+    }();
+    static constexpr std::array<std::size_t, k> size{S::size...};
+    const float* at[k];
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t o = 0; o < outer; ++o) {
+            for (std::size_t j = 0; j < k; ++j) {  // the offset of output row o in each input
+                std::size_t rest = o, off = 0;
+                for (std::size_t d = R - 1; d-- > 0;) {
+                    off += (rest % Out::dims[d]) * stride[j][d];
+                    rest /= Out::dims[d];
+                }
+                at[j] = in[j] + r * size[j] + off;
+            }
+            float* dst = out + (r * outer + o) * last;
+            auto read = [&](std::size_t j, std::size_t c, std::size_t n) {
+                if (stride[j][R - 1] == 0) return vfloat(at[j][0]);
+                return n == L ? kernels::loadu(at[j] + c) : kernels::load_partial(at[j] + c, n, 0.f);
+            };
+            for (std::size_t c = 0; c < last; c += L) {
+                const std::size_t n = std::min(L, last - c);
+                vfloat acc = read(0, c, n);
+                for (std::size_t j = 1; j < k; ++j) acc = Op::apply(acc, read(j, c, n));
+                if (scale != 1.f) acc *= vfloat(scale);
+                if (n == L) kernels::storeu(dst + c, acc);
+                else kernels::store_partial(dst + c, acc, n);
+            }
+        }
+}
+
 template <class Self, class Op, bool Mean = false>
 struct elementwise_merge : merge_tag {
     template <class... S> static constexpr bool accepts = [] {
         if constexpr (sizeof...(S) == 0) return false;
-        else return all_equal_shapes<S...>;
+        else return broadcast<S...>::ok;
     }();
     template <class... S> using first = std::tuple_element_t<0, std::tuple<S...>>;
-    template <class... S> using output_shape_for = first<S...>;
-    template <class... S> static constexpr std::size_t flops_for = (sizeof...(S) - 1 + Mean) * first<S...>::size;
+    template <class... S> using output_shape_for = shape_from_array<broadcast<S...>::dims>;
+    template <class... S> static constexpr std::size_t flops_for = (sizeof...(S) - 1 + Mean) * output_shape_for<S...>::size;
     template <class... S>
     static void merge(const float* const* in, float* out, std::size_t rows) noexcept {
         constexpr std::size_t k = sizeof...(S);
-        fold_elementwise<Op>(in, k, out, rows * first<S...>::size, Mean ? 1.f / float(k) : 1.f);
+        if constexpr (all_equal_shapes<S...>) fold_elementwise<Op>(in, k, out, rows * first<S...>::size, Mean ? 1.f / float(k) : 1.f);
+        else broadcast_elementwise<Op, output_shape_for<S...>, S...>(in, out, rows, Mean ? 1.f / float(k) : 1.f);
     }
     template <class Where, class... S>
     struct report {
-        static_assert(sizeof...(S) == 0 || merge_at<Where, Self>::template inputs<S...>::must_have_equal_shapes,
-                      "typenet: an elementwise merge (Add, Multiply, ...) needs all its inputs to have the same shape; "
-                      "the shapes it got are named in this condition");
+        static_assert(sizeof...(S) == 0 || merge_at<Where, Self>::template inputs<S...>::must_broadcast_to_one_shape,
+                      "typenet: an elementwise merge (Add, Multiply, ...) needs shapes that broadcast as NumPy's do "
+                      "(aligned on the last axis, each dimension equal or 1); the shapes it got are named in this condition");
     };
 };
 
@@ -134,13 +215,14 @@ struct Minimum : detail::elementwise_merge<Minimum, detail::min_op> {
     static std::string name() { return "Minimum"; }
 };
 struct Subtract : detail::elementwise_merge<Subtract, detail::sub_op> {
-    template <class... S> static constexpr bool accepts = sizeof...(S) == 2 && detail::all_equal_shapes<S...>;
+    template <class... S> static constexpr bool accepts = sizeof...(S) == 2 && detail::broadcast<S...>::ok;
     template <class Where, class... S>
     struct report {
         static_assert(sizeof...(S) == 2 || merge_at<Where, Subtract>::template inputs<S...>::must_be_exactly_two,
                       "typenet: Subtract takes exactly two inputs, a - b");
-        static_assert(sizeof...(S) != 2 || merge_at<Where, Subtract>::template inputs<S...>::must_have_equal_shapes,
-                      "typenet: Subtract needs both inputs to have the same shape; the shapes are named in this condition");
+        static_assert(sizeof...(S) != 2 || merge_at<Where, Subtract>::template inputs<S...>::must_broadcast_to_one_shape,
+                      "typenet: Subtract needs shapes that broadcast as NumPy's do (aligned on the last axis, each "
+                      "dimension equal or 1); the shapes are named in this condition");
     };
     static std::string name() { return "Subtract"; }
 };

@@ -2,7 +2,8 @@
 // among the options), stride P unless stride<...> is given (Keras' and PyTorch's default),
 // padding_valid (default), padding_same, padding<PH, PW> or padding_tblr<...>.
 // Padded cells never win a max. An average counts only real cells (Keras, and PyTorch with
-// count_include_pad=False); add tn::count_include_pad for PyTorch's default.
+// count_include_pad=False); add tn::count_include_pad for PyTorch's default, tn::ceil_mode for
+// PyTorch's ceil_mode=True. AdaptiveAveragePool2D / AdaptiveMaxPool2D: PyTorch's adaptive pools.
 #pragma once
 #include "../core/isa.hpp"
 #include <cstddef>
@@ -108,6 +109,36 @@ struct GlobalPool2D {
     }
 };
 }  // namespace detail
+
+namespace detail {
+template <bool Max, std::size_t OH, std::size_t OW>
+struct AdaptivePool2D {
+    static_assert(OH > 0 && OW > 0, "typenet: an adaptive pool's output is at least 1 x 1");
+    static constexpr bool spatial = true;  // PyTorch holds its output channels-first
+    template <class In> static constexpr bool accepts = In::rank == 3;
+    template <class In> using expected_input = shape_of_rank<3>;
+    template <class In> using output_shape_for = Shape<OH, OW, In::dims[In::rank - 1]>;
+    template <class In> static constexpr std::size_t flops_for = In::size + OH * OW * In::dims[2];
+    template <class In>
+    static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
+        kernels::adaptive_pool2d<Max>(In::dims[0], In::dims[1], In::dims[2], OH, OW, in, out, rows);
+    }
+    static std::string size_str() { return std::to_string(OH) + (OH == OW ? "" : ", " + std::to_string(OW)); }
+};
+}  // namespace detail
+
+// PyTorch's AdaptiveAvgPool2d((OH, OW)) / AdaptiveMaxPool2d: [H, W, C] -> [OH, OW, C], for any
+// H and W (windows of PyTorch's rule: output row i covers input rows floor(i H / OH) to
+// ceil((i + 1) H / OH) - 1). AdaptiveAveragePool2D<1> keeps the [1, 1, C] shape that
+// torchvision's classifiers flatten; GlobalAveragePool2D gives [C] directly.
+template <std::size_t OH, std::size_t OW = OH>
+struct AdaptiveAveragePool2D : detail::AdaptivePool2D<false, OH, OW> {
+    static std::string name() { return "AdaptiveAveragePool2D<" + AdaptiveAveragePool2D::size_str() + ">"; }
+};
+template <std::size_t OH, std::size_t OW = OH>
+struct AdaptiveMaxPool2D : detail::AdaptivePool2D<true, OH, OW> {
+    static std::string name() { return "AdaptiveMaxPool2D<" + AdaptiveMaxPool2D::size_str() + ">"; }
+};
 
 // [H, W, C] -> [C] (Keras' GlobalAveragePooling2D, PyTorch's AdaptiveAvgPool2d(1) + flatten).
 struct GlobalAveragePool2D : detail::GlobalPool2D<false> {

@@ -15,6 +15,7 @@
 #include "../core/layer.hpp"
 #include "../layers/activation.hpp"
 #include "../layers/batch_norm.hpp"
+#include "../layers/channel_shuffle.hpp"
 #include "../layers/dropout.hpp"
 #include "../layers/flatten.hpp"
 #include "../layers/merge.hpp"
@@ -109,7 +110,9 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.streams[k] = true;
     } else if constexpr (typenet::detail::MergeOp<Op>) {
         f.kind[k] = Kind::merge;
-        f.is_add[k] = std::is_same_v<Op, Add> && N::arity == 2;
+        // (a residual add, fusable into the kernel of one input: both inputs of the output's size)
+        f.is_add[k] = std::is_same_v<Op, Add> && N::arity == 2 && M::template node<N::args[0]>::shape::size == Out::size &&
+                      M::template node<N::args[N::arity - 1]>::shape::size == Out::size;
         if constexpr (is_concat<Op>::value) f.is_channel_concat[k] = Op::template sample_axis<Out> == int(Out::rank) - 1;
         f.streams[k] = !is_concat<Op>::value || f.is_channel_concat[k];  // elementwise, or along the features
         f.flops[k] = []<std::size_t... j>(std::index_sequence<j...>) {
@@ -138,7 +141,7 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.is_batchnorm[k] = typenet::detail::is_batch_norm<Op>::value;
         f.is_activation[k] = typenet::detail::is_activation_layer<Op>::value;
         f.is_flatten[k] = std::is_same_v<Op, Flatten>;
-        f.is_identity[k] = typenet::detail::is_dropout<Op>::value;
+        f.is_identity[k] = typenet::detail::is_dropout<Op>::value || std::is_base_of_v<Identity, Op>;
         f.spatial[k] = SpatialLayer<Op>;
         if constexpr (B::params.size() > 0) f.reads_flat[k] = B::params[0].keras_layout == KerasLayout::transpose;
         if constexpr (In::rank == 3) f.in_hwc[k] = {In::dims[0], In::dims[1], In::dims[2]};
