@@ -3,6 +3,7 @@
 // sample at a time with bitwise the outputs of the whole sequence.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <vector>
 
 #include "../golden.hpp"
@@ -77,7 +78,7 @@ TEST_CASE("DepthwiseConv1D matches PyTorch's Conv1d with groups = channels, and 
 TEST_CASE("DepthwiseConv1D reads Keras' depthwise_kernel [K, C, M]", "[conv1d][keras]") {
     auto a = tn::make<DepthwiseM2>();
     tn::load_weights(a, golden::path("conv1d_depthwise.weights.safetensors"));
-    const std::string file = "depthwise1d_keras_round_trip.safetensors";
+    const std::string file = (std::filesystem::temp_directory_path() / "typenet_depthwise1d_keras_round_trip.safetensors").string();
     tn::save_weights(a, file, tn::to_keras);
     const auto f = tn::SafetensorsFile::read(file);
     REQUIRE(f.find("depthwise_conv1d/depthwise_kernel"));

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -146,7 +147,7 @@ TEST_CASE("PyTorch weights saved in Keras' layout load back to the same outputs,
     auto round_trip = []<class M>(const std::string& fixture, M*) {
         auto net = tn::make<M>();
         tn::load_weights(net, golden::path(fixture + ".weights.safetensors"), tn::from_pytorch);
-        const std::string file = "keras_round_trip_" + fixture + ".safetensors";
+        const std::string file = (std::filesystem::temp_directory_path() / ("typenet_keras_round_trip_" + fixture + ".safetensors")).string();
         tn::save_weights(net, file, tn::to_keras);
         auto back = tn::make<M>();
         tn::load_weights(back, file, tn::from_keras);

@@ -5,9 +5,10 @@
 
 #include <atomic>
 #include <cerrno>
-#include <string>
 #include <cstdlib>
+#include <filesystem>
 #include <new>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -196,7 +197,7 @@ TEST_CASE("AnyModel's process never allocates", "[no_allocation][streaming][any_
     using Lstm = tn::Sequential<tn::Input<1, 1>, tn::LSTM<12, tn::return_sequences>, tn::Dense<1>>;
     tn::AnyModel<Gru, Lstm> amp;
     auto source = tn::make<Lstm>(tn::seed{3});
-    const std::string file = "any_model_no_allocation.safetensors";
+    const std::string file = (std::filesystem::temp_directory_path() / "typenet_any_model_no_allocation.safetensors").string();
     tn::save_weights(source, file);
     tn::load_weights(amp, file);
     REQUIRE(amp.index() == 1);
