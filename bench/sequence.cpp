@@ -94,6 +94,37 @@ TN_CELL(LSTM, 16)
 TN_CELL(LSTM, 32)
 TN_CELL(LSTM, 64)
 
+// The recurrent kernel alone (kernels::recurrent_run, fast gates), 128 steps per call over the
+// same 1024 samples: the floor under BM_process's figures, without the Net around it (the
+// projection and the recurrence only; no Dense, no program).
+template <tn::kernels::Cell C, std::size_t H>
+void BM_recurrent_kernel(benchmark::State& state) {
+    namespace k = tn::kernels;
+    using P = k::RecurrentPacking<C, 1, H>;
+    constexpr std::size_t G = k::cell_gates<C>;
+    std::vector<float> w_ih(G * H), w_hh(G * H * H), b(G * H);
+    for (std::size_t i = 0; i < w_hh.size(); ++i) w_hh[i] = 0.4f * std::sin(0.7f * float(i));
+    for (std::size_t i = 0; i < w_ih.size(); ++i) w_ih[i] = 0.4f * std::cos(0.3f * float(i)), b[i] = 0.1f * std::sin(float(i));
+    std::vector<float, xsimd::aligned_allocator<float>> packed(P::floats), scratch(k::recurrent_scratch<C, H>);
+    k::recurrent_pack<C, 1, H>(w_ih.data(), w_hh.data(), b.data(), b.data(), packed.data());
+    const auto x = signal(block);
+    std::vector<float> y(block * H), h(H), c(H);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < block; i += 128)
+            k::recurrent_run<C, 1, H, tn::tanh, true, true>(packed.data(), &x[i], 128, 1, &y[i * H], H, h.data(), c.data(), false,
+                                                            scratch.data());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    per_sample(state, block);
+}
+BENCHMARK_TEMPLATE(BM_recurrent_kernel, tn::kernels::Cell::gru, 8);
+BENCHMARK_TEMPLATE(BM_recurrent_kernel, tn::kernels::Cell::gru, 16);
+BENCHMARK_TEMPLATE(BM_recurrent_kernel, tn::kernels::Cell::gru, 32);
+BENCHMARK_TEMPLATE(BM_recurrent_kernel, tn::kernels::Cell::lstm, 8);
+BENCHMARK_TEMPLATE(BM_recurrent_kernel, tn::kernels::Cell::lstm, 16);
+BENCHMARK_TEMPLATE(BM_recurrent_kernel, tn::kernels::Cell::lstm, 32);
+
 // STAC-ML-sized: 2-layer LSTM, input 32, hidden 128, one step per call; the latency of each
 // call timed on its own, then the median and 99th percentile.
 using Stac = tn::Sequential<tn::Input<1, 32>, tn::LSTM<128, tn::return_sequences, tn::num_layers<2>>, tn::Dense<1>>;
