@@ -63,14 +63,18 @@ inline vfloat clamp_symmetric(vfloat x, float c) noexcept {
 // the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
 // GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
 template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {
+[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3) noexcept {
     const vfloat u = a * a, u2 = u * u;
-    vfloat ap0 = a * vfloat(C::p0), ap2 = a * vfloat(C::p2);
+    vfloat ap0 = a * p0, ap2 = a * p2;
     settle(ap0);
     settle(ap2);
-    const vfloat lo = xsimd::fma(a * vfloat(C::p1), u, ap0), hi = xsimd::fma(a * vfloat(C::p3), u, ap2);
+    const vfloat lo = xsimd::fma(a * p1, u, ap0), hi = xsimd::fma(a * p3, u, ap2);
     const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(C::q3), u, vfloat(C::q2)), xsimd::fma(vfloat(C::q1), u, vfloat(C::q0)));
     return xsimd::fma(hi, u2, lo) / q;
+}
+template <class C>
+[[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {
+    return odd_rational_with<C>(a, vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3));
 }
 
 // Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
@@ -96,14 +100,7 @@ struct SigmoidFit {
 // LSTM's o into tanh(c) measured slower: c arrives last, o's products only lengthen its path.)
 template <class C>
 [[gnu::always_inline]] inline vfloat odd_rational_scaled(vfloat a, vfloat s) noexcept {
-    const vfloat sp1 = s * vfloat(C::p1), sp3 = s * vfloat(C::p3);
-    const vfloat u = a * a, u2 = u * u;
-    vfloat ap0 = a * (s * vfloat(C::p0)), ap2 = a * (s * vfloat(C::p2));
-    settle(ap0);
-    settle(ap2);
-    const vfloat lo = xsimd::fma(a * sp1, u, ap0), hi = xsimd::fma(a * sp3, u, ap2);
-    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(C::q3), u, vfloat(C::q2)), xsimd::fma(vfloat(C::q1), u, vfloat(C::q0)));
-    return xsimd::fma(hi, u2, lo) / q;
+    return odd_rational_with<C>(a, s * vfloat(C::p0), s * vfloat(C::p1), s * vfloat(C::p2), s * vfloat(C::p3));
 }
 inline vfloat tanh_fast_v(vfloat x) noexcept { return odd_rational<TanhFit>(clamp_symmetric(x, 6.9f)); }
 inline vfloat sigmoid_fast_v(vfloat x) noexcept { return odd_rational<SigmoidFit>(clamp_symmetric(x, 2 * 6.9f)) + vfloat(0.5f); }
