@@ -3,7 +3,8 @@
 # loads its weights, runs it and prints its summary.
 #   tools/compile_time.sh [MODEL...]     (default: seq:200 graph:200 resnet18 resnet50)
 # MODEL is seq:N (a Sequential of N Dense layers), graph:N (the same chain as a functional
-# graph), resnet18 or resnet50 (torchvision's, examples/zoo/, at 224x224).
+# graph), or a model of examples/zoo/ at 224x224: resnet18, resnet50, mobilenet_v2,
+# mobilenet_v3_small, mobilenet_v3_large, efficientnet_b0, squeezenet1_1, shufflenet_v2_x1_0, vgg11.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -39,6 +40,13 @@ for model in "${@:-seq:200 graph:200 resnet18 resnet50}"; do
           fi ;;
         resnet18) echo '#include <zoo/resnet18.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::ResNet18<224, 224>;' ;;
         resnet50) echo '#include <zoo/resnet50.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::ResNet50<224, 224>;' ;;
+        mobilenet_v2) echo '#include <zoo/mobilenet_v2.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::MobileNetV2<224, 224>;' ;;
+        mobilenet_v3_small) echo '#include <zoo/mobilenet_v3.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::MobileNetV3Small<224, 224>;' ;;
+        mobilenet_v3_large) echo '#include <zoo/mobilenet_v3.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::MobileNetV3Large<224, 224>;' ;;
+        efficientnet_b0) echo '#include <zoo/efficientnet_b0.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::EfficientNetB0<224, 224>;' ;;
+        squeezenet1_1) echo '#include <zoo/squeezenet1_1.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::SqueezeNet1_1<224, 224>;' ;;
+        shufflenet_v2_x1_0) echo '#include <zoo/shufflenet_v2.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::ShuffleNetV2x1_0<224, 224>;' ;;
+        vgg11) echo '#include <zoo/vgg11.hpp>'; echo 'namespace tn = typenet;'; echo 'using M = zoo::VGG11<224, 224>;' ;;
         *) echo "unknown model $m" >&2; exit 2 ;;
       esac
       echo "$body"

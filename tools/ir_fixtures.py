@@ -9,10 +9,9 @@ nested_features     torchvision-style features/classifier Sequentials (BatchNorm
 conv_flatten_dense  a conv inside a nested Sequential, then Flatten and Linear
 one_engine          convs, BatchNorm, ReLU, a residual add, a concat, Flatten, Linear: the
                     network tests/model/one_engine.cpp spells four ways
-resnet18            torchvision's own resnet18, with weights drawn by the seeded generator
-                    below (tests/model/torchvision.cpp implements the same one), on one
-                    64x64 input: only the input, the output and the state_dict's names and
-                    shapes are committed, never the 45 MB of weights.
+
+The seeded generator below (uniform, seeded_value, seeded_state) draws the weights of
+torchvision's models for tools/zoo_fixtures.py; tests/model/zoo.hpp implements it too.
 
 <name>.weights.safetensors is the state_dict (num_batches_tracked included, as a real export
 has it); <name>.io.safetensors holds "input" (NHWC) and "output".
@@ -63,7 +62,7 @@ class OneEngine(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
-# ---- The seeded generator (also in tests/model/torchvision.cpp) ------------------------------
+# ---- The seeded generator (also in tests/model/zoo.hpp) ------------------------------
 # Element j of the tensor with index t in the state_dict's order (num_batches_tracked skipped):
 # u = splitmix64(seed * 2^32 + t * 2^24 + j) / 2^64 in [0, 1), then mapped per kind of tensor.
 def uniform(seed, t, n):
@@ -116,15 +115,6 @@ def main():
     save("conv_flatten_dense", cfd, torch.randn(17, 2, 4, 4))
 
     save("one_engine", OneEngine(), torch.randn(17, 3, 6, 6))
-
-    import torchvision
-    resnet = torchvision.models.resnet18().eval()
-    resnet.load_state_dict(seeded_state(resnet, 18))
-    with open(os.path.join(OUT, "resnet18.names.txt"), "w") as f:
-        for name, tensor in resnet.state_dict().items():
-            f.write(name + " " + ",".join(str(d) for d in tensor.shape) + "\n")
-    g = torch.Generator().manual_seed(5)
-    save("resnet18", resnet, torch.rand(1, 3, 64, 64, generator=g) * 2 - 1, weights=False)
 
 
 if __name__ == "__main__":

@@ -281,6 +281,25 @@ class SqueezeExcite(nn.Module):
         return ((f * s) * g - s).permute(0, 2, 3, 1)
 
 
+class SqueezeExciteBlock(nn.Module):
+    """torchvision's own SqueezeExcitation between two convolutions: conv 5 -> 20 (3x3), se
+    (20 -> 8 -> 20; ReLU and Hardsigmoid as MobileNetV3, or SiLU and Sigmoid as EfficientNet),
+    out 1x1 -> 6. 20 channels: a partial SIMD vector on every instruction set."""
+
+    def __init__(self, efficientnet):
+        super().__init__()
+        from torchvision.ops import SqueezeExcitation
+        self.conv = nn.Conv2d(5, 20, 3, padding=1)
+        if efficientnet:
+            self.se = SqueezeExcitation(20, 8, activation=nn.SiLU, scale_activation=nn.Sigmoid)
+        else:
+            self.se = SqueezeExcitation(20, 8, activation=nn.ReLU, scale_activation=nn.Hardsigmoid)
+        self.out = nn.Conv2d(20, 6, 1)
+
+    def forward(self, x):  # NHWC in and out
+        return self.out(self.se(self.conv(x.permute(0, 3, 1, 2)))).permute(0, 2, 3, 1)
+
+
 class ShuffleUnit(nn.Module):
     """ShuffleNetV2's stride-1 unit, reduced: x1, x2 = x.chunk(2, dim=1); out =
     channel_shuffle(cat(x1, relu(branch(x2))), 2), branch a 1x1 Conv2d."""
@@ -296,12 +315,14 @@ class ShuffleUnit(nn.Module):
 
 def zoo_layer_fixtures(g):
     """Layers the torchvision models need: adaptive pooling (shrinking and growing), VGG's
-    adaptive pool before flatten, ShuffleNet's channel shuffle."""
+    adaptive pool before flatten, ShuffleNet's channel shuffle, squeeze-and-excitation."""
     save("adaptive_pool", Nhwc(lambda x: F.adaptive_max_pool2d(F.adaptive_avg_pool2d(x, (5, 3)), (2, 4))), g(3, 11, 7, 6))
     save("adaptive_pool_flatten", ConvPoolHead(), g(3, 10, 9, 3))
     save("channel_shuffle", Nhwc(lambda x: shuffle_channels(F.relu(x), 3)), g(3, 4, 5, 12))
     save("broadcast_gates", SqueezeExcite(), g(3, 8, 8, 5))
     save("shuffle_unit", ShuffleUnit(), g(3, 6, 5, 8))
+    save("squeeze_excite", SqueezeExciteBlock(False), g(3, 7, 6, 5))
+    save("squeeze_excite_silu", SqueezeExciteBlock(True), g(3, 7, 6, 5))
 
 
 def main():

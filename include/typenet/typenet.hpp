@@ -27,6 +27,7 @@
 #include "layers/reshape.hpp"
 #include "layers/sequence_resize.hpp"
 #include "layers/separable_conv2d.hpp"
+#include "layers/squeeze_excite.hpp"
 #include "layers/upsampling2d.hpp"
 #include "layers/zero_padding2d.hpp"
 #include "report/dot.hpp"

@@ -1,6 +1,7 @@
 # Compiles SRC with CXX. MODE=pass: must compile. MODE=fail (with -DTYPENET_FAIL): must fail,
 # print EXPECT (a regex) and at most MAX_LINES lines; the output is kept in REPORT.
-set(flags -std=c++20 -fsyntax-only -I${INCLUDE})
+# PCH: the flags that give the compiler typenet.hpp precompiled (tests/CMakeLists.txt).
+set(flags -std=c++20 -fsyntax-only ${PCH} -I${INCLUDE})
 if(MODE STREQUAL "fail")
   list(APPEND flags -DTYPENET_FAIL)
 endif()

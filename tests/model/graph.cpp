@@ -434,6 +434,27 @@ TEST_CASE("elementwise merges broadcast as NumPy's: gates [C], [1, 1, C] and [H,
     golden::check_model<GatesMap>("broadcast_gates", 2e-5);
 }
 
+// The same gate as one fused layer: SqueezeExcite is torchvision.ops.SqueezeExcitation
+// (MobileNetV3's ReLU and Hardsigmoid; EfficientNet's SiLU and sigmoid), with its parameter
+// names, on 20 channels (a partial vector everywhere), between two convolutions.
+TEST_CASE("SqueezeExcite computes torchvision's SqueezeExcitation, with its names, in one layer", "[layers][golden]") {
+    using SE = tn::SqueezeExcite<8>;
+    using Model = tn::Sequential<tn::Input<7, 6, 5>, tn::Named<"conv", tn::Conv2D<20, tn::kernel<3>, tn::padding<1>>>, tn::Named<"se", SE>,
+                                 tn::Named<"out", tn::Conv2D<6, tn::kernel<1>>>>;
+    using ModelSiLU = tn::Sequential<tn::Input<7, 6, 5>, tn::Named<"conv", tn::Conv2D<20, tn::kernel<3>, tn::padding<1>>>,
+                                     tn::Named<"se", tn::SqueezeExcite<8, tn::silu, tn::sigmoid>>, tn::Named<"out", tn::Conv2D<6, tn::kernel<1>>>>;
+    STATIC_REQUIRE(std::is_same_v<SE::output_shape_for<tn::Shape<7, 6, 20>>, tn::Shape<7, 6, 20>>);
+    STATIC_REQUIRE(SE::aliasing == tn::LayerAliasing::in_place);
+    STATIC_REQUIRE(Model::param_count == 20 * 5 * 9 + 20 + (8 * 20 + 8) + (20 * 8 + 20) + 6 * 20 + 6);
+    std::vector<std::string> names;
+    for (const auto& p : tn::Net<Model>::param_infos()) names.push_back(std::string(p.name));
+    CHECK(names == std::vector<std::string>{"conv.weight", "conv.bias", "se.fc1.weight", "se.fc1.bias", "se.fc2.weight", "se.fc2.bias",
+                                            "out.weight", "out.bias"});
+    CHECK(tn::layer_name<tn::SqueezeExcite<8, tn::silu, tn::sigmoid>>() == "SqueezeExcite<8, silu, sigmoid>");
+    golden::check_model<Model>("squeeze_excite", 2e-5);
+    golden::check_model<ModelSiLU>("squeeze_excite_silu", 2e-5);
+}
+
 // ShuffleNetV2's unit: the channels split in two (ChannelSlice), one half through a branch,
 // joined and shuffled.
 TEST_CASE("ChannelSlice, Concat and ChannelShuffle make ShuffleNet's unit, as PyTorch computes it", "[graph][golden]") {

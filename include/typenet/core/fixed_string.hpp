@@ -23,12 +23,15 @@ struct fixed_string {
     }
 };
 
-// "a.b" from "a" and "b"; just "b" when "a" is empty: how name paths grow, as in PyTorch's
-// module tree ("layer1" + "0" + "conv1" is "layer1.0.conv1").
+// "a.b" from "a" and "b"; just "b" when "a" is empty, just "a" when "b" is: how name paths
+// grow, as in PyTorch's module tree ("layer1" + "0" + "conv1" is "layer1.0.conv1"; a block
+// named "" adds no level, its children are its parent's).
 template <fixed_string A, fixed_string B>
 consteval auto join_path() {
     if constexpr (A.length == 0) {
         return B;
+    } else if constexpr (B.length == 0) {
+        return A;
     } else {
         fixed_string<A.length + B.length + 2> r;
         for (std::size_t i = 0; i < A.length; ++i) r.chars[i] = A.chars[i];

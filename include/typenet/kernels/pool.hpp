@@ -95,6 +95,31 @@ inline void global_pool(std::size_t pixels, std::size_t c, const float* in, floa
         }
 }
 
+// Squeeze-and-excitation (layers/squeeze_excite.hpp): the gate of one image from its pooled vector s (C floats, zero-padded to Cp): g = gate(W2
+// act(W1 s + b1) + b2). Packed: W1 as Squeeze rows of Cp floats, b1, then W2 transposed as
+// Squeeze rows of Cp floats, b2 (Cp floats), so both products run along the channels.
+template <class Act, class Gate, std::size_t C, std::size_t Squeeze>
+inline void squeeze_excite_gate(const float* params, const float* s, float* g) noexcept {
+    constexpr std::size_t Cp = round_up(C, lanes);
+    const float* w1 = params;
+    const float* b1 = w1 + Squeeze * Cp;
+    const float* w2 = b1 + Squeeze;
+    const float* b2 = w2 + Squeeze * Cp;
+    for (std::size_t c = 0; c < Cp; c += lanes) storeu(g + c, loadu(b2 + c));
+    for (std::size_t j = 0; j < Squeeze; ++j) {
+        vfloat acc0(0.f), acc1(0.f);
+        std::size_t c = 0;
+        for (; c + 2 * lanes <= Cp; c += 2 * lanes) {
+            acc0 = xsimd::fma(loadu(w1 + j * Cp + c), loadu(s + c), acc0);
+            acc1 = xsimd::fma(loadu(w1 + j * Cp + c + lanes), loadu(s + c + lanes), acc1);
+        }
+        if (c < Cp) acc0 = xsimd::fma(loadu(w1 + j * Cp + c), loadu(s + c), acc0);
+        const vfloat h(Act::apply(xsimd::hadd(acc0 + acc1) + b1[j]));
+        for (std::size_t k = 0; k < Cp; k += lanes) storeu(g + k, xsimd::fma(h, loadu(w2 + j * Cp + k), loadu(g + k)));
+    }
+    for (std::size_t c = 0; c < Cp; c += lanes) storeu(g + c, Gate::apply(loadu(g + c)));
+}
+
 // out[y][x] = in[y - top][x - left] inside, 0 outside (ZeroPadding2D); with negative
 // offsets it crops (Cropping2D). Whole rows of channels are contiguous, so a row is a memcpy.
 inline void place2d(std::size_t h, std::size_t w, std::size_t c, std::size_t oh, std::size_t ow, std::ptrdiff_t top,

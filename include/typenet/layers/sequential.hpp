@@ -17,7 +17,9 @@
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 // A layer with a name: how graphs share it, how weight files find it ("fc.weight"), how
-// summaries and errors show it. Usable anywhere a layer is.
+// summaries and errors show it. Usable anywhere a layer is. A block named "" adds no level to
+// its children's names: torchvision's Fire module holds squeeze, expand1x1 and expand3x3 as
+// siblings, written Sequential<Named<"squeeze", ...>, Named<"", Branch<Concat<>, ...>>>.
 template <fixed_string Name, class L>
 struct Named : L {
     static constexpr auto label = Name;
