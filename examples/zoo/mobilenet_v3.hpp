@@ -17,19 +17,15 @@ namespace tn = typenet;
 namespace mobilenet_v3 {
 
 using BN = tn::BatchNorm<1, 1000>;
-struct RE {
-    using layer = tn::ReLU;
-};
-struct HS {
-    using layer = tn::HardSwish;
-};
+using RE = tn::ReLU;  // torchvision's "RE" and "HS"
+using HS = tn::HardSwish;
 
 template <std::size_t Out, class Act, std::size_t Kernel = 1, std::size_t Stride = 1>
 using ConvBNAct =
-    tn::Sequential<tn::Conv2D<Out, tn::kernel<Kernel>, tn::stride<Stride>, tn::padding<(Kernel - 1) / 2>, tn::no_bias>, BN, typename Act::layer>;
+    tn::Sequential<tn::Conv2D<Out, tn::kernel<Kernel>, tn::stride<Stride>, tn::padding<(Kernel - 1) / 2>, tn::no_bias>, BN, Act>;
 template <std::size_t Kernel, std::size_t Stride, class Act>
 using DepthwiseBNAct =
-    tn::Sequential<tn::DepthwiseConv2D<tn::kernel<Kernel>, tn::stride<Stride>, tn::padding<(Kernel - 1) / 2>, tn::no_bias>, BN, typename Act::layer>;
+    tn::Sequential<tn::DepthwiseConv2D<tn::kernel<Kernel>, tn::stride<Stride>, tn::padding<(Kernel - 1) / 2>, tn::no_bias>, BN, Act>;
 template <std::size_t Out>
 using ConvBN = tn::Sequential<tn::Conv2D<Out, tn::kernel<1>, tn::no_bias>, BN>;
 

@@ -26,7 +26,12 @@ void on_allocation(std::size_t) noexcept { ++allocations; }
 // Below operator new: malloc and its family themselves, trapped on the calling thread while a
 // real-time section runs (glibc exports the allocator as __libc_*; a definition here takes
 // precedence for the whole program). Not under the sanitizers, whose runtimes own malloc.
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)  // clang names its sanitizers so; g++ defines __SANITIZE_*__
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TYPENET_UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(TYPENET_UNDER_SANITIZER)
 #define TYPENET_TRAPS_MALLOC 1
 extern "C" {
 void* __libc_malloc(std::size_t);

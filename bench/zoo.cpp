@@ -1,0 +1,132 @@
+// torchvision's models as types (examples/zoo/), at 224x224, batch 1 and 8, one core: time,
+// GFLOP/s (the model's own count: 2 per multiply-add of every convolution and Dense) and the
+// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion). After
+// the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md). ONNX Runtime on
+// the same models: bench/zoo_ort.sh (torchvision's definitions exported by PyTorch).
+//
+//   build/bench/bench/bench_zoo [--benchmark_filter=...]
+#include "common.hpp"
+
+#include <cstdio>
+#include <random>
+
+#include <typenet/typenet.hpp>
+
+#include "../examples/zoo/efficientnet_b0.hpp"
+#include "../examples/zoo/mobilenet_v2.hpp"
+#include "../examples/zoo/mobilenet_v3.hpp"
+#include "../examples/zoo/resnet18.hpp"
+#include "../examples/zoo/resnet50.hpp"
+#include "../examples/zoo/shufflenet_v2.hpp"
+#include "../examples/zoo/squeezenet1_1.hpp"
+#include "../examples/zoo/vgg11.hpp"
+
+namespace tn = typenet;
+
+namespace {
+
+template <class M>
+const tn::Net<M>& net() {
+    static const auto n = [] {
+        auto m = tn::make<M>(tn::seed{2026});
+        // Non-trivial BatchNorm statistics (folding has something to fold; speed does not
+        // depend on the values).
+        std::vector<float> w = m.get_weights();
+        std::mt19937 rng(7);
+        std::uniform_real_distribution<float> u(0.5f, 1.5f), v(-0.1f, 0.1f);
+        for (const auto& p : tn::Net<M>::param_infos()) {
+            const bool var = p.name.ends_with("running_var") || (p.name.ends_with(".weight") && p.spec.rank == 1);
+            const bool shift = p.name.ends_with("running_mean") || (p.name.ends_with(".bias") && p.spec.rank == 1);
+            for (std::size_t i = 0; i < p.spec.size(); ++i) {
+                if (var) w[p.offset + i] = u(rng);
+                else if (shift) w[p.offset + i] = v(rng);
+            }
+        }
+        m.set_weights(std::move(w));
+        return m;
+    }();
+    return n;
+}
+
+std::vector<float> inputs(std::size_t n) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::vector<float> x(n);
+    for (float& v : x) v = u(rng);
+    return x;
+}
+
+template <class M, bool Fused = true>
+void BM_zoo(benchmark::State& state) {
+    const auto& m = []() -> const auto& {
+        if constexpr (Fused) {
+            return net<M>();
+        } else {
+            static const auto u = [] {
+                auto p = tn::make<M, tn::no_fusion>();
+                p.set_weights(net<M>().get_weights());
+                return p;
+            }();
+            return u;
+        }
+    }();
+    const std::size_t n = std::size_t(state.range(0));
+    const auto x = inputs(n * M::input_shape_type::size);
+    std::vector<float> y(n * M::output_shape_type::size);
+    typename std::remove_cvref_t<decltype(m)>::Workspace ws;
+    for (auto _ : state) {
+        if (n == 1) m.forward(x.data(), y.data(), ws);
+        else m.predict(x.data(), y.data(), n, ws);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    bench::report_rate(state, double(M::flops) * double(n));
+}
+
+template <class M>
+void describe(const char* name) {
+    std::printf("%-20s %12zu parameters %8.3f GFLOP  arena %8.2f MB (batch 1)  %8.2f MB (batch 8)\n", name,
+                std::size_t(M::param_count), double(M::flops) / 1e9, double(tn::Net<M>::arena_bytes(1)) / 1e6,
+                double(tn::Net<M>::arena_bytes(8)) / 1e6);
+}
+
+using R18 = zoo::ResNet18<224, 224>;
+using R50 = zoo::ResNet50<224, 224>;
+using MV2 = zoo::MobileNetV2<224, 224>;
+using MV3S = zoo::MobileNetV3Small<224, 224>;
+using MV3L = zoo::MobileNetV3Large<224, 224>;
+using EB0 = zoo::EfficientNetB0<224, 224>;
+using SQ = zoo::SqueezeNet1_1<224, 224>;
+using SH = zoo::ShuffleNetV2x1_0<224, 224>;
+using VGG = zoo::VGG11<224, 224>;
+
+}  // namespace
+
+BENCHMARK(BM_zoo<R18>)->Name("resnet18_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R18>)->Name("resnet18_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R50>)->Name("resnet50_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV2, false>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV3S>)->Name("mobilenet_v3_small_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<VGG>)->Name("vgg11_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+    bench::after_runs.push_back([] {
+        std::printf("\n");
+        describe<R18>("resnet18");
+        describe<R50>("resnet50");
+        describe<MV2>("mobilenet_v2");
+        describe<MV3S>("mobilenet_v3_small");
+        describe<MV3L>("mobilenet_v3_large");
+        describe<EB0>("efficientnet_b0");
+        describe<SQ>("squeezenet1_1");
+        describe<SH>("shufflenet_v2_x1_0");
+        describe<VGG>("vgg11");
+    });
+    return bench::run(argc, argv, [] {}, 4096, "", "");
+}
