@@ -9,10 +9,11 @@
 #include <functional>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
-#include <typenet/kernels/simd.hpp>
+#include <typenet/typenet.hpp>
 
 namespace bench {
 
@@ -66,6 +67,27 @@ inline double measure_stream_ns(std::size_t bytes) {
         if (rep > 10) best = std::min(best, ns);
     }
     return best;
+}
+
+// make<M>(seed 2026) with non-trivial BatchNorm statistics (running_var and 1-D weights in
+// [0.5, 1.5), running_mean and 1-D biases in [-shift, shift)), so that folding has something
+// to fold; speed does not depend on the values.
+template <class M>
+typenet::Net<M> net_with_statistics(float shift) {
+    auto m = typenet::make<M>(typenet::seed{2026});
+    std::vector<float> w = m.get_weights();
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(0.5f, 1.5f), v(-shift, shift);
+    for (const auto& p : typenet::Net<M>::param_infos()) {
+        const bool var = p.name.ends_with("running_var") || (p.name.ends_with(".weight") && p.spec.rank == 1);
+        const bool mean = p.name.ends_with("running_mean") || (p.name.ends_with(".bias") && p.spec.rank == 1);
+        for (std::size_t i = 0; i < p.spec.size(); ++i) {
+            if (var) w[p.offset + i] = u(rng);
+            else if (mean) w[p.offset + i] = v(rng);
+        }
+    }
+    m.set_weights(std::move(w));
+    return m;
 }
 
 inline double peak_gflops = 0;

@@ -30,23 +30,7 @@ namespace {
 
 template <class M>
 const tn::Net<M>& net() {
-    static const auto n = [] {
-        auto m = tn::make<M>(tn::seed{2026});
-        // Non-trivial BatchNorm statistics, so that folding has something to fold.
-        std::vector<float> w = m.get_weights();
-        std::mt19937 rng(7);
-        std::uniform_real_distribution<float> u(0.5f, 1.5f), v(-0.2f, 0.2f);
-        for (const auto& p : tn::Net<M>::param_infos()) {
-            const bool var = p.name.ends_with("running_var") || (p.name.ends_with(".weight") && p.spec.rank == 1);
-            const bool shift = p.name.ends_with("running_mean") || (p.name.ends_with(".bias") && p.spec.rank == 1);
-            for (std::size_t i = 0; i < p.spec.size(); ++i) {
-                if (var) w[p.offset + i] = u(rng);
-                else if (shift) w[p.offset + i] = v(rng);
-            }
-        }
-        m.set_weights(std::move(w));
-        return m;
-    }();
+    static const auto n = bench::net_with_statistics<M>(0.2f);
     return n;
 }
 
@@ -89,9 +73,11 @@ struct TorchResNet20 {
     }
     torch::Tensor block(const torch::Tensor& x, int i, bool down) const {
         const std::string b = std::to_string(i) + ".";
-        auto h = torch::relu(conv_bn(x, b + "0.0.", b + "0.1.", down ? 2 : 1, 1));
-        h = conv_bn(h, b + "0.3.", b + "0.4.", 1, 1);
-        const auto s = down ? conv_bn(x, b + "1.0.", b + "1.1.", 2, 0) : x;
+        // (a Residual's body is seen through: its layers are the block's own children; the
+        // projection is "downsample")
+        auto h = torch::relu(conv_bn(x, b + "0.", b + "1.", down ? 2 : 1, 1));
+        h = conv_bn(h, b + "3.", b + "4.", 1, 1);
+        const auto s = down ? conv_bn(x, b + "downsample.0.", b + "downsample.1.", 2, 0) : x;
         return torch::relu(h + s);
     }
     torch::Tensor forward(const torch::Tensor& x) const {

@@ -27,24 +27,7 @@ namespace {
 
 template <class M>
 const tn::Net<M>& net() {
-    static const auto n = [] {
-        auto m = tn::make<M>(tn::seed{2026});
-        // Non-trivial BatchNorm statistics (folding has something to fold; speed does not
-        // depend on the values).
-        std::vector<float> w = m.get_weights();
-        std::mt19937 rng(7);
-        std::uniform_real_distribution<float> u(0.5f, 1.5f), v(-0.1f, 0.1f);
-        for (const auto& p : tn::Net<M>::param_infos()) {
-            const bool var = p.name.ends_with("running_var") || (p.name.ends_with(".weight") && p.spec.rank == 1);
-            const bool shift = p.name.ends_with("running_mean") || (p.name.ends_with(".bias") && p.spec.rank == 1);
-            for (std::size_t i = 0; i < p.spec.size(); ++i) {
-                if (var) w[p.offset + i] = u(rng);
-                else if (shift) w[p.offset + i] = v(rng);
-            }
-        }
-        m.set_weights(std::move(w));
-        return m;
-    }();
+    static const auto n = bench::net_with_statistics<M>(0.1f);
     return n;
 }
 
