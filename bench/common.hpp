@@ -97,6 +97,22 @@ inline void report_rate(benchmark::State& state, double flops_per_iter) {
     state.counters["flops"] = flops_per_iter;
 }
 
+// Times net `m` of model M on state.range(0) samples of x (forward for one, predict for
+// more; a Workspace made once) and reports its rate.
+template <class M, class N>
+void time_net(benchmark::State& state, const N& m, const std::vector<float>& x) {
+    const std::size_t n = std::size_t(state.range(0));
+    std::vector<float> y(n * M::output_shape_type::size);
+    typename N::Workspace ws;
+    for (auto _ : state) {
+        if (n == 1) m.forward(x.data(), y.data(), ws);
+        else m.predict(x.data(), y.data(), n, ws);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    report_rate(state, double(M::flops) * double(n));
+}
+
 // Prints the usual table, keeps each run's time, then prints ratios against the first run
 // of each group ("<group>/<peer>").
 class RatioReporter : public benchmark::ConsoleReporter {

@@ -53,17 +53,7 @@ void BM_zoo(benchmark::State& state) {
             return u;
         }
     }();
-    const std::size_t n = std::size_t(state.range(0));
-    const auto x = inputs(n * M::input_shape_type::size);
-    std::vector<float> y(n * M::output_shape_type::size);
-    typename std::remove_cvref_t<decltype(m)>::Workspace ws;
-    for (auto _ : state) {
-        if (n == 1) m.forward(x.data(), y.data(), ws);
-        else m.predict(x.data(), y.data(), n, ws);
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    bench::report_rate(state, double(M::flops) * double(n));
+    bench::time_net<M>(state, m, inputs(std::size_t(state.range(0)) * M::input_shape_type::size));
 }
 
 template <class M>

@@ -181,8 +181,7 @@ inline void implicit_gather_dispatch(std::size_t m, const float* const* x, const
         if (ncols > lanes) implicit_gather_micro<M, 2>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>);
         else implicit_gather_micro<M, 1>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>);
     });
-    if constexpr (!Act::row_wise && !is_identity_activation<Act> && !clamps_in_registers<Act>)
-        for (std::size_t i = 0; i < m; ++i) apply_tile<Act>(y[i], 1, 0, ncols);
+    for (std::size_t i = 0; i < m; ++i) apply_tile<Act>(y[i], 1, 0, ncols);  // (nothing for linear and relu)
 }
 }  // namespace detail
 
