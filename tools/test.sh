@@ -49,6 +49,6 @@ subset sse42 "$isa_regex" "$isa_tests" -DCMAKE_BUILD_TYPE=Release "$isa_opt" -DC
 arm_tests="test_shape test_layers test_finite_fast_math test_conv test_one_engine test_io test_sequence"
 arm_regex='^test_(shape|layers|finite_fast_math|conv|one_engine|io|sequence)$'
 subset aarch64 "$arm_regex" "$arm_tests" -DCMAKE_BUILD_TYPE=Release "$isa_opt" --toolchain cmake/toolchains/aarch64-linux-gnu.cmake
-subset tsan '^test_(hot_swap|no_allocation)$' "test_hot_swap test_no_allocation" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+subset tsan '^test_(hot_swap|no_allocation|threads)$' "test_hot_swap test_no_allocation test_threads" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=g++ -DTYPENET_SANITIZE_THREAD=ON
 echo "all test configurations passed"

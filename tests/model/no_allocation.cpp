@@ -143,6 +143,27 @@ TEST_CASE("predict into an existing tensor allocates nothing", "[net][realtime]"
     CHECK(allocations.load() == before);
 }
 
+TEST_CASE("predict on a thread pool allocates nothing after each thread's first call", "[net][threads]") {
+    tn::ThreadPool pool(2);
+    auto check = [&]<class M>(std::type_identity<M>, std::size_t n) {
+        const auto net = tn::make<M>(tn::seed{3});
+        std::vector<float> xs(n * tn::Net<M>::in_size, 0.5f), ys(n * tn::Net<M>::out_size), warm(2 * ys.size());
+        // Each thread's Workspace, once: a task on each thread (they wait for each other), each
+        // predicting alone (the pool is busy, so the inner call runs its tasks itself).
+        std::atomic<int> arrived{0};
+        pool.run(2, [&](std::size_t i) {
+            ++arrived;
+            while (arrived.load() < 2) std::this_thread::yield();
+            net.predict(xs.data(), warm.data() + i * ys.size(), n, pool);
+        });
+        const std::size_t before = allocations.load();
+        for (int i = 0; i < 20; ++i) net.predict(xs.data(), ys.data(), n, pool);
+        CHECK(allocations.load() == before);
+    };
+    check(std::type_identity<Mnist>{}, 300);
+    check(std::type_identity<BigCnn>{}, 24);
+}
+
 TEST_CASE("const forward is safe from many threads at once", "[net][threads]") {
     const auto net = tn::make<Mnist>(tn::seed{11});
     std::vector<float> xs(64 * 784);

@@ -26,6 +26,7 @@
 #include "../kernels/simd.hpp"
 #include "../runtime/tensor.hpp"
 #include "../runtime/lanes.hpp"
+#include "../runtime/threads.hpp"
 #include "init.hpp"
 #include "../core/fixed_string.hpp"
 #include "../core/diagnostics.hpp"
@@ -107,6 +108,30 @@ Feed<Name, T> feed(const T& v) noexcept {
     return {v};
 }
 namespace detail {
+// How predict splits n rows among threads so that every row is computed as one thread
+// computes it. One thread runs blocks of `block` rows; a row's arithmetic does not depend on
+// the rows beside it, except that a block of one row runs the one-vector kernels (a GEMV
+// splits its sums differently from the GEMM). So each block is cut into pieces of `target`
+// rows, a last piece of one row joins the piece before it, and a block of one row (the last,
+// when n % block == 1) stays alone — as it is on one thread.
+struct RowSplit {
+    std::size_t n, block, target;
+    RowSplit(std::size_t rows, std::size_t block_rows, std::size_t per)
+        : n(rows), block(std::max<std::size_t>(block_rows, 1)), target(std::clamp<std::size_t>(per, 1, block)) {}
+    std::size_t pieces(std::size_t len) const noexcept {
+        if (len <= 1) return len;
+        const std::size_t q = (len + target - 1) / target;
+        return len - (q - 1) * target == 1 ? q - 1 : q;
+    }
+    std::size_t tasks() const noexcept { return n / block * pieces(block) + pieces(n % block); }
+    // Task t: its first row and its number of rows.
+    std::pair<std::size_t, std::size_t> task(std::size_t t) const noexcept {
+        const std::size_t per_block = pieces(block), b = t / per_block, k = t % per_block;
+        const std::size_t len = std::min(block, n - b * block), q = pieces(len);
+        return {b * block + k * target, k + 1 == q ? len - k * target : target};
+    }
+};
+
 // Anything with a shape (an xtensor container, view, xarray): predict takes only the model's
 // batch types, and says so in words for anything else of this kind.
 template <class X>
@@ -321,13 +346,44 @@ class Net<Model, true> {
         run_blocks(xs, ys, n, lease.arena);
     }
 
+    // On several threads: an Executor (runtime/threads.hpp: a tn::ThreadPool, or the caller's
+    // own pool behind the two-function interface). The batch is split into one run of rows per
+    // thread (whole GEMM row blocks where a share holds more than one; at least two rows, so a
+    // batch of 2 or 3 runs on one thread), each run in its thread's Workspace; the outputs are
+    // bitwise those of one thread (detail::RowSplit). Each thread's Workspace is allocated by
+    // the first task it runs (not the Net's own arena: which thread takes it would vary from
+    // call to call); after that a call allocates nothing.
+    template <Executor E>
+    void predict(const float* xs, float* ys, std::size_t n, E& executor) const {
+        predict(&xs, &ys, n, executor);
+    }
+    template <Executor E>
+    void predict(const float* const* xs, float* const* ys, std::size_t n, E& executor) const {
+        const std::size_t threads = executor.concurrency();
+        // Rows per task: an equal share, in whole register blocks once a share exceeds one.
+        std::size_t per = threads <= 1 ? n : (n + threads - 1) / threads;
+        if (per > kernels::mr) per = kernels::round_up(per, kernels::mr);
+        const detail::RowSplit split(n, block_rows, per);
+        if (split.tasks() <= 1) return predict(xs, ys, n);
+        executor.run(split.tasks(), [&](std::size_t t) {
+            const auto [i, rows] = split.task(t);
+            std::array<const float*, n_in> ins;
+            std::array<float*, n_out> outs;
+            [&]<std::size_t... k>(std::index_sequence<k...>) { ((ins[k] = xs[k] + i * in_shape<k>::size), ...); }(
+                std::make_index_sequence<n_in>{});
+            [&]<std::size_t... k>(std::index_sequence<k...>) { ((outs[k] = ys[k] + i * out_shape<k>::size), ...); }(
+                std::make_index_sequence<n_out>{});
+            run_blocks(ins.data(), outs.data(), rows, thread_workspace().data());
+        });
+    }
+
     // Tensors: exactly the model's batch types, batch_of<Shape> = xt::xtensor<float, rank + 1>
     // (row-major, contiguous, [N, dims...]). Anything else — a view, a column-major tensor, an
     // xarray, another rank — is one compile error in words, never an implicit conversion:
     // pass data pointers and a count for other memory.
     // Into a caller's tensor: allocates nothing when ys already has the right shape.
     template <class X, class Y>
-        requires(n_in == 1 && n_out == 1 && detail::TensorLike<X>)
+        requires(n_in == 1 && n_out == 1 && detail::TensorLike<X> && !Executor<Y>)
     void predict(const X& xs, Y& ys) const {
         if constexpr (!std::is_same_v<X, batch_of<input_shape_type>>) {
             static_assert(predict_takes<batch_of<input_shape_type>>::template but_is_called_with<X>,
@@ -348,6 +404,22 @@ class Net<Model, true> {
     batch_of<output_shape_type> predict(const X& xs) const {
         batch_of<output_shape_type> ys;
         predict(xs, ys);
+        return ys;
+    }
+    template <class X, Executor E>
+        requires(n_in == 1 && n_out == 1 && detail::TensorLike<X>)
+    void predict(const X& xs, batch_of<output_shape_type>& ys, E& executor) const {
+        static_assert(std::is_same_v<X, batch_of<input_shape_type>>,
+                      "typenet: predict takes the model's batch type, batch_of<Shape>, or pointers and a count");
+        check_batch<input_shape_type>(xs);
+        resize_batch<output_shape_type>(ys, xs.shape()[0]);
+        predict(xs.data(), ys.data(), xs.shape()[0], executor);
+    }
+    template <class X, Executor E>
+        requires(n_in == 1 && n_out == 1 && detail::TensorLike<X>)
+    batch_of<output_shape_type> predict(const X& xs, E& executor) const {
+        batch_of<output_shape_type> ys;
+        predict(xs, ys, executor);
         return ys;
     }
     // Several inputs (one batch each, the same N) -> one batch, or a tuple of batches.

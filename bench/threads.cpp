@@ -1,0 +1,98 @@
+// predict on one thread against a tn::ThreadPool (runtime/threads.hpp), same process, same
+// weights: the MNIST MLP at batch 256, the Keras tutorial CNN and ResNet-20 at batch 64 (and
+// batch 1, which a split by rows cannot speed up). Not pinned to one core: run it on the cores
+// it may use (taskset -c 0,1 on this 2-core VM). Besides Google Benchmark's rows it prints
+// each scaling as the ratio of medians of interleaved rounds (bench::interleaved_ratio: the
+// VM's slow phases hit both sides), and the CPU time an idle pool uses in one second.
+#include "common.hpp"
+
+#include <sys/resource.h>
+
+#include <thread>
+
+#include "../examples/resnet20.hpp"
+#include "../examples/tutorial_cnn.hpp"
+
+namespace tn = typenet;
+using resnet::ResNet20;
+using example::TutorialCnn;
+using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+
+namespace {
+
+template <class M>
+const tn::Net<M>& net() {
+    static const auto n = bench::net_with_statistics<M>(0.2f);
+    return n;
+}
+
+std::vector<float> inputs(std::size_t n) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    std::vector<float> x(n);
+    for (float& v : x) v = u(rng);
+    return x;
+}
+
+tn::ThreadPool& pool() {
+    static tn::ThreadPool p(2);
+    return p;
+}
+
+// Threads 1: predict alone (forward at batch 1); 2: predict on the pool.
+template <class M>
+void BM_threads(benchmark::State& state) {
+    const std::size_t n = std::size_t(state.range(0)), threads = std::size_t(state.range(1));
+    const auto& m = net<M>();
+    const auto x = inputs(n * M::input_shape_type::size);
+    std::vector<float> y(n * M::output_shape_type::size);
+    for (auto _ : state) {
+        if (threads == 1) m.predict(x.data(), y.data(), n);
+        else m.predict(x.data(), y.data(), n, pool());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    bench::report_rate(state, double(M::flops) * double(n));
+}
+
+template <class M>
+void scaling(const char* name, std::size_t n) {
+    const auto& m = net<M>();
+    const auto x = inputs(n * M::input_shape_type::size);
+    std::vector<float> y(n * M::output_shape_type::size);
+    const double r = bench::interleaved_ratio([&] { m.predict(x.data(), y.data(), n); }, [&] { m.predict(x.data(), y.data(), n, pool()); },
+                                              31, 10);
+    std::printf("%-14s batch %4zu: 2 threads %.2fx one thread (interleaved, median of 31 rounds)\n", name, n, 1 / r);
+}
+
+double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+}  // namespace
+
+BENCHMARK(BM_threads<Mlp>)->Name("mlp_b256/typenet")->Args({256, 1})->MinTime(0.5);
+BENCHMARK(BM_threads<Mlp>)->Name("mlp_b256/pool2")->Args({256, 2})->MinTime(0.5);
+BENCHMARK(BM_threads<TutorialCnn>)->Name("cnn28_b64/typenet")->Args({64, 1})->MinTime(0.5);
+BENCHMARK(BM_threads<TutorialCnn>)->Name("cnn28_b64/pool2")->Args({64, 2})->MinTime(0.5);
+BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b64/typenet")->Args({64, 1})->MinTime(0.5);
+BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b64/pool2")->Args({64, 2})->MinTime(0.5);
+BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b1/typenet")->Args({1, 1})->MinTime(0.5);
+BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b1/pool2")->Args({1, 2})->MinTime(0.5);
+
+int main(int argc, char** argv) {
+    bench::after_runs.push_back([] {
+        std::printf("\n");
+        scaling<Mlp>("mlp", 256);
+        scaling<TutorialCnn>("cnn28", 64);
+        scaling<ResNet20>("resnet20", 64);
+        scaling<ResNet20>("resnet20", 8);
+        // An idle pool: its workers sleep, so a second without calls costs no CPU time.
+        const double c0 = cpu_seconds();
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        std::printf("idle pool of 2 threads: %.4f s of CPU time in 1 s\n", cpu_seconds() - c0);
+    });
+    return bench::run(argc, argv, [] {}, 4096, "", "");
+}

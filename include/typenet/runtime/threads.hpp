@@ -1,0 +1,156 @@
+// Threads, only when asked: an executor interface and a pool that sleeps when idle.
+//
+// typenet never starts a thread of its own. `predict` runs on the calling thread unless it is
+// given an executor: anything with
+//
+//   std::size_t concurrency() const;          // threads that may run tasks, the caller's included
+//   void run(std::size_t n, tn::TaskRef f);   // f(0) ... f(n - 1), each once, on any of them;
+//                                             // returns when all have returned
+//
+// so a user can back it with their own pool, TBB or std::jthreads. `tn::ThreadPool` is one:
+// n - 1 workers plus the calling thread, which works too. Its workers sleep on a futex
+// (std::atomic::wait) between calls — no CPU time while idle — unless given a spin window,
+// the time a worker keeps polling for the next call before it sleeps (for callers that call
+// again within microseconds and would otherwise pay a wake-up each time).
+//
+// run() allocates nothing, takes no lock and never throws (the tasks must not throw). One
+// call uses the pool at a time: a caller that finds it busy runs its own tasks itself, so
+// several threads may share one pool and none waits for another's call. Which thread runs a
+// task never changes its result: each task computes its own rows, the same way.
+#pragma once
+#include "../core/isa.hpp"
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
+
+// A reference to a callable taking a task index: two pointers, no allocation. The callable
+// must outlive the call it is passed to (a lambda written in the call's argument list does).
+class TaskRef {
+  public:
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, TaskRef> && std::is_invocable_v<F&, std::size_t>)
+    TaskRef(F&& f) noexcept  // NOLINT(google-explicit-constructor): passed where a task is expected
+        : object_(const_cast<void*>(static_cast<const void*>(&f))),
+          call_([](void* o, std::size_t i) { (*static_cast<std::remove_reference_t<F>*>(o))(i); }) {}
+    void operator()(std::size_t i) const { call_(object_, i); }
+
+  private:
+    void* object_;
+    void (*call_)(void*, std::size_t);
+};
+
+template <class E>
+concept Executor = requires(E& e, const E& ce, std::size_t n, TaskRef f) {
+    { ce.concurrency() } -> std::convertible_to<std::size_t>;
+    e.run(n, f);
+};
+
+namespace detail {
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+}  // namespace detail
+
+// The calling thread alone: what predict does without an executor, as an executor.
+struct Inline {
+    static constexpr std::size_t concurrency() noexcept { return 1; }
+    static void run(std::size_t n, TaskRef f) {
+        for (std::size_t i = 0; i < n; ++i) f(i);
+    }
+};
+
+class ThreadPool {
+  public:
+    // `threads` in all, the caller's included (0: one per hardware thread); `spin`: how long
+    // an idle worker polls before it sleeps (zero: it sleeps at once).
+    explicit ThreadPool(std::size_t threads = 0, std::chrono::microseconds spin = {}) : spin_(spin) {
+        if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+        workers_.reserve(threads - 1);
+        for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    }
+    ~ThreadPool() {
+        stop_.store(true, std::memory_order_seq_cst);
+        generation_.fetch_add(1, std::memory_order_seq_cst);
+        generation_.notify_all();
+        for (auto& t : workers_) t.join();
+    }
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    std::size_t concurrency() const noexcept { return workers_.size() + 1; }
+
+    void run(std::size_t n, TaskRef f) noexcept {
+        if (n == 0) return;
+        if (n == 1 || workers_.empty() || busy_.exchange(true, std::memory_order_acquire)) {
+            for (std::size_t i = 0; i < n; ++i) f(i);  // alone, or the pool is another caller's
+            return;
+        }
+        Job job{f, n};
+        job_.store(&job, std::memory_order_seq_cst);
+        generation_.fetch_add(1, std::memory_order_seq_cst);
+        generation_.notify_all();
+        job.take();
+        // The caller has run out of tasks: wait for the last ones, then for every worker that
+        // may still hold a pointer to `job` (they find no task left and let go at once).
+        for (std::size_t left; (left = job.done.load(std::memory_order_acquire)) < n;) job.done.wait(left, std::memory_order_acquire);
+        job_.store(nullptr, std::memory_order_seq_cst);
+        while (active_.load(std::memory_order_seq_cst) != 0) detail::cpu_relax();
+        busy_.store(false, std::memory_order_release);
+    }
+
+  private:
+    struct Job {
+        TaskRef task;
+        std::size_t n;
+        std::atomic<std::size_t> next{0}, done{0};
+        void take() noexcept {
+            for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
+                task(i);
+                if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done.notify_all();
+            }
+        }
+    };
+
+    void work() noexcept {
+        std::uint64_t seen = generation_.load(std::memory_order_acquire);
+        for (;;) {
+            if (spin_.count() > 0) {
+                const auto until = std::chrono::steady_clock::now() + spin_;
+                while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until)
+                    for (int i = 0; i < 64; ++i) detail::cpu_relax();
+            }
+            generation_.wait(seen, std::memory_order_acquire);
+            seen = generation_.load(std::memory_order_acquire);
+            if (stop_.load(std::memory_order_seq_cst)) return;
+            // Announce first, then look: run() waits for active_ == 0 after clearing job_, so
+            // a job seen here outlives its use.
+            active_.fetch_add(1, std::memory_order_seq_cst);
+            if (Job* job = job_.load(std::memory_order_seq_cst)) job->take();
+            active_.fetch_sub(1, std::memory_order_seq_cst);
+        }
+    }
+
+    std::chrono::microseconds spin_;
+    std::atomic<bool> busy_{false}, stop_{false};
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<Job*> job_{nullptr};
+    std::atomic<std::size_t> active_{0};
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace typenet::inline TYPENET_ISA_NAMESPACE

@@ -1,0 +1,143 @@
+// Threads only when asked (runtime/threads.hpp): predict on an executor gives bitwise the
+// outputs of one thread, whatever the batch and the thread count; the pool runs every task
+// once, is shared safely by several callers, and a user's own executor works the same way.
+// Built with ThreadSanitizer by tools/test.sh.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+#include "../../examples/resnet20.hpp"
+#include "../../examples/tutorial_cnn.hpp"
+#include "models.hpp"
+
+namespace tn = typenet;
+
+namespace {
+// A user's executor: a std::jthread per task beyond the first, started per call. Slow, but
+// all the interface asks for.
+struct JThreads {
+    std::size_t n;
+    std::size_t concurrency() const { return n; }
+    void run(std::size_t tasks, tn::TaskRef f) const {
+        std::vector<std::jthread> threads;
+        for (std::size_t i = 1; i < tasks; ++i) threads.emplace_back([f, i] { f(i); });
+        f(0);
+    }
+};
+static_assert(tn::Executor<tn::ThreadPool> && tn::Executor<tn::Inline> && tn::Executor<JThreads>);
+static_assert(!tn::Executor<int> && !tn::Executor<tn::Net<test_models::Mnist>::Workspace>);
+
+// Two inputs, two outputs.
+constexpr auto two_inputs = [] {
+    auto a = tn::input<"a", 12>;
+    auto b = tn::input<"b", 5>;
+    auto h = tn::concat(tn::dense<"h", 16, tn::relu>(a), b);
+    return tn::model(tn::inputs(a, b), tn::outputs(tn::dense<"y", 3>(h), tn::dense<"z", 2>(h)));
+};
+
+template <class M, class E>
+void check_bitwise(E& executor, std::initializer_list<std::size_t> batches) {
+    const auto net = tn::make<M>(tn::seed{11});
+    using N = tn::Net<M>;
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (const std::size_t n : batches) {
+        std::vector<float> xs(n * N::in_size);
+        for (auto& v : xs) v = u(rng);
+        std::vector<float> one(n * N::out_size), many(n * N::out_size, -7.f);
+        net.predict(xs.data(), one.data(), n);
+        net.predict(xs.data(), many.data(), n, executor);
+        INFO("batch " << n << ", " << executor.concurrency() << " threads");
+        CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+    }
+}
+}  // namespace
+
+TEST_CASE("predict on a pool gives bitwise the outputs of one thread", "[threads][predict]") {
+    tn::ThreadPool two(2), three(3);
+    CHECK(two.concurrency() == 2);
+    CHECK(three.concurrency() == 3);
+    for (tn::ThreadPool* pool : {&two, &three}) {
+        check_bitwise<test_models::Mnist>(*pool, {1, 2, 5, 13, 64, 300, 513});
+        check_bitwise<example::TutorialCnn>(*pool, {1, 3, 4, 17, 64});
+        check_bitwise<resnet::ResNet20>(*pool, {2, 4, 9, 24});
+        check_bitwise<test_models::SmallCnn>(*pool, {7, 40});
+    }
+    JThreads user{4};
+    check_bitwise<example::TutorialCnn>(user, {1, 33});
+    tn::Inline alone;
+    check_bitwise<test_models::Mnist>(alone, {5});
+}
+
+TEST_CASE("predict on a pool with tensors, and a graph with two inputs", "[threads][predict]") {
+    using Cnn = example::TutorialCnn;
+    const auto net = tn::make<Cnn>(tn::seed{2});
+    tn::ThreadPool pool(2);
+    tn::batch_of<tn::Net<Cnn>::input_shape_type> xs({37, 28, 28, 1});
+    for (std::size_t i = 0; i < xs.size(); ++i) xs.data()[i] = float(i % 97) / 97.f;
+    const auto one = net.predict(xs);
+    const auto many = net.predict(xs, pool);
+    REQUIRE(many.shape() == one.shape());
+    CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+
+    using G = decltype(two_inputs());
+    const auto gnet = tn::make<G>(tn::seed{4});
+    const std::size_t n = 29;
+    std::vector<float> xa(n * 12), xb(n * 5), y1(n * 3), y2(n * 2), z1(n * 3), z2(n * 2);
+    for (std::size_t i = 0; i < xa.size(); ++i) xa[i] = float(i % 13) * 0.1f - 0.6f;
+    for (std::size_t i = 0; i < xb.size(); ++i) xb[i] = float(i % 7) * 0.2f - 0.5f;
+    const float* ins[] = {xa.data(), xb.data()};
+    float* one_out[] = {y1.data(), y2.data()};
+    float* many_out[] = {z1.data(), z2.data()};
+    gnet.predict(ins, one_out, n);
+    gnet.predict(ins, many_out, n, pool);
+    CHECK(y1 == z1);
+    CHECK(y2 == z2);
+}
+
+TEST_CASE("the pool runs every task once, for callers sharing it", "[threads][pool]") {
+    tn::ThreadPool pool(3, std::chrono::microseconds(200));
+    constexpr std::size_t callers = 4, calls = 200, tasks = 37;
+    std::vector<std::atomic<int>> hits(callers * tasks);
+    std::vector<std::thread> threads;
+    for (std::size_t c = 0; c < callers; ++c)
+        threads.emplace_back([&, c] {
+            for (std::size_t k = 0; k < calls; ++k) pool.run(tasks, [&](std::size_t i) { hits[c * tasks + i].fetch_add(1); });
+        });
+    for (auto& t : threads) t.join();
+    for (std::size_t i = 0; i < hits.size(); ++i) REQUIRE(hits[i].load() == int(calls));
+
+    // Several callers predicting through one pool: each gets its own outputs.
+    using Cnn = example::TutorialCnn;
+    const auto net = tn::make<Cnn>(tn::seed{6});
+    constexpr std::size_t n = 20;
+    std::vector<float> xs(callers * n * 784);
+    for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = float((i * 7919) % 1000) / 1000.f;
+    std::vector<float> expected(callers * n * 10), got(callers * n * 10);
+    net.predict(xs.data(), expected.data(), callers * n);
+    threads.clear();
+    for (std::size_t c = 0; c < callers; ++c)
+        threads.emplace_back([&, c] {
+            for (int k = 0; k < 5; ++k) net.predict(xs.data() + c * n * 784, got.data() + c * n * 10, n, pool);
+        });
+    for (auto& t : threads) t.join();
+    CHECK(std::memcmp(expected.data(), got.data(), got.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("an idle pool sleeps, and stops when destroyed", "[threads][pool]") {
+    // Workers that sleep cost no CPU time between calls: measured on this process's clock.
+    tn::ThreadPool pool(2);
+    std::atomic<std::size_t> sum{0};
+    pool.run(8, [&](std::size_t i) { sum += i; });
+    CHECK(sum.load() == 28);
+    const std::clock_t before = std::clock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double busy = double(std::clock() - before) / CLOCKS_PER_SEC;
+    CHECK(busy < 0.05);  // a spinning worker would have used ~0.2 s
+}
