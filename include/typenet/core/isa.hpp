@@ -8,7 +8,11 @@
 // checks that the two agree).
 #pragma once
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__) && defined(__AVX512BF16__)
+#define TYPENET_ISA_NAMESPACE isa_avx512_bf16  // and VNNI: Cooper Lake, Sapphire Rapids, Zen 4
+#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
+#define TYPENET_ISA_NAMESPACE isa_avx512_vnni  // Cascade Lake, Ice Lake
+#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
 #define TYPENET_ISA_NAMESPACE isa_avx512bw
 #elif defined(__AVX512F__)
 #define TYPENET_ISA_NAMESPACE isa_avx512f

@@ -5,6 +5,11 @@
 // batch, with bias and activation in the kernel's epilogue. On a sequence every step runs
 // through kernels::dense_rows, whose result for a row does not depend on how many rows there
 // are: a stream stepped one sample at a time gives bitwise the outputs of the whole sequence.
+//
+// tn::bf16_weights (an option here, or a policy for a whole model: make<M, tn::bf16_weights>())
+// keeps the weights in bf16 and runs kernels::dense_bf16 (inputs rounded to bf16 inside the
+// product, fp32 sums, bias and activation): half the bytes to stream. The parameters, their
+// names and files stay fp32; they are rounded when packed.
 #pragma once
 #include "../core/isa.hpp"
 #include <array>
@@ -15,18 +20,22 @@
 #include "options.hpp"
 #include "../core/diagnostics.hpp"
 #include "../kernels/dense.hpp"
+#include "../kernels/dense_bf16.hpp"
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct no_bias {};
+// Weights in bf16 (layers that support it: Dense); as a policy, every such layer of a model.
+struct bf16_weights {};
 
 template <std::size_t Units, class... Options>
 struct Dense {
     static_assert(Units > 0, "typenet: Dense<0> has no outputs");
     using activation = typename detail::activation_option<linear, Options...>::type;
     static constexpr bool bias = !detail::has_option<no_bias, Options...>;
+    static constexpr bool bf16 = detail::has_option<bf16_weights, Options...>;
     static constexpr std::size_t units = Units;
     static constexpr std::string_view keras_class = "dense";
 
@@ -51,8 +60,13 @@ struct Dense {
     template <class In> static constexpr std::size_t flops_for = 2 * Units * In::size;  // (features x steps)
 
     template <class In> static constexpr kernels::DensePacking packing{features<In>, Units};
+    template <class In> static constexpr kernels::Bf16Packing packing_bf16{features<In>, Units};
     // The packed form always has a bias (zeros without one): a folded BatchNorm brings one.
-    template <class In> static constexpr std::size_t packed_size_for = packing<In>.floats(true);
+    template <class In>
+    static constexpr std::size_t packed_size_for = bf16 ? packing_bf16<In>.floats() : packing<In>.floats(true);
+    // bf16: the inputs as bf16 pairs, per row (each time step of a sequence is a row).
+    template <class In>
+    static constexpr std::size_t scratch_size_for = bf16 ? kernels::bf16_scratch_floats(packing_bf16<In>, steps<In>) : 0;
 
     template <class In>
     static void pack(const float* canonical, float* packed) noexcept {
@@ -63,6 +77,10 @@ struct Dense {
     template <class In> static constexpr std::size_t out_channels = Units;
     template <class In>
     static void pack_with_bias(const float* weight, const float* b, float* packed) noexcept {
+        if constexpr (bf16) {
+            kernels::dense_pack_bf16(packing_bf16<In>, weight, b, packed);
+            return;
+        }
         kernels::dense_pack(packing<In>, weight, b, packed);
         if (!b) std::fill_n(packed + packing<In>.weight_floats(), packing<In>.bias_floats(), 0.f);
     }
@@ -71,22 +89,24 @@ struct Dense {
     // layer follows a linear Dense).
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
     template <class In, class Act>
-    static void forward_with(const float* params, const float* in, float* out, std::size_t rows) noexcept {
-        if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out);
+    static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch = nullptr) noexcept {
+        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch);
+        else if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out);
         else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out);
     }
     template <class In>
-    static void forward(const float* params, const float* in, float* out, std::size_t rows) noexcept {
-        forward_with<In, activation>(params, in, out, rows);
+    static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch = nullptr) noexcept {
+        forward_with<In, activation>(params, in, out, rows, scratch);
     }
     // The residual hook: out = act(W x + b + add), `add` laid out like out (a skip connection
     // added in the epilogue instead of by a separate pass).
     static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
     template <class In, class Act>
-    static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float*, const float* add) noexcept {
-        if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out, add);
+    static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) noexcept {
+        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, add);
+        else if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out, add);
         else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out, add);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
         else kernels::dense_gemm<Act>(packing<In>, params, true, in, rows, out, add);
@@ -95,8 +115,9 @@ struct Dense {
     // The slice hook: out's rows are ldo floats apart (a slice of a Concat's output).
     static constexpr bool writes_strided = true;
     template <class In, class Act>
-    static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float*, std::size_t ldo) noexcept {
-        if (In::rank == 1 && rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
+    static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) noexcept {
+        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, ldo, scratch);
+        else if (In::rank == 1 && rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::gemm<Act>(packing<In>, params, true, in, features<In>, rows * steps<In>, out, ldo);
     }
 
@@ -107,11 +128,12 @@ struct Dense {
             s += activation::name();
         }
         if constexpr (!bias) s += ", no_bias";
+        if constexpr (bf16) s += ", bf16_weights";
         return s + ">";
     }
     template <class Act = activation>
     static std::string kernel_name() {
-        std::string s = "dense";
+        std::string s = bf16 ? "dense_bf16" : "dense";
         if constexpr (bias) s += "+bias";
         if constexpr (!std::is_same_v<Act, linear>) {
             s += "+";

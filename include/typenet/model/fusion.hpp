@@ -17,6 +17,9 @@
 //
 //   auto net = tn::make<Model, tn::no_fusion>();     // Net<tn::unfused<Model>>
 //   std::cout << tn::fusion_plan<Model>();           // which layers became which kernel
+//
+// A precision policy rewrites the same way: tn::make<Model, tn::bf16_weights>() gives every
+// Dense of the model the bf16_weights option (layers/dense.hpp), at any depth of nesting.
 #pragma once
 #include "../core/isa.hpp"
 #include <string>
@@ -144,9 +147,21 @@ consteval auto rewrite() {
     }
 }
 
+// What a policy makes of a leaf: a fusion policy wraps the layers that could absorb
+// something in Unfused; a precision policy gives its option to the layers that take it.
+template <class T, class P> struct policy_leaf {
+    using type = std::conditional_t<can_absorb_anything<T>(), Unfused<T, P>, T>;
+};
+template <class T> struct policy_leaf<T, bf16_weights> {
+    using type = T;
+};
+template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, bf16_weights> {
+    using type = std::conditional_t<has_option<bf16_weights, O...>, Dense<U, O...>, Dense<U, O..., bf16_weights>>;
+};
+
 template <class T, class P>
 struct with_policy {
-    using leaf = std::conditional_t<can_absorb_anything<T>(), Unfused<T, P>, T>;
+    using leaf = typename policy_leaf<T, P>::type;
     using type = typename decltype(rewrite<T, P>())::type;
 };
 template <class F, class S, class A, class P>
@@ -190,7 +205,8 @@ template <class Model, class Policy> struct policy_applied<Model, Policy, false>
 };
 }  // namespace detail
 
-// The model with some passes off; with every pass on, the model itself.
+// The model with some passes off (with every pass on, the model itself), or with a
+// precision policy applied to every layer that takes it (tn::bf16_weights: every Dense).
 template <class Model, class Policy = fuse_all>
 using with_policy = typename detail::policy_applied<Model, Policy, std::is_same_v<Policy, fuse_all> || !Model::valid>::type;
 template <class Model>

@@ -1,0 +1,231 @@
+// Dense with bf16 weights: half the bytes of fp32, read at the same speed, so a layer whose
+// time is its weights streaming from cache (batch 1) takes about half the time.
+//
+// Weights are rounded to bf16 (nearest, ties to even) at pack time and packed in panels of nr
+// outputs, two input features per 32-bit word:
+//
+//   word[p][kp][j] = bf16(W[p * nr + j][2 kp + 1]) << 16 | bf16(W[p * nr + j][2 kp])
+//
+// Inputs are rounded to bf16 the same way, per call, into the same pairs. The products are
+// accumulated in fp32, pair by pair: acc += w_odd x_odd, then acc += w_even x_even, each one
+// FMA rounding — what AVX512-BF16's vdpbf16ps computes (a bf16 x bf16 product is exact in
+// fp32). With AVX512-BF16 one vdpbf16ps does both; elsewhere the pairs are widened with two
+// shifts/masks and two FMAs, with the same result bit for bit (denormals aside: vdpbf16ps
+// flushes them). The bias, residual and activation are fp32, in the epilogue.
+//
+// The error against fp32: each weight and input carries a relative rounding error of at most
+// 2^-9, so a product up to ~2^-8; sums of many such products with mixed signs mostly cancel
+// them (docs/precision.md has the measured errors).
+#pragma once
+#include "../core/isa.hpp"
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "dense.hpp"
+#include "epilogue.hpp"
+#include "simd.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
+
+// Whether this build multiplies bf16 pairs in one instruction.
+inline constexpr bool has_bf16_dot =
+#if defined(__AVX512BF16__) && XSIMD_WITH_AVX512F
+    is_avx512;
+#else
+    false;
+#endif
+
+// fp32 to bf16, round to nearest even; NaN stays NaN (quiet).
+constexpr std::uint16_t to_bf16(float f) noexcept {
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((u >> 16) | 0x40);
+    return std::uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+constexpr float from_bf16(std::uint16_t h) noexcept { return std::bit_cast<float>(std::uint32_t(h) << 16); }
+constexpr std::uint32_t bf16_pair(float even, float odd) noexcept {
+    return std::uint32_t(to_bf16(odd)) << 16 | to_bf16(even);
+}
+
+struct Bf16Packing {
+    std::size_t in, out;
+    constexpr std::size_t pairs() const noexcept { return (in + 1) / 2; }
+    constexpr std::size_t panels() const noexcept { return (out + nr - 1) / nr; }
+    constexpr std::size_t weight_words() const noexcept { return panels() * pairs() * nr; }
+    constexpr std::size_t bias_floats() const noexcept { return panels() * nr; }
+    // In floats (a word is one float's size); the bias follows the weights.
+    constexpr std::size_t floats() const noexcept { return weight_words() + bias_floats(); }
+};
+
+// w: [out][in] row-major (PyTorch's Linear layout); b: [out] or null (zeros).
+inline void dense_pack_bf16(Bf16Packing d, const float* w, const float* b, float* packed) noexcept {
+    auto* words = reinterpret_cast<std::uint32_t*>(packed);
+    for (std::size_t p = 0; p < d.panels(); ++p)
+        for (std::size_t kp = 0; kp < d.pairs(); ++kp)
+            for (std::size_t j = 0; j < nr; ++j) {
+                const std::size_t o = p * nr + j, k = 2 * kp;
+                const float even = o < d.out ? w[o * d.in + k] : 0.f;
+                const float odd = o < d.out && k + 1 < d.in ? w[o * d.in + k + 1] : 0.f;
+                words[(p * d.pairs() + kp) * nr + j] = bf16_pair(even, odd);
+            }
+    float* bias = packed + d.weight_words();
+    std::fill_n(bias, d.bias_floats(), 0.f);
+    if (b) std::copy_n(b, d.out, bias);
+}
+
+// Inputs to pairs: n values of x into (n + 1) / 2 words (an odd n's last pair has a zero).
+// In memory the pairs are simply the bf16 values in order (little-endian: the even one in the
+// low half), so this is a conversion of n floats to n bf16 values, 16 at a time with AVX-512.
+inline void to_bf16_pairs(const float* x, std::size_t n, std::uint32_t* pairs) noexcept {
+    auto* h = reinterpret_cast<std::uint16_t*>(pairs);
+    std::size_t k = 0;
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) {
+        for (; k + 16 <= n; k += 16) {
+#if defined(__AVX512BF16__)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + k), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + k)));
+#else
+            const __m512i u = _mm512_castps_si512(_mm512_loadu_ps(x + k));
+            const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
+            const __mmask16 nan = _mm512_cmp_ps_mask(_mm512_castsi512_ps(u), _mm512_castsi512_ps(u), _CMP_UNORD_Q);
+            r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + k), _mm512_cvtepi32_epi16(r));
+#endif
+        }
+    }
+#endif
+    for (; k < n; ++k) h[k] = to_bf16(x[k]);
+    if (n % 2) h[n] = 0;
+}
+
+namespace detail {
+
+using vword = xsimd::batch<std::uint32_t, arch>;
+
+// acc += w_odd * x_odd, then acc += w_even * x_even, lane by lane (w: nr/2-lane words, x: one
+// word broadcast).
+inline vfloat dot_bf16(vfloat acc, vword w, vword x) noexcept {
+#if defined(__AVX512BF16__) && XSIMD_WITH_AVX512F
+    if constexpr (has_bf16_dot) return _mm512_dpbf16_ps(acc, (__m512bh)(__m512i)w, (__m512bh)(__m512i)x);
+#endif
+    const vword high(0xffff0000u);
+    acc = xsimd::fma(xsimd::bitwise_cast<vfloat>(w & high), xsimd::bitwise_cast<vfloat>(x & high), acc);
+    return xsimd::fma(xsimd::bitwise_cast<vfloat>(w << 16), xsimd::bitwise_cast<vfloat>(x << 16), acc);
+}
+inline vword load_words(const std::uint32_t* p) noexcept { return vword::load_aligned(p); }
+
+// M rows x V vectors of outputs over pairs [0, kc) of one panel; x rows are ldx words apart.
+template <std::size_t M, std::size_t V>
+inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint32_t* pw, std::size_t kc, float* y,
+                       std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last, const float* add,
+                       bool clamp) noexcept {
+    vfloat acc[M][2];
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
+        if (first) {
+            acc[i][0] = acc[i][1] = vfloat(0.f);
+        } else {
+            acc[i][0] = load_n(y + i * ldy, n0);
+            acc[i][1] = n1 ? load_n(y + i * ldy + lanes, n1) : vfloat(0.f);
+        }
+    }
+    for (std::size_t k = 0; k < kc; ++k) {
+        const vword w0 = load_words(pw + k * nr);
+        const vword w1 = V == 2 ? load_words(pw + k * nr + lanes) : vword(0u);
+        TYPENET_UNROLL
+        for (std::size_t i = 0; i < M; ++i) {
+            const vword xb(x[i * ldx + k]);
+            acc[i][0] = dot_bf16(acc[i][0], w0, xb);
+            if constexpr (V == 2) acc[i][1] = dot_bf16(acc[i][1], w1, xb);
+        }
+    }
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i)
+        store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last && clamp);
+}
+
+// One sample, G panels at a time: 2 G chains in flight, so that a layer with few rows still
+// keeps the multiplier busy while its weights stream in.
+template <class Act, std::size_t G>
+inline void bf16_gemv_panels(const std::uint32_t* x, const std::uint32_t* w, const float* bias, float* y, Bf16Packing d,
+                             std::size_t p0, const float* add) noexcept {
+    vfloat acc[G][2];
+    for (std::size_t g = 0; g < G; ++g) acc[g][0] = acc[g][1] = vfloat(0.f);
+    const std::size_t pairs = d.pairs();
+    for (std::size_t k = 0; k < pairs; ++k) {
+        const vword xb(x[k]);
+        TYPENET_UNROLL
+        for (std::size_t g = 0; g < G; ++g) {
+            const std::uint32_t* pw = w + ((p0 + g) * pairs + k) * nr;
+            acc[g][0] = dot_bf16(acc[g][0], load_words(pw), xb);
+            acc[g][1] = dot_bf16(acc[g][1], load_words(pw + lanes), xb);
+        }
+    }
+    for (std::size_t g = 0; g < G; ++g) {
+        const std::size_t col = (p0 + g) * nr, ncols = std::min(nr, d.out - col);
+        store_row(y + col, acc[g][0], acc[g][1], std::min(lanes, ncols), ncols > lanes ? ncols - lanes : 0, bias + col,
+                  add ? add + col : nullptr, clamps_in_registers<Act>);
+    }
+}
+
+}  // namespace detail
+
+// Scratch for `rows` rows: their inputs as pairs, in floats.
+inline constexpr std::size_t bf16_scratch_floats(Bf16Packing d, std::size_t rows) noexcept {
+    return round_up(d.pairs(), lanes) * rows;
+}
+
+// y = act(x W^T + b [+ add]) for `rows` rows of d.in floats (ldx apart) into rows ldy apart.
+// Every row's sums run in the same order whatever `rows` is: one row alone, or in a batch,
+// gives the same bits.
+template <class Act>
+inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::size_t ldx, std::size_t rows, float* y,
+                       std::size_t ldy, float* scratch, const float* add = nullptr) noexcept {
+    const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
+    const float* bias_all = packed + d.weight_words();
+    auto* xw = reinterpret_cast<std::uint32_t*>(scratch);
+    const std::size_t ldw = round_up(d.pairs(), lanes);
+    for (std::size_t r = 0; r < rows; ++r) to_bf16_pairs(x + r * ldx, d.in, xw + r * ldw);
+    if (rows == 1) {
+        std::size_t p = 0;
+        for (; p + 4 <= d.panels(); p += 4) detail::bf16_gemv_panels<Act, 4>(xw, w, bias_all, y, d, p, add);
+        for (; p < d.panels(); ++p) detail::bf16_gemv_panels<Act, 1>(xw, w, bias_all, y, d, p, add);
+        for (std::size_t c = 0; c < d.out; c += nr) detail::apply_tile<Act>(y + c, 1, ldy, std::min(nr, d.out - c));
+        if constexpr (Act::row_wise) apply_rows<Act>(y, 1, d.out);
+        return;
+    }
+    // K blocks of pairs: a panel's slice (nr words per pair) stays in L1 while row blocks pass.
+    constexpr std::size_t kc_max = 32 * 1024 / (nr * sizeof(std::uint32_t));
+    const std::size_t kblocks = (d.pairs() + kc_max - 1) / kc_max, kstep = (d.pairs() + kblocks - 1) / kblocks;
+    for (std::size_t k0 = 0; k0 < d.pairs(); k0 += kstep) {
+        const std::size_t kc = std::min(kstep, d.pairs() - k0);
+        const bool first = k0 == 0, last = k0 + kc == d.pairs();
+        for (std::size_t p = 0; p < d.panels(); ++p) {
+            const std::uint32_t* pw = w + (p * d.pairs() + k0) * nr;
+            const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
+            for (std::size_t i = 0; i < rows; i += mr) {
+                const std::size_t m = std::min(mr, rows - i);
+                float* yb = y + i * ldy + col;
+                const float* ab = add && last ? add + i * ldy + col : nullptr;
+                detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
+                    const std::uint32_t* xb = xw + (i + r) * ldw + k0;
+                    if (ncols > lanes)
+                        detail::bf16_micro<M, 2>(xb, ldw, pw, kc, yb + r * ldy, ldy, ncols, bias_all + col, first, last,
+                                                 ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                    else
+                        detail::bf16_micro<M, 1>(xb, ldw, pw, kc, yb + r * ldy, ldy, ncols, bias_all + col, first, last,
+                                                 ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                });
+                if (last) detail::apply_tile<Act>(yb, m, ldy, ncols);
+            }
+        }
+    }
+    if constexpr (Act::row_wise)
+        for (std::size_t r = 0; r < rows; ++r) apply_rows<Act>(y + r * ldy, 1, d.out);
+}
+
+}  // namespace typenet::kernels
