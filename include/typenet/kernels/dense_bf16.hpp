@@ -97,7 +97,7 @@ inline void to_bf16_pairs(const float* x, std::size_t n, std::uint32_t* pairs) n
         }
     }
 #endif
-    for (; k < n; ++k) h[k] = to_bf16(x[k]);
+    for (std::size_t i = 0, rest = n - k; i < rest; ++i) h[k + i] = to_bf16(x[k + i]);
     if (n % 2) h[n] = 0;
 }
 

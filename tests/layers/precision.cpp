@@ -1,0 +1,162 @@
+// Reduced precision (kernels/dense_bf16.hpp, the bf16_weights option and policy): the kernel
+// computes exactly the sums it documents — weights and inputs rounded to bf16, products summed
+// in fp32 pair by pair — on every instruction set (vdpbf16ps here, two FMAs elsewhere: this
+// file runs in the AVX2, SSE4.2 and AArch64 builds too); a model under the policy keeps its
+// names and files; and its error against fp32 stays within the bounds docs/precision.md gives.
+#include "../golden.hpp"
+
+#include <cmath>
+#include <random>
+
+namespace tn = typenet;
+
+namespace {
+using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+using Mlp16 = tn::with_policy<Mlp, tn::bf16_weights>;
+
+// The documented sums, one output at a time: acc = 0; per pair, acc += w_odd x_odd, then
+// acc += w_even x_even (each an fp32 FMA of exact bf16 products); then + add, + bias.
+float reference(const float* w, const float* x, std::size_t in, float bias, float add = 0.f) {
+    float acc = 0.f;
+    for (std::size_t k = 0; k < in; k += 2) {
+        if (k + 1 < in) acc = std::fma(tn::kernels::from_bf16(tn::kernels::to_bf16(w[k + 1])), tn::kernels::from_bf16(tn::kernels::to_bf16(x[k + 1])), acc);
+        acc = std::fma(tn::kernels::from_bf16(tn::kernels::to_bf16(w[k])), tn::kernels::from_bf16(tn::kernels::to_bf16(x[k])), acc);
+    }
+    return (acc + add) + bias;
+}
+
+std::vector<float> uniform(std::size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(lo, hi);
+    std::vector<float> v(n);
+    for (float& x : v) x = u(rng);
+    return v;
+}
+}  // namespace
+
+TEST_CASE("bf16 rounding: nearest, ties to even; NaN stays NaN", "[precision][bf16]") {
+    using tn::kernels::from_bf16;
+    using tn::kernels::to_bf16;
+    STATIC_REQUIRE(to_bf16(1.0f) == 0x3f80);
+    STATIC_REQUIRE(to_bf16(-2.0f) == 0xc000);
+    CHECK(to_bf16(std::bit_cast<float>(0x3f808000u)) == 0x3f80);  // a tie, to even (down)
+    CHECK(to_bf16(std::bit_cast<float>(0x3f818000u)) == 0x3f82);  // a tie, to even (up)
+    CHECK(to_bf16(std::bit_cast<float>(0x3f808001u)) == 0x3f81);  // above the tie
+    CHECK(to_bf16(std::numeric_limits<float>::infinity()) == 0x7f80);
+    CHECK(to_bf16(std::numeric_limits<float>::max()) == 0x7f80);  // rounds up to infinity, as in PyTorch
+    CHECK(std::isnan(from_bf16(to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+    CHECK(std::isnan(from_bf16(to_bf16(std::bit_cast<float>(0x7f800001u)))));  // a NaN whose payload is in the low bits
+    for (float f : {0.1f, -3.7f, 1e-20f, 6.5e4f}) CHECK(std::abs(from_bf16(to_bf16(f)) - f) <= std::abs(f) * 0x1p-9f);
+
+    // The vector conversion of inputs agrees with the scalar one, at every length.
+    const auto x = uniform(67, 1, -1e3f, 1e3f);
+    for (std::size_t n = 1; n <= x.size(); ++n) {
+        std::vector<std::uint32_t> pairs((n + 1) / 2 + 1, 0xdeadbeefu);
+        tn::kernels::to_bf16_pairs(x.data(), n, pairs.data());
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::uint16_t h = std::uint16_t(k % 2 ? pairs[k / 2] >> 16 : pairs[k / 2] & 0xffff);
+            REQUIRE(h == to_bf16(x[k]));
+        }
+        if (n % 2) REQUIRE((pairs[n / 2] >> 16) == 0);
+        REQUIRE(pairs[(n + 1) / 2] == 0xdeadbeefu);
+    }
+}
+
+TEST_CASE("Dense with bf16 weights computes exactly the documented sums, for every batch height and width", "[precision][bf16]") {
+    // 601 inputs: an odd count (the last pair half zero) and several K blocks; 70 outputs:
+    // partial panels.
+    using L = tn::Sequential<tn::Input<601>, tn::Dense<70, tn::bf16_weights>>;
+    auto net = tn::make<L>(tn::seed{7});
+    std::vector<float> w = net.get_weights();
+    const auto bias = uniform(70, 9);
+    std::copy(bias.begin(), bias.end(), w.begin() + 70 * 601);
+    net.set_weights(w);
+    const auto x = uniform(29 * 601, 2);
+    for (std::size_t rows : {1, 2, 5, 12, 13, 29}) {
+        std::vector<float> y(rows * 70);
+        net.predict(x.data(), y.data(), rows);
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t o = 0; o < 70; ++o) {
+                INFO("rows " << rows << ", row " << r << ", output " << o);
+                REQUIRE(y[r * 70 + o] == reference(w.data() + o * 601, x.data() + r * 601, 601, w[70 * 601 + o]));
+            }
+    }
+}
+
+TEST_CASE("bf16 Dense: activations, no bias, residual add and a Concat slice in the epilogue", "[precision][bf16]") {
+    constexpr auto skip = [] {
+        auto x = tn::input<"x", 40>;
+        auto h = tn::dense<"h", 40, tn::bf16_weights>(x);
+        auto g = tn::dense<"g", 7, tn::no_bias, tn::bf16_weights>(x);
+        return tn::model(tn::inputs(x), tn::outputs(tn::concat(tn::activation<tn::tanh>(x + h), g)));
+    };
+    using G = decltype(skip());
+    auto net = tn::make<G>(tn::seed{3});
+    const std::vector<float> w = net.get_weights();
+    const auto x = uniform(3 * 40, 5);
+    std::vector<float> y(3 * 47);
+    net.predict(x.data(), y.data(), 3);
+    const auto infos = tn::Net<G>::param_infos();
+    auto at = [&](std::string_view name) {
+        for (const auto& p : infos)
+            if (p.name == name) return w.data() + p.offset;
+        FAIL("no parameter " << name);
+        return w.data();
+    };
+    for (std::size_t r = 0; r < 3; ++r) {
+        const float* xr = x.data() + r * 40;
+        for (std::size_t o = 0; o < 40; ++o) {  // the sum exactly; tanh's vector and scalar forms may differ in the last bits
+            const float expected = std::tanh(reference(at("h.weight") + o * 40, xr, 40, at("h.bias")[o], xr[o]));
+            CHECK(std::abs(y[r * 47 + o] - expected) <= 4e-7f * std::max(1e-3f, std::abs(expected)));
+        }
+        for (std::size_t o = 0; o < 7; ++o) CHECK(y[r * 47 + 40 + o] == reference(at("g.weight") + o * 40, xr, 40, 0.f));
+    }
+}
+
+TEST_CASE("the bf16_weights policy: every Dense, the same names and files", "[precision][bf16][policy]") {
+    using Nested = tn::Sequential<tn::Input<12>, tn::Dense<8, tn::relu>, tn::Named<"block", tn::Sequential<tn::Dense<8>, tn::ReLU>>,
+                                  tn::Residual<tn::Sequential<tn::Dense<8>>>, tn::Dense<3, tn::bf16_weights>>;
+    using N16 = tn::with_policy<Nested, tn::bf16_weights>;
+    STATIC_REQUIRE(std::is_same_v<Mlp16, tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu, tn::bf16_weights>,
+                                                        tn::Dense<64, tn::relu, tn::bf16_weights>,
+                                                        tn::Dense<10, tn::softmax, tn::bf16_weights>>>);
+    STATIC_REQUIRE(std::is_same_v<decltype(tn::make<Mlp, tn::bf16_weights>()), tn::Net<Mlp16>>);
+    STATIC_REQUIRE(N16::param_count == Nested::param_count);
+    const auto a = tn::Net<Nested>::param_infos();
+    const auto b = tn::Net<N16>::param_infos();
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].name == b[i].name);
+    const std::string s = tn::summary<N16>();
+    CHECK(s.find("Dense<8, relu, bf16_weights>") != std::string::npos);
+    CHECK(s.find("Dense<3, bf16_weights>") != std::string::npos);
+    CHECK(s.find("dense_bf16+bias+relu") != std::string::npos);
+
+    // PyTorch's file loads as it is, and the outputs stay within bf16's error of PyTorch's.
+    auto net = tn::make<Mlp, tn::bf16_weights>();
+    tn::load_weights(net, golden::path("mlp.weights.safetensors"), tn::from_pytorch);
+    const golden::Io d = golden::io("mlp");
+    std::vector<float> y(d.rows * 10);
+    net.predict(d.input.data(), y.data(), d.rows);
+    golden::require_close(y.data(), d.output.data(), d.rows, 10, 2e-2);
+}
+
+TEST_CASE("bf16 against fp32 on 1,000 random inputs: the MLP's error and top-1 agreement", "[precision][bf16][accuracy]") {
+    const auto fp32 = tn::make<Mlp>(tn::seed{2026});
+    auto bf16 = tn::make<Mlp, tn::bf16_weights>();
+    bf16.set_weights(fp32.get_weights());
+    constexpr std::size_t n = 1000;
+    const auto x = uniform(n * 784, 11, 0.f, 1.f);  // pixel-like inputs
+    std::vector<float> a(n * 10), b(n * 10);
+    fp32.predict(x.data(), a.data(), n);
+    bf16.predict(x.data(), b.data(), n);
+    double max_abs = 0;
+    std::size_t agree = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t o = 0; o < 10; ++o) max_abs = std::max(max_abs, double(std::abs(a[r * 10 + o] - b[r * 10 + o])));
+        agree += std::max_element(a.begin() + r * 10, a.begin() + r * 10 + 10) - (a.begin() + r * 10) ==
+                 std::max_element(b.begin() + r * 10, b.begin() + r * 10 + 10) - (b.begin() + r * 10);
+    }
+    INFO("max |bf16 - fp32| of the probabilities " << max_abs << ", top-1 agreement " << agree << " / " << n);
+    CHECK(max_abs < 5e-3);
+    CHECK(agree >= 990);
+}
