@@ -1,8 +1,10 @@
-// Reduced precision (kernels/dense_bf16.hpp, the bf16_weights option and policy): the kernel
-// computes exactly the sums it documents — weights and inputs rounded to bf16, products summed
-// in fp32 pair by pair — on every instruction set (vdpbf16ps here, two FMAs elsewhere: this
-// file runs in the AVX2, SSE4.2 and AArch64 builds too); a model under the policy keeps its
-// names and files; and its error against fp32 stays within the bounds docs/precision.md gives.
+// Reduced precision (kernels/dense_bf16.hpp, dense_int8.hpp; the bf16_weights and int8_weights
+// options and policies): each kernel computes exactly what it documents — bf16: weights and
+// inputs rounded to bf16, products summed in fp32 pair by pair; int8: symmetric per-output
+// weights, per-row inputs, exact int32 sums — on every instruction set (vdpbf16ps / vpdpbusd
+// here, widened arithmetic elsewhere: this file runs in the AVX2, SSE4.2 and AArch64 builds
+// too); a model under a policy keeps its names and files; and its error against fp32 stays
+// within the bounds docs/precision.md gives.
 #include "../golden.hpp"
 
 #include <cmath>
@@ -13,6 +15,7 @@ namespace tn = typenet;
 namespace {
 using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
 using Mlp16 = tn::with_policy<Mlp, tn::bf16_weights>;
+using Mlp8 = tn::with_policy<Mlp, tn::int8_weights>;
 
 // The documented sums, one output at a time: acc = 0; per pair, acc += w_odd x_odd, then
 // acc += w_even x_even (each an fp32 FMA of exact bf16 products); then + add, + bias.
@@ -23,6 +26,26 @@ float reference(const float* w, const float* x, std::size_t in, float bias, floa
         acc = std::fma(tn::kernels::from_bf16(tn::kernels::to_bf16(w[k])), tn::kernels::from_bf16(tn::kernels::to_bf16(x[k])), acc);
     }
     return (acc + add) + bias;
+}
+
+// The int8 scheme, one output at a time, as kernels/dense_int8.hpp documents it.
+struct Quantized {
+    std::vector<int> q;
+    float scale;
+};
+Quantized quantize(const float* v, std::size_t n) {
+    float m = 0.f;
+    for (std::size_t k = 0; k < n; ++k) m = std::max(m, std::abs(v[k]));
+    const float inv = m > 0.f ? 127.f / m : 0.f;
+    Quantized r{std::vector<int>(n), m / 127.f};
+    for (std::size_t k = 0; k < n; ++k) r.q[k] = int(std::nearbyint(std::clamp(v[k] * inv, -127.f, 127.f)));
+    return r;
+}
+float reference_int8(const float* w, const float* x, std::size_t in, float bias) {
+    const Quantized qw = quantize(w, in), qx = quantize(x, in);
+    long long sum = 0;
+    for (std::size_t k = 0; k < in; ++k) sum += qw.q[k] * qx.q[k];
+    return float(sum) * (qw.scale * qx.scale) + bias;
 }
 
 std::vector<float> uniform(std::size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
@@ -159,4 +182,87 @@ TEST_CASE("bf16 against fp32 on 1,000 random inputs: the MLP's error and top-1 a
     INFO("max |bf16 - fp32| of the probabilities " << max_abs << ", top-1 agreement " << agree << " / " << n);
     CHECK(max_abs < 5e-3);
     CHECK(agree >= 990);
+}
+
+TEST_CASE("Dense with int8 weights computes the documented scheme, for every batch height and width", "[precision][int8]") {
+    using L = tn::Sequential<tn::Input<601>, tn::Dense<70, tn::int8_weights>>;
+    auto net = tn::make<L>(tn::seed{7});
+    std::vector<float> w = net.get_weights();
+    const auto bias = uniform(70, 9);
+    std::copy(bias.begin(), bias.end(), w.begin() + 70 * 601);
+    for (std::size_t k = 0; k < 601; ++k) w[5 * 601 + k] = 0.f;  // an output whose weights are all zero
+    net.set_weights(w);
+    auto x = uniform(29 * 601, 2, -3.f, 3.f);
+    std::fill_n(x.begin() + 4 * 601, 601, 0.f);  // a row of zeros: the bias alone
+    for (std::size_t rows : {1, 2, 5, 12, 13, 29}) {
+        std::vector<float> y(rows * 70);
+        net.predict(x.data(), y.data(), rows);
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t o = 0; o < 70; ++o) {
+                INFO("rows " << rows << ", row " << r << ", output " << o);
+                const float expected = reference_int8(w.data() + o * 601, x.data() + r * 601, 601, w[70 * 601 + o]);
+                // The integer sums are exact; the last step is one FMA (two roundings where the
+                // instruction set has no FMA).
+                REQUIRE(std::abs(y[r * 70 + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(w[70 * 601 + o])));
+                if (r == 4 || o == 5) REQUIRE(y[r * 70 + o] == w[70 * 601 + o]);
+            }
+    }
+}
+
+TEST_CASE("int8 Dense: a row with a NaN or an infinity gives NaN outputs, other rows are untouched", "[precision][int8][nan]") {
+    using L = tn::Sequential<tn::Input<40>, tn::Dense<9, tn::int8_weights>>;
+    const auto net = tn::make<L>(tn::seed{1});
+    auto x = uniform(3 * 40, 4);
+    x[40 + 7] = std::numeric_limits<float>::quiet_NaN();
+    x[80 + 39] = std::numeric_limits<float>::infinity();
+    std::vector<float> y(27), alone(9);
+    net.predict(x.data(), y.data(), 3);
+    net.forward(x.data(), alone.data());
+    for (std::size_t o = 0; o < 9; ++o) {
+        CHECK(y[o] == alone[o]);
+        CHECK(std::isnan(y[9 + o]));
+        CHECK(std::isnan(y[18 + o]));
+    }
+}
+
+TEST_CASE("the int8_weights policy, and layers that name their precision", "[precision][int8][policy]") {
+    using Ends = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu, tn::fp32_weights>, tn::Dense<64, tn::relu>,
+                                tn::Dense<10, tn::softmax, tn::bf16_weights>>;
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<Ends, tn::int8_weights>,
+                                  tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu, tn::fp32_weights>,
+                                                 tn::Dense<64, tn::relu, tn::int8_weights>, tn::Dense<10, tn::softmax, tn::bf16_weights>>>);
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<Ends, tn::bf16_weights>, tn::with_policy<Ends, tn::bf16_weights>>);
+    const std::string s = tn::summary<tn::with_policy<Ends, tn::int8_weights>>();
+    CHECK(s.find("dense+bias+relu") != std::string::npos);
+    CHECK(s.find("dense_int8+bias+relu") != std::string::npos);
+    CHECK(s.find("dense_bf16+bias+softmax") != std::string::npos);
+
+    auto net = tn::make<Mlp, tn::int8_weights>();
+    STATIC_REQUIRE(std::is_same_v<decltype(net), tn::Net<Mlp8>>);
+    tn::load_weights(net, golden::path("mlp.weights.safetensors"), tn::from_pytorch);
+    const golden::Io d = golden::io("mlp");
+    std::vector<float> y(d.rows * 10);
+    net.predict(d.input.data(), y.data(), d.rows);
+    golden::require_close(y.data(), d.output.data(), d.rows, 10, 5e-2);
+}
+
+TEST_CASE("int8 against fp32 on 1,000 random inputs: the MLP's error and top-1 agreement", "[precision][int8][accuracy]") {
+    const auto fp32 = tn::make<Mlp>(tn::seed{2026});
+    auto int8 = tn::make<Mlp, tn::int8_weights>();
+    int8.set_weights(fp32.get_weights());
+    constexpr std::size_t n = 1000;
+    const auto x = uniform(n * 784, 11, 0.f, 1.f);
+    std::vector<float> a(n * 10), b(n * 10);
+    fp32.predict(x.data(), a.data(), n);
+    int8.predict(x.data(), b.data(), n);
+    double max_abs = 0;
+    std::size_t agree = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t o = 0; o < 10; ++o) max_abs = std::max(max_abs, double(std::abs(a[r * 10 + o] - b[r * 10 + o])));
+        agree += std::max_element(a.begin() + r * 10, a.begin() + r * 10 + 10) - (a.begin() + r * 10) ==
+                 std::max_element(b.begin() + r * 10, b.begin() + r * 10 + 10) - (b.begin() + r * 10);
+    }
+    INFO("max |int8 - fp32| of the probabilities " << max_abs << ", top-1 agreement " << agree << " / " << n);
+    CHECK(max_abs < 1e-2);
+    CHECK(agree >= 980);
 }

@@ -107,13 +107,18 @@ using vword = xsimd::batch<std::uint32_t, arch>;
 
 // acc += w_odd * x_odd, then acc += w_even * x_even, lane by lane (w: nr/2-lane words, x: one
 // word broadcast).
-inline vfloat dot_bf16(vfloat acc, vword w, vword x) noexcept {
+[[gnu::always_inline]] inline vfloat dot_bf16(vfloat acc, vword w, vword x) noexcept {
 #if defined(__AVX512BF16__) && XSIMD_WITH_AVX512F
-    if constexpr (has_bf16_dot) return _mm512_dpbf16_ps(acc, (__m512bh)(__m512i)w, (__m512bh)(__m512i)x);
-#endif
+    // In place, by asm (as vpdpbusd in dense_int8.hpp: the intrinsic makes g++ 12 spill a
+    // register tile's accumulators on every step).
+    __m512 a = acc;
+    asm("vdpbf16ps %2, %1, %0" : "+v"(a) : "v"(__m512i(w)), "v"(__m512i(x)));
+    return a;
+#else
     const vword high(0xffff0000u);
     acc = xsimd::fma(xsimd::bitwise_cast<vfloat>(w & high), xsimd::bitwise_cast<vfloat>(x & high), acc);
     return xsimd::fma(xsimd::bitwise_cast<vfloat>(w << 16), xsimd::bitwise_cast<vfloat>(x << 16), acc);
+#endif
 }
 inline vword load_words(const std::uint32_t* p) noexcept { return vword::load_aligned(p); }
 

@@ -9,7 +9,9 @@
 // tn::bf16_weights (an option here, or a policy for a whole model: make<M, tn::bf16_weights>())
 // keeps the weights in bf16 and runs kernels::dense_bf16 (inputs rounded to bf16 inside the
 // product, fp32 sums, bias and activation): half the bytes to stream. The parameters, their
-// names and files stay fp32; they are rounded when packed.
+// names and files stay fp32; they are rounded when packed. tn::int8_weights likewise, with
+// kernels::dense_int8 (int8 weights per output channel, inputs quantized per row and call,
+// exact int32 sums).
 #pragma once
 #include "../core/isa.hpp"
 #include <array>
@@ -21,6 +23,7 @@
 #include "../core/diagnostics.hpp"
 #include "../kernels/dense.hpp"
 #include "../kernels/dense_bf16.hpp"
+#include "../kernels/dense_int8.hpp"
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
 
@@ -29,6 +32,10 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE {
 struct no_bias {};
 // Weights in bf16 (layers that support it: Dense); as a policy, every such layer of a model.
 struct bf16_weights {};
+// Weights in int8, symmetric per output, inputs quantized per row and call (kernels/dense_int8.hpp).
+struct int8_weights {};
+// Weights in fp32 (the default), named so that a precision policy leaves the layer as it is.
+struct fp32_weights {};
 
 template <std::size_t Units, class... Options>
 struct Dense {
@@ -36,6 +43,11 @@ struct Dense {
     using activation = typename detail::activation_option<linear, Options...>::type;
     static constexpr bool bias = !detail::has_option<no_bias, Options...>;
     static constexpr bool bf16 = detail::has_option<bf16_weights, Options...>;
+    static constexpr bool int8 = detail::has_option<int8_weights, Options...>;
+    static constexpr bool names_precision = bf16 || int8 || detail::has_option<fp32_weights, Options...>;
+    static_assert(int(bf16) + int(int8) + int(detail::has_option<fp32_weights, Options...>) <= 1,
+                  "typenet: a Dense takes one precision: fp32_weights, bf16_weights or int8_weights");
+    static constexpr bool fp32 = !bf16 && !int8;
     static constexpr std::size_t units = Units;
     static constexpr std::string_view keras_class = "dense";
 
@@ -61,12 +73,17 @@ struct Dense {
 
     template <class In> static constexpr kernels::DensePacking packing{features<In>, Units};
     template <class In> static constexpr kernels::Bf16Packing packing_bf16{features<In>, Units};
+    template <class In> static constexpr kernels::Int8Packing packing_int8{features<In>, Units};
     // The packed form always has a bias (zeros without one): a folded BatchNorm brings one.
     template <class In>
-    static constexpr std::size_t packed_size_for = bf16 ? packing_bf16<In>.floats() : packing<In>.floats(true);
-    // bf16: the inputs as bf16 pairs, per row (each time step of a sequence is a row).
+    static constexpr std::size_t packed_size_for = bf16   ? packing_bf16<In>.floats()
+                                                   : int8 ? packing_int8<In>.floats()
+                                                          : packing<In>.floats(true);
+    // bf16 / int8: the inputs converted, per row (each time step of a sequence is a row).
     template <class In>
-    static constexpr std::size_t scratch_size_for = bf16 ? kernels::bf16_scratch_floats(packing_bf16<In>, steps<In>) : 0;
+    static constexpr std::size_t scratch_size_for = bf16   ? kernels::bf16_scratch_floats(packing_bf16<In>, steps<In>)
+                                                    : int8 ? kernels::int8_scratch_floats(packing_int8<In>, steps<In>)
+                                                           : 0;
 
     template <class In>
     static void pack(const float* canonical, float* packed) noexcept {
@@ -80,6 +97,9 @@ struct Dense {
         if constexpr (bf16) {
             kernels::dense_pack_bf16(packing_bf16<In>, weight, b, packed);
             return;
+        } else if constexpr (int8) {
+            kernels::dense_pack_int8(packing_int8<In>, weight, b, packed);
+            return;
         }
         kernels::dense_pack(packing<In>, weight, b, packed);
         if (!b) std::fill_n(packed + packing<In>.weight_floats(), packing<In>.bias_floats(), 0.f);
@@ -91,6 +111,7 @@ struct Dense {
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch = nullptr) noexcept {
         if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch);
+        else if constexpr (int8) kernels::dense_int8<Act>(packing_int8<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch);
         else if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out);
         else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
@@ -106,6 +127,7 @@ struct Dense {
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) noexcept {
         if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, add);
+        else if constexpr (int8) kernels::dense_int8<Act>(packing_int8<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, add);
         else if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out, add);
         else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out, add);
         else if (rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add);
@@ -117,6 +139,7 @@ struct Dense {
     template <class In, class Act>
     static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) noexcept {
         if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, ldo, scratch);
+        else if constexpr (int8) kernels::dense_int8<Act>(packing_int8<In>, params, in, features<In>, rows * steps<In>, out, ldo, scratch);
         else if (In::rank == 1 && rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::gemm<Act>(packing<In>, params, true, in, features<In>, rows * steps<In>, out, ldo);
     }
@@ -129,11 +152,13 @@ struct Dense {
         }
         if constexpr (!bias) s += ", no_bias";
         if constexpr (bf16) s += ", bf16_weights";
+        if constexpr (int8) s += ", int8_weights";
+        if constexpr (detail::has_option<fp32_weights, Options...>) s += ", fp32_weights";
         return s + ">";
     }
     template <class Act = activation>
     static std::string kernel_name() {
-        std::string s = bf16 ? "dense_bf16" : "dense";
+        std::string s = bf16 ? "dense_bf16" : int8 ? "dense_int8" : "dense";
         if constexpr (bias) s += "+bias";
         if constexpr (!std::is_same_v<Act, linear>) {
             s += "+";

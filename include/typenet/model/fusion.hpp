@@ -155,8 +155,17 @@ template <class T, class P> struct policy_leaf {
 template <class T> struct policy_leaf<T, bf16_weights> {
     using type = T;
 };
+template <class T> struct policy_leaf<T, int8_weights> {
+    using type = T;
+};
+// A Dense that names its precision keeps it: Dense<10, softmax, tn::fp32_weights> stays fp32
+// under either policy (the usual exception: the first and last layers), and a layer written
+// with bf16_weights stays bf16 under int8_weights.
 template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, bf16_weights> {
-    using type = std::conditional_t<has_option<bf16_weights, O...>, Dense<U, O...>, Dense<U, O..., bf16_weights>>;
+    using type = std::conditional_t<Dense<U, O...>::names_precision, Dense<U, O...>, Dense<U, O..., bf16_weights>>;
+};
+template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, int8_weights> {
+    using type = std::conditional_t<Dense<U, O...>::names_precision, Dense<U, O...>, Dense<U, O..., int8_weights>>;
 };
 
 template <class T, class P>

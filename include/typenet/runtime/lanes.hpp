@@ -42,7 +42,7 @@ consteval int role() {
     using Out = typename P::template shape<k>;
     if constexpr (requires { dense_base(static_cast<const L*>(nullptr)); }) {
         using D = decltype(dense_base(static_cast<const L*>(nullptr)));
-        if constexpr (In::rank == 1 && In::size <= max_width && Out::size <= max_width && !D::activation::row_wise && !D::bf16) return 1;
+        if constexpr (In::rank == 1 && In::size <= max_width && Out::size <= max_width && !D::activation::row_wise && D::fp32) return 1;
         else return -1;
     } else if constexpr (requires { activation_base(static_cast<const L*>(nullptr)); }) {
         return decltype(activation_base(static_cast<const L*>(nullptr)))::activation::row_wise ? -1 : 2;

@@ -1,0 +1,243 @@
+// Dense with int8 weights: a quarter of the bytes of fp32, and with AVX512-VNNI four products
+// per lane per instruction (vpdpbusd: unsigned 8-bit by signed 8-bit, summed into int32).
+//
+// The scheme (docs/precision.md):
+//   weights   symmetric, per output: s_w[j] = max_k |W[j][k]| / 127, q_w = round(W / s_w),
+//             at pack time (round to nearest even);
+//   inputs    symmetric, per row and call: s_x = max_k |x[k]| / 127, q_x = round(x / s_x) in
+//             [-127, 127], stored offset by 128 as unsigned bytes (what vpdpbusd takes);
+//   sums      exact, in int32: acc[j] = sum_k (q_x[k] + 128) q_w[j][k], less the 128 sum_k q_w[j][k]
+//             computed at pack time;
+//   outputs   y[j] = acc[j] * (s_x s_w[j]) + b[j] (one FMA), then the residual and activation
+//             in fp32, as in every epilogue.
+// The integer sums are exact, so every instruction set gives the same accumulators: with VNNI
+// one vpdpbusd per four inputs, elsewhere the bytes widened to int32 products (a reference,
+// not fast). A row whose largest |x| is not finite gives NaN outputs.
+//
+// Packing: panels of nr outputs, four inputs per 32-bit word:
+//   word[p][kq][j] = bytes q_w[p nr + j][4 kq .. 4 kq + 3] (zero past the end)
+// then per output: the int32 correction, the fp32 scale s_w, the fp32 bias.
+#pragma once
+#include "../core/isa.hpp"
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "dense.hpp"
+#include "epilogue.hpp"
+#include "simd.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
+
+inline constexpr bool has_int8_dot =
+#if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
+    is_avx512;
+#else
+    false;
+#endif
+
+struct Int8Packing {
+    std::size_t in, out;
+    constexpr std::size_t quads() const noexcept { return (in + 3) / 4; }
+    constexpr std::size_t panels() const noexcept { return (out + nr - 1) / nr; }
+    constexpr std::size_t weight_words() const noexcept { return panels() * quads() * nr; }
+    constexpr std::size_t column_floats() const noexcept { return panels() * nr; }
+    // In floats (a word is one float's size): weights, corrections, scales, bias.
+    constexpr std::size_t floats() const noexcept { return weight_words() + 3 * column_floats(); }
+};
+
+// w: [out][in] row-major (PyTorch's Linear layout); b: [out] or null (zeros).
+inline void dense_pack_int8(Int8Packing d, const float* w, const float* b, float* packed) noexcept {
+    auto* words = reinterpret_cast<std::uint32_t*>(packed);
+    auto* correction = reinterpret_cast<std::int32_t*>(packed + d.weight_words());
+    float* scale = packed + d.weight_words() + d.column_floats();
+    float* bias = scale + d.column_floats();
+    std::fill_n(packed, d.floats(), 0.f);
+    for (std::size_t o = 0; o < d.out; ++o) {
+        float m = 0.f;
+        for (std::size_t k = 0; k < d.in; ++k) m = std::max(m, std::abs(w[o * d.in + k]));
+        const float s = m > 0.f ? m / 127.f : 0.f, inv = m > 0.f ? 127.f / m : 0.f;
+        std::int32_t sum = 0;
+        const std::size_t p = o / nr, j = o % nr;
+        for (std::size_t k = 0; k < d.in; ++k) {
+            const auto q = std::int32_t(std::clamp(std::nearbyint(w[o * d.in + k] * inv), -127.f, 127.f));
+            sum += q;
+            words[(p * d.quads() + k / 4) * nr + j] |= std::uint32_t(std::uint8_t(std::int8_t(q))) << (8 * (k % 4));
+        }
+        correction[o] = 128 * sum;
+        scale[o] = s;
+        if (b) bias[o] = b[o];
+    }
+}
+
+// One row of n inputs to unsigned bytes q_x + 128 (quads zero-padded with 128: q_x = 0); returns
+// s_x (NaN when the row holds a NaN or an infinity).
+inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexcept {
+    // The largest |x|; a NaN or an infinity makes it NaN (x * 0 is NaN exactly for those).
+    vfloat vm(0.f), bad(0.f);
+    std::size_t j = 0;
+    for (; j + lanes <= n; j += lanes) {
+        const vfloat v = loadu(x + j);
+        vm = xsimd::max(vm, xsimd::abs(v));
+        bad += v * vfloat(0.f);
+    }
+    alignas(alignment) float lanes_max[lanes];
+    vm.store_aligned(lanes_max);
+    float m = *std::max_element(lanes_max, lanes_max + lanes), poison = xsimd::hadd(bad);
+    for (; j < n; ++j) m = std::max(m, std::abs(x[j])), poison += x[j] * 0.f;
+    if (std::isnan(poison)) m = std::numeric_limits<float>::quiet_NaN();
+    const float inv = m > 0.f ? 127.f / m : 0.f;
+    std::size_t k = 0;
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) {
+        const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
+        for (; k + 16 <= n; k += 16) {
+            const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_loadu_ps(x + k), vinv), lo), hi);
+            const __m512i i = _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(128));  // round to nearest even
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), _mm512_cvtepi32_epi8(i));
+        }
+    }
+#endif
+    for (std::size_t i = 0, rest = n - k; i < rest; ++i)
+        q[k + i] = std::uint8_t(std::int32_t(std::nearbyint(std::clamp(x[k + i] * inv, -127.f, 127.f))) + 128);
+    for (std::size_t i = n; i % 4; ++i) q[i] = 128;
+    return m / 127.f;
+}
+
+namespace detail {
+
+using vint = xsimd::batch<std::int32_t, arch>;
+
+// acc += sum over the four bytes of each lane: unsigned x byte * signed w byte.
+[[gnu::always_inline]] inline vint dot_int8(vint acc, vint x, vint w) noexcept {
+#if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
+    // In place, by asm: with the intrinsic g++ 12 copies every accumulator of a register tile
+    // through the stack on each step (the instruction reads and writes its first operand).
+    __m512i a = acc;
+    asm("vpdpbusd %2, %1, %0" : "+v"(a) : "v"(__m512i(x)), "v"(__m512i(w)));
+    return a;
+#else
+    const vint byte(0xff);
+    acc += ((x) & byte) * ((w << 24) >> 24);
+    acc += ((x >> 8) & byte) * ((w << 16) >> 24);
+    acc += ((x >> 16) & byte) * ((w << 8) >> 24);
+    acc += ((x >> 24) & byte) * (w >> 24);
+    return acc;
+#endif
+}
+inline vint load_ints(const std::uint32_t* p) noexcept { return vint::load_aligned(reinterpret_cast<const std::int32_t*>(p)); }
+
+// The int32 sums of one row to outputs: (acc - correction) * (s_x s_w) + bias.
+inline vfloat int8_dequantize(vint acc, const std::int32_t* correction, const float* scale, float sx, const float* bias) noexcept {
+    const vint c = vint::load_aligned(correction);
+    const vfloat s = load(scale) * vfloat(sx);
+    return xsimd::fma(xsimd::to_float(acc - c), s, load(bias));
+}
+
+// M rows x V vectors of outputs of one panel over every quad. The sums are exact, so the
+// K loop is not blocked: the integer accumulators never leave the registers.
+template <std::size_t M, std::size_t V>
+inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const float* sx, const std::uint32_t* pw, std::size_t quads,
+                       float* y, std::size_t ldy, std::size_t ncols, const std::int32_t* correction, const float* scale,
+                       const float* bias, const float* add, bool clamp) noexcept {
+    vint acc[M][2];
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) acc[i][0] = acc[i][1] = vint(0);
+    for (std::size_t k = 0; k < quads; ++k) {
+        const vint w0 = load_ints(pw + k * nr);
+        const vint w1 = V == 2 ? load_ints(pw + k * nr + lanes) : vint(0);
+        TYPENET_UNROLL
+        for (std::size_t i = 0; i < M; ++i) {
+            const vint xb(std::int32_t(x[i * ldx + k]));
+            acc[i][0] = dot_int8(acc[i][0], xb, w0);
+            if constexpr (V == 2) acc[i][1] = dot_int8(acc[i][1], xb, w1);
+        }
+    }
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
+        const vfloat a0 = int8_dequantize(acc[i][0], correction, scale, sx[i], bias);
+        const vfloat a1 = V == 2 ? int8_dequantize(acc[i][1], correction + lanes, scale + lanes, sx[i], bias + lanes) : vfloat(0.f);
+        store_row(y + i * ldy, a0, a1, n0, n1, nullptr, add ? add + i * ldy : nullptr, clamp);
+    }
+}
+
+// One row (batch 1): per panel, the K loop in four interleaved chains per vector (eight
+// accumulators in flight: the integer sums do not depend on the order).
+inline void int8_row(const std::uint32_t* x, float sx, const std::uint32_t* pw, std::size_t quads, float* y, std::size_t ncols,
+                     const std::int32_t* correction, const float* scale, const float* bias, const float* add, bool clamp) noexcept {
+    vint acc[4][2];
+    for (auto& a : acc) a[0] = a[1] = vint(0);
+    std::size_t k = 0;
+    for (; k + 4 <= quads; k += 4)
+        TYPENET_UNROLL
+        for (std::size_t s = 0; s < 4; ++s) {
+            const vint xb(std::int32_t(x[k + s]));
+            acc[s][0] = dot_int8(acc[s][0], xb, load_ints(pw + (k + s) * nr));
+            acc[s][1] = dot_int8(acc[s][1], xb, load_ints(pw + (k + s) * nr + lanes));
+        }
+    for (; k < quads; ++k) {
+        const vint xb(std::int32_t(x[k]));
+        acc[0][0] = dot_int8(acc[0][0], xb, load_ints(pw + k * nr));
+        acc[0][1] = dot_int8(acc[0][1], xb, load_ints(pw + k * nr + lanes));
+    }
+    const vint s0 = (acc[0][0] + acc[1][0]) + (acc[2][0] + acc[3][0]), s1 = (acc[0][1] + acc[1][1]) + (acc[2][1] + acc[3][1]);
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    store_row(y, int8_dequantize(s0, correction, scale, sx, bias), int8_dequantize(s1, correction + lanes, scale + lanes, sx, bias + lanes),
+              n0, n1, nullptr, add, clamp);
+}
+
+}  // namespace detail
+
+// Scratch for `rows` rows: each row's bytes (whole vectors of words), then the rows' scales.
+inline constexpr std::size_t int8_row_words(Int8Packing d) noexcept { return round_up(d.quads(), lanes); }
+inline constexpr std::size_t int8_scratch_floats(Int8Packing d, std::size_t rows) noexcept {
+    return (int8_row_words(d) + 1) * rows;
+}
+
+// y = act(x W^T + b [+ add]) for `rows` rows of d.in floats (ldx apart) into rows ldy apart,
+// by the scheme above. Each row's outputs depend on that row alone.
+template <class Act>
+inline void dense_int8(Int8Packing d, const float* packed, const float* x, std::size_t ldx, std::size_t rows, float* y,
+                       std::size_t ldy, float* scratch, const float* add = nullptr) noexcept {
+    const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
+    const auto* correction = reinterpret_cast<const std::int32_t*>(packed + d.weight_words());
+    const float* scale = packed + d.weight_words() + d.column_floats();
+    const float* bias = scale + d.column_floats();
+    const std::size_t ldq = int8_row_words(d);
+    auto* xq = reinterpret_cast<std::uint32_t*>(scratch);
+    float* sx = scratch + ldq * rows;
+    for (std::size_t r = 0; r < rows; ++r) sx[r] = quantize_row(x + r * ldx, d.in, reinterpret_cast<std::uint8_t*>(xq + r * ldq));
+    for (std::size_t p = 0; p < d.panels(); ++p) {
+        const std::uint32_t* pw = w + p * d.quads() * nr;
+        const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
+        if (rows == 1) {
+            detail::int8_row(xq, sx[0], pw, d.quads(), y + col, ncols, correction + col, scale + col, bias + col, add ? add + col : nullptr,
+                             detail::clamps_in_registers<Act>);
+            detail::apply_tile<Act>(y + col, 1, ldy, ncols);
+            continue;
+        }
+        for (std::size_t i = 0; i < rows; i += mr) {
+            const std::size_t m = std::min(mr, rows - i);
+            float* yb = y + i * ldy + col;
+            const float* ab = add ? add + i * ldy + col : nullptr;
+            detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
+                const std::uint32_t* xb = xq + (i + r) * ldq;
+                if (ncols > lanes)
+                    detail::int8_micro<M, 2>(xb, ldq, sx + i + r, pw, d.quads(), yb + r * ldy, ldy, ncols, correction + col, scale + col,
+                                             bias + col, ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                else
+                    detail::int8_micro<M, 1>(xb, ldq, sx + i + r, pw, d.quads(), yb + r * ldy, ldy, ncols, correction + col, scale + col,
+                                             bias + col, ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+            });
+            detail::apply_tile<Act>(yb, m, ldy, ncols);
+        }
+    }
+    if constexpr (Act::row_wise)
+        for (std::size_t r = 0; r < rows; ++r) apply_rows<Act>(y + r * ldy, 1, d.out);
+}
+
+}  // namespace typenet::kernels
