@@ -17,15 +17,26 @@ using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<6
 using Mlp16 = tn::with_policy<Mlp, tn::bf16_weights>;
 using Mlp8 = tn::with_policy<Mlp, tn::int8_weights>;
 
-// The documented sums, one output at a time: acc = 0; per pair, acc += w_odd x_odd, then
-// acc += w_even x_even (each an fp32 FMA of exact bf16 products); then + add, + bias.
-float reference(const float* w, const float* x, std::size_t in, float bias, float add = 0.f) {
-    float acc = 0.f;
+// The documented sums, one output at a time: per pair, acc += w_odd x_odd, then acc += w_even
+// x_even (each an fp32 FMA of exact bf16 products), pair k in chain k % S (S = 1 for the rows
+// of a batch; a row alone: S = 4 / G for a group of G < 4 panels), the chains added as a tree;
+// then + add, + bias.
+float reference(const float* w, const float* x, std::size_t in, float bias, float add = 0.f, std::size_t S = 1) {
+    float acc[4] = {};
+    auto bf = [](float v) { return tn::kernels::from_bf16(tn::kernels::to_bf16(v)); };
     for (std::size_t k = 0; k < in; k += 2) {
-        if (k + 1 < in) acc = std::fma(tn::kernels::from_bf16(tn::kernels::to_bf16(w[k + 1])), tn::kernels::from_bf16(tn::kernels::to_bf16(x[k + 1])), acc);
-        acc = std::fma(tn::kernels::from_bf16(tn::kernels::to_bf16(w[k])), tn::kernels::from_bf16(tn::kernels::to_bf16(x[k])), acc);
+        float& a = acc[(k / 2) % S];
+        if (k + 1 < in) a = std::fma(bf(w[k + 1]), bf(x[k + 1]), a);
+        a = std::fma(bf(w[k]), bf(x[k]), a);
     }
-    return (acc + add) + bias;
+    const float sum = S == 1 ? acc[0] : S == 2 ? acc[0] + acc[1] : (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    return (sum + add) + bias;
+}
+// The chains of output o of a layer with `out` outputs, run one row at a time.
+std::size_t gemv_chains(std::size_t o, std::size_t out) {
+    constexpr std::size_t nr = tn::kernels::nr;
+    const std::size_t panels = (out + nr - 1) / nr, grouped = panels / 4 * 4;
+    return o / nr < grouped ? 1 : std::max<std::size_t>(1, 4 / (panels - grouped));
 }
 
 // The int8 scheme, one output at a time, as kernels/dense_int8.hpp documents it.
@@ -85,25 +96,34 @@ TEST_CASE("bf16 rounding: nearest, ties to even; NaN stays NaN", "[precision][bf
     }
 }
 
-TEST_CASE("Dense with bf16 weights computes exactly the documented sums, for every batch height and width", "[precision][bf16]") {
-    // 601 inputs: an odd count (the last pair half zero) and several K blocks; 70 outputs:
-    // partial panels.
-    using L = tn::Sequential<tn::Input<601>, tn::Dense<70, tn::bf16_weights>>;
+template <std::size_t Out>
+void check_bf16_sums() {
+    // 601 inputs: an odd count (the last pair half zero) and several K blocks.
+    using L = tn::Sequential<tn::Input<601>, tn::Dense<Out, tn::bf16_weights>>;
     auto net = tn::make<L>(tn::seed{7});
     std::vector<float> w = net.get_weights();
-    const auto bias = uniform(70, 9);
-    std::copy(bias.begin(), bias.end(), w.begin() + 70 * 601);
+    const auto bias = uniform(Out, 9);
+    std::copy(bias.begin(), bias.end(), w.begin() + Out * 601);
     net.set_weights(w);
     const auto x = uniform(29 * 601, 2);
     for (std::size_t rows : {1, 2, 5, 12, 13, 29}) {
-        std::vector<float> y(rows * 70);
+        std::vector<float> y(rows * Out);
         net.predict(x.data(), y.data(), rows);
         for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t o = 0; o < 70; ++o) {
-                INFO("rows " << rows << ", row " << r << ", output " << o);
-                REQUIRE(y[r * 70 + o] == reference(w.data() + o * 601, x.data() + r * 601, 601, w[70 * 601 + o]));
+            for (std::size_t o = 0; o < Out; ++o) {
+                INFO(Out << " outputs, rows " << rows << ", row " << r << ", output " << o);
+                const std::size_t chains = rows == 1 ? gemv_chains(o, Out) : 1;
+                REQUIRE(y[r * Out + o] == reference(w.data() + o * 601, x.data() + r * 601, 601, w[Out * 601 + o], 0.f, chains));
             }
     }
+}
+
+TEST_CASE("Dense with bf16 weights computes exactly the documented sums, for every batch height and width", "[precision][bf16]") {
+    // Outputs in partial panels: one panel (a row alone in four chains), two, three, five.
+    check_bf16_sums<10>();
+    check_bf16_sums<40>();
+    check_bf16_sums<70>();
+    check_bf16_sums<150>();
 }
 
 TEST_CASE("bf16 Dense: activations, no bias, residual add and a Concat slice in the epilogue", "[precision][bf16]") {

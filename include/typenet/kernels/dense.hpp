@@ -98,6 +98,7 @@ inline void gemv_panels(const float* w, const float* bias, const float* x, float
     const std::size_t kmain = in / S * S;
     auto accumulate = [&](std::size_t k, std::size_t s) {
         const vfloat xb(x[k]);
+        TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g) {
             const float* pw = base + (g * in + k) * nr;
             acc[s][g][0] = xsimd::fma(load(pw), xb, acc[s][g][0]);
@@ -105,6 +106,7 @@ inline void gemv_panels(const float* w, const float* bias, const float* x, float
         }
     };
     for (std::size_t k = 0; k < kmain; k += S)
+        TYPENET_UNROLL
         for (std::size_t s = 0; s < S; ++s) accumulate(k + s, s);
     for (std::size_t k = kmain; k < in; ++k) accumulate(k, 0);
     for (std::size_t g = 0; g < G; ++g)

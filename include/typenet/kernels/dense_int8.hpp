@@ -198,19 +198,15 @@ inline constexpr std::size_t int8_scratch_floats(Int8Packing d, std::size_t rows
     return (int8_row_words(d) + 1) * rows;
 }
 
-// y = act(x W^T + b [+ add]) for `rows` rows of d.in floats (ldx apart) into rows ldy apart,
-// by the scheme above. Each row's outputs depend on that row alone.
+// y = act(x W^T + b [+ add]) for `rows` rows already quantized: row r's bytes at xq + r * ldq
+// (words), its scale sx[r]; outputs ldy apart. Each row's outputs depend on that row alone.
 template <class Act>
-inline void dense_int8(Int8Packing d, const float* packed, const float* x, std::size_t ldx, std::size_t rows, float* y,
-                       std::size_t ldy, float* scratch, const float* add = nullptr) noexcept {
+inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* xq, std::size_t ldq, const float* sx, std::size_t rows,
+                      float* y, std::size_t ldy, const float* add = nullptr) noexcept {
     const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
     const auto* correction = reinterpret_cast<const std::int32_t*>(packed + d.weight_words());
     const float* scale = packed + d.weight_words() + d.column_floats();
     const float* bias = scale + d.column_floats();
-    const std::size_t ldq = int8_row_words(d);
-    auto* xq = reinterpret_cast<std::uint32_t*>(scratch);
-    float* sx = scratch + ldq * rows;
-    for (std::size_t r = 0; r < rows; ++r) sx[r] = quantize_row(x + r * ldx, d.in, reinterpret_cast<std::uint8_t*>(xq + r * ldq));
     for (std::size_t p = 0; p < d.panels(); ++p) {
         const std::uint32_t* pw = w + p * d.quads() * nr;
         const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
@@ -238,6 +234,18 @@ inline void dense_int8(Int8Packing d, const float* packed, const float* x, std::
     }
     if constexpr (Act::row_wise)
         for (std::size_t r = 0; r < rows; ++r) apply_rows<Act>(y + r * ldy, 1, d.out);
+}
+
+// The same for rows of d.in floats (ldx apart), each quantized with its own scale into scratch
+// (int8_scratch_floats(d, rows)).
+template <class Act>
+inline void dense_int8(Int8Packing d, const float* packed, const float* x, std::size_t ldx, std::size_t rows, float* y,
+                       std::size_t ldy, float* scratch, const float* add = nullptr) noexcept {
+    const std::size_t ldq = int8_row_words(d);
+    auto* xq = reinterpret_cast<std::uint32_t*>(scratch);
+    float* sx = scratch + ldq * rows;
+    for (std::size_t r = 0; r < rows; ++r) sx[r] = quantize_row(x + r * ldx, d.in, reinterpret_cast<std::uint8_t*>(xq + r * ldq));
+    int8_gemm<Act>(d, packed, xq, ldq, sx, rows, y, ldy, add);
 }
 
 }  // namespace typenet::kernels

@@ -4,7 +4,9 @@
 //   groups<G>, no_bias, an activation; DepthwiseConv2D also depth_multiplier<M>.
 // Weights in PyTorch's Conv2d layout: weight [Filters, C / groups, KH, KW], bias [Filters].
 // The model runs it as an implicit GEMM (kernels/conv.hpp); a depthwise convolution with
-// multiplier 1 has its own direct kernel.
+// multiplier 1 has its own direct kernel. Conv2D (groups 1) takes tn::int8_weights (or gets it
+// from the policy): kernels/conv_int8.hpp, int8 weights per output channel, the input map
+// quantized per sample.
 #pragma once
 #include "../core/isa.hpp"
 #include <array>
@@ -16,6 +18,7 @@
 #include "options.hpp"
 #include "../core/diagnostics.hpp"
 #include "../kernels/conv.hpp"
+#include "../kernels/conv_int8.hpp"
 #include "../core/layer.hpp"
 #include "conv_options.hpp"
 #include "dense.hpp"
@@ -28,6 +31,11 @@ template <class Spec, class... Options>
 struct ConvLayer {
     using activation = typename activation_option<linear, Options...>::type;
     static constexpr bool bias = !has_option<no_bias, Options...>;
+    static constexpr bool int8 = has_option<int8_weights, Options...>;
+    static constexpr bool int8_by_policy = has_option<int8_policy, Options...>;
+    static constexpr bool names_precision = int8 || int8_by_policy || has_option<fp32_weights, Options...>;
+    static_assert(!has_option<bf16_weights, Options...>, "typenet: convolutions take int8_weights (or fp32_weights), not bf16_weights");
+    static_assert(!(int8 && Spec::depthwise), "typenet: a depthwise convolution runs in fp32: int8_weights is for Conv2D with groups 1");
     static constexpr std::string_view keras_class = Spec::depthwise ? "depthwise_conv2d" : "conv2d";
     static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     using stride_option = find_option_t<is_stride, stride<1>, Options...>;
@@ -93,15 +101,23 @@ struct ConvLayer {
 
     // The direct depthwise kernel: one filter per channel.
     template <class In> static constexpr bool direct_depthwise = geometry<In>().groups == geometry<In>().c && geometry<In>().cout == geometry<In>().c;
+    // int8 when asked for by the layer, or by the policy where K = kh kw C is long enough for
+    // byte arithmetic to pay (C >= 4: an image's first layer stays fp32).
+    template <class In> static constexpr bool runs_int8 = [] {
+        static_assert(!int8 || geometry<In>().groups == 1, "typenet: a grouped convolution runs in fp32: int8_weights is for groups 1");
+        return int8 || (int8_by_policy && geometry<In>().groups == 1 && geometry<In>().c >= 4);
+    }();
     template <class In>
-    static constexpr std::size_t packed_size_for =
-        direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>()) : geometry<In>().groups * geometry<In>().group_floats();
+    static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
+                                                   : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())
+                                                                          : geometry<In>().groups * geometry<In>().group_floats();
     // Scratch, fixed whatever the batch: one padded image (implicit GEMM, groups == 1) or an
     // im2col block (grouped).
     template <class In>
     static constexpr std::size_t scratch_fixed_for = [] {
         constexpr auto g = geometry<In>();
-        if constexpr (direct_depthwise<In> || g.pointwise()) return std::size_t{0};
+        if constexpr (runs_int8<In>) return kernels::conv_int8_scratch(g);
+        else if constexpr (direct_depthwise<In> || g.pointwise()) return std::size_t{0};
         else if constexpr (g.groups == 1 && g.kh * g.kw <= 64) return kernels::implicit_scratch(g);
         else return kernels::pixel_block * g.k();
     }();
@@ -116,7 +132,9 @@ struct ConvLayer {
     template <class In>
     static void pack_with_bias(const float* canonical, const float* b, float* packed) {
         constexpr auto g = geometry<In>();
-        if constexpr (direct_depthwise<In>) {
+        if constexpr (runs_int8<In>) {
+            kernels::conv_pack_int8(g, canonical, b, packed);
+        } else if constexpr (direct_depthwise<In>) {
             kernels::depthwise_pack(g, canonical, b, packed);
         } else {
             std::vector<float> tmp(g.cout_g() * g.k());
@@ -128,7 +146,8 @@ struct ConvLayer {
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
         constexpr auto g = geometry<In>();
-        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows);
+        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch);
+        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows);
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch);
     }
     template <class In>
@@ -140,7 +159,8 @@ struct ConvLayer {
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) {
         constexpr auto g = geometry<In>();
-        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, add);
+        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, add);
+        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, add);
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add);
     }
 
@@ -150,7 +170,8 @@ struct ConvLayer {
     template <class In, class Act>
     static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) {
         constexpr auto g = geometry<In>();
-        if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, nullptr, ldo);
+        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
+        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, nullptr, ldo);
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
     }
 
@@ -176,11 +197,20 @@ struct ConvLayer {
             s += activation::name();
         }
         if constexpr (!bias) s += ", no_bias";
+        if constexpr (int8 || int8_by_policy) s += ", int8_weights";
+        if constexpr (has_option<fp32_weights, Options...>) s += ", fp32_weights";
         return s;
     }
     template <class Act = activation>
-    static std::string kernel_name() {
-        std::string s = Spec::depthwise ? "depthwise" : "conv";
+    static std::string kernel_name() { return kernel_name_on<Act, void>(); }
+    // The kernel on input In (the int8 policy leaves a convolution over few channels in fp32).
+    template <class Act = activation, class In = void>
+    static std::string kernel_name_on() {
+        bool i8 = int8;
+        if constexpr (!std::is_void_v<In>) i8 = runs_int8<In>;
+        std::string s = Spec::depthwise ? "depthwise" : i8 ? "conv_int8" : "conv";
+        if constexpr (int8_by_policy && !std::is_void_v<In>)
+            if (!i8) s = "conv (fp32: " + std::to_string(geometry<In>().c) + " input channels)";
         s += "+bias";
         if constexpr (!std::is_same_v<Act, linear>) {
             s += "+";

@@ -36,6 +36,9 @@ struct bf16_weights {};
 struct int8_weights {};
 // Weights in fp32 (the default), named so that a precision policy leaves the layer as it is.
 struct fp32_weights {};
+// What the int8_weights policy gives a layer: int8 where its shape lets int8 pay (a Conv2D over
+// fewer than 4 input channels, an image's first layer, stays fp32), written as int8_weights.
+struct int8_policy {};
 
 template <std::size_t Units, class... Options>
 struct Dense {
@@ -43,7 +46,7 @@ struct Dense {
     using activation = typename detail::activation_option<linear, Options...>::type;
     static constexpr bool bias = !detail::has_option<no_bias, Options...>;
     static constexpr bool bf16 = detail::has_option<bf16_weights, Options...>;
-    static constexpr bool int8 = detail::has_option<int8_weights, Options...>;
+    static constexpr bool int8 = detail::has_option<int8_weights, Options...> || detail::has_option<int8_policy, Options...>;
     static constexpr bool names_precision = bf16 || int8 || detail::has_option<fp32_weights, Options...>;
     static_assert(int(bf16) + int(int8) + int(detail::has_option<fp32_weights, Options...>) <= 1,
                   "typenet: a Dense takes one precision: fp32_weights, bf16_weights or int8_weights");

@@ -121,6 +121,12 @@ struct Unfused : L {
         if constexpr (separate_activation) return L::template kernel_name<linear>() + ", then a " + L::activation::name() + " pass";
         else return L::template kernel_name<Act>();
     }
+    template <class Act = linear, class In = void>
+        requires requires { L::template kernel_name_on<Act, In>(); }
+    static std::string kernel_name_on() {
+        if constexpr (separate_activation) return L::template kernel_name_on<linear, In>() + ", then a " + L::activation::name() + " pass";
+        else return L::template kernel_name_on<Act, In>();
+    }
 };
 
 namespace detail {
@@ -166,6 +172,12 @@ template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, bf16_wei
 };
 template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, int8_weights> {
     using type = std::conditional_t<Dense<U, O...>::names_precision, Dense<U, O...>, Dense<U, O..., int8_weights>>;
+};
+// int8 convolutions: Conv2D with groups 1 and at least 4 input channels (int8_policy: the
+// layer decides on its input); grouped and depthwise ones stay fp32.
+template <std::size_t F, class... O> struct policy_leaf<Conv2D<F, O...>, int8_weights> {
+    static constexpr bool grouped = groups_of<find_option_t<is_groups, groups<1>, O...>>::value > 1;
+    using type = std::conditional_t<Conv2D<F, O...>::names_precision || grouped, Conv2D<F, O...>, Conv2D<F, O..., int8_policy>>;
 };
 
 template <class T, class P>

@@ -45,9 +45,10 @@ using passes::Kind;
 using passes::none;
 using passes::Where;
 
-template <class L, class Act>
+template <class L, class Act, class In = void>
 std::string kernel_name_of() {
-    if constexpr (requires { L::template kernel_name<Act>(); }) return L::template kernel_name<Act>();
+    if constexpr (requires { L::template kernel_name_on<Act, In>(); }) return L::template kernel_name_on<Act, In>();  // depends on the input
+    else if constexpr (requires { L::template kernel_name<Act>(); }) return L::template kernel_name<Act>();
     else if constexpr (core::layer_aliasing<L>() == LayerAliasing::view) return "view (no copy)";
     else if constexpr (core::layer_aliasing<L>() == LayerAliasing::in_place) return "in place";
     else return "own kernel";
@@ -231,8 +232,8 @@ struct Program {
     static std::string no_name() { return {}; }
     static void no_pack(const float*, float*) {}
     static void no_fold(const float*, const float*, float*) {}
-    template <class L, class Act>
-    static std::string kernel_name() { return kernel_name_of<L, Act>(); }
+    template <class L, class Act, class In>
+    static std::string kernel_name() { return kernel_name_of<L, Act, In>(); }
     template <class A>
     static std::string activation_name() { return A::name(); }
     // W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]: the weight is the first
@@ -264,7 +265,7 @@ struct Program {
             if constexpr (requires { L::keras_class; }) keras_class = L::keras_class;
             void (*fold)(const float*, const float*, float*) = &no_fold;
             if constexpr (epilogues.batchnorm[k] != none) fold = &pack_folded<L, in_shape<k>, op<epilogues.batchnorm[k]>>;
-            return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own>, &kernel_name<L, linear>, &activation_name<fused_activation<k>>,
+            return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own, in_shape<k>>, &kernel_name<L, linear, in_shape<k>>, &activation_name<fused_activation<k>>,
                     &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class,
                     requires { L::template kernel_name<linear>(); }, &traits_of<L, in_shape<k>>};
         }

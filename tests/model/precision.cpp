@@ -1,0 +1,125 @@
+// Precision policies on whole models: the int8 convolution computes its documented scheme
+// (kernels/conv_int8.hpp), the policy leaves what it should in fp32, and the Keras CNN and
+// ResNet-20 under bf16_weights and int8_weights stay within the bounds docs/precision.md
+// gives against fp32 (1,000 random inputs; 100 under the sanitizers, whose builds run at -O0).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include <typenet/typenet.hpp>
+
+#include "../../examples/resnet20.hpp"
+#include "../../examples/tutorial_cnn.hpp"
+#include "accuracy.hpp"
+
+namespace tn = typenet;
+
+namespace {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TYPENET_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(TYPENET_TEST_SANITIZED)
+constexpr std::size_t samples = 100;
+#else
+constexpr std::size_t samples = 1000;
+#endif
+
+std::vector<float> uniform(std::size_t n, unsigned seed, float lo, float hi) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(lo, hi);
+    std::vector<float> v(n);
+    for (float& x : v) x = u(rng);
+    return v;
+}
+
+// The scheme for one output pixel and channel: the image quantized with one scale, the
+// receptive field's bytes (padding: zero), the weights per output channel, exact sums.
+float conv_reference(const float* w, const float* img, std::size_t h, std::size_t wd, std::size_t c, std::size_t k, std::size_t stride,
+                     std::size_t pad, std::size_t oy, std::size_t ox, float bias) {
+    float mx = 0.f;
+    for (std::size_t i = 0; i < h * wd * c; ++i) mx = std::max(mx, std::abs(img[i]));
+    float mw = 0.f;
+    for (std::size_t i = 0; i < c * k * k; ++i) mw = std::max(mw, std::abs(w[i]));
+    auto q = [](float v, float m) { return m > 0.f ? int(std::nearbyint(std::clamp(v * (127.f / m), -127.f, 127.f))) : 0; };
+    long long sum = 0;
+    for (std::size_t ci = 0; ci < c; ++ci)
+        for (std::size_t ky = 0; ky < k; ++ky)
+            for (std::size_t kx = 0; kx < k; ++kx) {
+                const std::ptrdiff_t iy = std::ptrdiff_t(oy * stride + ky) - std::ptrdiff_t(pad);
+                const std::ptrdiff_t ix = std::ptrdiff_t(ox * stride + kx) - std::ptrdiff_t(pad);
+                if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(h) || ix >= std::ptrdiff_t(wd)) continue;
+                sum += q(w[(ci * k + ky) * k + kx], mw) * q(img[(std::size_t(iy) * wd + std::size_t(ix)) * c + ci], mx);
+            }
+    return float(sum) * ((mw / 127.f) * (mx / 127.f)) + bias;
+}
+}  // namespace
+
+TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision][int8][conv]") {
+    using C = tn::Sequential<tn::Input<9, 7, 5>, tn::Conv2D<37, tn::kernel<3, 3>, tn::stride<2>, tn::padding<1>, tn::int8_weights>>;
+    auto net = tn::make<C>(tn::seed{5});
+    std::vector<float> w = net.get_weights();
+    const auto bias = uniform(37, 3, -1.f, 1.f);
+    std::copy(bias.begin(), bias.end(), w.begin() + 37 * 5 * 9);
+    net.set_weights(w);
+    constexpr std::size_t n = 3, in = 9 * 7 * 5, out = 5 * 4 * 37;
+    const auto x = uniform(n * in, 8, -2.f, 2.f);
+    std::vector<float> y(n * out);
+    net.predict(x.data(), y.data(), n);
+    for (std::size_t s = 0; s < n; ++s)
+        for (std::size_t oy = 0; oy < 5; ++oy)
+            for (std::size_t ox = 0; ox < 4; ++ox)
+                for (std::size_t o = 0; o < 37; ++o) {
+                    const float expected = conv_reference(w.data() + o * 45, x.data() + s * in, 9, 7, 5, 3, 2, 1, oy, ox, bias[o]);
+                    INFO("sample " << s << ", pixel " << oy << "," << ox << ", channel " << o);
+                    REQUIRE(std::abs(y[s * out + (oy * 4 + ox) * 37 + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(bias[o])));
+                }
+}
+
+TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]") {
+    using Cnn8 = tn::with_policy<example::TutorialCnn, tn::int8_weights>;
+    const std::string s = tn::summary<Cnn8>();
+    CHECK(s.find("conv (fp32: 1 input channels)+bias+relu") != std::string::npos);  // the first layer
+    CHECK(s.find("conv_int8+bias+relu") != std::string::npos);
+    CHECK(s.find("dense_int8+bias+relu") != std::string::npos);
+    using Mixed = tn::Sequential<tn::Input<16, 16, 8>, tn::DepthwiseConv2D<tn::kernel<3, 3>>, tn::Conv2D<8, tn::kernel<3, 3>, tn::groups<2>>,
+                                 tn::Conv2D<8, tn::kernel<1, 1>, tn::fp32_weights>, tn::Conv2D<4, tn::kernel<1, 1>>>;
+    using Mixed8 = tn::with_policy<Mixed, tn::int8_weights>;
+    const std::string m = tn::summary<Mixed8>();
+    CHECK(m.find("depthwise+bias") != std::string::npos);  // depthwise and grouped stay fp32
+    CHECK(m.find("conv_int8") != std::string::npos);
+    STATIC_REQUIRE(std::is_same_v<Mixed8, tn::Sequential<tn::Input<16, 16, 8>, tn::DepthwiseConv2D<tn::kernel<3, 3>>,
+                                                         tn::Conv2D<8, tn::kernel<3, 3>, tn::groups<2>>,
+                                                         tn::Conv2D<8, tn::kernel<1, 1>, tn::fp32_weights>,
+                                                         tn::Conv2D<4, tn::kernel<1, 1>, tn::int8_policy>>>);
+    // The same weights file loads into every precision.
+    auto a = tn::make<Mixed>(tn::seed{2});
+    auto b = tn::make<Mixed, tn::int8_weights>();
+    b.set_weights(a.get_weights());
+    const auto x = uniform(2 * 16 * 16 * 8, 1, 0.f, 1.f);
+    std::vector<float> ya(2 * 12 * 12 * 4), yb(ya.size());
+    a.predict(x.data(), ya.data(), 2);
+    b.predict(x.data(), yb.data(), 2);
+    double scale = 0, diff = 0;
+    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    CHECK(diff <= 0.03 * scale);
+}
+
+TEST_CASE("reduced precision against fp32: the Keras CNN and ResNet-20", "[precision][accuracy]") {
+    auto check = [&]<class M, class P>(std::type_identity<M>, std::type_identity<P>, double max_abs, double max_rel, double agree) {
+        const auto fp32 = tn::make<M>(tn::seed{2026});
+        auto reduced = tn::make<M, P>();
+        reduced.set_weights(fp32.get_weights());
+        const auto r = accuracy::compare(fp32, reduced, samples);
+        INFO(tn::layer_name<M>() << ": max abs " << r.max_abs << ", max rel " << r.max_rel << ", top-1 " << r.agree << " / " << r.n);
+        CHECK(r.max_abs <= max_abs);
+        CHECK(r.max_rel <= max_rel);
+        CHECK(double(r.agree) >= agree * double(r.n));
+    };
+    check(std::type_identity<example::TutorialCnn>{}, std::type_identity<tn::bf16_weights>{}, 2e-3, 1e-2, 0.995);
+    check(std::type_identity<example::TutorialCnn>{}, std::type_identity<tn::int8_weights>{}, 5e-3, 3e-2, 0.99);
+    check(std::type_identity<resnet::ResNet20>{}, std::type_identity<tn::bf16_weights>{}, 1e-2, 3e-2, 0.99);
+    check(std::type_identity<resnet::ResNet20>{}, std::type_identity<tn::int8_weights>{}, 2e-2, 6e-2, 0.98);
+}
