@@ -151,7 +151,7 @@ inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const float* sx,
         const vint w1 = V == 2 ? load_ints(pw + k * nr + lanes) : vint(0);
         TYPENET_UNROLL
         for (std::size_t i = 0; i < M; ++i) {
-            const vint xb(std::int32_t(x[i * ldx + k]));
+            const vint xb(static_cast<std::int32_t>(x[i * ldx + k]));
             acc[i][0] = dot_int8(acc[i][0], xb, w0);
             if constexpr (V == 2) acc[i][1] = dot_int8(acc[i][1], xb, w1);
         }
@@ -175,12 +175,12 @@ inline void int8_row(const std::uint32_t* x, float sx, const std::uint32_t* pw, 
     for (; k + 4 <= quads; k += 4)
         TYPENET_UNROLL
         for (std::size_t s = 0; s < 4; ++s) {
-            const vint xb(std::int32_t(x[k + s]));
+            const vint xb(static_cast<std::int32_t>(x[k + s]));
             acc[s][0] = dot_int8(acc[s][0], xb, load_ints(pw + (k + s) * nr));
             acc[s][1] = dot_int8(acc[s][1], xb, load_ints(pw + (k + s) * nr + lanes));
         }
     for (; k < quads; ++k) {
-        const vint xb(std::int32_t(x[k]));
+        const vint xb(static_cast<std::int32_t>(x[k]));
         acc[0][0] = dot_int8(acc[0][0], xb, load_ints(pw + k * nr));
         acc[0][1] = dot_int8(acc[0][1], xb, load_ints(pw + k * nr + lanes));
     }
