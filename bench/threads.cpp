@@ -1,6 +1,6 @@
 // predict on one thread against a tn::ThreadPool (runtime/threads.hpp), same process, same
-// weights: the MNIST MLP at batch 256, the Keras tutorial CNN and ResNet-20 at batch 64 (and
-// batch 1, which a split by rows cannot speed up). Not pinned to one core: run it on the cores
+// weights: the MNIST MLP at batch 256, the Keras tutorial CNN and ResNet-20 at batch 64, and
+// at batch 1 (one sample: the convolutions split their pixels, on a pool that spins 200 us). Not pinned to one core: run it on the cores
 // it may use (taskset -c 0,1 on this 2-core VM). Besides Google Benchmark's rows it prints
 // each scaling as the ratio of medians of interleaved rounds (bench::interleaved_ratio: the
 // VM's slow phases hit both sides), and the CPU time an idle pool uses in one second.
@@ -38,6 +38,11 @@ tn::ThreadPool& pool() {
     static tn::ThreadPool p(2);
     return p;
 }
+// For one sample: a barrier per layer, so the worker polls (200 us) instead of sleeping.
+tn::ThreadPool& spinning_pool() {
+    static tn::ThreadPool p(2, std::chrono::microseconds(200));
+    return p;
+}
 
 // Threads 1: predict alone (forward at batch 1); 2: predict on the pool.
 template <class M>
@@ -48,7 +53,7 @@ void BM_threads(benchmark::State& state) {
     std::vector<float> y(n * M::output_shape_type::size);
     for (auto _ : state) {
         if (threads == 1) m.predict(x.data(), y.data(), n);
-        else m.predict(x.data(), y.data(), n, pool());
+        else m.predict(x.data(), y.data(), n, n == 1 ? spinning_pool() : pool());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -60,8 +65,9 @@ void scaling(const char* name, std::size_t n) {
     const auto& m = net<M>();
     const auto x = inputs(n * M::input_shape_type::size);
     std::vector<float> y(n * M::output_shape_type::size);
-    const double r = bench::interleaved_ratio([&] { m.predict(x.data(), y.data(), n); }, [&] { m.predict(x.data(), y.data(), n, pool()); },
-                                              31, 10);
+    auto& p = n == 1 ? spinning_pool() : pool();
+    const double r = bench::interleaved_ratio([&] { m.predict(x.data(), y.data(), n); }, [&] { m.predict(x.data(), y.data(), n, p); },
+                                              31, n == 1 ? 50 : 10);
     std::printf("%-14s batch %4zu: 2 threads %.2fx one thread (interleaved, median of 31 rounds)\n", name, n, 1 / r);
 }
 
@@ -81,6 +87,8 @@ BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b64/typenet")->Args({64, 1})->Mi
 BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b64/pool2")->Args({64, 2})->MinTime(0.5);
 BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b1/typenet")->Args({1, 1})->MinTime(0.5);
 BENCHMARK(BM_threads<ResNet20>)->Name("resnet20_b1/pool2")->Args({1, 2})->MinTime(0.5);
+BENCHMARK(BM_threads<TutorialCnn>)->Name("cnn28_b1/typenet")->Args({1, 1})->MinTime(0.5);
+BENCHMARK(BM_threads<TutorialCnn>)->Name("cnn28_b1/pool2")->Args({1, 2})->MinTime(0.5);
 
 int main(int argc, char** argv) {
     bench::after_runs.push_back([] {
@@ -89,6 +97,8 @@ int main(int argc, char** argv) {
         scaling<TutorialCnn>("cnn28", 64);
         scaling<ResNet20>("resnet20", 64);
         scaling<ResNet20>("resnet20", 8);
+        scaling<ResNet20>("resnet20", 1);
+        scaling<TutorialCnn>("cnn28", 1);
         // An idle pool: its workers sleep, so a second without calls costs no CPU time.
         const double c0 = cpu_seconds();
         std::this_thread::sleep_for(std::chrono::seconds(1));

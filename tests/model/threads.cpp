@@ -1,5 +1,6 @@
 // Threads only when asked (runtime/threads.hpp): predict on an executor gives bitwise the
-// outputs of one thread, whatever the batch and the thread count; the pool runs every task
+// outputs of one thread, whatever the batch and the thread count, and so does forward (one
+// sample, its convolutions split across threads); the pool runs every task
 // once, is shared safely by several callers, and a user's own executor works the same way.
 // Built with ThreadSanitizer by tools/test.sh.
 #include <catch2/catch.hpp>
@@ -73,6 +74,49 @@ TEST_CASE("predict on a pool gives bitwise the outputs of one thread", "[threads
     check_bitwise<example::TutorialCnn>(user, {1, 33});
     tn::Inline alone;
     check_bitwise<test_models::Mnist>(alone, {5});
+}
+
+namespace {
+// Every way a convolution's output is used: fused activation, a residual added in its
+// epilogue, a slice of a Concat, a 1x1 GEMM, strided, dilated, narrow and wide maps.
+template <std::size_t F, std::size_t K>
+using ConvReLU = tn::Sequential<tn::Conv2D<F, tn::kernel<K, K>, tn::padding_same>, tn::ReLU>;
+using Inception = tn::Sequential<
+    tn::Input<14, 14, 24>,
+    tn::Branch<tn::Concat<>, ConvReLU<16, 1>, tn::Sequential<tn::Conv2D<12, tn::kernel<1, 1>>, tn::ReLU, ConvReLU<20, 3>>,
+               tn::Sequential<ConvReLU<8, 5>>, tn::Sequential<tn::MaxPool2D<3, tn::stride<1>, tn::padding_same>, ConvReLU<8, 1>>>,
+    tn::Residual<tn::Sequential<tn::Conv2D<52, tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>, tn::BatchNorm<>>, tn::relu>,
+    tn::Conv2D<40, tn::kernel<3, 3>, tn::stride<2>, tn::tanh>, tn::GlobalAveragePool2D, tn::Dense<10>>;
+
+template <class M>
+void check_shared_forward(tn::ThreadPool& pool) {
+    const auto net = tn::make<M>(tn::seed{21});
+    using N = tn::Net<M>;
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::vector<float> x(N::in_size), one(N::out_size), many(N::out_size, -7.f);
+    for (int rep = 0; rep < 3; ++rep) {
+        for (auto& v : x) v = u(rng);
+        net.forward(x.data(), one.data());
+        net.forward(x.data(), many.data(), pool);
+        INFO(tn::layer_name<M>() << ", " << pool.concurrency() << " threads");
+        CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+        net.predict(x.data(), many.data(), 1, pool);  // a batch of one: the same
+        CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+    }
+}
+}  // namespace
+
+TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise the outputs of one thread", "[threads][forward]") {
+    tn::ThreadPool two(2, std::chrono::microseconds(50)), three(3);
+    for (tn::ThreadPool* pool : {&two, &three}) {
+        check_shared_forward<resnet::ResNet20>(*pool);
+        check_shared_forward<example::TutorialCnn>(*pool);
+        check_shared_forward<test_models::SmallCnn>(*pool);
+        check_shared_forward<test_models::BigCnn>(*pool);
+        check_shared_forward<Inception>(*pool);
+        check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
+    }
 }
 
 TEST_CASE("predict on a pool with tensors, and a graph with two inputs", "[threads][predict]") {

@@ -16,6 +16,7 @@
 
 #include "dense.hpp"
 #include "epilogue.hpp"
+#include "share.hpp"
 #include "simd.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
@@ -192,7 +193,7 @@ inline void implicit_gather_dispatch(std::size_t m, const float* const* x, const
 // loop costs ~18% against the strided one, so wide maps keep the strided one).
 template <class Act>
 inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                            float* scratch, const float* add, std::size_t ldo) noexcept {
+                            float* scratch, const float* add, std::size_t ldo, Share share = {}) noexcept {
     static_assert(!Act::row_wise, "typenet: a convolution takes an elementwise activation");
     const ImplicitGeometry ig = implicit_geometry(g);
     const DensePacking d = g.packing();
@@ -203,19 +204,28 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
     const std::size_t taps = g.kh * g.kw, pixels = g.oh * g.ow, plane = pixels * ldo;
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
-        if (ig.copy) {  // zero border, the image inside
-            std::fill_n(scratch, ig.hp * ig.wp * g.c, 0.f);
-            for (std::size_t r = 0; r < g.h; ++r)
-                std::memcpy(scratch + ((r + g.pad_top) * ig.wp + g.pad_left) * g.c, img + r * g.w * g.c, g.w * g.c * sizeof(float));
+        if (ig.copy) {  // zero border, the image inside; this share's rows of it
+            if (share.copies()) {
+                const auto [r0, r1] = share.range(ig.hp);
+                for (std::size_t r = r0; r < r1; ++r) {
+                    float* row = scratch + r * ig.wp * g.c;
+                    std::fill_n(row, ig.wp * g.c, 0.f);
+                    if (r >= g.pad_top && r - g.pad_top < g.h)
+                        std::memcpy(row + g.pad_left * g.c, img + (r - g.pad_top) * g.w * g.c, g.w * g.c * sizeof(float));
+                }
+            }
             img = scratch;
         }
+        if (!share.computes()) continue;
         float* o = out + b * plane;
         const float* a = add ? add + b * plane : nullptr;
+        const auto [row0, row1] = share.range(g.oh);         // wide maps: output rows
+        const auto [tile0, tile1] = share.range(pixels, mr);  // narrow maps: whole tiles
         for (std::size_t p = 0; p < d.panels(); ++p) {
             const float* pw = packed + p * d.in * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
             if (g.ow >= mr) {  // tiles along each output row: constant strides, the fastest loop
-                for (std::size_t oy = 0; oy < g.oh; ++oy)
+                for (std::size_t oy = row0; oy < row1; ++oy)
                     for (std::size_t ox = 0; ox < g.ow; ox += mr) {
                         const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * ldo + col;
                         detail::implicit_dispatch<Act>(m, img + (oy * g.sh * ig.wp + ox * g.sw) * g.c, g.sw * g.c, tap, taps, g.c, pw,
@@ -223,9 +233,9 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                     }
                 continue;
             }
-            std::size_t oy = 0, ox = 0;  // the tile's first pixel
-            for (std::size_t q = 0; q < pixels; q += mr) {
-                const std::size_t m = std::min(mr, pixels - q);
+            std::size_t oy = tile0 / g.ow, ox = tile0 % g.ow;  // the tile's first pixel
+            for (std::size_t q = tile0; q < tile1; q += mr) {
+                const std::size_t m = std::min(mr, tile1 - q);
                 const float* xs[mr];
                 float* ys[mr];
                 const float* as[mr];
@@ -246,18 +256,22 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
 // out. Output pixels are ldo floats apart (cout by default; more when the convolution writes
 // its channels into a slice of a wider tensor: a Concat's output). scratch: pixel_block * k()
 // floats (grouped), or one padded image (implicit GEMM).
+// conv2d_shares: whether a Share of the work is supported (one sample, no im2col blocks).
+inline constexpr bool conv2d_shares(const ConvGeometry& g) noexcept { return g.pointwise() || (g.groups == 1 && g.kh * g.kw <= 64); }
 template <class Act>
 inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                        float* scratch, const float* add = nullptr, std::size_t ldo = 0) noexcept {
+                        float* scratch, const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
     const std::size_t pixels = batch * g.oh * g.ow;
     if (ldo == 0) ldo = g.cout;
-    if (g.pointwise()) {
-        gemm<Act>(g.packing(), packed, true, in, g.c, pixels, out, ldo, add);
+    if (g.pointwise()) {  // a share: its whole register blocks of pixels
+        if (!share.computes()) return;
+        const auto [p0, p1] = share.range(pixels, mr);
+        gemm<Act>(g.packing(), packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr);
         return;
     }
     if (g.groups == 1 && g.kh * g.kw <= 64) {
         if constexpr (!Act::row_wise) {
-            conv2d_implicit<Act>(g, packed, in, out, batch, scratch, add, ldo);
+            conv2d_implicit<Act>(g, packed, in, out, batch, scratch, add, ldo, share);
             return;
         }
     }

@@ -87,7 +87,7 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
     alignas(alignment) float lanes_max[lanes];
     vm.store_aligned(lanes_max);
     float m = *std::max_element(lanes_max, lanes_max + lanes), poison = xsimd::hadd(bad);
-    for (; j < n; ++j) m = std::max(m, std::abs(x[j])), poison += x[j] * 0.f;
+    for (std::size_t i = 0, rest = n - j; i < rest; ++i) m = std::max(m, std::abs(x[j + i])), poison += x[j + i] * 0.f;
     if (std::isnan(poison)) m = std::numeric_limits<float>::quiet_NaN();
     const float inv = m > 0.f ? 127.f / m : 0.f;
     std::size_t k = 0;

@@ -175,6 +175,18 @@ struct ConvLayer {
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
     }
 
+    // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a
+    // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
+    // barrier between them.
+    template <class In>
+    static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> && kernels::conv2d_shares(geometry<In>());
+    template <class In> static constexpr int share_phases = kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
+    template <class In, class Act>
+    static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
+                               kernels::Share share) {
+        kernels::conv2d_gemm<Act>(geometry<In>(), params, in, out, 1, scratch, add, ldo, share);
+    }
+
     static std::string options_str() {
         using K = find_option_t<is_kernel, kernel<1>, Options...>;
         using D = find_option_t<is_dilation, dilation<1>, Options...>;

@@ -360,6 +360,7 @@ class Net<Model, true> {
     template <Executor E>
     void predict(const float* const* xs, float* const* ys, std::size_t n, E& executor) const {
         const std::size_t threads = executor.concurrency();
+        if (n == 1) return forward(xs, ys, executor);
         // Rows per task: an equal share, in whole register blocks once a share exceeds one.
         std::size_t per = threads <= 1 ? n : (n + threads - 1) / threads;
         if (per > kernels::mr) per = kernels::round_up(per, kernels::mr);
@@ -375,6 +376,27 @@ class Net<Model, true> {
                 std::make_index_sequence<n_out>{});
             run_blocks(ins.data(), outs.data(), rows, thread_workspace().data());
         });
+    }
+
+    // One sample on several threads: each convolution splits its output pixels among the
+    // executor's threads (whole register tiles: the same bits as one thread), with a barrier
+    // per layer; the other layers run on the calling thread. Each layer is a few tens of
+    // microseconds at most, so give a tn::ThreadPool a spin window (its workers then answer
+    // within a microsecond instead of a futex wake-up). The arena is the one forward uses.
+    template <Executor E>
+    void forward(const float* x, float* y, E& executor) const {
+        forward(&x, &y, executor);
+    }
+    template <Executor E>
+    void forward(const float* const* xs, float* const* ys, E& executor) const {
+        if (executor.concurrency() <= 1) return forward(xs, ys);
+        if constexpr (on_stack) {
+            alignas(kernels::alignment) float arena[std::max<std::size_t>(arena_floats(1), 1)];
+            program::run_shared(params_.get(), xs, ys, arena, executor);
+        } else {
+            const Lease lease(*this);
+            program::run_shared(params_.get(), xs, ys, lease.arena, executor);
+        }
     }
 
     // Tensors: exactly the model's batch types, batch_of<Shape> = xt::xtensor<float, rank + 1>

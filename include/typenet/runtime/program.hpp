@@ -26,6 +26,7 @@
 
 #include "../ir/bound.hpp"
 #include "../ir/ir.hpp"
+#include "../kernels/share.hpp"
 #include "../kernels/simd.hpp"
 #include "../core/layer.hpp"
 #include "../passes/concat_in_place.hpp"
@@ -175,6 +176,78 @@ struct Program {
             }
         }
     }
+    // ---- One sample on several threads: the convolutions split their output pixels ----
+    //
+    // Node k runs shared when its kernel takes a share (a layer's forward_shared: Conv2D on the
+    // implicit GEMM or a 1x1 GEMM) with an elementwise activation; every other node runs on the
+    // calling thread alone. Each shared node is one or two executor runs (a barrier each).
+    static constexpr std::size_t min_shared_flops = 1'000'000;
+    template <std::size_t k>
+    static consteval bool runs_shared() {
+        if constexpr (facts.kind[k] == Kind::input || facts.kind[k] == Kind::merge || epilogues.head[k] != k) {
+            return false;
+        } else {
+            using L = op<k>;
+            using In = in_shape<k>;
+            using Act = typename decltype(shared_activation_probe<k>())::type;
+            // At least a megaflop (~5 us on one core): a split costs one or two barriers of
+            // ~1.4 us each on the 2-core VM (bench/threads.cpp), which a smaller layer does not win back.
+            if constexpr (requires { L::template shares<In>; L::template share_phases<In>; } && !requires { L::separate_activation; })
+                return L::template shares<In> && !Act::row_wise && !StatefulLayer<L, In> && facts.flops[k] >= min_shared_flops;
+            else
+                return false;
+        }
+    }
+    template <std::size_t k>
+    static consteval auto shared_activation_probe() {
+        if constexpr (epilogues.into[k] != none) return slice_activation_probe<k>();
+        else if constexpr (epilogues.add[k] != none || epilogues.activation[k] != none) return fused_activation_probe<k>();
+        else if constexpr (requires { typename op<k>::activation; }) return std::type_identity<typename op<k>::activation>{};
+        else return std::type_identity<linear>{};
+    }
+    template <std::size_t k>
+    static void step_shared(const float* params, const float* const* ins, float* const* outs, float* arena, kernels::Share share) {
+        constexpr auto& e = epilogues;
+        using L = op<k>;
+        using In = in_shape<k>;
+        using Act = typename decltype(shared_activation_probe<k>())::type;
+        const float* p = params + packed_offset[k];
+        const float* src = location<facts.arg(k)>(ins, outs, 1, arena);
+        float* scratch = arena + plan.activation_floats;
+        if constexpr (e.into[k] != none)
+            L::template forward_shared<In, Act>(p, src, location<e.into[k]>(ins, outs, 1, arena) + e.slice_offset[k], scratch, nullptr,
+                                                facts.last_dim[e.into[k]], share);
+        else if constexpr (e.add[k] != none)
+            L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, location<e.addend[k]>(ins, outs, 1, arena), 0,
+                                                share);
+        else
+            L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, nullptr, 0, share);
+    }
+    // One sample; `arena` holds arena_floats(1) floats. The outputs are bitwise run's.
+    template <class E>
+    static void run_shared(const float* params, const float* const* ins, float* const* outs, float* arena, E& executor) {
+        if constexpr (state_floats > 0) {
+            run(params, ins, outs, 1, arena);  // streamed state: one thread
+        } else {
+            const std::size_t n = executor.concurrency();
+            [&]<std::size_t... k>(std::index_sequence<k...>) {
+                (
+                    [&] {
+                        if constexpr (runs_shared<k>()) {
+                            if constexpr (op<k>::template share_phases<in_shape<k>> == 2)
+                                executor.run(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 0}); });
+                            executor.run(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 1}); });
+                        } else {
+                            step<k>(params, ins, outs, 1, arena, nullptr);
+                        }
+                    }(),
+                    ...);
+            }(std::make_index_sequence<K>{});
+            [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, 1, arena), ...); }(
+                std::make_index_sequence<M::n_outputs>{});
+        }
+    }
+
     // Outputs whose value is not already in their buffer: an input returned as an output, or
     // one node returned twice.
     template <std::size_t o>

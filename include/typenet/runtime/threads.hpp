@@ -105,8 +105,14 @@ class ThreadPool {
         generation_.fetch_add(1, std::memory_order_seq_cst);
         generation_.notify_all();
         job.take();
-        // The caller has run out of tasks: wait for the last ones, then for every worker that
-        // may still hold a pointer to `job` (they find no task left and let go at once).
+        // The caller has run out of tasks: wait for the last ones (polling through the spin
+        // window first: a futex wake-up costs tens of microseconds), then for every worker
+        // that may still hold a pointer to `job` (they find no task left and let go at once).
+        if (spin_.count() > 0) {
+            const auto until = std::chrono::steady_clock::now() + spin_;
+            while (job.done.load(std::memory_order_acquire) < n && std::chrono::steady_clock::now() < until)
+                for (int i = 0; i < 8 && job.done.load(std::memory_order_acquire) < n; ++i) detail::cpu_relax();
+        }
         for (std::size_t left; (left = job.done.load(std::memory_order_acquire)) < n;) job.done.wait(left, std::memory_order_acquire);
         job_.store(nullptr, std::memory_order_seq_cst);
         while (active_.load(std::memory_order_seq_cst) != 0) detail::cpu_relax();
@@ -132,7 +138,7 @@ class ThreadPool {
             if (spin_.count() > 0) {
                 const auto until = std::chrono::steady_clock::now() + spin_;
                 while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until)
-                    for (int i = 0; i < 64; ++i) detail::cpu_relax();
+                    for (int i = 0; i < 8 && generation_.load(std::memory_order_relaxed) == seen; ++i) detail::cpu_relax();
             }
             generation_.wait(seen, std::memory_order_acquire);
             seen = generation_.load(std::memory_order_acquire);
