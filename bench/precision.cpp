@@ -3,7 +3,7 @@
 // under tn::bf16_weights (its Dense layers) and under tn::int8_weights (Dense and Conv2D with
 // at least 4 input channels). Besides Google Benchmark's rows it prints each speedup as the
 // ratio of medians of interleaved rounds (bench::interleaved_ratio), and the accuracy table of
-// docs/precision.md: each reduced model against fp32 on 1,000 random inputs.
+// docs/precision-and-threads.md: each reduced model against fp32 on 1,000 random inputs.
 //   taskset -c 1 build/bench/bench/bench_precision
 #include "common.hpp"
 

@@ -4,8 +4,9 @@
 // weights, per-row inputs, exact int32 sums — on every instruction set (vdpbf16ps / vpdpbusd
 // here, widened arithmetic elsewhere: this file runs in the AVX2, SSE4.2 and AArch64 builds
 // too); a model under a policy keeps its names and files; and its error against fp32 stays
-// within the bounds docs/precision.md gives.
+// within the bounds docs/precision-and-threads.md gives.
 #include "../golden.hpp"
+#include "../model/accuracy.hpp"
 
 #include <cmath>
 #include <random>
@@ -183,25 +184,20 @@ TEST_CASE("the bf16_weights policy: every Dense, the same names and files", "[pr
     golden::require_close(y.data(), d.output.data(), d.rows, 10, 2e-2);
 }
 
-TEST_CASE("bf16 against fp32 on 1,000 random inputs: the MLP's error and top-1 agreement", "[precision][bf16][accuracy]") {
+TEST_CASE("bf16 and int8 against fp32 on 1,000 random inputs: the MLP's error and top-1 agreement", "[precision][accuracy]") {
     const auto fp32 = tn::make<Mlp>(tn::seed{2026});
     auto bf16 = tn::make<Mlp, tn::bf16_weights>();
+    auto int8 = tn::make<Mlp, tn::int8_weights>();
     bf16.set_weights(fp32.get_weights());
-    constexpr std::size_t n = 1000;
-    const auto x = uniform(n * 784, 11, 0.f, 1.f);  // pixel-like inputs
-    std::vector<float> a(n * 10), b(n * 10);
-    fp32.predict(x.data(), a.data(), n);
-    bf16.predict(x.data(), b.data(), n);
-    double max_abs = 0;
-    std::size_t agree = 0;
-    for (std::size_t r = 0; r < n; ++r) {
-        for (std::size_t o = 0; o < 10; ++o) max_abs = std::max(max_abs, double(std::abs(a[r * 10 + o] - b[r * 10 + o])));
-        agree += std::max_element(a.begin() + r * 10, a.begin() + r * 10 + 10) - (a.begin() + r * 10) ==
-                 std::max_element(b.begin() + r * 10, b.begin() + r * 10 + 10) - (b.begin() + r * 10);
-    }
-    INFO("max |bf16 - fp32| of the probabilities " << max_abs << ", top-1 agreement " << agree << " / " << n);
-    CHECK(max_abs < 5e-3);
-    CHECK(agree >= 990);
+    int8.set_weights(fp32.get_weights());
+    const auto b = accuracy::compare(fp32, bf16, 1000);
+    INFO("bf16: max |difference| of the probabilities " << b.max_abs << ", top-1 agreement " << b.agree << " / 1000");
+    CHECK(b.max_abs < 5e-3);
+    CHECK(b.agree >= 990);
+    const auto i = accuracy::compare(fp32, int8, 1000);
+    INFO("int8: max |difference| " << i.max_abs << ", top-1 agreement " << i.agree << " / 1000");
+    CHECK(i.max_abs < 1e-2);
+    CHECK(i.agree >= 980);
 }
 
 TEST_CASE("Dense with int8 weights computes the documented scheme, for every batch height and width", "[precision][int8]") {
@@ -264,25 +260,4 @@ TEST_CASE("the int8_weights policy, and layers that name their precision", "[pre
     std::vector<float> y(d.rows * 10);
     net.predict(d.input.data(), y.data(), d.rows);
     golden::require_close(y.data(), d.output.data(), d.rows, 10, 5e-2);
-}
-
-TEST_CASE("int8 against fp32 on 1,000 random inputs: the MLP's error and top-1 agreement", "[precision][int8][accuracy]") {
-    const auto fp32 = tn::make<Mlp>(tn::seed{2026});
-    auto int8 = tn::make<Mlp, tn::int8_weights>();
-    int8.set_weights(fp32.get_weights());
-    constexpr std::size_t n = 1000;
-    const auto x = uniform(n * 784, 11, 0.f, 1.f);
-    std::vector<float> a(n * 10), b(n * 10);
-    fp32.predict(x.data(), a.data(), n);
-    int8.predict(x.data(), b.data(), n);
-    double max_abs = 0;
-    std::size_t agree = 0;
-    for (std::size_t r = 0; r < n; ++r) {
-        for (std::size_t o = 0; o < 10; ++o) max_abs = std::max(max_abs, double(std::abs(a[r * 10 + o] - b[r * 10 + o])));
-        agree += std::max_element(a.begin() + r * 10, a.begin() + r * 10 + 10) - (a.begin() + r * 10) ==
-                 std::max_element(b.begin() + r * 10, b.begin() + r * 10 + 10) - (b.begin() + r * 10);
-    }
-    INFO("max |int8 - fp32| of the probabilities " << max_abs << ", top-1 agreement " << agree << " / " << n);
-    CHECK(max_abs < 1e-2);
-    CHECK(agree >= 980);
 }

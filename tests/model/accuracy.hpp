@@ -1,7 +1,7 @@
 // A reduced-precision model against the same model in fp32, on n random inputs (uniform in
 // [0, 1), like pixels): the largest absolute and relative differences of the outputs and how
 // often the two agree on the top-1 class. Shared by tests/model/precision.cpp (which bounds
-// these) and bench/precision.cpp (which prints them for docs/precision.md).
+// these) and bench/precision.cpp (which prints them for docs/precision-and-threads.md).
 #pragma once
 #include <algorithm>
 #include <cmath>

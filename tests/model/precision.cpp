@@ -1,6 +1,6 @@
 // Precision policies on whole models: the int8 convolution computes its documented scheme
 // (kernels/conv_int8.hpp), the policy leaves what it should in fp32, and the Keras CNN and
-// ResNet-20 under bf16_weights and int8_weights stay within the bounds docs/precision.md
+// ResNet-20 under bf16_weights and int8_weights stay within the bounds docs/precision-and-threads.md
 // gives against fp32 (1,000 random inputs; 100 under the sanitizers, whose builds run at -O0).
 #include <catch2/catch.hpp>
 

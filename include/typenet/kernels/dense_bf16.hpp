@@ -15,7 +15,7 @@
 //
 // The error against fp32: each weight and input carries a relative rounding error of at most
 // 2^-9, so a product up to ~2^-8; sums of many such products with mixed signs mostly cancel
-// them (docs/precision.md has the measured errors).
+// them (docs/precision-and-threads.md has the measured errors).
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>

@@ -1,7 +1,7 @@
 // Dense with int8 weights: a quarter of the bytes of fp32, and with AVX512-VNNI four products
 // per lane per instruction (vpdpbusd: unsigned 8-bit by signed 8-bit, summed into int32).
 //
-// The scheme (docs/precision.md):
+// The scheme (docs/precision-and-threads.md):
 //   weights   symmetric, per output: s_w[j] = max_k |W[j][k]| / 127, q_w = round(W / s_w),
 //             at pack time (round to nearest even);
 //   inputs    symmetric, per row and call: s_x = max_k |x[k]| / 127, q_x = round(x / s_x) in

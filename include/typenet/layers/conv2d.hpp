@@ -34,18 +34,20 @@ struct ConvLayer {
     static constexpr bool int8 = has_option<int8_weights, Options...>;
     static constexpr bool int8_by_policy = has_option<int8_policy, Options...>;
     static constexpr bool names_precision = int8 || int8_by_policy || has_option<fp32_weights, Options...>;
-    static_assert(!has_option<bf16_weights, Options...>, "typenet: convolutions take int8_weights (or fp32_weights), not bf16_weights");
-    static_assert(!(int8 && Spec::depthwise), "typenet: a depthwise convolution runs in fp32: int8_weights is for Conv2D with groups 1");
     static constexpr std::string_view keras_class = Spec::depthwise ? "depthwise_conv2d" : "conv2d";
     static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     using stride_option = find_option_t<is_stride, stride<1>, Options...>;
     using dilation_option = find_option_t<is_dilation, dilation<1>, Options...>;
     // Checked where the model is composed, so that the error is reported once, in words.
+    static constexpr bool grouped = Spec::depthwise || groups_of<find_option_t<is_groups, groups<1>, Options...>>::value > 1;
     using invalid_options = std::conditional_t<
+        has_option<bf16_weights, Options...>, convolutions_take_int8_or_fp32_weights,
+        std::conditional_t<int8 && grouped, int8_weights_is_for_conv2d_with_groups_1,
+        std::conditional_t<
         std::is_same_v<find_option_t<is_kernel, void, Options...>, void>, kernel_size_required,
         std::conditional_t<pair_of<stride_option>::h == 0 || pair_of<stride_option>::w == 0, stride_must_be_at_least_1,
                            std::conditional_t<pair_of<dilation_option>::h == 0 || pair_of<dilation_option>::w == 0,
-                                              dilation_must_be_at_least_1, void>>>;
+                                              dilation_must_be_at_least_1, void>>>>>;
 
     template <class In>
     static consteval kernels::ConvGeometry geometry() {
@@ -103,10 +105,8 @@ struct ConvLayer {
     template <class In> static constexpr bool direct_depthwise = geometry<In>().groups == geometry<In>().c && geometry<In>().cout == geometry<In>().c;
     // int8 when asked for by the layer, or by the policy where K = kh kw C is long enough for
     // byte arithmetic to pay (C >= 4: an image's first layer stays fp32).
-    template <class In> static constexpr bool runs_int8 = [] {
-        static_assert(!int8 || geometry<In>().groups == 1, "typenet: a grouped convolution runs in fp32: int8_weights is for groups 1");
-        return int8 || (int8_by_policy && geometry<In>().groups == 1 && geometry<In>().c >= 4);
-    }();
+    template <class In>
+    static constexpr bool runs_int8 = geometry<In>().groups == 1 && (int8 || (int8_by_policy && geometry<In>().c >= 4));
     template <class In>
     static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
                                                    : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())

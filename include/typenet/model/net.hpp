@@ -368,13 +368,8 @@ class Net<Model, true> {
         if (split.tasks() <= 1) return predict(xs, ys, n);
         executor.run(split.tasks(), [&](std::size_t t) {
             const auto [i, rows] = split.task(t);
-            std::array<const float*, n_in> ins;
-            std::array<float*, n_out> outs;
-            [&]<std::size_t... k>(std::index_sequence<k...>) { ((ins[k] = xs[k] + i * in_shape<k>::size), ...); }(
-                std::make_index_sequence<n_in>{});
-            [&]<std::size_t... k>(std::index_sequence<k...>) { ((outs[k] = ys[k] + i * out_shape<k>::size), ...); }(
-                std::make_index_sequence<n_out>{});
-            run_blocks(ins.data(), outs.data(), rows, thread_workspace().data());
+            const RowPointers at(xs, ys, i);
+            run_blocks(at.ins.data(), at.outs.data(), rows, thread_workspace().data());
         });
     }
 
@@ -712,16 +707,21 @@ class Net<Model, true> {
             return;
         }
         for (std::size_t i = 0; i < n; i += block) {
-            const std::size_t rows = std::min(block, n - i);
-            std::array<const float*, n_in> ins;
-            std::array<float*, n_out> outs;
+            const RowPointers at(xs, ys, i);
+            program::run(params_.get(), at.ins.data(), at.outs.data(), std::min(block, n - i), arena);
+        }
+    }
+    // Every input's and output's pointer at row i of a batch.
+    struct RowPointers {
+        std::array<const float*, n_in> ins;
+        std::array<float*, n_out> outs;
+        RowPointers(const float* const* xs, float* const* ys, std::size_t i) {
             [&]<std::size_t... k>(std::index_sequence<k...>) { ((ins[k] = xs[k] + i * in_shape<k>::size), ...); }(
                 std::make_index_sequence<n_in>{});
             [&]<std::size_t... k>(std::index_sequence<k...>) { ((outs[k] = ys[k] + i * out_shape<k>::size), ...); }(
                 std::make_index_sequence<n_out>{});
-            program::run(params_.get(), ins.data(), outs.data(), rows, arena);
         }
-    }
+    };
     static const Workspace& thread_workspace() {
         thread_local const Workspace ws;
         return ws;
