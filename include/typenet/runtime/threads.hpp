@@ -96,11 +96,11 @@ class ThreadPool {
 
     void run(std::size_t n, TaskRef f) noexcept {
         if (n == 0) return;
-        if (n == 1 || workers_.empty() || busy_.exchange(true, std::memory_order_acquire)) {
+        if (n == 1 || n > max_tasks || workers_.empty() || busy_.exchange(true, std::memory_order_acquire)) {
             for (std::size_t i = 0; i < n; ++i) f(i);  // alone, or the pool is another caller's
             return;
         }
-        Job job{f, n};
+        Job job{f, std::uint32_t(n)};
         job_.store(&job, std::memory_order_seq_cst);
         generation_.fetch_add(1, std::memory_order_seq_cst);
         generation_.notify_all();
@@ -113,19 +113,23 @@ class ThreadPool {
             while (job.done.load(std::memory_order_acquire) < n && std::chrono::steady_clock::now() < until)
                 for (int i = 0; i < 8 && job.done.load(std::memory_order_acquire) < n; ++i) detail::cpu_relax();
         }
-        for (std::size_t left; (left = job.done.load(std::memory_order_acquire)) < n;) job.done.wait(left, std::memory_order_acquire);
+        for (std::uint32_t left; (left = job.done.load(std::memory_order_acquire)) < n;) job.done.wait(left, std::memory_order_acquire);
         job_.store(nullptr, std::memory_order_seq_cst);
         while (active_.load(std::memory_order_seq_cst) != 0) detail::cpu_relax();
         busy_.store(false, std::memory_order_release);
     }
 
   private:
+    // The atomics a thread waits on are 32-bit: std::atomic::wait then waits on the futex of
+    // the atomic itself. (On a 64-bit atomic, libstdc++ 12 waits through a shared proxy
+    // counter; a worker sleeping there missed the destructor's wake-up in one CI run.)
+    static constexpr std::size_t max_tasks = std::size_t{1} << 30;
     struct Job {
         TaskRef task;
-        std::size_t n;
-        std::atomic<std::size_t> next{0}, done{0};
+        std::uint32_t n;
+        std::atomic<std::uint32_t> next{0}, done{0};
         void take() noexcept {
-            for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
+            for (std::uint32_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
                 task(i);
                 if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done.notify_all();
             }
@@ -133,7 +137,7 @@ class ThreadPool {
     };
 
     void work() noexcept {
-        std::uint64_t seen = generation_.load(std::memory_order_acquire);
+        std::uint32_t seen = generation_.load(std::memory_order_acquire);
         for (;;) {
             if (spin_.count() > 0) {
                 const auto until = std::chrono::steady_clock::now() + spin_;
@@ -153,7 +157,7 @@ class ThreadPool {
 
     std::chrono::microseconds spin_;
     std::atomic<bool> busy_{false}, stop_{false};
-    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<std::uint32_t> generation_{0};  // wraps around: only equality is compared
     std::atomic<Job*> job_{nullptr};
     std::atomic<std::size_t> active_{0};
     std::vector<std::thread> workers_;
