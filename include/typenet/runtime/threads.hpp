@@ -8,12 +8,13 @@
 //                                             // returns when all have returned
 //
 // so a user can back it with their own pool, TBB or std::jthreads. `tn::ThreadPool` is one:
-// n - 1 workers plus the calling thread, which works too. Its workers sleep on a futex
-// (std::atomic::wait) between calls — no CPU time while idle — unless given a spin window,
-// the time a worker keeps polling for the next call before it sleeps (for callers that call
-// again within microseconds and would otherwise pay a wake-up each time).
+// n - 1 workers plus the calling thread, which works too. Its workers sleep on a condition
+// variable between calls — no CPU time while idle — unless given a spin window, the time a
+// worker keeps polling for the next call before it sleeps (for callers that call again within
+// microseconds and would otherwise pay a wake-up each time).
 //
-// run() allocates nothing, takes no lock and never throws (the tasks must not throw). One
+// run() allocates nothing and never throws (the tasks must not throw); it takes the pool's
+// mutex only to wake a sleeping thread (none sleeps while a spin window lasts). One
 // call uses the pool at a time: a caller that finds it busy runs its own tasks itself, so
 // several threads may share one pool and none waits for another's call. Which thread runs a
 // task never changes its result: each task computes its own rows, the same way.
@@ -22,8 +23,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -86,7 +89,7 @@ class ThreadPool {
     ~ThreadPool() {
         stop_.store(true, std::memory_order_seq_cst);
         generation_.fetch_add(1, std::memory_order_seq_cst);
-        generation_.notify_all();
+        wake(work_cv_);
         for (auto& t : workers_) t.join();
     }
     ThreadPool(const ThreadPool&) = delete;
@@ -100,38 +103,61 @@ class ThreadPool {
             for (std::size_t i = 0; i < n; ++i) f(i);  // alone, or the pool is another caller's
             return;
         }
-        Job job{f, std::uint32_t(n)};
+        Job job{f, std::uint32_t(n), this};
         job_.store(&job, std::memory_order_seq_cst);
         generation_.fetch_add(1, std::memory_order_seq_cst);
-        generation_.notify_all();
+        wake(work_cv_);
         job.take();
         // The caller has run out of tasks: wait for the last ones (polling through the spin
-        // window first: a futex wake-up costs tens of microseconds), then for every worker
-        // that may still hold a pointer to `job` (they find no task left and let go at once).
+        // window first: a wake-up costs tens of microseconds), then for every worker that may
+        // still hold a pointer to `job` (they find no task left and let go at once).
+        auto finished = [&] { return job.done.load(std::memory_order_acquire) >= n; };
         if (spin_.count() > 0) {
             const auto until = std::chrono::steady_clock::now() + spin_;
-            while (job.done.load(std::memory_order_acquire) < n && std::chrono::steady_clock::now() < until)
-                for (int i = 0; i < 8 && job.done.load(std::memory_order_acquire) < n; ++i) detail::cpu_relax();
+            while (!finished() && std::chrono::steady_clock::now() < until)
+                for (int i = 0; i < 8 && !finished(); ++i) detail::cpu_relax();
         }
-        for (std::uint32_t left; (left = job.done.load(std::memory_order_acquire)) < n;) job.done.wait(left, std::memory_order_acquire);
+        sleep_until(done_cv_, finished);
         job_.store(nullptr, std::memory_order_seq_cst);
         while (active_.load(std::memory_order_seq_cst) != 0) detail::cpu_relax();
         busy_.store(false, std::memory_order_release);
     }
 
   private:
-    // The atomics a thread waits on are 32-bit: std::atomic::wait then waits on the futex of
-    // the atomic itself. (On a 64-bit atomic, libstdc++ 12 waits through a shared proxy
-    // counter; a worker sleeping there missed the destructor's wake-up in one CI run.)
+    // Sleeping: a condition variable under the pool's mutex, entered only after the condition
+    // was seen false, with the count of sleepers announced first; a waker changes the state,
+    // then takes the mutex (only when someone may sleep) before notifying, so no wake-up is
+    // lost. (std::atomic::wait was tried first: with libstdc++ 12 a worker sleeping in it
+    // missed the destructor's notify in two local CI runs.)
+    template <class Ready>
+    void sleep_until(std::condition_variable& cv, Ready ready) {
+        if (ready()) return;
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        {
+            // Timed: a wake-up that is ever missed costs at most a few milliseconds, never a
+            // hang (an idle worker re-checks ~200 times a second: no measurable CPU time).
+            std::unique_lock lock(mutex_);
+            while (!cv.wait_for(lock, std::chrono::milliseconds(5), ready)) {
+            }
+        }
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    void wake(std::condition_variable& cv) {
+        if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+        { const std::lock_guard lock(mutex_); }
+        cv.notify_all();
+    }
+
     static constexpr std::size_t max_tasks = std::size_t{1} << 30;
     struct Job {
         TaskRef task;
         std::uint32_t n;
+        ThreadPool* pool;
         std::atomic<std::uint32_t> next{0}, done{0};
         void take() noexcept {
             for (std::uint32_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
                 task(i);
-                if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done.notify_all();
+                if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) pool->wake(pool->done_cv_);
             }
         }
     };
@@ -144,7 +170,7 @@ class ThreadPool {
                 while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until)
                     for (int i = 0; i < 8 && generation_.load(std::memory_order_relaxed) == seen; ++i) detail::cpu_relax();
             }
-            generation_.wait(seen, std::memory_order_acquire);
+            sleep_until(work_cv_, [&] { return generation_.load(std::memory_order_acquire) != seen; });
             seen = generation_.load(std::memory_order_acquire);
             if (stop_.load(std::memory_order_seq_cst)) return;
             // Announce first, then look: run() waits for active_ == 0 after clearing job_, so
@@ -159,7 +185,9 @@ class ThreadPool {
     std::atomic<bool> busy_{false}, stop_{false};
     std::atomic<std::uint32_t> generation_{0};  // wraps around: only equality is compared
     std::atomic<Job*> job_{nullptr};
-    std::atomic<std::size_t> active_{0};
+    std::atomic<std::size_t> active_{0}, sleepers_{0};
+    std::mutex mutex_;
+    std::condition_variable work_cv_, done_cv_;
     std::vector<std::thread> workers_;
 };
 
