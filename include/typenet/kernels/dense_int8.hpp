@@ -101,8 +101,10 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
         }
     }
 #endif
-    for (std::size_t i = 0, rest = n - k; i < rest; ++i)
-        q[k + i] = std::uint8_t(std::int32_t(std::nearbyint(std::clamp(x[k + i] * inv, -127.f, 127.f))) + 128);
+    for (std::size_t i = 0, rest = n - k; i < rest; ++i) {
+        const float v = x[k + i] * inv;  // NaN for a NaN or infinite x: its byte is zero (the row's scale is NaN anyway)
+        q[k + i] = std::uint8_t(v == v ? std::int32_t(std::nearbyint(std::clamp(v, -127.f, 127.f))) + 128 : 128);
+    }
     for (std::size_t i = n; i % 4; ++i) q[i] = 128;
     return m / 127.f;
 }
