@@ -84,7 +84,10 @@ class ThreadPool {
     explicit ThreadPool(std::size_t threads = 0, std::chrono::microseconds spin = {}) : spin_(spin) {
         if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
         workers_.reserve(threads - 1);
-        for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+        // A worker starts from generation 0, not from whatever it reads when the system gets
+        // round to running it: by then a call (or the destructor) may have moved it on, and a
+        // worker that took that as its starting point would wait for the next change forever.
+        for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { work(0); });
     }
     ~ThreadPool() {
         stop_.store(true, std::memory_order_seq_cst);
@@ -111,7 +114,7 @@ class ThreadPool {
         // The caller has run out of tasks: wait for the last ones (polling through the spin
         // window first: a wake-up costs tens of microseconds), then for every worker that may
         // still hold a pointer to `job` (they find no task left and let go at once).
-        auto finished = [&] { return job.done.load(std::memory_order_acquire) >= n; };
+        auto finished = [&] { return job.done.load(std::memory_order_seq_cst) >= n; };
         if (spin_.count() > 0) {
             const auto until = std::chrono::steady_clock::now() + spin_;
             while (!finished() && std::chrono::steady_clock::now() < until)
@@ -125,20 +128,17 @@ class ThreadPool {
 
   private:
     // Sleeping: a condition variable under the pool's mutex, entered only after the condition
-    // was seen false, with the count of sleepers announced first; a waker changes the state,
-    // then takes the mutex (only when someone may sleep) before notifying, so no wake-up is
-    // lost. (std::atomic::wait was tried first: with libstdc++ 12 a worker sleeping in it
-    // missed the destructor's notify in two local CI runs.)
+    // was seen false, with the count of sleepers announced first; a waker changes the state
+    // (sequentially consistent, as are the sleepers' reads of it), then takes the mutex (only
+    // when someone may sleep) before notifying, so no wake-up is lost and an idle worker
+    // makes no system call at all until the next call.
     template <class Ready>
     void sleep_until(std::condition_variable& cv, Ready ready) {
         if (ready()) return;
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
         {
-            // Timed: a wake-up that is ever missed costs at most a few milliseconds, never a
-            // hang (an idle worker re-checks ~200 times a second: no measurable CPU time).
             std::unique_lock lock(mutex_);
-            while (!cv.wait_for(lock, std::chrono::milliseconds(5), ready)) {
-            }
+            cv.wait(lock, ready);
         }
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
     }
@@ -157,21 +157,20 @@ class ThreadPool {
         void take() noexcept {
             for (std::uint32_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
                 task(i);
-                if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) pool->wake(pool->done_cv_);
+                if (done.fetch_add(1, std::memory_order_seq_cst) + 1 == n) pool->wake(pool->done_cv_);
             }
         }
     };
 
-    void work() noexcept {
-        std::uint32_t seen = generation_.load(std::memory_order_acquire);
+    void work(std::uint32_t seen) noexcept {
         for (;;) {
             if (spin_.count() > 0) {
                 const auto until = std::chrono::steady_clock::now() + spin_;
                 while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until)
                     for (int i = 0; i < 8 && generation_.load(std::memory_order_relaxed) == seen; ++i) detail::cpu_relax();
             }
-            sleep_until(work_cv_, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-            seen = generation_.load(std::memory_order_acquire);
+            sleep_until(work_cv_, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+            seen = generation_.load(std::memory_order_seq_cst);
             if (stop_.load(std::memory_order_seq_cst)) return;
             // Announce first, then look: run() waits for active_ == 0 after clearing job_, so
             // a job seen here outlives its use.
