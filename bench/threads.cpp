@@ -1,6 +1,7 @@
 // predict on one thread against a tn::ThreadPool (runtime/threads.hpp), same process, same
 // weights: the MNIST MLP at batch 256, the Keras tutorial CNN and ResNet-20 at batch 64, and
-// at batch 1 (one sample: the convolutions split their pixels, on a pool that spins 200 us). Not pinned to one core: run it on the cores
+// at batch 1 (one sample: the convolutions split their pixels; on a pool that spins 200 us, and
+// on one that does not). Not pinned to one core: run it on the cores
 // it may use (taskset -c 0,1 on this 2-core VM). Besides Google Benchmark's rows it prints
 // each scaling as the ratio of medians of interleaved rounds (bench::interleaved_ratio: the
 // VM's slow phases hit both sides), and the CPU time an idle pool uses in one second.
@@ -61,14 +62,13 @@ void BM_threads(benchmark::State& state) {
 }
 
 template <class M>
-void scaling(const char* name, std::size_t n) {
+void scaling(const char* name, std::size_t n, tn::ThreadPool& p, const char* which = "") {
     const auto& m = net<M>();
     const auto x = inputs(n * M::input_shape_type::size);
     std::vector<float> y(n * M::output_shape_type::size);
-    auto& p = n == 1 ? spinning_pool() : pool();
     const double r = bench::interleaved_ratio([&] { m.predict(x.data(), y.data(), n); }, [&] { m.predict(x.data(), y.data(), n, p); },
                                               31, n == 1 ? 50 : 10);
-    std::printf("%-14s batch %4zu: 2 threads %.2fx one thread (interleaved, median of 31 rounds)\n", name, n, 1 / r);
+    std::printf("%-14s batch %4zu: 2 threads %.2fx one thread (interleaved, median of 31 rounds)%s\n", name, n, 1 / r, which);
 }
 
 double cpu_seconds() {
@@ -93,12 +93,14 @@ BENCHMARK(BM_threads<TutorialCnn>)->Name("cnn28_b1/pool2")->Args({1, 2})->MinTim
 int main(int argc, char** argv) {
     bench::after_runs.push_back([] {
         std::printf("\n");
-        scaling<Mlp>("mlp", 256);
-        scaling<TutorialCnn>("cnn28", 64);
-        scaling<ResNet20>("resnet20", 64);
-        scaling<ResNet20>("resnet20", 8);
-        scaling<ResNet20>("resnet20", 1);
-        scaling<TutorialCnn>("cnn28", 1);
+        scaling<Mlp>("mlp", 256, pool());
+        scaling<TutorialCnn>("cnn28", 64, pool());
+        scaling<ResNet20>("resnet20", 64, pool());
+        scaling<ResNet20>("resnet20", 8, pool());
+        scaling<ResNet20>("resnet20", 1, spinning_pool(), ", pool spinning 200 us");
+        scaling<ResNet20>("resnet20", 1, pool(), ", pool without a spin window");
+        scaling<TutorialCnn>("cnn28", 1, spinning_pool(), ", pool spinning 200 us");
+        scaling<TutorialCnn>("cnn28", 1, pool(), ", pool without a spin window");
         // An idle pool: its workers sleep, so a second without calls costs no CPU time.
         const double c0 = cpu_seconds();
         std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -119,6 +119,38 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     }
 }
 
+namespace {
+// An executor that claims two threads but runs its tasks one after another, last first: a
+// one-sample pass must not wait for a helper that never comes (runtime/threads.hpp, Team).
+struct Backwards {
+    std::size_t concurrency() const { return 2; }
+    void run(std::size_t tasks, tn::TaskRef f) const {
+        for (std::size_t i = tasks; i-- > 0;) f(i);
+    }
+};
+}  // namespace
+
+TEST_CASE("one sample on executors that run tasks one after another, or on threads of their own", "[threads][forward]") {
+    const auto net = tn::make<resnet::ResNet20>(tn::seed{21});
+    using N = tn::Net<resnet::ResNet20>;
+    std::vector<float> x(N::in_size), one(N::out_size), many(N::out_size, -7.f);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 31) / 31.f - 0.4f;
+    net.forward(x.data(), one.data());
+    Backwards backwards;
+    net.forward(x.data(), many.data(), backwards);
+    CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+    JThreads user{3};
+    std::fill(many.begin(), many.end(), -7.f);
+    net.forward(x.data(), many.data(), user);
+    CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+    tn::ThreadPool sleeping(2);  // no spin window: the worker joins when it wakes
+    for (int rep = 0; rep < 20; ++rep) {
+        std::fill(many.begin(), many.end(), -7.f);
+        net.forward(x.data(), many.data(), sleeping);
+        REQUIRE(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+    }
+}
+
 TEST_CASE("predict on a pool with tensors, and a graph with two inputs", "[threads][predict]") {
     using Cnn = example::TutorialCnn;
     const auto net = tn::make<Cnn>(tn::seed{2});

@@ -29,6 +29,7 @@
 #include "../kernels/share.hpp"
 #include "../kernels/simd.hpp"
 #include "../core/layer.hpp"
+#include "threads.hpp"
 #include "../passes/concat_in_place.hpp"
 #include "../passes/epilogue.hpp"
 #include "../passes/facts.hpp"
@@ -180,8 +181,13 @@ struct Program {
     //
     // Node k runs shared when its kernel takes a share (a layer's forward_shared: Conv2D on the
     // implicit GEMM or a 1x1 GEMM) with an elementwise activation; every other node runs on the
-    // calling thread alone. Each shared node is one or two executor runs (a barrier each).
+    // calling thread alone (the team's leader). Each shared node is one or two team phases (a
+    // barrier each).
     static constexpr std::size_t min_shared_flops = 1'000'000;
+
+    static consteval bool any_shared() {
+        return []<std::size_t... k>(std::index_sequence<k...>) { return (runs_shared<k>() || ...); }(std::make_index_sequence<K>{});
+    }
     template <std::size_t k>
     static consteval bool runs_shared() {
         if constexpr (facts.kind[k] == Kind::input || facts.kind[k] == Kind::merge || epilogues.head[k] != k) {
@@ -190,8 +196,8 @@ struct Program {
             using L = op<k>;
             using In = in_shape<k>;
             using Act = typename decltype(shared_activation_probe<k>())::type;
-            // At least a megaflop (~5 us on one core): a split costs one or two barriers of
-            // ~1.4 us each on the 2-core VM (bench/threads.cpp), which a smaller layer does not win back.
+            // At least a megaflop (~5 us on one core): a split costs one or two barriers
+            // (bench/threads.cpp), which a smaller layer does not win back.
             if constexpr (requires { L::template shares<In>; L::template share_phases<In>; } && !requires { L::separate_activation; })
                 return L::template shares<In> && !Act::row_wise && !StatefulLayer<L, In> && facts.flops[k] >= min_shared_flops;
             else
@@ -229,20 +235,28 @@ struct Program {
         if constexpr (state_floats > 0) {
             run(params, ins, outs, 1, arena);  // streamed state: one thread
         } else {
+            // One team for the whole pass (runtime/threads.hpp): the leader runs the nodes in
+            // order, and the helpers join each shared node's phases.
             const std::size_t n = executor.concurrency();
-            [&]<std::size_t... k>(std::index_sequence<k...>) {
-                (
-                    [&] {
-                        if constexpr (runs_shared<k>()) {
-                            if constexpr (op<k>::template share_phases<in_shape<k>> == 2)
-                                executor.run(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 0}); });
-                            executor.run(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 1}); });
-                        } else {
-                            step<k>(params, ins, outs, 1, arena, nullptr);
-                        }
-                    }(),
-                    ...);
-            }(std::make_index_sequence<K>{});
+            auto nodes = [&](auto&& phases) {
+                [&]<std::size_t... k>(std::index_sequence<k...>) {
+                    (
+                        [&] {
+                            if constexpr (runs_shared<k>()) {
+                                if constexpr (op<k>::template share_phases<in_shape<k>> == 2)
+                                    phases(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 0}); });
+                                phases(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 1}); });
+                            } else {
+                                step<k>(params, ins, outs, 1, arena, nullptr);
+                            }
+                        }(),
+                        ...);
+                }(std::make_index_sequence<K>{});
+            };
+            if constexpr (any_shared())
+                run_team(executor, [&](Team& team) { nodes([&](std::size_t pieces, TaskRef f) { team.parallel(pieces, f); }); });
+            else
+                nodes([](std::size_t, TaskRef) {});
             [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, 1, arena), ...); }(
                 std::make_index_sequence<M::n_outputs>{});
         }

@@ -190,4 +190,83 @@ class ThreadPool {
     std::vector<std::thread> workers_;
 };
 
+// A team for one sample's forward pass: many short parallel phases (each convolution's padded
+// copy, then its products) with serial work between them. A call to the executor per phase
+// would pay a wake-up and a handshake each time; a team pays them once. `run_team(executor,
+// body)` runs body(team) once, on whichever task the executor starts first (the leader); the
+// other tasks stand by, and inside body `team.parallel(n, f)` runs f(0) ... f(n - 1) on the
+// leader and the helpers present, returning when all n are done.
+//
+// Nothing waits for a helper to arrive: pieces are claimed, so an executor that runs the
+// tasks one after another (`Inline`, or a busy pool) just has the leader do every piece, and
+// the later tasks find the work finished. The claim word holds the phase, its piece count and
+// the next piece, so a helper that claims a piece knows that piece's phase is still running
+// (the leader waits for it) and reads the phase's function safely.
+class Team {
+  public:
+    void parallel(std::size_t n, TaskRef f) noexcept {
+        if (n == 0) return;
+        if (n == 1 || n > max_pieces) {
+            for (std::size_t i = 0; i < n; ++i) f(i);
+            return;
+        }
+        task_ = &f;
+        done_.store(0, std::memory_order_relaxed);
+        ++phase_;
+        claim_.store(std::uint64_t(phase_) << 32 | std::uint64_t(n) << 16, std::memory_order_release);
+        while (take()) {
+        }
+        while (done_.load(std::memory_order_acquire) < n) detail::cpu_relax();
+    }
+
+    template <Executor E, class Body>
+    friend void run_team(E& executor, Body&& body);
+
+  private:
+    static constexpr std::size_t max_pieces = 0xffff;
+    // Claims and runs one piece of the current phase; false when none is left.
+    bool take() noexcept {
+        std::uint64_t s = claim_.load(std::memory_order_acquire);
+        for (;;) {
+            const std::uint64_t next = s & 0xffff, count = s >> 16 & 0xffff;
+            if (next >= count) return false;
+            if (claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+                (*task_)(next);
+                done_.fetch_add(1, std::memory_order_release);
+                return true;
+            }
+        }
+    }
+    void help() noexcept {
+        for (std::uint32_t idle = 0; !finished_.load(std::memory_order_acquire);) {
+            if (take()) {
+                idle = 0;
+            } else if (++idle % 1024 == 0) {
+                std::this_thread::yield();  // more tasks than free cores: let the leader run
+            } else {
+                detail::cpu_relax();
+            }
+        }
+    }
+
+    const TaskRef* task_ = nullptr;
+    std::uint32_t phase_ = 0;
+    std::atomic<std::uint64_t> claim_{0};  // phase << 32 | pieces << 16 | next piece
+    std::atomic<std::uint32_t> done_{0};
+    std::atomic<bool> leader_{false}, finished_{false};
+};
+
+template <Executor E, class Body>
+void run_team(E& executor, Body&& body) {
+    Team team;
+    executor.run(executor.concurrency(), [&](std::size_t) {
+        if (!team.leader_.exchange(true, std::memory_order_acq_rel)) {
+            body(team);
+            team.finished_.store(true, std::memory_order_release);
+        } else {
+            team.help();
+        }
+    });
+}
+
 }  // namespace typenet::inline TYPENET_ISA_NAMESPACE
