@@ -71,6 +71,15 @@ void accuracy_row(const char* model, const char* policy) {
     std::printf("| %s | %s | %.3g | %.3g | %zu / %zu |\n", model, policy, r.max_abs, r.max_rel, r.agree, r.n);
 }
 
+// A sequence model: no classes, so no top-1 column.
+template <class M, class P>
+void sequence_row(const char* model, const char* policy) {
+    const auto r = accuracy::compare(fp32<M>(), net<M, P>(), 1000);
+    std::printf("| %s | %s | %.3g | %.3g | — |\n", model, policy, r.max_abs, r.max_rel);
+}
+template <template <std::size_t, class...> class Cell>
+using Seq64 = tn::Sequential<tn::Input<64, 1>, Cell<64, tn::return_sequences>, tn::Dense<1>>;
+
 }  // namespace
 
 BENCHMARK(BM_precision<Mlp, void>)->Name("mlp_b1/typenet")->Arg(1)->MinTime(0.5);
@@ -106,6 +115,8 @@ int main(int argc, char** argv) {
         accuracy_row<TutorialCnn, tn::int8_weights>("Keras CNN", "int8_weights");
         accuracy_row<ResNet20, tn::bf16_weights>("ResNet-20", "bf16_weights");
         accuracy_row<ResNet20, tn::int8_weights>("ResNet-20", "int8_weights");
+        sequence_row<Seq64<tn::GRU>, tn::bf16_weights>("GRU 64, 64 steps of 1 input, every step", "bf16_weights");
+        sequence_row<Seq64<tn::LSTM>, tn::bf16_weights>("LSTM 64, 64 steps of 1 input, every step", "bf16_weights");
     });
     return bench::run(argc, argv, [] {}, 4096, "", "");
 }

@@ -30,10 +30,12 @@ std::vector<float> signal(std::size_t n, std::size_t f = 1) {
     return x;
 }
 
-// Fast: the gates' opt-in fast sigmoid and tanh (tn::fast_activations).
-template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false>
+// Fast: the gates' opt-in fast sigmoid and tanh (tn::fast_activations). Bf16: the recurrent
+// layer's W_hh in bf16 (tn::bf16_weights; layers of at least 32 units).
+template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false, bool Bf16 = false>
 using Amp = tn::Sequential<tn::Input<1, 1>,
-                           std::conditional_t<Fast, Cell<H, tn::return_sequences, tn::fast_activations>, Cell<H, tn::return_sequences>>,
+                           std::conditional_t<Fast, Cell<H, tn::return_sequences, tn::fast_activations, std::conditional_t<Bf16, tn::bf16_weights, tn::fp32_weights>>,
+                                              Cell<H, tn::return_sequences, std::conditional_t<Bf16, tn::bf16_weights, tn::fp32_weights>>>,
                            tn::Dense<1>>;
 
 void per_sample(benchmark::State& state, std::size_t samples) {
@@ -58,15 +60,15 @@ void step_each_sample(benchmark::State& state) {
     }
     per_sample(state, block);
 }
-template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false>
+template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false, bool Bf16 = false>
 void BM_step(benchmark::State& state) {
-    step_each_sample<Amp<Cell, H, Fast>>(state);
+    step_each_sample<Amp<Cell, H, Fast, Bf16>>(state);
 }
 
 // net.process over the 1024 samples in blocks of B.
-template <template <std::size_t, class...> class Cell, std::size_t H, std::size_t B, bool Fast = false>
+template <template <std::size_t, class...> class Cell, std::size_t H, std::size_t B, bool Fast = false, bool Bf16 = false>
 void BM_process(benchmark::State& state) {
-    const auto net = tn::make<Amp<Cell, H, Fast>>(tn::seed{1});
+    const auto net = tn::make<Amp<Cell, H, Fast, Bf16>>(tn::seed{1});
     auto st = net.make_state();
     const auto x = signal(block);
     std::vector<float> y(block);
@@ -93,6 +95,16 @@ TN_CELL(LSTM, 8)
 TN_CELL(LSTM, 16)
 TN_CELL(LSTM, 32)
 TN_CELL(LSTM, 64)
+// bf16 W_hh: step, and blocks of 128, exact and fast gates.
+#define TN_CELL_BF16(Cell, H)                                      \
+    BENCHMARK_TEMPLATE(BM_step, tn::Cell, H, false, true);         \
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128, false, true); \
+    BENCHMARK_TEMPLATE(BM_step, tn::Cell, H, true, true);          \
+    BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128, true, true);
+TN_CELL_BF16(GRU, 32)
+TN_CELL_BF16(GRU, 64)
+TN_CELL_BF16(LSTM, 32)
+TN_CELL_BF16(LSTM, 64)
 
 // The recurrent kernel alone (kernels::recurrent_run, fast gates), 128 steps per call over the
 // same 1024 samples: the floor under BM_process's figures, without the Net around it (the

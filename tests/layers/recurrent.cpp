@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -193,4 +194,116 @@ TEST_CASE("fast activations: GRU and LSTM within 1e-4 of PyTorch, streamed bitwi
     std::vector<float> c(40);
     for (std::size_t t = 0; t < 40; ++t) fast.step(&x[t], &c[t], st);
     REQUIRE(c == b);
+}
+
+// bf16_weights on recurrent layers (kernels/recurrent.hpp: W_hh as bf16 pairs, h rounded to
+// bf16 inside each step's product, everything else fp32): against a scalar model of exactly
+// that scheme in double precision, against PyTorch's fp32 outputs within bf16's error, and
+// streamed bit for bit. Layers under 32 units stay fp32 under the policy.
+namespace {
+float bf(float v) { return tn::kernels::from_bf16(tn::kernels::to_bf16(v)); }
+double sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
+
+// One layer, return_sequences, zero initial state; w: the layer's canonical weights
+// (weight_ih [G*H][F], weight_hh [G*H][H], bias_ih, bias_hh).
+template <tn::kernels::Cell C, bool ResetAfter = true>
+std::vector<float> bf16_reference(const std::vector<float>& w, const float* x, std::size_t T, std::size_t F, std::size_t H) {
+    constexpr std::size_t G = tn::kernels::cell_gates<C>;
+    const float* wi = w.data();
+    const float* wh = wi + G * H * F;
+    const float* bi = wh + G * H * H;
+    const float* bh = bi + G * H;
+    std::vector<double> h(H, 0.0), c(H, 0.0), a(G * H), ah(G * H);
+    std::vector<float> y(T * H);
+    auto hidden = [&](const std::vector<double>& v, std::size_t g0, std::size_t ng) {  // W_hh v, v and W_hh in bf16
+        for (std::size_t o = g0 * H; o < (g0 + ng) * H; ++o) {
+            double s = 0;
+            for (std::size_t k = 0; k < H; ++k) s += double(bf(wh[o * H + k])) * double(bf(float(v[k])));
+            ah[o] = s;
+        }
+    };
+    for (std::size_t t = 0; t < T; ++t) {
+        for (std::size_t o = 0; o < G * H; ++o) {
+            double s = bi[o];
+            for (std::size_t f = 0; f < F; ++f) s += double(wi[o * F + f]) * x[t * F + f];
+            a[o] = s;
+        }
+        if constexpr (C == tn::kernels::Cell::lstm) {
+            hidden(h, 0, 4);
+            for (std::size_t j = 0; j < H; ++j) {
+                auto gate = [&](std::size_t g) { return a[g * H + j] + ah[g * H + j] + bh[g * H + j]; };
+                c[j] = sigmoid(gate(1)) * c[j] + sigmoid(gate(0)) * std::tanh(gate(2));
+                h[j] = sigmoid(gate(3)) * std::tanh(c[j]);
+            }
+        } else if constexpr (ResetAfter) {
+            hidden(h, 0, 3);
+            for (std::size_t j = 0; j < H; ++j) {
+                const double r = sigmoid(a[j] + ah[j] + bh[j]), z = sigmoid(a[H + j] + ah[H + j] + bh[H + j]);
+                const double n = std::tanh(a[2 * H + j] + r * (ah[2 * H + j] + bh[2 * H + j]));
+                h[j] = (1 - z) * n + z * h[j];
+            }
+        } else {
+            hidden(h, 0, 2);
+            std::vector<double> rh(H), z(H);
+            for (std::size_t j = 0; j < H; ++j) {
+                rh[j] = sigmoid(a[j] + ah[j] + bh[j]) * h[j];
+                z[j] = sigmoid(a[H + j] + ah[H + j] + bh[H + j]);
+            }
+            hidden(rh, 2, 1);
+            for (std::size_t j = 0; j < H; ++j) {
+                const double n = std::tanh(a[2 * H + j] + ah[2 * H + j] + bh[2 * H + j]);
+                h[j] = (1 - z[j]) * n + z[j] * h[j];
+            }
+        }
+        for (std::size_t j = 0; j < H; ++j) y[t * H + j] = float(h[j]);
+    }
+    return y;
+}
+
+template <class M, tn::kernels::Cell C, bool ResetAfter = true>
+void check_bf16_layer(std::size_t H) {
+    constexpr std::size_t T = M::input_shape_type::dims[0], F = M::input_shape_type::dims[1];
+    auto net = tn::make<M>(tn::seed{31});
+    std::vector<float> x(T * F), y(T * H), whole(T * H), stepped(T * H);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * float(i)) * 1.5f;
+    net.forward(x.data(), y.data());
+    const auto ref = bf16_reference<C, ResetAfter>(net.get_weights(), x.data(), T, F, H);
+    // A state element whose rounding to bf16 lands on the other side of a tie moves the next
+    // products by one bf16 step (2^-8 of |h| <= 1, times a weight): 2e-3 covers that, and
+    // a wrong pairing or a lost term is far larger.
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(double(y[i]) - ref[i]));
+    INFO(tn::layer_name<M>() << ": largest difference from the bf16 scheme's reference " << worst);
+    CHECK(worst < 2e-3);
+    auto st = net.make_state();
+    for (std::size_t t = 0; t < T; ++t) net.step(&x[t * F], &stepped[t * H], st);
+    REQUIRE(stepped == y);
+}
+}  // namespace
+
+TEST_CASE("bf16 weights: GRU and LSTM against the scheme's reference, streamed bitwise", "[recurrent][bf16]") {
+    using GruB = tn::Sequential<tn::Input<23, 3>, tn::GRU<37, tn::return_sequences, tn::bf16_weights>>;
+    using GruBeforeB = tn::Sequential<tn::Input<23, 3>, tn::GRU<33, tn::return_sequences, tn::reset_before, tn::bf16_weights>>;
+    using LstmB = tn::Sequential<tn::Input<23, 3>, tn::LSTM<37, tn::return_sequences, tn::bf16_weights>>;
+    using RnnB = tn::Sequential<tn::Input<23, 3>, tn::SimpleRNN<40, tn::return_sequences, tn::bf16_weights>>;
+    check_bf16_layer<GruB, tn::kernels::Cell::gru>(37);
+    check_bf16_layer<GruBeforeB, tn::kernels::Cell::gru, false>(33);
+    check_bf16_layer<LstmB, tn::kernels::Cell::lstm>(37);
+    STATIC_REQUIRE(tn::Net<RnnB>::param_count == tn::Net<tn::Sequential<tn::Input<23, 3>, tn::SimpleRNN<40, tn::return_sequences>>>::param_count);
+}
+
+TEST_CASE("bf16 weights as a policy: PyTorch's GRU and LSTM within bf16's error, streamed bitwise; small layers stay fp32",
+          "[recurrent][bf16][golden]") {
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<Gru2, tn::bf16_weights>,
+                                  tn::Sequential<tn::Input<23, 3>, tn::GRU<37, tn::return_sequences, tn::num_layers<2>, tn::bf16_weights>,
+                                                 tn::Dense<2, tn::bf16_weights>>>);
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<GruLast, tn::bf16_weights>,  // 16 units: fp32
+                                  tn::Sequential<tn::Input<19, 3>, tn::GRU<16>, tn::Dense<3, tn::bf16_weights>>>);
+    using Kept = tn::Sequential<tn::Input<5, 2>, tn::LSTM<64, tn::fp32_weights>>;  // named: kept
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<Kept, tn::bf16_weights>, Kept>);
+    // Two layers of 37 units over 23 steps: the outputs (order 0.1-1) move by ~1e-3.
+    golden::check_model<tn::with_policy<Gru2, tn::bf16_weights>>("gru_3_37_2l", 3e-2);
+    golden::check_streaming<tn::with_policy<Gru2, tn::bf16_weights>>("gru_3_37_2l");
+    golden::check_model<tn::with_policy<Lstm2, tn::bf16_weights>>("lstm_3_37_2l", 3e-2);
+    golden::check_streaming<tn::with_policy<Lstm2, tn::bf16_weights>>("lstm_3_37_2l");
 }

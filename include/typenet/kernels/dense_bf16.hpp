@@ -202,16 +202,17 @@ inline constexpr std::size_t bf16_scratch_floats(Bf16Packing d, std::size_t rows
 
 // y = act(x W^T + b [+ add]) for `rows` rows of d.in floats (ldx apart) into rows ldy apart.
 // Rows of a batch sum each output's pairs in one chain, in order; a row alone in four chains
-// (bf16_gemv_panels), as the fp32 kernels do.
+// (bf16_gemv_panels), as the fp32 kernels do — unless rows_alike: the steps of a sequence,
+// whose results must not depend on how many steps a call has (streaming, bit for bit).
 template <class Act>
 inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::size_t ldx, std::size_t rows, float* y,
-                       std::size_t ldy, float* scratch, const float* add = nullptr) noexcept {
+                       std::size_t ldy, float* scratch, const float* add = nullptr, bool rows_alike = false) noexcept {
     const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
     const float* bias_all = packed + d.weight_words();
     auto* xw = reinterpret_cast<std::uint32_t*>(scratch);
     const std::size_t ldw = round_up(d.pairs(), lanes);
     for (std::size_t r = 0; r < rows; ++r) to_bf16_pairs(x + r * ldx, d.in, xw + r * ldw);
-    if (rows == 1) {
+    if (rows == 1 && !rows_alike) {
         std::size_t p = 0;
         for (; p + 4 <= d.panels(); p += 4) detail::bf16_gemv_panels<Act, 4>(xw, w, bias_all, y, d, p, add);
         if (d.panels() - p == 3) detail::bf16_gemv_panels<Act, 3>(xw, w, bias_all, y, d, p, add);

@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "activations.hpp"
+#include "dense_bf16.hpp"
 #include "elementary.hpp"
 #include "epilogue.hpp"
 #include "simd.hpp"
@@ -53,7 +54,9 @@ struct RecurrentPacking {
 // w_ih [G*H][F], w_hh [G*H][H], biases [G*H] or null, in PyTorch's layout.
 // A GRU with the reset gate before the hidden product (ResetAfter false) adds b_hn to the
 // candidate's input sum like every other bias: bh stays zero.
-template <Cell C, std::size_t F, std::size_t H, bool ResetAfter = true>
+// Bf16: W_hh as bf16 pairs (rows k and k + 1 of each column in one word, as dense_bf16.hpp
+// packs them), in the first half of the same region: the layout's size does not change.
+template <Cell C, std::size_t F, std::size_t H, bool ResetAfter = true, bool Bf16 = false>
 inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, float* packed) noexcept {
     using P = RecurrentPacking<C, F, H>;
     std::fill_n(packed, P::floats, 0.f);
@@ -70,6 +73,18 @@ inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_
                 packed[P::bx + col] = bi + bh;
             }
         }
+    if constexpr (Bf16) {
+        // In place, in increasing order: word kp * row + col is written after rows 2kp and
+        // 2kp + 1 of column col were read, and before any later read reaches it.
+        float* wh = packed + P::wh;
+        auto* words = reinterpret_cast<std::uint32_t*>(wh);
+        for (std::size_t kp = 0; kp < (H + 1) / 2; ++kp)
+            for (std::size_t col = 0; col < P::row; ++col) {
+                const float even = wh[2 * kp * P::row + col], odd = 2 * kp + 1 < H ? wh[(2 * kp + 1) * P::row + col] : 0.f;
+                words[kp * P::row + col] = bf16_pair(even, odd);
+            }
+        std::fill(wh + (H + 1) / 2 * P::row, wh + H * P::row, 0.f);
+    }
 }
 
 namespace detail {
@@ -138,15 +153,21 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
 // recurrence's critical path. Unit blocks go in groups
 // whose accumulators fit the registers; within a group the k loop is split S ways so that
 // enough FMA chains run at once when the group is small.
-template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::size_t Hp, class Epilogue>
+//
+// Bf16: wh holds bf16 pairs (recurrent_pack<..., true>) and h is rounded to bf16 pairs first;
+// each pair is one dot_bf16 (vdpbf16ps, or the same sums by two FMAs): K = ceil(H / 2) terms.
+template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::size_t Hp, bool Bf16 = false, class Epilogue>
 [[gnu::always_inline]] inline void hidden_product(const float* wh, const float* h, const std::array<const float*, NG>& init,
                                                   Epilogue&& epilogue) noexcept {
     constexpr std::size_t V = Hp / lanes;
     constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;  // accumulators in flight
     constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / NG));  // unit blocks per group
     constexpr std::size_t chains = NG * VB;
-    // The recurrence waits on the deepest chain, H / S FMAs, then a tree of log2(S) additions.
-    constexpr std::size_t S = chains_for(H, chains, budget);
+    constexpr std::size_t K = Bf16 ? (H + 1) / 2 : H;
+    // The recurrence waits on the deepest chain, K / S FMAs, then a tree of log2(S) additions.
+    constexpr std::size_t S = chains_for(K, chains, budget);
+    alignas(alignment) std::uint32_t pairs[Bf16 ? round_up(K, lanes) : 1];
+    if constexpr (Bf16) to_bf16_pairs(h, H, pairs);
     for (std::size_t v0 = 0; v0 < V; v0 += VB) {
         const std::size_t nb = std::min(VB, V - v0);  // unit blocks in this group
         vfloat acc[S][NG][VB];
@@ -158,16 +179,26 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
                 for (std::size_t b = 0; b < VB; ++b)
                     acc[s][g][b] = s == 0 && init[g] && b < nb ? loadu(init[g] + (v0 + b) * lanes) : vfloat(0.f);
         auto accumulate = [&](std::size_t k, std::size_t s) {
-            const vfloat hk(h[k]);
-            const float* w = wh + k * Row + G0 * Hp + v0 * lanes;
-            TYPENET_UNROLL
-            for (std::size_t g = 0; g < NG; ++g)
+            if constexpr (Bf16) {
+                const vword hk(pairs[k]);
+                const auto* w = reinterpret_cast<const std::uint32_t*>(wh) + k * Row + G0 * Hp + v0 * lanes;
                 TYPENET_UNROLL
-                for (std::size_t b = 0; b < VB; ++b)
-                    if (b < nb) acc[s][g][b] = xsimd::fma(loadu(w + g * Hp + b * lanes), hk, acc[s][g][b]);
+                for (std::size_t g = 0; g < NG; ++g)
+                    TYPENET_UNROLL
+                    for (std::size_t b = 0; b < VB; ++b)
+                        if (b < nb) acc[s][g][b] = dot_bf16(acc[s][g][b], vword::load_unaligned(w + g * Hp + b * lanes), hk);
+            } else {
+                const vfloat hk(h[k]);
+                const float* w = wh + k * Row + G0 * Hp + v0 * lanes;
+                TYPENET_UNROLL
+                for (std::size_t g = 0; g < NG; ++g)
+                    TYPENET_UNROLL
+                    for (std::size_t b = 0; b < VB; ++b)
+                        if (b < nb) acc[s][g][b] = xsimd::fma(loadu(w + g * Hp + b * lanes), hk, acc[s][g][b]);
+            }
         };
-        constexpr std::size_t kmain = H / S * S;
-        if constexpr (H <= 64) {
+        constexpr std::size_t kmain = K / S * S;
+        if constexpr (H <= 64) {  // unrolled whole (in bf16, K <= 32 pairs; clang -O1 declines the LSTM's, with a warning)
             TYPENET_UNROLL
             for (std::size_t k = 0; k < kmain; k += S)
                 TYPENET_UNROLL
@@ -178,7 +209,7 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
                 for (std::size_t s = 0; s < S; ++s) accumulate(k + s, s);
         }
         TYPENET_UNROLL
-        for (std::size_t k = kmain; k < H; ++k) accumulate(k, k - kmain);
+        for (std::size_t k = kmain; k < K; ++k) accumulate(k, k - kmain);
         TYPENET_UNROLL
         for (std::size_t b = 0; b < VB; ++b) {
             if (b >= nb) break;
@@ -196,18 +227,18 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
 // state applied while the hidden sums are in registers. GRU with the reset gate before the
 // hidden product (Keras' reset_after=False) needs r first: two passes, r and z, then n on
 // r * h.
-template <Cell C, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false>
+template <Cell C, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false, bool Bf16 = false>
 inline void cell_step(const float* wh, const float* bh, const float* xp, const float* h_old, float* h_new, float* c) noexcept {
     using P = RecurrentPacking<C, 1, H>;
     using F = Gates<Fast>;
     constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
     if constexpr (C == Cell::rnn) {
-        hidden_product<1, 0, H, Row, Hp>(wh, h_old, {xp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<1, 0, H, Row, Hp, Bf16>(wh, h_old, {xp}, [&](std::size_t u, const vfloat* a) {
             if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, F::tanh(a[0]));
             else storeu(h_new + u, Act::apply(a[0]));
         });
     } else if constexpr (C == Cell::gru && ResetAfter) {
-        hidden_product<G, 0, H, Row, Hp>(wh, h_old, {xp, xp + Hp, bh}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp, bh}, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
             const vfloat z = F::sigmoid(a[1]);
             const vfloat n = F::tanh(xsimd::fma(r, a[2], loadu(xp + 2 * Hp + u)));
@@ -215,17 +246,17 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
         });
     } else if constexpr (C == Cell::gru) {
         alignas(alignment) float rh[Hp], zs[Hp];  // r * h_old, and z
-        hidden_product<2, 0, H, Row, Hp>(wh, h_old, {xp, xp + Hp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<2, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp}, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
             storeu(zs + u, F::sigmoid(a[1]));
             storeu(rh + u, r * loadu(h_old + u));
         });
-        hidden_product<1, 2, H, Row, Hp>(wh, rh, {xp + 2 * Hp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<1, 2, H, Row, Hp, Bf16>(wh, rh, {xp + 2 * Hp}, [&](std::size_t u, const vfloat* a) {
             const vfloat n = F::tanh(a[0]);
             storeu(h_new + u, xsimd::fma(loadu(zs + u), loadu(h_old + u) - n, n));
         });
     } else {
-        hidden_product<G, 0, H, Row, Hp>(wh, h_old, {xp, xp + Hp, xp + 2 * Hp, xp + 3 * Hp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp, xp + 2 * Hp, xp + 3 * Hp}, [&](std::size_t u, const vfloat* a) {
             const vfloat i = F::sigmoid(a[0]);
             const vfloat f = F::sigmoid(a[1]);
             const vfloat g = F::tanh(a[2]);
@@ -315,11 +346,11 @@ inline constexpr std::size_t recurrent_scratch = recurrent_chunk * RecurrentPack
 // T steps of one direction. x: T rows of F at stride ldx; y (or null): T rows of H at stride
 // ldy; h (and c, LSTM): H floats, the state before and after. Reverse runs t = T-1 .. 0.
 // Not inlined: one body per cell and size runs every T, so every T rounds alike.
-template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false>
+template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false, bool Bf16 = false>
 [[gnu::noinline]] void recurrent_run(const float* packed, const float* x, std::size_t T, std::size_t ldx, float* y, std::size_t ldy,
                                      float* h, float* c, bool reverse, float* scratch) noexcept {
     using P = RecurrentPacking<C, F, H>;
-    if constexpr (P::Hp == lanes && !(C == Cell::gru && !ResetAfter)) {
+    if constexpr (P::Hp == lanes && !(C == Cell::gru && !ResetAfter) && !Bf16) {
         vfloat hv = load_n(h, H), cv = C == Cell::lstm ? load_n(c, H) : vfloat(0.f);
         for (std::size_t start = 0; start < T; start += recurrent_chunk) {
             const std::size_t n = std::min(recurrent_chunk, T - start);
@@ -350,7 +381,7 @@ template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = tru
         detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t r = reverse ? n - 1 - i : i;
-            detail::cell_step<C, H, Act, ResetAfter, Fast>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
+            detail::cell_step<C, H, Act, ResetAfter, Fast, Bf16>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
             cur ^= 1;
             if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
         }

@@ -113,7 +113,7 @@ struct Dense {
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch = nullptr) noexcept {
-        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch);
+        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, nullptr, In::rank == 2);
         else if constexpr (int8) kernels::dense_int8<Act>(packing_int8<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch);
         else if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out);
         else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out);
@@ -129,7 +129,7 @@ struct Dense {
     static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) noexcept {
-        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, add);
+        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, add, In::rank == 2);
         else if constexpr (int8) kernels::dense_int8<Act>(packing_int8<In>, params, in, features<In>, rows * steps<In>, out, Units, scratch, add);
         else if constexpr (In::rank == 2) kernels::dense_rows<Act, features<In>, Units>(params, in, rows * steps<In>, out, add);
         else if (kernels::dense_is_small<features<In>, Units> && rows == 1) kernels::dense_small<Act, features<In>, Units>(params, in, out, add);
@@ -141,7 +141,7 @@ struct Dense {
     static constexpr bool writes_strided = true;
     template <class In, class Act>
     static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) noexcept {
-        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, ldo, scratch);
+        if constexpr (bf16) kernels::dense_bf16<Act>(packing_bf16<In>, params, in, features<In>, rows * steps<In>, out, ldo, scratch, nullptr, In::rank == 2);
         else if constexpr (int8) kernels::dense_int8<Act>(packing_int8<In>, params, in, features<In>, rows * steps<In>, out, ldo, scratch);
         else if (In::rank == 1 && rows == 1) kernels::dense_gemv<Act>(packing<In>, params, true, in, out);
         else kernels::gemm<Act>(packing<In>, params, true, in, features<In>, rows * steps<In>, out, ldo);

@@ -130,6 +130,17 @@ struct Recurrent {
     static constexpr bool reset_after = !detail::has_option<reset_before, Options...>;
     static constexpr bool fast = detail::has_option<fast_activations, Options...>;
     static_assert(reset_after || C == kernels::Cell::gru, "typenet: reset_before is an option of GRU only");
+    // bf16_weights: W_hh in bf16 (the hidden product of every step streams half the bytes);
+    // W_ih, biases and the state stay fp32. Only layers of at least min_bf16_units: a smaller
+    // layer's weights sit in L1 or registers, where the step waits on latency, not bytes.
+    static constexpr std::size_t min_bf16_units = 32;
+    static constexpr bool bf16 = detail::has_option<bf16_weights, Options...>;
+    static constexpr bool names_precision = bf16 || detail::has_option<fp32_weights, Options...>;
+    static_assert(!bf16 || Units >= min_bf16_units,
+                  "typenet: bf16_weights is for recurrent layers of at least 32 units (a smaller layer's weights sit in L1 "
+                  "or registers, where bf16 does not pay); leave it fp32");
+    static_assert(!detail::has_option<int8_weights, Options...> && !(bf16 && detail::has_option<fp32_weights, Options...>),
+                  "typenet: a recurrent layer takes one precision: fp32_weights or bf16_weights (int8 is for Dense and Conv2D)");
     static constexpr std::string_view keras_class = dirs == 2                   ? "bidirectional"
                                                     : C == kernels::Cell::gru  ? "gru"
                                                     : C == kernels::Cell::lstm ? "lstm"
@@ -200,7 +211,7 @@ struct Recurrent {
                      const float* w_hh = w_ih + G * Units * layer_in<In>(L);
                      const float* b_ih = bias ? w_hh + G * Units * Units : nullptr;
                      const float* b_hh = bias ? b_ih + G * Units : nullptr;
-                     kernels::recurrent_pack<C, (L == 0 ? features<In> : dirs * Units), Units, reset_after>(w_ih, w_hh, b_ih, b_hh,
+                     kernels::recurrent_pack<C, (L == 0 ? features<In> : dirs * Units), Units, reset_after, bf16>(w_ih, w_hh, b_ih, b_hh,
                                                                                               packed + packed_offsets<In>[L * dirs + d]);
                      canonical = w_hh + G * Units * Units + (bias ? 2 * G * Units : 0);
                  }
@@ -237,7 +248,7 @@ struct Recurrent {
                      float* dst = L + 1 < layers ? buf[L % 2] : (sequences ? y : nullptr);
                      for (std::size_t d = 0; d < D; ++d) {
                          const std::size_t s = (L * D + d) * Units;
-                         kernels::recurrent_run<C, Fl, Units, activation, reset_after, fast>(params + packed_offsets<In>[L * D + d], src, T, Fl,
+                         kernels::recurrent_run<C, Fl, Units, activation, reset_after, fast, bf16>(params + packed_offsets<In>[L * D + d], src, T, Fl,
                                                                           dst ? dst + d * Units : nullptr, D * Units, h + s,
                                                                           c ? c + s : nullptr, d == 1, xp);
                      }
@@ -257,12 +268,13 @@ struct Recurrent {
         if constexpr (dirs == 2) s += ", bidirectional";
         if constexpr (!reset_after) s += ", reset_before";
         if constexpr (fast) s += ", fast_activations";
+        if constexpr (bf16) s += ", bf16_weights";
         if constexpr (!bias) s += ", no_bias";
         return s + ">";
     }
     template <class Act = linear>
     static std::string kernel_name() {
-        return C == kernels::Cell::gru ? "gru" : C == kernels::Cell::lstm ? "lstm" : "rnn";
+        return std::string(C == kernels::Cell::gru ? "gru" : C == kernels::Cell::lstm ? "lstm" : "rnn") + (bf16 ? "_bf16" : "");
     }
 };
 
