@@ -198,7 +198,7 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
             }
         };
         constexpr std::size_t kmain = K / S * S;
-        if constexpr (H <= 64) {  // unrolled whole (in bf16, K <= 32 pairs; clang -O1 declines the LSTM's, with a warning)
+        if constexpr (H <= 64) {
             TYPENET_UNROLL
             for (std::size_t k = 0; k < kmain; k += S)
                 TYPENET_UNROLL
@@ -212,13 +212,14 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
         for (std::size_t k = kmain; k < K; ++k) accumulate(k, k - kmain);
         TYPENET_UNROLL
         for (std::size_t b = 0; b < VB; ++b) {
-            if (b >= nb) break;
-            vfloat a[NG];
-            TYPENET_UNROLL
-            for (std::size_t g = 0; g < NG; ++g) {
-                a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g][b]; });
+            if (b < nb) {  // (not a break: a constant trip count, which clang can unroll)
+                vfloat a[NG];
+                TYPENET_UNROLL
+                for (std::size_t g = 0; g < NG; ++g) {
+                    a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g][b]; });
+                }
+                epilogue((v0 + b) * lanes, a);
             }
-            epilogue((v0 + b) * lanes, a);
         }
     }
 }
