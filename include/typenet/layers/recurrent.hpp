@@ -136,11 +136,11 @@ struct Recurrent {
     static constexpr std::size_t min_bf16_units = 32;
     static constexpr bool bf16 = detail::has_option<bf16_weights, Options...>;
     static constexpr bool names_precision = bf16 || detail::has_option<fp32_weights, Options...>;
-    static_assert(!bf16 || Units >= min_bf16_units,
-                  "typenet: bf16_weights is for recurrent layers of at least 32 units (a smaller layer's weights sit in L1 "
-                  "or registers, where bf16 does not pay); leave it fp32");
-    static_assert(!detail::has_option<int8_weights, Options...> && !(bf16 && detail::has_option<fp32_weights, Options...>),
-                  "typenet: a recurrent layer takes one precision: fp32_weights or bf16_weights (int8 is for Dense and Conv2D)");
+    // Checked where the model is composed, so that the error is reported once, in words.
+    using invalid_options = std::conditional_t<
+        detail::has_option<int8_weights, Options...> || (bf16 && detail::has_option<fp32_weights, Options...>),
+        recurrent_layers_take_bf16_or_fp32_weights,
+        std::conditional_t<bf16 && Units < min_bf16_units, bf16_weights_is_for_recurrent_layers_of_32_units_or_more, void>>;
     static constexpr std::string_view keras_class = dirs == 2                   ? "bidirectional"
                                                     : C == kernels::Cell::gru  ? "gru"
                                                     : C == kernels::Cell::lstm ? "lstm"
