@@ -11,8 +11,5 @@ using Model = tn::Sequential<tn::Input<16, 2>, tn::LSTM<32, tn::return_sequences
 
 int main() {
     auto net = tn::make<Model>();
-    auto st = net.make_state();
-    float x[2] = {0.5f, -0.5f}, y[1];
-    net.step(x, y, st);
-    return int(y[0]) * 0;
+    (void)net;
 }
