@@ -17,6 +17,7 @@
 #include "models.hpp"
 
 #include "../counting_new.hpp"
+#include "../sanitized.hpp"
 
 namespace {
 std::atomic<std::size_t> allocations{0};
@@ -26,12 +27,7 @@ void on_allocation(std::size_t) noexcept { ++allocations; }
 // Below operator new: malloc and its family themselves, trapped on the calling thread while a
 // real-time section runs (glibc exports the allocator as __libc_*; a definition here takes
 // precedence for the whole program). Not under the sanitizers, whose runtimes own malloc.
-#if defined(__has_feature)  // clang names its sanitizers so; g++ defines __SANITIZE_*__
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TYPENET_UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(TYPENET_UNDER_SANITIZER)
+#if defined(__GLIBC__) && !defined(TYPENET_TEST_SANITIZED)
 #define TYPENET_TRAPS_MALLOC 1
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -122,7 +118,7 @@ TEST_CASE("convolutional models allocate nothing in forward: stack arena, or a W
     std::vector<float> x(3 * 96 * 96 * 3, 0.5f), y(3 * 4);
     net.forward(x.data(), y.data(), ws);
     const std::size_t before = allocations.load();
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < (test_env::sanitized ? 1 : 3); ++i) {
         net.forward(x.data(), y.data(), ws);
         net.predict(x.data(), y.data(), 3, ws);
     }
@@ -157,11 +153,11 @@ TEST_CASE("predict on a thread pool allocates nothing after each thread's first 
             net.predict(xs.data(), warm.data() + i * ys.size(), n, pool);
         });
         const std::size_t before = allocations.load();
-        for (int i = 0; i < 20; ++i) net.predict(xs.data(), ys.data(), n, pool);
+        for (int i = 0; i < (test_env::sanitized ? 3 : 20); ++i) net.predict(xs.data(), ys.data(), n, pool);
         CHECK(allocations.load() == before);
     };
     check(std::type_identity<Mnist>{}, 300);
-    check(std::type_identity<BigCnn>{}, 24);
+    check(std::type_identity<BigCnn>{}, test_env::sanitized ? 5 : 24);
 }
 
 TEST_CASE("const forward is safe from many threads at once", "[net][threads]") {
@@ -175,7 +171,7 @@ TEST_CASE("const forward is safe from many threads at once", "[net][threads]") {
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&, t] {
             std::vector<float> y(64 * 10), one(10);
-            for (int it = 0; it < 50; ++it) {
+            for (int it = 0; it < (test_env::sanitized ? 10 : 50); ++it) {
                 net.predict(xs.data(), y.data(), 64);
                 if (y != expected) ++mismatches;
                 const std::size_t r = std::size_t(t * 13 + it) % 64;

@@ -8,6 +8,7 @@
 #include <typenet/typenet.hpp>
 
 #include "models.hpp"
+#include "../sanitized.hpp"
 
 #include <limits.h>
 #include <pthread.h>
@@ -20,13 +21,7 @@
 namespace tn = typenet;
 
 namespace {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-constexpr bool sanitized = __has_feature(address_sanitizer) || __has_feature(thread_sanitizer);
-#else
-constexpr bool sanitized = false;
-#endif
+using test_env::sanitized;
 
 // Runs f on a fresh thread with a stack of `bytes` (sanitizers widen every frame: their
 // builds get four times as much).

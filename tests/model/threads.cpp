@@ -16,6 +16,7 @@
 #include "../../examples/resnet20.hpp"
 #include "../../examples/tutorial_cnn.hpp"
 #include "models.hpp"
+#include "../sanitized.hpp"
 
 namespace tn = typenet;
 
@@ -42,8 +43,14 @@ constexpr auto two_inputs = [] {
     return tn::model(tn::inputs(a, b), tn::outputs(tn::dense<"y", 3>(h), tn::dense<"z", 2>(h)));
 };
 
+// Batch sizes: the full list, or under the sanitizers (several times slower) a shorter one that
+// still has a batch below the thread count and one with a remainder.
+std::vector<std::size_t> batches(std::initializer_list<std::size_t> full, std::initializer_list<std::size_t> sanitized) {
+    return test_env::sanitized ? std::vector<std::size_t>(sanitized) : std::vector<std::size_t>(full);
+}
+
 template <class M, class E>
-void check_bitwise(E& executor, std::initializer_list<std::size_t> batches) {
+void check_bitwise(E& executor, const std::vector<std::size_t>& batches) {
     const auto net = tn::make<M>(tn::seed{11});
     using N = tn::Net<M>;
     std::mt19937 rng(3);
@@ -65,13 +72,13 @@ TEST_CASE("predict on a pool gives bitwise the outputs of one thread", "[threads
     CHECK(two.concurrency() == 2);
     CHECK(three.concurrency() == 3);
     for (tn::ThreadPool* pool : {&two, &three}) {
-        check_bitwise<test_models::Mnist>(*pool, {1, 2, 5, 13, 64, 300, 513});
-        check_bitwise<example::TutorialCnn>(*pool, {1, 3, 4, 17, 64});
-        check_bitwise<resnet::ResNet20>(*pool, {2, 4, 9, 24});
-        check_bitwise<test_models::SmallCnn>(*pool, {7, 40});
+        check_bitwise<test_models::Mnist>(*pool, batches({1, 2, 3, 5, 13, 64, 300, 513}, {1, 3, 13, 300}));
+        check_bitwise<example::TutorialCnn>(*pool, batches({1, 3, 4, 17, 64}, {1, 5}));
+        check_bitwise<resnet::ResNet20>(*pool, batches({2, 3, 4, 9, 24}, {3}));
+        check_bitwise<test_models::SmallCnn>(*pool, batches({7, 40}, {7}));
     }
     JThreads user{4};
-    check_bitwise<example::TutorialCnn>(user, {1, 33});
+    check_bitwise<example::TutorialCnn>(user, batches({1, 33}, {1, 9}));
     tn::Inline alone;
     check_bitwise<test_models::Mnist>(alone, {5});
 }
@@ -95,7 +102,7 @@ void check_shared_forward(tn::ThreadPool& pool) {
     std::mt19937 rng(9);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     std::vector<float> x(N::in_size), one(N::out_size), many(N::out_size, -7.f);
-    for (int rep = 0; rep < 3; ++rep) {
+    for (int rep = 0; rep < (test_env::sanitized ? 1 : 3); ++rep) {
         for (auto& v : x) v = u(rng);
         net.forward(x.data(), one.data());
         net.forward(x.data(), many.data(), pool);
@@ -144,7 +151,7 @@ TEST_CASE("one sample on executors that run tasks one after another, or on threa
     net.forward(x.data(), many.data(), user);
     CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
     tn::ThreadPool sleeping(2);  // no spin window: the worker joins when it wakes
-    for (int rep = 0; rep < 20; ++rep) {
+    for (int rep = 0; rep < (test_env::sanitized ? 5 : 20); ++rep) {
         std::fill(many.begin(), many.end(), -7.f);
         net.forward(x.data(), many.data(), sleeping);
         REQUIRE(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
@@ -179,7 +186,7 @@ TEST_CASE("predict on a pool with tensors, and a graph with two inputs", "[threa
 
 TEST_CASE("the pool runs every task once, for callers sharing it", "[threads][pool]") {
     tn::ThreadPool pool(3, std::chrono::microseconds(200));
-    constexpr std::size_t callers = 4, calls = 200, tasks = 37;
+    constexpr std::size_t callers = 4, calls = test_env::sanitized ? 50 : 200, tasks = 37;
     std::vector<std::atomic<int>> hits(callers * tasks);
     std::vector<std::thread> threads;
     for (std::size_t c = 0; c < callers; ++c)
@@ -200,7 +207,7 @@ TEST_CASE("the pool runs every task once, for callers sharing it", "[threads][po
     threads.clear();
     for (std::size_t c = 0; c < callers; ++c)
         threads.emplace_back([&, c] {
-            for (int k = 0; k < 5; ++k) net.predict(xs.data() + c * n * 784, got.data() + c * n * 10, n, pool);
+            for (int k = 0; k < (test_env::sanitized ? 2 : 5); ++k) net.predict(xs.data() + c * n * 784, got.data() + c * n * 10, n, pool);
         });
     for (auto& t : threads) t.join();
     CHECK(std::memcmp(expected.data(), got.data(), got.size() * sizeof(float)) == 0);

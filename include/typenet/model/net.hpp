@@ -361,9 +361,12 @@ class Net<Model, true> {
     void predict(const float* const* xs, float* const* ys, std::size_t n, E& executor) const {
         const std::size_t threads = executor.concurrency();
         if (n == 1) return forward(xs, ys, executor);
-        // Rows per task: an equal share, in whole register blocks once a share exceeds one.
+        // Rows per task: an equal share, in whole register blocks once a share exceeds one, and
+        // never a single row (one row runs the one-sample kernels, whose sums are not the batch
+        // kernels': a batch of 3 on 3 threads is one task, not three).
         std::size_t per = threads <= 1 ? n : (n + threads - 1) / threads;
         if (per > kernels::mr) per = kernels::round_up(per, kernels::mr);
+        per = std::max<std::size_t>(per, 2);
         const detail::RowSplit split(n, block_rows, per);
         if (split.tasks() <= 1) return predict(xs, ys, n);
         executor.run(split.tasks(), [&](std::size_t t) {

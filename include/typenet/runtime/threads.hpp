@@ -259,7 +259,8 @@ class Team {
 template <Executor E, class Body>
 void run_team(E& executor, Body&& body) {
     Team team;
-    executor.run(executor.concurrency(), [&](std::size_t) {
+    // (An executor that reports no threads still runs the body: one task, the leader.)
+    executor.run(std::max<std::size_t>(executor.concurrency(), 1), [&](std::size_t) {
         if (!team.leader_.exchange(true, std::memory_order_acq_rel)) {
             body(team);
             team.finished_.store(true, std::memory_order_release);
