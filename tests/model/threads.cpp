@@ -74,7 +74,7 @@ TEST_CASE("predict on a pool gives bitwise the outputs of one thread", "[threads
     for (tn::ThreadPool* pool : {&two, &three}) {
         check_bitwise<test_models::Mnist>(*pool, batches({1, 2, 3, 5, 13, 64, 300, 513}, {1, 3, 13, 300}));
         check_bitwise<example::TutorialCnn>(*pool, batches({1, 3, 4, 17, 64}, {1, 5}));
-        check_bitwise<resnet::ResNet20>(*pool, batches({2, 3, 4, 9, 24}, {3}));
+        check_bitwise<resnet::ResNet20>(*pool, batches({2, 3, 4, 9, 24}, {3, 4}));
         check_bitwise<test_models::SmallCnn>(*pool, batches({7, 40}, {7}));
     }
     JThreads user{4};
