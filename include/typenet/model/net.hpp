@@ -112,12 +112,13 @@ namespace detail {
 // computes it. One thread runs blocks of `block` rows; a row's arithmetic does not depend on
 // the rows beside it, except that a block of one row runs the one-vector kernels (a GEMV
 // splits its sums differently from the GEMM). So each block is cut into pieces of `target`
-// rows, a last piece of one row joins the piece before it, and a block of one row (the last,
-// when n % block == 1) stays alone — as it is on one thread.
+// rows, at least two (a batch of 3 on 3 threads is one piece, not three), a last piece of one
+// row joins the piece before it, and a block of one row (the last, when n % block == 1) stays
+// alone — as it is on one thread.
 struct RowSplit {
     std::size_t n, block, target;
     RowSplit(std::size_t rows, std::size_t block_rows, std::size_t per)
-        : n(rows), block(std::max<std::size_t>(block_rows, 1)), target(std::clamp<std::size_t>(per, 1, block)) {}
+        : n(rows), block(std::max<std::size_t>(block_rows, 1)), target(std::clamp<std::size_t>(per, std::min<std::size_t>(2, block), block)) {}
     std::size_t pieces(std::size_t len) const noexcept {
         if (len <= 1) return len;
         const std::size_t q = (len + target - 1) / target;
@@ -361,12 +362,9 @@ class Net<Model, true> {
     void predict(const float* const* xs, float* const* ys, std::size_t n, E& executor) const {
         const std::size_t threads = executor.concurrency();
         if (n == 1) return forward(xs, ys, executor);
-        // Rows per task: an equal share, in whole register blocks once a share exceeds one, and
-        // never a single row (one row runs the one-sample kernels, whose sums are not the batch
-        // kernels': a batch of 3 on 3 threads is one task, not three).
+        // Rows per task: an equal share, in whole register blocks once a share exceeds one.
         std::size_t per = threads <= 1 ? n : (n + threads - 1) / threads;
         if (per > kernels::mr) per = kernels::round_up(per, kernels::mr);
-        per = std::max<std::size_t>(per, 2);
         const detail::RowSplit split(n, block_rows, per);
         if (split.tasks() <= 1) return predict(xs, ys, n);
         executor.run(split.tasks(), [&](std::size_t t) {
