@@ -216,3 +216,90 @@ TEST_CASE("the caller can supply the arena", "[fusion][arena]") {
     require_near(yb, ya, 1e-6);
     REQUIRE_THROWS_WITH(net.forward(x.data(), b.data(), std::span<std::byte>(arena, bytes / 2)), Catch::Contains("arena_bytes(1)"));
 }
+
+namespace {
+// Convolutions that only a floor pooling reads, and what that pooling reads of them.
+// (The tutorial's sizes: its second convolution, 4.5 MFLOP, is split among threads for one sample.)
+using KerasCnn = tn::Sequential<tn::Input<28, 28, 1>, tn::Conv2D<32, tn::kernel<3, 3>, tn::relu>, tn::MaxPool2D<2>,
+                                tn::Conv2D<64, tn::kernel<3, 3>, tn::relu>, tn::MaxPool2D<2>, tn::Flatten, tn::Dense<10, tn::softmax>>;
+// Same padding, stride 2, a folded BatchNorm and a fused ReLU before a 3x3/2 average pool
+// that counts its padding (none after the map, so it may crop): 15x15 -> 8x8 -> 3x3, which reads 7x7.
+using Strided = tn::Sequential<tn::Input<15, 15, 5>, tn::Conv2D<20, tn::kernel<3, 3>, tn::stride<2>, tn::padding_same, tn::no_bias>,
+                               tn::BatchNorm<>, tn::ReLU, tn::AveragePool2D<3, tn::stride<2>, tn::count_include_pad>, tn::Flatten, tn::Dense<3>>;
+// Depthwise (9x11, the pool reads 8x10), then a same-padded convolution (4x5, read 4x4; int8
+// under the policy).
+using Depthwise = tn::Sequential<tn::Input<11, 13, 16>, tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::relu>, tn::MaxPool2D<2>,
+                                 tn::Conv2D<24, tn::kernel<3, 3>, tn::padding_same>, tn::MaxPool2D<2, tn::stride<2>>, tn::Flatten,
+                                 tn::Dense<4>>;
+// Read by the pooling and by something else, or by a pooling that reads it all: nothing cropped.
+constexpr auto two_readers = [] {
+    auto x = tn::input<"x", 9, 9, 4>;
+    auto c = tn::conv2d<"c", 6, tn::kernel<3, 3>>(x);  // 7x7
+    auto p = tn::layer<"p", tn::MaxPool2D<2>>(c);      // reads 6x6
+    auto g = tn::layer<"g", tn::GlobalAveragePool2D>(c);
+    return tn::model(tn::inputs(x), tn::outputs(tn::layer<"f", tn::Flatten>(p), g));
+};
+using TwoReaders = decltype(two_readers());
+using Same = tn::Sequential<tn::Input<9, 9, 4>, tn::Conv2D<6, tn::kernel<3, 3>>, tn::MaxPool2D<2, tn::padding_same>, tn::Flatten>;
+using CeilMode = tn::Sequential<tn::Input<9, 9, 4>, tn::Conv2D<6, tn::kernel<3, 3>>, tn::MaxPool2D<2, tn::ceil_mode>, tn::Flatten>;
+
+using NoCrop = tn::fusion_policy<true, true, true, true, false>;
+
+// The model with and without the crop: bitwise the same at batch 1, 3 and 5, on one thread and
+// on a pool of two (one sample split by output pixels, a batch by rows).
+template <class M, class Policy = tn::fuse_all>
+void check_crop_bitwise() {
+    using C = tn::with_policy<M, Policy>;
+    using U = tn::with_policy<C, NoCrop>;
+    auto cropped = tn::make<C>(tn::seed{11});
+    auto whole = tn::make<U>();
+    whole.set_weights(cropped.get_weights());
+    tn::ThreadPool pool(2);
+    for (std::size_t rows : {1, 3, 5}) {
+        INFO("batch " << rows);
+        const auto x = ramp(rows * tn::Net<C>::in_size);
+        const auto a = run(cropped, x, rows), b = run(whole, x, rows);
+        CHECK(a == b);
+        std::vector<float> t(a.size());
+        cropped.predict(x.data(), t.data(), rows, pool);
+        CHECK(t == a);
+    }
+}
+}  // namespace
+
+TEST_CASE("crop_to_readers: a convolution computes only what its floor pooling reads", "[fusion][crop]") {
+    // Keras' tutorial CNN: 11x11 (node 3), of which MaxPool2D<2> (node 4) reads 10x10; the
+    // 26x26 map of the first convolution is read whole.
+    using P = KerasCnn::program;
+    STATIC_REQUIRE(P::crops.out[3] == std::array<std::size_t, 2>{10, 10});
+    STATIC_REQUIRE(P::crops.in[4] == std::array<std::size_t, 2>{10, 10});
+    STATIC_REQUIRE(P::crops.out[1] == std::array<std::size_t, 2>{0, 0});
+    STATIC_REQUIRE(tn::MaxPool2D<2>::input_used<tn::Shape<11, 11, 16>> == std::array<std::size_t, 2>{10, 10});
+    STATIC_REQUIRE(tn::MaxPool2D<3, tn::stride<2>>::input_used<tn::Shape<8, 9, 1>> == std::array<std::size_t, 2>{7, 9});
+    STATIC_REQUIRE(tn::MaxPool2D<3, tn::stride<2>, tn::padding_tblr<1, 0, 1, 0>>::input_used<tn::Shape<9, 9, 1>> ==
+                   std::array<std::size_t, 2>{8, 8});
+    // Through a folded BatchNorm and a fused ReLU (the conv is node 1, the pool node 4).
+    STATIC_REQUIRE(Strided::program::crops.out[1] == std::array<std::size_t, 2>{7, 7});
+    STATIC_REQUIRE(Strided::program::crops.in[4] == std::array<std::size_t, 2>{7, 7});
+    // Depthwise, and a same-padded convolution.
+    STATIC_REQUIRE(Depthwise::program::crops.out[1] == std::array<std::size_t, 2>{8, 10});
+    STATIC_REQUIRE(Depthwise::program::crops.out[3] == std::array<std::size_t, 2>{4, 4});
+    // Not cropped: a second reader, a pooling that pads after the map or has ceil_mode, the
+    // policy without the pass, and a fusion policy with every pass off.
+    STATIC_REQUIRE(!TwoReaders::program::crops.any());
+    STATIC_REQUIRE(!Same::program::crops.any());
+    STATIC_REQUIRE(!CeilMode::program::crops.any());
+    STATIC_REQUIRE(!tn::with_policy<KerasCnn, NoCrop>::program::crops.any());
+    STATIC_REQUIRE(!tn::unfused<KerasCnn>::program::crops.any());
+
+    SECTION("bitwise the whole map's numbers") {
+        check_crop_bitwise<KerasCnn>();
+        check_crop_bitwise<Strided>();
+        check_crop_bitwise<Depthwise>();
+        check_crop_bitwise<Depthwise, tn::int8_weights>();
+    }
+    SECTION("the summary says what is computed") {
+        const std::string s = tn::summary<KerasCnn>();
+        CHECK(s.find("conv+bias+relu (10x10 of 11x11 pixels: what 3 reads)") != std::string::npos);
+    }
+}

@@ -171,6 +171,13 @@ consteval LayerAliasing layer_aliasing() {
 //   activation) in its epilogue   forward_add<In, Act>(params, in, out, rows, scratch, const float* add)
 //   writes rows at a stride (its  writes_strided = true;
 //   slice of a Concat's output)   forward_strided<In, Act>(params, in, out, rows, scratch, std::size_t ldo)
+//   computes a crop of its output crops_output = true;
+//   (only what its reader reads)  forward_cropped<In, Act>(params, in, out, rows, scratch, std::size_t oh, std::size_t ow):
+//                                 the first oh x ow pixels of each output map, stored oh x ow
+//   reads only a top-left part    input_used<In>: std::array{rows, cols} it reads (less than In's when
+//   of its input map              a floor pooling's last stride leaves some out);
+//                                 forward_on_crop<In>(params, in, out, rows, std::size_t h, std::size_t w):
+//                                 the same output from an input stored as that h x w crop
 //   reads a flattened feature     the first parameter has KerasLayout::transpose (Dense): loading
 //   map (PyTorch's flatten order) from PyTorch permutes its columns when a Flatten of a spatial map feeds it
 //   is spatial                    spatial = true (Conv2D, pooling): PyTorch holds its output channels-first
@@ -196,6 +203,20 @@ concept AddsInEpilogue = requires { { L::absorbs_add } -> std::convertible_to<bo
 template <class L, class In, class Act>
 concept WritesStrided = requires { { L::writes_strided } -> std::convertible_to<bool>; } && L::writes_strided &&
     requires(const float* p, const float* i, float* o, std::size_t r, float* s, std::size_t ldo) { L::template forward_strided<In, Act>(p, i, o, r, s, ldo); };
+
+template <class L, class In, class Act>
+concept CropsOutput = requires { { L::crops_output } -> std::convertible_to<bool>; } && L::crops_output &&
+    requires(const float* p, const float* i, float* o, std::size_t r, float* s, std::size_t h, std::size_t w) {
+        L::template forward_cropped<In, Act>(p, i, o, r, s, h, w);
+    };
+
+template <class L, class In>
+concept ReadsInputCrop = requires {
+    { L::template input_used<In>[0] } -> std::convertible_to<std::size_t>;
+    { L::template input_used<In>[1] } -> std::convertible_to<std::size_t>;
+} && requires(const float* p, const float* i, float* o, std::size_t r, std::size_t h, std::size_t w) {
+    L::template forward_on_crop<In>(p, i, o, r, h, w);
+};
 
 template <class L>
 concept SpatialLayer = requires { L::spatial; };

@@ -19,9 +19,48 @@ struct PoolGeometry {
 
 enum class PoolKind { max, average_exclude_pad, average_include_pad };
 
-template <PoolKind Kind>
+namespace detail {
+// One output pixel: the window rows [ya, yb) and columns [xa, xb) of image b, every channel.
+// KH, KW > 0: a window wholly inside the map, of that size known at compile time (the taps
+// unrolled); 0: the window's bounds at run time. The same sums in the same order either way.
+template <PoolKind Kind, std::size_t KH, std::size_t KW>
+inline void pool_pixel(const PoolGeometry& g, const float* in, float* dst, std::size_t ya, std::size_t yb, std::size_t xa,
+                       std::size_t xb, float count) noexcept {
+    const std::size_t row = g.w * g.c;
+    const float* src = in + (ya * g.w + xa) * g.c;
+    auto window = [&](std::size_t c0, auto load_at) {
+        vfloat acc(Kind == PoolKind::max ? -INFINITY : 0.f);
+        auto take = [&](const float* p) {
+            if constexpr (Kind == PoolKind::max) acc = max_nan(acc, load_at(p));
+            else acc += load_at(p);
+        };
+        if constexpr (KH > 0) {
+            TYPENET_UNROLL
+            for (std::size_t y = 0; y < KH; ++y)
+                TYPENET_UNROLL
+                for (std::size_t x = 0; x < KW; ++x) take(src + y * row + x * g.c + c0);
+        } else {
+            for (std::size_t y = 0; y < yb - ya; ++y)
+                for (std::size_t x = 0; x < xb - xa; ++x) take(src + y * row + x * g.c + c0);
+        }
+        if constexpr (Kind != PoolKind::max) acc = acc / vfloat(count);
+        return acc;
+    };
+    std::size_t c0 = 0;
+    for (; c0 + lanes <= g.c; c0 += lanes) storeu(dst + c0, window(c0, [](const float* p) { return loadu(p); }));
+    if (c0 < g.c) {
+        const std::size_t n = g.c - c0;
+        store_n(dst + c0, window(c0, [n](const float* p) { return load_partial(p, n, 0.f); }), n);
+    }
+}
+}  // namespace detail
+
+// KH, KW: the window's size when known at compile time (the layer's; 0: g's), so that the
+// windows inside the map run with their taps unrolled.
+template <PoolKind Kind, std::size_t KH = 0, std::size_t KW = 0>
 inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size_t batch) noexcept {
-    for (std::size_t b = 0; b < batch; ++b)
+    for (std::size_t b = 0; b < batch; ++b) {
+        const float* img = in + b * g.h * g.w * g.c;
         for (std::size_t oy = 0; oy < g.oh; ++oy)
             for (std::size_t ox = 0; ox < g.ow; ++ox) {
                 const std::ptrdiff_t y0 = std::ptrdiff_t(oy * g.sh) - std::ptrdiff_t(g.pad_top);
@@ -36,19 +75,10 @@ inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size
                                 (std::min(x0 + std::ptrdiff_t(g.kw), std::ptrdiff_t(g.w + g.pad_right)) - x0))
                         : float((yb - ya) * (xb - xa));
                 float* dst = out + ((b * g.oh + oy) * g.ow + ox) * g.c;
-                for (std::size_t c0 = 0; c0 < g.c; c0 += lanes) {
-                    const std::size_t n = std::min(lanes, g.c - c0);
-                    vfloat acc(Kind == PoolKind::max ? -INFINITY : 0.f);
-                    for (std::size_t y = ya; y < yb; ++y)
-                        for (std::size_t x = xa; x < xb; ++x) {
-                            const vfloat v = load_n(in + ((b * g.h + y) * g.w + x) * g.c + c0, n);
-                            if constexpr (Kind == PoolKind::max) acc = max_nan(acc, v);
-                            else acc += v;
-                        }
-                    if constexpr (Kind != PoolKind::max) acc = acc / vfloat(count);
-                    store_n(dst + c0, acc, n);
-                }
+                if (KH > 0 && yb - ya == KH && xb - xa == KW) detail::pool_pixel<Kind, KH, KW>(g, img, dst, ya, yb, xa, xb, count);
+                else detail::pool_pixel<Kind, 0, 0>(g, img, dst, ya, yb, xa, xb, count);
             }
+    }
 }
 
 // PyTorch's adaptive pooling, [H, W, C] -> [OH, OW, C]: output row i covers input rows

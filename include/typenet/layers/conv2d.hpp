@@ -175,16 +175,38 @@ struct ConvLayer {
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
     }
 
+    // The crop hook (passes/crop_to_readers.hpp): only the first oh x ow pixels of each
+    // output map, stored oh x ow, for a reader (a floor pooling) that reads no more. Every
+    // kernel computes an output pixel from its own window, so those pixels are bitwise the
+    // full map's; the scratch needed is at most the full map's.
+    static constexpr bool crops_output = true;
+    template <class In>
+    static constexpr kernels::ConvGeometry cropped(std::size_t oh, std::size_t ow) noexcept {
+        kernels::ConvGeometry g = geometry<In>();
+        g.oh = oh, g.ow = ow;
+        return g;
+    }
+    template <class In, class Act>
+    static void forward_cropped(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t oh,
+                                std::size_t ow) {
+        const kernels::ConvGeometry g = cropped<In>(oh, ow);
+        constexpr auto whole = geometry<In>();
+        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch);
+        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch);
+    }
+
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
-    // barrier between them.
+    // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
     static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> && kernels::conv2d_shares(geometry<In>());
     template <class In> static constexpr int share_phases = kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
     template <class In, class Act>
     static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
-                               kernels::Share share) {
-        kernels::conv2d_gemm<Act>(geometry<In>(), params, in, out, 1, scratch, add, ldo, share);
+                               kernels::Share share, std::size_t oh = 0, std::size_t ow = 0) {
+        const kernels::ConvGeometry g = oh ? cropped<In>(oh, ow) : geometry<In>();
+        kernels::conv2d_gemm<Act>(g, params, in, out, 1, scratch, add, ldo, share);
     }
 
     static std::string options_str() {

@@ -6,6 +6,8 @@
 // PyTorch's ceil_mode=True. AdaptiveAveragePool2D / AdaptiveMaxPool2D: PyTorch's adaptive pools.
 #pragma once
 #include "../core/isa.hpp"
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 
@@ -58,8 +60,26 @@ struct Pool2D {
     static constexpr std::size_t flops_for = window<In>().out_h() * window<In>().out_w() * In::dims[2] * window<In>().kh * window<In>().kw;
     template <class In>
     static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
+        forward_on_crop<In>(nullptr, in, out, rows, In::dims[0], In::dims[1]);
+    }
+    // The rows and columns its windows read, from the top left: fewer than the input's when
+    // the last stride of a floor pooling leaves some out (MaxPool2D<2> on 11 x 11 reads 10 x
+    // 10). The convolution before it then computes only those (passes/crop_to_readers.hpp).
+    // With padding after the map, or ceil_mode, a window reaches the edge: the whole map.
+    template <class In>
+    static constexpr std::array<std::size_t, 2> input_used = [] {
         constexpr Window2D g = window<In>();
-        kernels::pool2d<Kind>({g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.pr.before, g.pc.before, g.out_h(), g.out_w(), g.pr.after, g.pc.after}, in,
+        auto used = [](std::size_t n, std::size_t out, std::size_t s, std::size_t extent, AxisPad p, std::size_t ceil) {
+            if (p.after > 0 || ceil > 0) return n;
+            return std::min(n, (out - 1) * s + extent - p.before);
+        };
+        return std::array{used(g.h, g.out_h(), g.sh, g.extent_h(), g.pr, g.ceil_h), used(g.w, g.out_w(), g.sw, g.extent_w(), g.pc, g.ceil_w)};
+    }();
+    // The same output from an input stored as its top-left h x w (at least input_used<In>).
+    template <class In>
+    static void forward_on_crop(const float*, const float* in, float* out, std::size_t rows, std::size_t h, std::size_t w) noexcept {
+        constexpr Window2D g = window<In>();
+        kernels::pool2d<Kind, g.kh, g.kw>({h, w, g.c, g.kh, g.kw, g.sh, g.sw, g.pr.before, g.pc.before, g.out_h(), g.out_w(), g.pr.after, g.pc.after}, in,
                               out, rows);
     }
     static std::string options_str() {

@@ -9,6 +9,8 @@
 //   fuse_activation     an activation after such a kernel (or after its folded BatchNorm or
 //                       its Add) runs in the kernel's epilogue
 //   concat_in_place     kernels that only a last-axis Concat reads write their slices of it
+//   crop_to_readers     a convolution that only a floor pooling reads computes the rows and
+//                       columns it reads, no more (passes/crop_to_readers.hpp)
 // Bias is always added in the kernel's epilogue.
 //
 // A policy switches passes off by rewriting the model's type: every layer that could absorb
@@ -40,21 +42,22 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true>
+template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true, bool CropToReaders = true>
 struct fusion_policy {
     static constexpr bool fold_batchnorm = FoldBatchNorm;
     static constexpr bool fuse_activation = FuseActivation;
     static constexpr bool fuse_residual_add = FuseResidualAdd;
     static constexpr bool concat_in_place = ConcatInPlace;
+    static constexpr bool crop_to_readers = CropToReaders;
 };
-using fuse_all = fusion_policy<true, true, true, true>;
-using no_fusion = fusion_policy<false, false, false, false>;
+using fuse_all = fusion_policy<true, true, true, true, true>;
+using no_fusion = fusion_policy<false, false, false, false, false>;
 
 namespace detail {
 template <class L>
 consteval bool can_absorb_anything() {
     return requires { L::absorbs_batchnorm; } || requires { L::absorbs_activation; } || requires { L::absorbs_add; } ||
-           requires { L::writes_strided; };
+           requires { L::writes_strided; } || requires { L::crops_output; };
 }
 }  // namespace detail
 
@@ -85,6 +88,11 @@ struct Unfused : L {
     // activation is to be a pass of its own.
     static constexpr bool writes_strided = [] {
         if constexpr (requires { L::writes_strided; }) return P::concat_in_place && L::writes_strided && !separate_activation;
+        else return false;
+    }();
+    // Computing only what a pooling reads, likewise.
+    static constexpr bool crops_output = [] {
+        if constexpr (requires { L::crops_output; }) return P::crop_to_readers && L::crops_output && !separate_activation;
         else return false;
     }();
     template <class In>

@@ -29,6 +29,7 @@ struct protocol_of {
     static constexpr bool absorbs_activation_but_lacks_forward_with = false;
     static constexpr bool absorbs_add_but_lacks_forward_add = false;
     static constexpr bool writes_strided_but_lacks_forward_strided = false;
+    static constexpr bool crops_output_but_lacks_forward_cropped = false;
 };
 
 namespace passes {
@@ -51,7 +52,8 @@ struct Facts {
     std::array<std::size_t, K> state_per_row{};  // streamed state (layer.hpp: state_size_for)
     std::array<bool, K> streams{};               // runs a time step at a time (streams_for)
     // Capabilities (layer.hpp) and what a node is, for the passes.
-    std::array<bool, K> folds_batchnorm{}, fuses_activation{}, adds{}, writes_strided{}, separate_activation{};
+    std::array<bool, K> folds_batchnorm{}, fuses_activation{}, adds{}, writes_strided{}, separate_activation{}, crops_output{};
+    std::array<std::array<std::size_t, 2>, K> input_used{};  // rows and columns of its input map it reads ({0, 0}: all)
     std::array<bool, K> is_batchnorm{}, is_activation{}, is_add{}, is_channel_concat{};
     std::array<bool, K> is_flatten{}, is_identity{}, spatial{}, reads_flat{};
     std::array<std::array<std::size_t, 3>, K> in_hwc{};  // a rank-3 input's dims (Flatten)
@@ -90,6 +92,11 @@ consteval void check_protocol() {
         if constexpr (L::writes_strided)
             static_assert(protocol_of<L>::writes_strided_but_lacks_forward_strided || WritesStrided<L, In, linear>,
                           "typenet: the layer in this condition sets writes_strided without forward_strided<In, Act> (docs/layers.md)");
+    }
+    if constexpr (requires { L::crops_output; }) {
+        if constexpr (L::crops_output)
+            static_assert(protocol_of<L>::crops_output_but_lacks_forward_cropped || CropsOutput<L, In, linear>,
+                          "typenet: the layer in this condition sets crops_output without forward_cropped<In, Act> (docs/layers.md)");
     }
 }
 
@@ -137,6 +144,8 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.fuses_activation[k] = FusesActivation<Op, In, linear>;
         f.adds[k] = AddsInEpilogue<Op, In, linear>;
         f.writes_strided[k] = WritesStrided<Op, In, linear>;
+        f.crops_output[k] = CropsOutput<Op, In, linear>;
+        if constexpr (ReadsInputCrop<Op, In>) f.input_used[k] = Op::template input_used<In>;
         if constexpr (requires { Op::separate_activation; }) f.separate_activation[k] = Op::separate_activation;
         f.is_batchnorm[k] = typenet::detail::is_batch_norm<Op>::value;
         f.is_activation[k] = typenet::detail::is_activation_layer<Op>::value;

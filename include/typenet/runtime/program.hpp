@@ -7,6 +7,7 @@
 //   fuse_residual_add     an Add into the epilogue of the kernel computing its later operand
 //   fuse_activation       an activation into the epilogue of the kernel before it
 //   concat_in_place       kernels write their slices of a Concat's output
+//   crop_to_readers       a convolution computes only the part of its map a pooling reads
 //   plan_memory           every node's buffer, by liveness
 //   flatten_permutation   which weights PyTorch's flatten order permutes
 //
@@ -31,6 +32,7 @@
 #include "../core/layer.hpp"
 #include "threads.hpp"
 #include "../passes/concat_in_place.hpp"
+#include "../passes/crop_to_readers.hpp"
 #include "../passes/epilogue.hpp"
 #include "../passes/facts.hpp"
 #include "../passes/flatten_permutation.hpp"
@@ -70,6 +72,7 @@ struct Program {
     static constexpr auto& owner = passes::owners_of<M>;
     static constexpr auto epilogues = passes::concat_in_place(
         facts, passes::fuse_activation(facts, passes::fuse_residual_add(facts, passes::fold_batchnorm(facts, owner, passes::unfused_epilogues(facts)))));
+    static constexpr auto crops = passes::crop_to_readers(facts, epilogues);
     static constexpr auto plan = passes::plan_memory(facts, epilogues);
     static constexpr auto flattened_hwc = passes::flatten_permutation(facts);
 
@@ -159,7 +162,12 @@ struct Program {
             const float* p = params + packed_offset[k];
             const float* src = location<facts.arg(k)>(ins, outs, rows, arena);
             float* dst = location<k>(ins, outs, rows, arena);
-            if constexpr (e.into[k] != none) {
+            if constexpr (crops.out[k][0] != 0) {
+                using Act = typename decltype(slice_activation_probe<k>())::type;
+                L::template forward_cropped<In, Act>(p, src, dst, rows, scratch, crops.out[k][0], crops.out[k][1]);
+            } else if constexpr (crops.in[k][0] != 0) {
+                L::template forward_on_crop<In>(p, src, dst, rows, crops.in[k][0], crops.in[k][1]);
+            } else if constexpr (e.into[k] != none) {
                 using Act = typename decltype(slice_activation_probe<k>())::type;
                 L::template forward_strided<In, Act>(p, src, location<e.into[k]>(ins, outs, rows, arena) + e.slice_offset[k], rows, scratch,
                                                      facts.last_dim[e.into[k]]);
@@ -226,6 +234,9 @@ struct Program {
         else if constexpr (e.add[k] != none)
             L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, location<e.addend[k]>(ins, outs, 1, arena), 0,
                                                 share);
+        else if constexpr (crops.out[k][0] != 0)
+            L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, nullptr, 0, share, crops.out[k][0],
+                                                crops.out[k][1]);
         else
             L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, nullptr, 0, share);
     }
@@ -402,6 +413,7 @@ struct Program {
         if (plan.where[k] == Where::output) return "output " + std::to_string(plan.index[k]);
         return "arena +" + std::to_string(plan.offset[k] * sizeof(float));
     }
+    static std::string hw_text(std::size_t h, std::size_t w) { return std::to_string(h) + "x" + std::to_string(w); }
     static std::string kernel_text(std::size_t k) {
         const auto& e = epilogues;
         if (facts.kind[k] == Kind::input) return {};
@@ -417,6 +429,11 @@ struct Program {
         if (owner[k] != k) s = "shares the weights of " + path_of(owner[k]) + "; ";
         s += e.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel();
         if (e.batchnorm[k] != none) s += " (batchnorm folded)";
+        if (crops.out[k][0] != 0) {
+            const auto& whole = facts.in_hwc[e.sole_reader[e.tail[k]]];
+            s += " (" + hw_text(crops.out[k][0], crops.out[k][1]) + " of " + hw_text(whole[0], whole[1]) + " pixels: what " +
+                 path_of(e.sole_reader[e.tail[k]]) + " reads)";
+        }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
         if (e.add[k] != none) {
             s += " +add " + path_of(e.addend[k]);
