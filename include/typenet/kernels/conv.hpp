@@ -110,17 +110,22 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         for (std::size_t v = 0; v < V; ++v) acc[i][v] = vfloat(0.f);
-    for (std::size_t t = 0; t < taps; ++t) {
-        const float* xt = x + tap[t];
-        for (std::size_t ci = 0; ci < cin; ++ci, pw += nr) {
-            const vfloat w0 = load(pw);
-            const vfloat w1 = V == 2 ? load(pw + lanes) : vfloat(0.f);
-            TYPENET_UNROLL
-            for (std::size_t i = 0; i < M; ++i) {
-                const vfloat xb(xt[i * sx + ci]);
-                acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
-                if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
-            }
+    auto step = [&](const float* xc, const float* w) {
+        const vfloat w0 = load(w);
+        const vfloat w1 = V == 2 ? load(w + lanes) : vfloat(0.f);
+        TYPENET_UNROLL
+        for (std::size_t i = 0; i < M; ++i) {
+            const vfloat xb(xc[i * sx]);
+            acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
+            if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+        }
+    };
+    if (cin == 1) {  // one channel, or steps of (tap, channel) (conv2d_implicit: few input channels): one loop
+        for (std::size_t t = 0; t < taps; ++t) step(x + tap[t], pw + t * nr);
+    } else {
+        for (std::size_t t = 0; t < taps; ++t) {
+            const float* xt = x + tap[t];
+            for (std::size_t ci = 0; ci < cin; ++ci, pw += nr) step(xt + ci, pw);
         }
     }
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
@@ -198,10 +203,18 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
     const ImplicitGeometry ig = implicit_geometry(g);
     const DensePacking d = g.packing();
     const float* bias_all = packed + d.weight_floats();
-    std::size_t tap[64];  // kh * kw <= 64 (checked by the layer)
+    // Where each step of K reads, from a pixel's window: per tap (its channels contiguous), or,
+    // for few input channels, per (tap, channel) — one loop of K steps in the micro-kernel
+    // rather than a loop of a few channels in each of the taps.
+    constexpr std::size_t max_steps = 256;
+    const bool per_channel = g.c < 8 && g.kh * g.kw * g.c <= max_steps;
+    const std::size_t taps = per_channel ? g.kh * g.kw * g.c : g.kh * g.kw, cin = per_channel ? 1 : g.c;
+    std::size_t tap[max_steps];  // kh * kw <= 64 (checked by the layer), or at most max_steps (tap, channel) pairs
     for (std::size_t y = 0; y < g.kh; ++y)
-        for (std::size_t x = 0; x < g.kw; ++x) tap[y * g.kw + x] = (y * g.dh * ig.wp + x * g.dw) * g.c;
-    const std::size_t taps = g.kh * g.kw, pixels = g.oh * g.ow, plane = pixels * ldo;
+        for (std::size_t x = 0; x < g.kw; ++x)
+            for (std::size_t ci = 0; ci < (per_channel ? g.c : 1); ++ci)
+                tap[(y * g.kw + x) * (per_channel ? g.c : 1) + ci] = (y * g.dh * ig.wp + x * g.dw) * g.c + ci;
+    const std::size_t pixels = g.oh * g.ow, plane = pixels * ldo;
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         if (ig.copy) {  // zero border, the image inside; this share's rows of it
@@ -228,7 +241,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                 for (std::size_t oy = row0; oy < row1; ++oy)
                     for (std::size_t ox = 0; ox < g.ow; ox += mr) {
                         const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * ldo + col;
-                        detail::implicit_dispatch<Act>(m, img + (oy * g.sh * ig.wp + ox * g.sw) * g.c, g.sw * g.c, tap, taps, g.c, pw,
+                        detail::implicit_dispatch<Act>(m, img + (oy * g.sh * ig.wp + ox * g.sw) * g.c, g.sw * g.c, tap, taps, cin, pw,
                                                        o + at, ldo, ncols, bias_all + col, a ? a + at : nullptr);
                     }
                 continue;
@@ -246,7 +259,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                     as[i] = a ? a + at : nullptr;
                     if (++ox == g.ow) ox = 0, ++oy;
                 }
-                detail::implicit_gather_dispatch<Act>(m, xs, tap, taps, g.c, pw, ys, ncols, bias_all + col, a ? as : nullptr);
+                detail::implicit_gather_dispatch<Act>(m, xs, tap, taps, cin, pw, ys, ncols, bias_all + col, a ? as : nullptr);
             }
         }
     }
