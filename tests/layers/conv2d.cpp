@@ -73,3 +73,48 @@ TEST_CASE("SeparableConv2D and Conv2DTranspose: shapes and weight names", "[conv
 TEST_CASE("SeparableConv2D and Conv2DTranspose (padding, output_padding, 'same') match PyTorch", "[conv][golden]") {
     golden::check_model<Decoder>("conv_transpose");
 }
+
+namespace {
+// out[y][x][o] = relu(b[o] + sum w[o][c][ky][kx] in[y s - p + ky][x s - p + kx][c]), in double.
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t S, std::size_t P>
+void check_against_direct_sum() {
+    using M = tn::Sequential<tn::Input<H, W, C>, tn::Conv2D<F, tn::kernel<3, 3>, tn::stride<S>, tn::padding<P>, tn::relu>>;
+    auto net = tn::make<M>(tn::seed{H * 100 + C});
+    const std::vector<float> p = net.get_weights();
+    constexpr std::size_t OH = (H + 2 * P - 3) / S + 1, OW = (W + 2 * P - 3) / S + 1;
+    std::vector<float> x(2 * H * W * C), y(2 * OH * OW * F);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 23) - 11) / 8.f;
+    net.predict(x.data(), y.data(), 2);
+    double worst = 0;
+    for (std::size_t n = 0; n < 2; ++n)
+        for (std::size_t oy = 0; oy < OH; ++oy)
+            for (std::size_t ox = 0; ox < OW; ++ox)
+                for (std::size_t o = 0; o < F; ++o) {
+                    double s = p[F * C * 9 + o];
+                    for (std::size_t c = 0; c < C; ++c)
+                        for (std::size_t ky = 0; ky < 3; ++ky)
+                            for (std::size_t kx = 0; kx < 3; ++kx) {
+                                const std::ptrdiff_t iy = std::ptrdiff_t(oy * S + ky) - std::ptrdiff_t(P);
+                                const std::ptrdiff_t ix = std::ptrdiff_t(ox * S + kx) - std::ptrdiff_t(P);
+                                if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(H) || ix >= std::ptrdiff_t(W)) continue;
+                                s += double(p[((o * C + c) * 3 + ky) * 3 + kx]) * x[((n * H + std::size_t(iy)) * W + std::size_t(ix)) * C + c];
+                            }
+                    worst = std::max(worst, std::abs(std::max(s, 0.0) - y[((n * OH + oy) * OW + ox) * F + o]));
+                }
+    INFO(H << "x" << W << "x" << C << " -> " << F << ", stride " << S << ", padding " << P);
+    CHECK(worst < 1e-4);
+}
+}  // namespace
+
+// Every way the implicit GEMM tiles an output row: widths that are multiples of 14 (tiles of
+// 14 with AVX-512 under g++), of 12 and with a short last tile, narrower than a tile (tiles
+// across the ends of rows); one to three input channels (K walked as (tap, channel) steps) and
+// more; two panels of output channels and a partial one.
+TEST_CASE("Conv2D's implicit GEMM tilings agree with a direct sum", "[conv][tiles]") {
+    check_against_direct_sum<28, 28, 16, 40, 1, 1>();
+    check_against_direct_sum<14, 14, 32, 64, 1, 1>();
+    check_against_direct_sum<28, 28, 3, 32, 2, 1>();  // 14 wide
+    check_against_direct_sum<26, 26, 1, 32, 1, 0>();  // 24: two tiles of 12
+    check_against_direct_sum<28, 30, 8, 17, 1, 0>();  // 26 x 28
+    check_against_direct_sum<9, 9, 5, 24, 1, 1>();    // narrower than a tile
+}

@@ -134,6 +134,15 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
         store_row(y + i * ldy, acc[i][0], V == 2 ? acc[i][V - 1] : vfloat(0.f), n0, n1, bias, add ? add + i * ldy : nullptr, clamp);
 }
 
+// A tile of W pixels (W x 2 accumulators must fit the registers with two weights and a broadcast).
+template <class Act, std::size_t W>
+inline void implicit_wide(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin, const float* pw,
+                          float* y, std::size_t ldy, std::size_t ncols, const float* bias, const float* add) noexcept {
+    if (ncols > lanes) implicit_micro<W, 2>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
+    else implicit_micro<W, 1>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
+    apply_tile<Act>(y, W, ldy, ncols);
+}
+
 template <class Act>
 inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps,
                               std::size_t cin, const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
@@ -215,6 +224,17 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
             for (std::size_t ci = 0; ci < (per_channel ? g.c : 1); ++ci)
                 tap[(y * g.kw + x) * (per_channel ? g.c : 1) + ci] = (y * g.dh * ig.wp + x * g.dw) * g.c + ci;
     const std::size_t pixels = g.oh * g.ow, plane = pixels * ldo;
+    // Rows whose width is a multiple of 14 (ResNet's 112, 56, 28, 14) in tiles of 14 pixels,
+    // where AVX-512's 32 registers hold 14 x 2 accumulators: no short tile at the end of a row
+    // (56 = 4 x 12 + 8, 28 = 2 x 12 + 4, 14 = 12 + 2), and 14 broadcasts per 28 FMAs.
+    // 3x3 convolutions, one core: 14x14x256 201 -> 230 GFLOP/s, 28x28x128 209 -> 229,
+    // 56x56x64 220 -> 222, 112x112x32 208 -> 215 (docs/performance.md).
+    // g++ only: clang 16 spills that tile (the same four convolutions at 64 GFLOP/s).
+#if defined(__clang__)
+    constexpr std::size_t wide = 0;
+#else
+    constexpr std::size_t wide = lanes >= 16 ? 14 : 0;  // AVX-512 (measured there)
+#endif
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         if (ig.copy) {  // zero border, the image inside; this share's rows of it
@@ -238,12 +258,20 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
             const float* pw = packed + p * d.in * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
             if (g.ow >= mr) {  // tiles along each output row: constant strides, the fastest loop
-                for (std::size_t oy = row0; oy < row1; ++oy)
-                    for (std::size_t ox = 0; ox < g.ow; ox += mr) {
-                        const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * ldo + col;
-                        detail::implicit_dispatch<Act>(m, img + (oy * g.sh * ig.wp + ox * g.sw) * g.c, g.sw * g.c, tap, taps, cin, pw,
-                                                       o + at, ldo, ncols, bias_all + col, a ? a + at : nullptr);
-                    }
+                for (std::size_t oy = row0; oy < row1; ++oy) {
+                    const float* x = img + oy * g.sh * ig.wp * g.c;
+                    const std::size_t sx = g.sw * g.c, at = oy * g.ow * ldo + col;
+                    if constexpr (wide > 0)
+                        if (g.ow % std::max<std::size_t>(wide, 1) == 0) {
+                            for (std::size_t ox = 0; ox < g.ow; ox += wide)
+                                detail::implicit_wide<Act, wide>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
+                                                                 bias_all + col, a ? a + at + ox * ldo : nullptr);
+                            continue;
+                        }
+                    for (std::size_t ox = 0; ox < g.ow; ox += mr)
+                        detail::implicit_dispatch<Act>(std::min(mr, g.ow - ox), x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo,
+                                                       ncols, bias_all + col, a ? a + at + ox * ldo : nullptr);
+                }
                 continue;
             }
             std::size_t oy = tile0 / g.ow, ox = tile0 % g.ow;  // the tile's first pixel
