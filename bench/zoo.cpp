@@ -39,14 +39,16 @@ std::vector<float> inputs(std::size_t n) {
     return x;
 }
 
-template <class M, bool Fused = true>
+// Policy: tn::no_fusion (MobileNetV2 unfused), tn::direct (every convolution a direct sum:
+// Winograd's gain on ResNet and VGG).
+template <class M, class Policy = tn::fuse_all>
 void BM_zoo(benchmark::State& state) {
     const auto& m = []() -> const auto& {
-        if constexpr (Fused) {
+        if constexpr (std::is_same_v<Policy, tn::fuse_all>) {
             return net<M>();
         } else {
             static const auto u = [] {
-                auto p = tn::make<M, tn::no_fusion>();
+                auto p = tn::make<M, Policy>();
                 p.set_weights(net<M>().get_weights());
                 return p;
             }();
@@ -77,9 +79,12 @@ using VGG = zoo::VGG11<224, 224>;
 
 BENCHMARK(BM_zoo<R18>)->Name("resnet18_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R18>)->Name("resnet18_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R18, tn::direct>)->Name("resnet18_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R18, tn::direct>)->Name("resnet18_b8/direct")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50>)->Name("resnet50_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R50, tn::direct>)->Name("resnet50_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_zoo<MV2, false>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV2, tn::no_fusion>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3S>)->Name("mobilenet_v3_small_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
@@ -87,6 +92,7 @@ BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b1/typenet")->Arg(1)->MinTime(1)->
 BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<VGG>)->Name("vgg11_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<VGG, tn::direct>)->Name("vgg11_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
     bench::after_runs.push_back([] {

@@ -76,9 +76,9 @@ TEST_CASE("SeparableConv2D and Conv2DTranspose (padding, output_padding, 'same')
 
 namespace {
 // out[y][x][o] = relu(b[o] + sum w[o][c][ky][kx] in[y s - p + ky][x s - p + kx][c]), in double.
-template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t S, std::size_t P>
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t S, std::size_t P, class Algorithm = tn::direct>
 void check_against_direct_sum() {
-    using M = tn::Sequential<tn::Input<H, W, C>, tn::Conv2D<F, tn::kernel<3, 3>, tn::stride<S>, tn::padding<P>, tn::relu>>;
+    using M = tn::Sequential<tn::Input<H, W, C>, tn::Conv2D<F, tn::kernel<3, 3>, tn::stride<S>, tn::padding<P>, tn::relu, Algorithm>>;
     auto net = tn::make<M>(tn::seed{H * 100 + C});
     const std::vector<float> p = net.get_weights();
     constexpr std::size_t OH = (H + 2 * P - 3) / S + 1, OW = (W + 2 * P - 3) / S + 1;
@@ -101,7 +101,7 @@ void check_against_direct_sum() {
                             }
                     worst = std::max(worst, std::abs(std::max(s, 0.0) - y[((n * OH + oy) * OW + ox) * F + o]));
                 }
-    INFO(H << "x" << W << "x" << C << " -> " << F << ", stride " << S << ", padding " << P);
+    INFO(H << "x" << W << "x" << C << " -> " << F << ", stride " << S << ", padding " << P << (std::is_same_v<Algorithm, tn::winograd> ? ", Winograd" : ""));
     CHECK(worst < 1e-4);
 }
 }  // namespace
@@ -117,4 +117,64 @@ TEST_CASE("Conv2D's implicit GEMM tilings agree with a direct sum", "[conv][tile
     check_against_direct_sum<26, 26, 1, 32, 1, 0>();  // 24: two tiles of 12
     check_against_direct_sum<28, 30, 8, 17, 1, 0>();  // 26 x 28
     check_against_direct_sum<9, 9, 5, 24, 1, 1>();    // narrower than a tile
+}
+
+// Winograd F(4x4, 3x3) against the same double-precision sum: maps that are not whole tiles
+// (the last row and column of tiles partly outside), channels that are not whole vectors, two
+// panels of output channels and a partial one, an output smaller than one tile, and few input
+// channels (asked for explicitly: by default a layer under 16 channels stays direct).
+TEST_CASE("Conv2D as Winograd F(4x4, 3x3) agrees with a direct sum", "[conv][winograd]") {
+    check_against_direct_sum<13, 11, 19, 37, 1, 1, tn::winograd>();
+    check_against_direct_sum<28, 28, 64, 64, 1, 1, tn::winograd>();
+    check_against_direct_sum<9, 9, 16, 16, 1, 0, tn::winograd>();   // 7 x 7: tiles of 4 + 3
+    check_against_direct_sum<6, 5, 17, 33, 1, 1, tn::winograd>();
+    check_against_direct_sum<4, 4, 16, 16, 1, 0, tn::winograd>();   // 2 x 2: one tile, mostly outside
+    check_against_direct_sum<10, 10, 3, 8, 1, 1, tn::winograd>();
+}
+
+// Which convolutions run as Winograd by default, and the ways to choose.
+TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps the direct sum", "[conv][winograd]") {
+    using S56 = tn::Shape<56, 56, 64>;
+    using Same = tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::relu>;
+    STATIC_REQUIRE(Same::runs_winograd<S56>);
+    STATIC_REQUIRE(Same::packed_size_for<S56> == 36 * 64 * 64 + 64);  // U: 36 matrices of 64 x 64, then the bias
+    STATIC_REQUIRE(tn::Conv2D<64, tn::kernel<3>>::runs_winograd<tn::Shape<13, 13, 32>>);  // valid padding too
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::direct>::runs_winograd<S56>);
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::stride<2>, tn::padding<1>>::runs_winograd<S56>);
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::dilation<2>, tn::padding<2>>::runs_winograd<S56>);
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::groups<2>>::runs_winograd<S56>);
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<5>, tn::padding<2>>::runs_winograd<S56>);
+    STATIC_REQUIRE(!tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>>::runs_winograd<S56>);
+    STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<32, 32, 8>>);   // 8 channels: 0.7x
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<56, 56, 3>>);  // an image's first layer
+    STATIC_REQUIRE(tn::Conv2D<8, tn::kernel<3>, tn::padding<1>, tn::winograd>::runs_winograd<tn::Shape<32, 32, 8>>);
+    // 512 -> 512 on 7x7 (ResNet's last stage): 38 MB of transformed weights for 4 tiles, so
+    // direct; on 14x14 (16 tiles) Winograd.
+    STATIC_REQUIRE(!tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<7, 7, 512>>);
+    STATIC_REQUIRE(tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<14, 14, 512>>);
+    // int8 convolutions are direct; a layer asking for Winograd stays fp32 under the int8 policy.
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::int8_weights>::runs_winograd<S56>);
+    using M = tn::Sequential<tn::Input<20, 20, 16>, tn::Conv2D<32, tn::kernel<3>, tn::padding<1>, tn::relu>,
+                             tn::Conv2D<32, tn::kernel<3>, tn::winograd>, tn::Conv2D<16, tn::kernel<3>, tn::direct>>;
+    using Direct = tn::with_policy<M, tn::direct>;
+    STATIC_REQUIRE(std::is_same_v<Direct, tn::Sequential<tn::Input<20, 20, 16>, tn::Conv2D<32, tn::kernel<3>, tn::padding<1>, tn::relu, tn::direct>,
+                                                         tn::Conv2D<32, tn::kernel<3>, tn::winograd>, tn::Conv2D<16, tn::kernel<3>, tn::direct>>>);
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<M, tn::int8_weights>,
+                                  tn::Sequential<tn::Input<20, 20, 16>, tn::Conv2D<32, tn::kernel<3>, tn::padding<1>, tn::relu, tn::int8_policy>,
+                                                 tn::Conv2D<32, tn::kernel<3>, tn::winograd>, tn::Conv2D<16, tn::kernel<3>, tn::direct, tn::int8_policy>>>);
+    const std::string summary = tn::summary<M>();
+    INFO(summary);
+    CHECK(summary.find("conv_winograd+bias+relu") != std::string::npos);
+    CHECK(tn::summary<Direct>().find("conv_winograd+bias+relu") == std::string::npos);  // layer 1 asked for Winograd: it keeps it
+    // The same weights both ways: the same model within Winograd's rounding.
+    auto wino = tn::make<M>(tn::seed{5});
+    auto direct = tn::make<M, tn::direct>(tn::seed{5});
+    std::vector<float> x(3 * 20 * 20 * 16), a(3 * 16 * 16 * 16), b(a.size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 29) - 14) / 9.f;
+    wino.predict(x.data(), a.data(), 3);
+    direct.predict(x.data(), b.data(), 3);
+    double worst = 0, largest = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::abs(a[i] - b[i]))), largest = std::max(largest, double(std::abs(b[i])));
+    INFO("largest " << largest << ", worst difference " << worst);
+    CHECK(worst <= 1e-5 * largest);
 }

@@ -243,6 +243,9 @@ using TwoReaders = decltype(two_readers());
 using Same = tn::Sequential<tn::Input<9, 9, 4>, tn::Conv2D<6, tn::kernel<3, 3>>, tn::MaxPool2D<2, tn::padding_same>, tn::Flatten>;
 using CeilMode = tn::Sequential<tn::Input<9, 9, 4>, tn::Conv2D<6, tn::kernel<3, 3>>, tn::MaxPool2D<2, tn::ceil_mode>, tn::Flatten>;
 
+// Winograd cropped: 25x25 is 7x7 tiles in blocks of 17; MaxPool2D<3> reads 24x24, 6x6 tiles in
+// blocks of 18: the crop's block is larger than the whole map's (the scratch holds it).
+using WinogradCrop = tn::Sequential<tn::Input<27, 27, 64>, tn::Conv2D<64, tn::kernel<3>, tn::relu>, tn::MaxPool2D<3>, tn::Flatten>;
 using NoCrop = tn::fusion_policy<true, true, true, true, false>;
 
 // The model with and without the crop: bitwise the same at batch 1, 3 and 5, on one thread and
@@ -292,14 +295,17 @@ TEST_CASE("crop_to_readers: a convolution computes only what its floor pooling r
     STATIC_REQUIRE(!tn::with_policy<KerasCnn, NoCrop>::program::crops.any());
     STATIC_REQUIRE(!tn::unfused<KerasCnn>::program::crops.any());
 
+    STATIC_REQUIRE(WinogradCrop::program::crops.out[1] == std::array<std::size_t, 2>{24, 24});
+    STATIC_REQUIRE(tn::Conv2D<64, tn::kernel<3>, tn::relu>::runs_winograd<tn::Shape<27, 27, 64>>);
     SECTION("bitwise the whole map's numbers") {
         check_crop_bitwise<KerasCnn>();
+        check_crop_bitwise<WinogradCrop>();
         check_crop_bitwise<Strided>();
         check_crop_bitwise<Depthwise>();
         check_crop_bitwise<Depthwise, tn::int8_weights>();
     }
     SECTION("the summary says what is computed") {
         const std::string s = tn::summary<KerasCnn>();
-        CHECK(s.find("conv+bias+relu (10x10 of 11x11 pixels: what 3 reads)") != std::string::npos);
+        CHECK(s.find("conv_winograd+bias+relu (10x10 of 11x11 pixels: what 3 reads)") != std::string::npos);
     }
 }

@@ -29,6 +29,9 @@ struct bf16_weights_is_for_recurrent_layers_of_32_units_or_more {};  // smaller 
 struct recurrent_layers_take_bf16_or_fp32_weights {};  // int8 is for Dense and Conv2D
 struct dilation_must_be_at_least_1 {};
 struct kernel_size_required {};
+struct winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1 {};
+struct a_convolution_takes_winograd_or_direct_not_both {};
+struct winograd_runs_in_fp32_not_int8 {};  // int8 convolutions are direct
 // Residual<F>: x must have the shape of F(x); Residual<F, Projection<P>>: P(x) that of F(x).
 template <class BodyOutput> struct shape_of_its_body_output {};
 template <class ProjectionOutput, class BodyOutput> struct projection_output_equal_to_body_output {};

@@ -19,6 +19,7 @@
 #include "../core/diagnostics.hpp"
 #include "../kernels/conv.hpp"
 #include "../kernels/conv_int8.hpp"
+#include "../kernels/winograd.hpp"
 #include "../core/layer.hpp"
 #include "conv_options.hpp"
 #include "dense.hpp"
@@ -40,14 +41,27 @@ struct ConvLayer {
     using dilation_option = find_option_t<is_dilation, dilation<1>, Options...>;
     // Checked where the model is composed, so that the error is reported once, in words.
     static constexpr bool grouped = Spec::depthwise || groups_of<find_option_t<is_groups, groups<1>, Options...>>::value > 1;
+    // The algorithm, when the layer names one (conv_options.hpp: winograd, direct).
+    static constexpr bool asks_winograd = has_option<winograd, Options...>;
+    static constexpr bool asks_direct = has_option<direct, Options...>;
+    static constexpr bool names_algorithm = asks_winograd || asks_direct;
+    static constexpr bool winograd_shaped = [] {
+        using K = find_option_t<is_kernel, kernel<0>, Options...>;
+        return pair_of<K>::h == 3 && pair_of<K>::w == 3 && pair_of<stride_option>::h == 1 && pair_of<stride_option>::w == 1 &&
+               pair_of<dilation_option>::h == 1 && pair_of<dilation_option>::w == 1 && !grouped;
+    }();
     using invalid_options = std::conditional_t<
+        asks_winograd && asks_direct, a_convolution_takes_winograd_or_direct_not_both,
+        std::conditional_t<asks_winograd && !winograd_shaped, winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1,
+        std::conditional_t<asks_winograd && int8, winograd_runs_in_fp32_not_int8,
+        std::conditional_t<
         has_option<bf16_weights, Options...>, convolutions_take_int8_or_fp32_weights,
         std::conditional_t<int8 && grouped, int8_weights_is_for_conv2d_with_groups_1,
         std::conditional_t<
         std::is_same_v<find_option_t<is_kernel, void, Options...>, void>, kernel_size_required,
         std::conditional_t<pair_of<stride_option>::h == 0 || pair_of<stride_option>::w == 0, stride_must_be_at_least_1,
                            std::conditional_t<pair_of<dilation_option>::h == 0 || pair_of<dilation_option>::w == 0,
-                                              dilation_must_be_at_least_1, void>>>>>;
+                                              dilation_must_be_at_least_1, void>>>>>>>>;
 
     template <class In>
     static consteval kernels::ConvGeometry geometry() {
@@ -107,9 +121,18 @@ struct ConvLayer {
     // byte arithmetic to pay (C >= 4: an image's first layer stays fp32).
     template <class In>
     static constexpr bool runs_int8 = geometry<In>().groups == 1 && (int8 || (int8_by_policy && geometry<In>().c >= 4));
+    // Winograd F(4x4, 3x3) where the layer asks for it, or by default where it applies and pays
+    // (kernels/winograd.hpp, winograd_pays); int8 convolutions stay direct.
+    template <class In>
+    static constexpr bool runs_winograd = [] {
+        constexpr auto g = geometry<In>();
+        if constexpr (runs_int8<In> || Spec::depthwise || asks_direct || !kernels::winograd_applies(g)) return false;
+        else return asks_winograd || kernels::winograd_pays(g);
+    }();
     template <class In>
     static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
                                                    : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())
+                                                   : runs_winograd<In>    ? kernels::winograd_floats(geometry<In>())
                                                                           : geometry<In>().groups * geometry<In>().group_floats();
     // Scratch, fixed whatever the batch: one padded image (implicit GEMM, groups == 1) or an
     // im2col block (grouped).
@@ -117,6 +140,7 @@ struct ConvLayer {
     static constexpr std::size_t scratch_fixed_for = [] {
         constexpr auto g = geometry<In>();
         if constexpr (runs_int8<In>) return kernels::conv_int8_scratch(g);
+        else if constexpr (runs_winograd<In>) return kernels::winograd_scratch(g);
         else if constexpr (direct_depthwise<In> || g.pointwise()) return std::size_t{0};
         else if constexpr (g.groups == 1 && g.kh * g.kw <= 64) return kernels::implicit_scratch(g);
         else return kernels::pixel_block * g.k();
@@ -136,6 +160,9 @@ struct ConvLayer {
             kernels::conv_pack_int8(g, canonical, b, packed);
         } else if constexpr (direct_depthwise<In>) {
             kernels::depthwise_pack(g, canonical, b, packed);
+        } else if constexpr (runs_winograd<In>) {
+            std::vector<float> tmp(g.cout * g.c);
+            kernels::winograd_pack(g, canonical, b, packed, tmp.data());
         } else {
             std::vector<float> tmp(g.cout_g() * g.k());
             kernels::conv_pack(g, canonical, b, packed, tmp.data());
@@ -143,25 +170,29 @@ struct ConvLayer {
     }
 
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
+    // Every forward hook: g is the layer's geometry or a crop of it.
+    template <class In, class Act>
+    static void compute(const kernels::ConvGeometry& g, const float* params, const float* in, float* out, std::size_t rows,
+                        float* scratch, const float* add = nullptr, std::size_t ldo = 0) {
+        constexpr auto whole = geometry<In>();
+        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, add, ldo);
+        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows, add, ldo);
+        else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act>(g, params, in, out, rows, scratch, add, ldo);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add, ldo);
+    }
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
-        constexpr auto g = geometry<In>();
-        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch);
-        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows);
-        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch);
+        compute<In, Act>(geometry<In>(), params, in, out, rows, scratch);
     }
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
-        forward_with<In, activation>(params, in, out, rows, scratch);
+        compute<In, activation>(geometry<In>(), params, in, out, rows, scratch);
     }
     // The residual hook: out = act(conv(in) + b + add), `add` laid out like out.
     static constexpr bool absorbs_add = std::is_same_v<activation, linear>;
     template <class In, class Act>
     static void forward_add(const float* params, const float* in, float* out, std::size_t rows, float* scratch, const float* add) {
-        constexpr auto g = geometry<In>();
-        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, add);
-        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, add);
-        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add);
+        compute<In, Act>(geometry<In>(), params, in, out, rows, scratch, add);
     }
 
     // The slice hook: out's pixels are ldo floats apart (the layer writes its channels into a
@@ -169,10 +200,7 @@ struct ConvLayer {
     static constexpr bool writes_strided = true;
     template <class In, class Act>
     static void forward_strided(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t ldo) {
-        constexpr auto g = geometry<In>();
-        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
-        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, g.kh, g.kw, g.c>(g, params, in, out, rows, nullptr, ldo);
-        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, nullptr, ldo);
+        compute<In, Act>(geometry<In>(), params, in, out, rows, scratch, nullptr, ldo);
     }
 
     // The crop hook (passes/crop_to_readers.hpp): only the first oh x ow pixels of each
@@ -189,24 +217,22 @@ struct ConvLayer {
     template <class In, class Act>
     static void forward_cropped(const float* params, const float* in, float* out, std::size_t rows, float* scratch, std::size_t oh,
                                 std::size_t ow) {
-        const kernels::ConvGeometry g = cropped<In>(oh, ow);
-        constexpr auto whole = geometry<In>();
-        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch);
-        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows);
-        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch);
+        compute<In, Act>(cropped<In>(oh, ow), params, in, out, rows, scratch);
     }
 
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
-    static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> && kernels::conv2d_shares(geometry<In>());
-    template <class In> static constexpr int share_phases = kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
+    static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> && (runs_winograd<In> || kernels::conv2d_shares(geometry<In>()));
+    template <class In>
+    static constexpr int share_phases = runs_winograd<In> || (kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise()) ? 2 : 1;
     template <class In, class Act>
     static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
                                kernels::Share share, std::size_t oh = 0, std::size_t ow = 0) {
         const kernels::ConvGeometry g = oh ? cropped<In>(oh, ow) : geometry<In>();
-        kernels::conv2d_gemm<Act>(g, params, in, out, 1, scratch, add, ldo, share);
+        if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act>(g, params, in, out, 1, scratch, add, ldo, share);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, 1, scratch, add, ldo, share);
     }
 
     static std::string options_str() {
@@ -233,6 +259,8 @@ struct ConvLayer {
         if constexpr (!bias) s += ", no_bias";
         if constexpr (int8 || int8_by_policy) s += ", int8_weights";
         if constexpr (has_option<fp32_weights, Options...>) s += ", fp32_weights";
+        if constexpr (asks_winograd) s += ", winograd";
+        if constexpr (asks_direct) s += ", direct";
         return s;
     }
     template <class Act = activation>
@@ -242,7 +270,9 @@ struct ConvLayer {
     static std::string kernel_name_on() {
         bool i8 = int8;
         if constexpr (!std::is_void_v<In>) i8 = runs_int8<In>;
-        std::string s = Spec::depthwise ? "depthwise" : i8 ? "conv_int8" : "conv";
+        bool wino = asks_winograd;
+        if constexpr (!std::is_void_v<In>) wino = runs_winograd<In>;
+        std::string s = Spec::depthwise ? "depthwise" : i8 ? "conv_int8" : wino ? "conv_winograd" : "conv";
         if constexpr (int8_by_policy && !std::is_void_v<In>)
             if (!i8) s = "conv (fp32: " + std::to_string(geometry<In>().c) + " input channels)";
         s += "+bias";

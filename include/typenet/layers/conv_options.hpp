@@ -27,6 +27,14 @@ struct padding_same {};
 template <std::size_t PH, std::size_t PW = PH> struct padding {};
 // Explicit and asymmetric: top, bottom, left, right.
 template <std::size_t Top, std::size_t Bottom, std::size_t Left, std::size_t Right> struct padding_tblr {};
+// How a Conv2D computes (layers/conv2d.hpp): by default a 3x3 convolution with stride 1,
+// dilation 1, groups 1 and at least 16 channels in and out runs as Winograd F(4x4, 3x3)
+// (kernels/winograd.hpp: ~2-2.9x faster, outputs within ~1e-5 of their magnitude of the direct
+// sum) where its transformed weights fit the cache or its map has 16 tiles; every other one
+// as a direct sum (an implicit GEMM). tn::winograd asks for Winograd on one layer, tn::direct
+// for the direct sum; tn::make<M, tn::direct>() keeps every convolution of a model direct.
+struct winograd {};
+struct direct {};
 
 namespace detail {
 template <class T> struct is_depth_multiplier : std::false_type {};

@@ -195,9 +195,18 @@ template <std::size_t U, class... O> struct policy_leaf<SimpleRNN<U, O...>, bf16
 };
 // int8 convolutions: Conv2D with groups 1 and at least 4 input channels (int8_policy: the
 // layer decides on its input); grouped and depthwise ones stay fp32.
+// A layer that asks for Winograd (fp32) keeps it.
 template <std::size_t F, class... O> struct policy_leaf<Conv2D<F, O...>, int8_weights> {
     static constexpr bool grouped = groups_of<find_option_t<is_groups, groups<1>, O...>>::value > 1;
-    using type = std::conditional_t<Conv2D<F, O...>::names_precision || grouped, Conv2D<F, O...>, Conv2D<F, O..., int8_policy>>;
+    using type = std::conditional_t<Conv2D<F, O...>::names_precision || grouped || Conv2D<F, O...>::asks_winograd, Conv2D<F, O...>,
+                                    Conv2D<F, O..., int8_policy>>;
+};
+// tn::direct as a policy: every Conv2D that does not name its algorithm computes the direct sum.
+template <class T> struct policy_leaf<T, direct> {
+    using type = T;
+};
+template <std::size_t F, class... O> struct policy_leaf<Conv2D<F, O...>, direct> {
+    using type = std::conditional_t<Conv2D<F, O...>::names_algorithm, Conv2D<F, O...>, Conv2D<F, O..., direct>>;
 };
 
 template <class T, class P>

@@ -39,8 +39,10 @@
 #endif
 #ifndef TYPENET_NET_ARENA_BYTES
 // A model whose one-sample arena is at most this owns its arena: allocated by make() with
-// the weights, used by forward and predict, so they never allocate.
-#define TYPENET_NET_ARENA_BYTES (128 * 1024)
+// the weights, used by forward and predict, so they never allocate. (128 KiB until
+// 2026-12-03, when Winograd's scratch — V and M of a block of tiles — took the Keras CNN from
+// 106 to 252 KiB and ResNet-20 from 264 to 552.)
+#define TYPENET_NET_ARENA_BYTES (1024 * 1024)
 #endif
 #ifndef TYPENET_BLOCK_ARENA_BYTES
 // How much arena one block of predict() rows may use in a Workspace: about a core's L2. More
@@ -223,7 +225,7 @@ class Net<Model, true> {
     //   - one sample of a small model (arena(1) <= TYPENET_STACK_ARENA_BYTES, 16 KiB) on the
     //     caller's stack;
     //   - the Net's own arena, for a model whose arena(1) is at most TYPENET_NET_ARENA_BYTES
-    //     (128 KiB): allocated by make(), taken by one call at a time with an atomic flag
+    //     (1 MiB): allocated by make(), taken by one call at a time with an atomic flag
     //     (a concurrent call falls back to its thread's Workspace);
     //   - a Workspace per thread, allocated by that thread's first call.
     // So stack use is bounded by 16 KiB of arena, and a model with an own arena never

@@ -248,7 +248,7 @@ struct Program {
         } else {
             // One team for the whole pass (runtime/threads.hpp): the leader runs the nodes in
             // order, and the helpers join each shared node's phases.
-            const std::size_t n = executor.concurrency();
+            const std::size_t n = std::max<std::size_t>(executor.concurrency(), 1);  // (a user executor saying 0: one thread)
             auto nodes = [&](auto&& phases) {
                 [&]<std::size_t... k>(std::index_sequence<k...>) {
                     (
