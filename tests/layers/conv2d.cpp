@@ -152,6 +152,11 @@ TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps t
     // direct; on 14x14 (16 tiles) Winograd.
     STATIC_REQUIRE(!tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<7, 7, 512>>);
     STATIC_REQUIRE(tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<14, 14, 512>>);
+    // Threads share one sample's Winograd convolution by tiles only where each gets whole row
+    // blocks (64 tiles here; 4 on 8x8: that one runs on one thread).
+    STATIC_REQUIRE(tn::Conv2D<16, tn::kernel<3>, tn::padding<1>>::shares<tn::Shape<32, 32, 16>> == (4 * tn::kernels::mr <= 64));
+    STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>>::shares<tn::Shape<8, 8, 64>>);
+    STATIC_REQUIRE(tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::direct>::shares<tn::Shape<8, 8, 64>>);
     // int8 convolutions are direct; a layer asking for Winograd stays fp32 under the int8 policy.
     STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::int8_weights>::runs_winograd<S56>);
     using M = tn::Sequential<tn::Input<20, 20, 16>, tn::Conv2D<32, tn::kernel<3>, tn::padding<1>, tn::relu>,

@@ -66,6 +66,12 @@ constexpr bool winograd_pays(const ConvGeometry& g) noexcept {
     return winograd_applies(g) && g.c >= 16 && g.cout >= 16 &&
            (36 * g.c * g.cout * sizeof(float) <= (std::size_t{16} << 20) || winograd_geometry(g).tiles() >= 16);
 }
+// Whether several threads share one sample's convolution (by tiles): only with tiles enough
+// for whole row blocks each. On 2 threads, A/B against one: 28x28x64 (49 tiles) 1.47x,
+// 32x32x16 (64) 1.35x, but 20x20x64 (25) 1.08x, 24x24x32 (36) 0.94x, 16x16x32 (16) 0.97x,
+// 8x8x64 (4) 0.86x: each thread's GEMMs get a few rows and read all the weights. Those run on
+// one thread, still faster than the direct sum on two (16x16x32 12.6 µs against 18.6).
+constexpr bool winograd_shares(const ConvGeometry& g) noexcept { return winograd_geometry(g).tiles() >= 4 * mr; }
 // Packed: U[t] for t < 36, each a Dense GEMM operand Cin -> Cout, then the bias.
 constexpr std::size_t winograd_floats(const ConvGeometry& g) noexcept {
     const DensePacking d{g.c, g.cout};
@@ -227,7 +233,7 @@ inline void conv2d_winograd(const ConvGeometry& g, const float* packed, const fl
         if (!share.computes()) continue;
         float* o = out + b * g.oh * g.ow * ldo;
         const float* a = add ? add + b * g.oh * g.ow * ldo : nullptr;
-        const auto [t0, t1] = share.range(wg.tiles());
+        const auto [t0, t1] = share.range(wg.tiles(), 4);  // (whole blocks of 4 rows in each share's GEMMs)
         for (std::size_t q0 = t0; q0 < t1; q0 += block) {
             const std::size_t nt = std::min(block, t1 - q0);
             for (std::size_t i = 0; i < nt; ++i) {

@@ -224,7 +224,8 @@ struct ConvLayer {
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
-    static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> && (runs_winograd<In> || kernels::conv2d_shares(geometry<In>()));
+    static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> &&
+                                   (runs_winograd<In> ? kernels::winograd_shares(geometry<In>()) : kernels::conv2d_shares(geometry<In>()));
     template <class In>
     static constexpr int share_phases = runs_winograd<In> || (kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise()) ? 2 : 1;
     template <class In, class Act>
