@@ -99,6 +99,19 @@ constexpr std::size_t implicit_scratch(const ConvGeometry& g) noexcept {
     return ig.copy ? ig.hp * ig.wp * g.c : 0;
 }
 
+// One image into a zero border, hp x wp pixels with the image at (pad_top, pad_left), as far
+// as it fits: a share's rows of it (Share::range). The implicit GEMM and Winograd read it.
+inline void copy_bordered(const ConvGeometry& g, const float* img, float* dst, std::size_t hp, std::size_t wp, Share share) noexcept {
+    const std::size_t rows = std::min(hp, g.h + g.pad_top), cols = std::min(wp, g.w + g.pad_left);
+    const auto [r0, r1] = share.range(hp);
+    for (std::size_t r = r0; r < r1; ++r) {
+        float* row = dst + r * wp * g.c;
+        std::fill_n(row, wp * g.c, 0.f);
+        if (r >= g.pad_top && r < rows)
+            std::memcpy(row + g.pad_left * g.c, img + (r - g.pad_top) * g.w * g.c, (cols - g.pad_left) * g.c * sizeof(float));
+    }
+}
+
 namespace detail {
 // M output pixels sx floats apart in the image (along one output row) by V vectors of
 // output channels: every tap, every input channel, one broadcast per pixel and V weight vectors.
@@ -238,15 +251,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         if (ig.copy) {  // zero border, the image inside; this share's rows of it
-            if (share.copies()) {
-                const auto [r0, r1] = share.range(ig.hp);
-                for (std::size_t r = r0; r < r1; ++r) {
-                    float* row = scratch + r * ig.wp * g.c;
-                    std::fill_n(row, ig.wp * g.c, 0.f);
-                    if (r >= g.pad_top && r - g.pad_top < g.h)
-                        std::memcpy(row + g.pad_left * g.c, img + (r - g.pad_top) * g.w * g.c, g.w * g.c * sizeof(float));
-                }
-            }
+            if (share.copies()) copy_bordered(g, img, scratch, ig.hp, ig.wp, share);
             img = scratch;
         }
         if (!share.computes()) continue;

@@ -21,9 +21,7 @@
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
-#include <array>
 #include <cstddef>
-#include <cstring>
 
 #include "conv.hpp"
 #include "dense.hpp"
@@ -36,14 +34,6 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 inline constexpr bool winograd_applies(const ConvGeometry& g) noexcept {
     return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1;
 }
-
-// Where it pays, by default (one core, Zen 5, against the implicit GEMM: 56x56x64 2.6x,
-// 28x28x128 2.4x, 14x14x256 2.1x, 8x8x64 2.1x, 32x32x16 1.1x): at least 16 channels in and
-// out (at 8 the transforms cost more than the products save: 0.7x), and transformed weights
-// that stay in cache (36 Cin Cout floats <= 16 MB) or enough tiles to reuse them (7x7x512:
-// 4 tiles, 38 MB of weights read for them, 0.74x; 14x14x512 with 16 tiles 1.3x).
-struct WinogradGeometry;
-constexpr WinogradGeometry winograd_geometry(const ConvGeometry& g) noexcept;
 
 struct WinogradGeometry {
     std::size_t tiles_h, tiles_w;  // 4x4 output tiles covering the output map
@@ -62,6 +52,11 @@ constexpr WinogradGeometry winograd_geometry(const ConvGeometry& g) noexcept {
     const std::size_t blocks = (tiles + most - 1) / most;  // equal blocks: no short last one
     return {th, tw, 4 * th + 2, 4 * tw + 2, (tiles + blocks - 1) / blocks, std::min(tiles, most)};
 }
+// Where it pays, by default (one core, Zen 5, against the implicit GEMM: 56x56x64 2.6x,
+// 28x28x128 2.4x, 14x14x256 2.1x, 8x8x64 2.1x, 32x32x16 1.1x): at least 16 channels in and
+// out (at 8 the transforms cost more than the products save: 0.7x), and transformed weights
+// that stay in cache (36 Cin Cout floats <= 16 MB) or enough tiles to reuse them (7x7x512:
+// 4 tiles, 38 MB of weights read for them, 0.74x; 14x14x512 with 16 tiles 1.3x).
 constexpr bool winograd_pays(const ConvGeometry& g) noexcept {
     return winograd_applies(g) && g.c >= 16 && g.cout >= 16 &&
            (36 * g.c * g.cout * sizeof(float) <= (std::size_t{16} << 20) || winograd_geometry(g).tiles() >= 16);
@@ -214,22 +209,8 @@ inline void conv2d_winograd(const ConvGeometry& g, const float* packed, const fl
     const std::size_t block = wg.block / parts;
     float* v = v_all + (share.computes() ? share.index : 0) * block * 36 * (cs + os);
     float* m = v + 36 * block * cs;
-    const std::size_t rows = std::min(wg.hp, g.h + g.pad_top), cols = std::min(wg.wp, g.w + g.pad_left);
     for (std::size_t b = 0; b < batch; ++b) {
-        if (share.copies()) {
-            const float* src = in + b * g.h * g.w * g.c;
-            const auto [r0, r1] = share.range(wg.hp);
-            for (std::size_t r = r0; r < r1; ++r) {
-                float* row = img + r * wg.wp * g.c;
-                if (r < g.pad_top || r >= rows) {
-                    std::fill_n(row, wg.wp * g.c, 0.f);
-                    continue;
-                }
-                std::fill_n(row, g.pad_left * g.c, 0.f);
-                std::memcpy(row + g.pad_left * g.c, src + (r - g.pad_top) * g.w * g.c, (cols - g.pad_left) * g.c * sizeof(float));
-                std::fill_n(row + cols * g.c, (wg.wp - cols) * g.c, 0.f);
-            }
-        }
+        if (share.copies()) copy_bordered(g, in + b * g.h * g.w * g.c, img, wg.hp, wg.wp, share);
         if (!share.computes()) continue;
         float* o = out + b * g.oh * g.ow * ldo;
         const float* a = add ? add + b * g.oh * g.ow * ldo : nullptr;

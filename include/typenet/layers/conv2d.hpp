@@ -170,15 +170,16 @@ struct ConvLayer {
     }
 
     static constexpr bool absorbs_activation = std::is_same_v<activation, linear>;
-    // Every forward hook: g is the layer's geometry or a crop of it.
+    // Every forward hook: g is the layer's geometry or a crop of it; a share (of one sample's
+    // work: forward_shared) only where `shares` says the kernel takes one.
     template <class In, class Act>
     static void compute(const kernels::ConvGeometry& g, const float* params, const float* in, float* out, std::size_t rows,
-                        float* scratch, const float* add = nullptr, std::size_t ldo = 0) {
+                        float* scratch, const float* add = nullptr, std::size_t ldo = 0, kernels::Share share = {}) {
         constexpr auto whole = geometry<In>();
         if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, add, ldo);
         else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows, add, ldo);
-        else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act>(g, params, in, out, rows, scratch, add, ldo);
-        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add, ldo);
+        else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act>(g, params, in, out, rows, scratch, add, ldo, share);
+        else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add, ldo, share);
     }
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
@@ -231,9 +232,7 @@ struct ConvLayer {
     template <class In, class Act>
     static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
                                kernels::Share share, std::size_t oh = 0, std::size_t ow = 0) {
-        const kernels::ConvGeometry g = oh ? cropped<In>(oh, ow) : geometry<In>();
-        if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act>(g, params, in, out, 1, scratch, add, ldo, share);
-        else kernels::conv2d_gemm<Act>(g, params, in, out, 1, scratch, add, ldo, share);
+        compute<In, Act>(oh ? cropped<In>(oh, ow) : geometry<In>(), params, in, out, 1, scratch, add, ldo, share);
     }
 
     static std::string options_str() {
