@@ -132,6 +132,64 @@ TEST_CASE("Conv2D as Winograd F(4x4, 3x3) agrees with a direct sum", "[conv][win
     check_against_direct_sum<10, 10, 3, 8, 1, 1, tn::winograd>();
 }
 
+namespace {
+// DepthwiseConv2D (ReLU6, optionally its input added back: a Residual, added in the kernel's
+// epilogue) against out[y][x][c] = b[c] + sum w[c][ky][kx] in[y s - p + ky d][x s - p + kx d][c],
+// in double, batch 2.
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t K, std::size_t S, std::size_t P, std::size_t D = 1,
+          bool AddInput = false>
+void check_depthwise_against_direct_sum() {
+    using Dw = tn::DepthwiseConv2D<tn::kernel<K>, tn::stride<S>, tn::padding<P>, tn::dilation<D>>;
+    using M = std::conditional_t<AddInput, tn::Sequential<tn::Input<H, W, C>, tn::Residual<tn::Sequential<Dw>, tn::relu6>>,
+                                 tn::Sequential<tn::Input<H, W, C>, Dw, tn::ReLU6>>;
+    auto net = tn::make<M>(tn::seed{H * 100 + C + K});
+    std::vector<float> p = net.get_weights();
+    for (std::size_t i = C * K * K; i < p.size(); ++i) p[i] = float(int(i % 7) - 3) / 4.f;  // a bias that is not zero
+    net.set_weights(p);
+    constexpr std::size_t OH = (H + 2 * P - D * (K - 1) - 1) / S + 1, OW = (W + 2 * P - D * (K - 1) - 1) / S + 1;
+    std::vector<float> x(2 * H * W * C), y(2 * OH * OW * C);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 23) - 11) / 4.f;
+    net.predict(x.data(), y.data(), 2);
+    double worst = 0;
+    for (std::size_t n = 0; n < 2; ++n)
+        for (std::size_t oy = 0; oy < OH; ++oy)
+            for (std::size_t ox = 0; ox < OW; ++ox)
+                for (std::size_t c = 0; c < C; ++c) {
+                    double s = p[C * K * K + c];
+                    for (std::size_t ky = 0; ky < K; ++ky)
+                        for (std::size_t kx = 0; kx < K; ++kx) {
+                            const std::ptrdiff_t iy = std::ptrdiff_t(oy * S + ky * D) - std::ptrdiff_t(P);
+                            const std::ptrdiff_t ix = std::ptrdiff_t(ox * S + kx * D) - std::ptrdiff_t(P);
+                            if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(H) || ix >= std::ptrdiff_t(W)) continue;
+                            s += double(p[(c * K + ky) * K + kx]) * x[((n * H + std::size_t(iy)) * W + std::size_t(ix)) * C + c];
+                        }
+                    if constexpr (AddInput) s += x[((n * H + oy) * W + ox) * C + c];
+                    worst = std::max(worst, std::abs(std::clamp(s, 0.0, 6.0) - y[((n * OH + oy) * OW + ox) * C + c]));
+                }
+    INFO(H << "x" << W << "x" << C << ", kernel " << K << ", stride " << S << ", padding " << P << ", dilation " << D
+           << (AddInput ? ", input added" : ""));
+    CHECK(worst < 1e-5);
+}
+}  // namespace
+
+// The depthwise kernel's tiles of pixels along a row (8, 4, 2, 1 of them with AVX-512; 4, 2, 1
+// with 16 registers or a 5x5 window), their bounds-checked forms at the image's edges, strides 1
+// and 2, channels that are not whole vectors (the last one masked), maps narrower than a
+// tile, and the pixel-by-pixel path that dilation takes.
+TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]") {
+    check_depthwise_against_direct_sum<56, 56, 32, 3, 1, 1>();
+    check_depthwise_against_direct_sum<23, 29, 19, 3, 1, 1>();     // 29 = 1 + 8 x 3 + 2 + 1 + 1: every tile size
+    check_depthwise_against_direct_sum<28, 27, 37, 3, 2, 1>();     // stride 2, 14 wide
+    check_depthwise_against_direct_sum<17, 17, 48, 3, 2, 0>();     // no padding: no edge tiles
+    check_depthwise_against_direct_sum<15, 13, 72, 5, 1, 2>();     // 5x5 (EfficientNet, MobileNetV3)
+    check_depthwise_against_direct_sum<14, 14, 40, 5, 2, 2>();
+    check_depthwise_against_direct_sum<3, 2, 5, 3, 1, 1>();        // narrower than a tile, one vector, masked
+    check_depthwise_against_direct_sum<7, 7, 16, 3, 1, 3>();       // padding wider than the window reaches
+    check_depthwise_against_direct_sum<12, 12, 24, 3, 1, 2, 2>();  // dilation 2: pixel by pixel
+    check_depthwise_against_direct_sum<20, 21, 24, 3, 1, 1, 1, true>();
+    check_depthwise_against_direct_sum<9, 9, 17, 3, 1, 1, 1, true>();
+}
+
 // Which convolutions run as Winograd by default, and the ways to choose.
 TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps the direct sum", "[conv][winograd]") {
     using S56 = tn::Shape<56, 56, 64>;
