@@ -6,8 +6,8 @@
 //                the Dense GEMM on it. The copy is K floats per pixel against 2 K Cout flops.
 //   1x1 with stride 1 and no padding needs no copy: the input pixels are the GEMM's rows.
 //   depthwise:   one filter per channel; channels sit in SIMD lanes, one vector of channels
-//                at a time with its kh x kw weights in registers, in tiles of pixels along a
-//                row that share their input columns (few flops per byte: cache bound).
+//                at a time with its kh x kw weights in registers, in tiles of pixels (two rows
+//                by four at stride 1) that share their input rows and columns.
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
@@ -409,62 +409,104 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
         }
 }
 
-// Output pixels [ox0, ox0 + P) of one row, one vector of channels, horizontal stride S and no
-// horizontal dilation: the (P - 1) S + KW input columns of each of the KH rows that the P
-// windows cover are loaded once each and multiplied into every window they lie in (P
-// independent accumulator chains: a pixel alone is a chain of KH x KW dependent FMAs). Each
+// Output pixels [ox0, ox0 + P) of Q rows, one vector of channels, stride S and no dilation:
+// each of the (Q - 1) S + KH input rows' (P - 1) S + KW columns that the Q x P windows cover
+// is loaded once (into a register: settle) and multiplied into every window it lies in, Q x P
+// independent accumulator chains (a pixel alone is a chain of KH x KW dependent FMAs). Each
 // output sums its taps in the same order as a pixel alone (row by row, left to right).
-// rows[y]: input row y of the windows, at the channel vector (null: outside the image); ix0:
+// rows[r]: input row r of the windows, at the channel vector (null: outside the image); ix0:
 // the first column, which may lie outside the image when Edge (columns outside are skipped).
-template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t P, bool Edge, bool Masked>
+template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t Q, std::size_t P, bool Edge, bool Masked>
 [[gnu::always_inline]] inline void depthwise_tile(const float* const* rows, std::ptrdiff_t ix0, std::ptrdiff_t w, std::size_t c,
-                                                  const vfloat* wt, vfloat bias, float* dst, const float* add,
+                                                  const vfloat* wt, vfloat bias, float* dst, std::size_t ldr, const float* add,
                                                   std::size_t ldo, std::size_t n) noexcept {
-    constexpr std::size_t cols = (P - 1) * S + KW;
-    vfloat acc[P];
+    constexpr std::size_t cols = (P - 1) * S + KW, in_rows = (Q - 1) * S + KH;
+    vfloat acc[Q][P];
     TYPENET_UNROLL
-    for (std::size_t p = 0; p < P; ++p) acc[p] = bias;
+    for (std::size_t q = 0; q < Q; ++q)
+        TYPENET_UNROLL
+        for (std::size_t p = 0; p < P; ++p) acc[q][p] = bias;
     TYPENET_UNROLL
-    for (std::size_t y = 0; y < KH; ++y) {
-        if (Edge && !rows[y]) continue;
+    for (std::size_t r = 0; r < in_rows; ++r) {
+        if (Edge && !rows[r]) continue;
         TYPENET_UNROLL
         for (std::size_t j = 0; j < cols; ++j) {
             const std::ptrdiff_t ix = ix0 + std::ptrdiff_t(j);
             if (Edge && (ix < 0 || ix >= w)) continue;
-            const float* src = rows[y] + ix * std::ptrdiff_t(c);
-            const vfloat xv = Masked ? load_n(src, n) : loadu(src);
+            const float* src = rows[r] + ix * std::ptrdiff_t(c);
+            vfloat xv = Masked ? load_n(src, n) : loadu(src);
+            settle(xv);  // one load, used by every window it lies in (not folded into each FMA)
             TYPENET_UNROLL
-            for (std::size_t p = 0; p < P; ++p)
-                if (j >= p * S && j - p * S < KW) acc[p] = xsimd::fma(xv, wt[y * KW + (j - p * S)], acc[p]);
+            for (std::size_t q = 0; q < Q; ++q)
+                TYPENET_UNROLL
+                for (std::size_t p = 0; p < P; ++p)
+                    if (r >= q * S && r - q * S < KH && j >= p * S && j - p * S < KW)
+                        acc[q][p] = xsimd::fma(xv, wt[(r - q * S) * KW + (j - p * S)], acc[q][p]);
         }
     }
     TYPENET_UNROLL
-    for (std::size_t p = 0; p < P; ++p) {
-        if (add) acc[p] += Masked ? load_n(add + p * ldo, n) : loadu(add + p * ldo);
-        if (Masked) store_n(dst + p * ldo, Act::apply(acc[p]), n);
-        else storeu(dst + p * ldo, Act::apply(acc[p]));
-    }
+    for (std::size_t q = 0; q < Q; ++q)
+        TYPENET_UNROLL
+        for (std::size_t p = 0; p < P; ++p) {
+            const std::size_t at = q * ldr + p * ldo;
+            if (add) acc[q][p] += Masked ? load_n(add + at, n) : loadu(add + at);
+            if (Masked) store_n(dst + at, Act::apply(acc[q][p]), n);
+            else storeu(dst + at, Act::apply(acc[q][p]));
+        }
 }
 
-// Output pixels [ox, ox1) of one row in tiles of P, the rest in tiles of P / 2, P / 4, ... 1.
-template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t P, bool Edge, bool Masked>
+// Output pixels [ox, ox1) of Q rows in tiles of P, the rest in tiles of P / 2, P / 4, ... 1.
+template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t Q, std::size_t P, bool Edge, bool Masked>
 [[gnu::always_inline]] inline void depthwise_span(const ConvGeometry& g, const float* const* rows, std::size_t ox, std::size_t ox1,
                                                   const vfloat* wt, vfloat bias, float* dst, const float* add, std::size_t ldo,
                                                   std::size_t n) noexcept {
+    const std::size_t ldr = g.ow * ldo;
     for (; ox + P <= ox1; ox += P)
-        depthwise_tile<Act, KH, KW, S, P, Edge, Masked>(rows, std::ptrdiff_t(ox * S) - std::ptrdiff_t(g.pad_left), std::ptrdiff_t(g.w),
-                                                        g.c, wt, bias, dst + ox * ldo, add ? add + ox * ldo : nullptr, ldo, n);
-    if constexpr (P > 1) depthwise_span<Act, KH, KW, S, P / 2, Edge, Masked>(g, rows, ox, ox1, wt, bias, dst, add, ldo, n);
+        depthwise_tile<Act, KH, KW, S, Q, P, Edge, Masked>(rows, std::ptrdiff_t(ox * S) - std::ptrdiff_t(g.pad_left), std::ptrdiff_t(g.w),
+                                                           g.c, wt, bias, dst + ox * ldo, ldr, add ? add + ox * ldo : nullptr, ldo, n);
+    if constexpr (P > 1) depthwise_span<Act, KH, KW, S, Q, P / 2, Edge, Masked>(g, rows, ox, ox1, wt, bias, dst, add, ldo, n);
+}
+
+// Output rows [oy, oy + Q) of one vector of channels.
+template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t Q, std::size_t P, bool Masked>
+[[gnu::always_inline]] inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, std::size_t b, std::size_t oy,
+                                                  std::size_t c0, std::size_t x_in0, std::size_t x_in1, const vfloat* wt, vfloat bias,
+                                                  const float* add, std::size_t ldo, std::size_t n) noexcept {
+    constexpr std::size_t in_rows = (Q - 1) * S + KH;
+    const float* rows[in_rows];
+    bool inside = true;
+    for (std::size_t r = 0; r < in_rows; ++r) {
+        const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.sh + r * g.dh) - std::ptrdiff_t(g.pad_top);
+        const bool in_image = iy >= 0 && iy < std::ptrdiff_t(g.h);
+        rows[r] = in_image ? in + (b * g.h + std::size_t(iy)) * g.w * g.c + c0 : nullptr;
+        inside = inside && in_image;
+    }
+    const std::size_t at = (b * g.oh + oy) * g.ow * ldo + c0;
+    float* dst = out + at;
+    const float* a = add ? add + at : nullptr;
+    if (!inside) {
+        depthwise_span<Act, KH, KW, S, Q, P, true, Masked>(g, rows, 0, g.ow, wt, bias, dst, a, ldo, n);
+        return;
+    }
+    depthwise_span<Act, KH, KW, S, Q, P, true, Masked>(g, rows, 0, x_in0, wt, bias, dst, a, ldo, n);
+    depthwise_span<Act, KH, KW, S, Q, P, false, Masked>(g, rows, x_in0, x_in1, wt, bias, dst, a, ldo, n);
+    depthwise_span<Act, KH, KW, S, Q, P, true, Masked>(g, rows, x_in1, g.ow, wt, bias, dst, a, ldo, n);
 }
 
 // One vector of channels at a time, its KH x KW weight vectors in registers, over the whole
-// map row by row (the KH input rows of that vector, one cache line per pixel, stay in L1 from
-// one output row to the next), in tiles of P pixels along each row; tiles whose windows lie
-// inside the image run without bounds checks.
+// map in bands of Q output rows (the input rows of that vector, one cache line per pixel,
+// stay in L1 from one band to the next), in tiles of P pixels along each row; tiles whose
+// windows lie inside the image run without bounds checks.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Masked>
 inline void depthwise_vector(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                              std::size_t c0, const float* add, std::size_t ldo, std::size_t n) noexcept {
-    constexpr std::size_t P = KH * KW + 8 + 2 <= vector_registers ? 8 : 4;  // weights + accumulators + a column
+    // Bands of two rows at stride 1 (they share KH - 1 input rows). Q x P accumulators, the
+    // weights and a column in 32 registers (3x3: 8 + 9 + 1; a 5x5 window keeps some weights in
+    // L1); with 16, 2 x 2 for 3x3 (4 + 9 + 1), and 4 pixels for windows whose weights do not fit.
+    // One core, 3x3 at stride 1, from one pixel at a time to 1 x 8 tiles to 2 x 4: 56x56x144
+    // 259 -> 117 -> 83 us, 14x14x384 36 -> 23 -> 14; 5x5 on 28x28x72 129 -> 27 -> 19.
+    constexpr std::size_t Q = S == 1 ? 2 : 1;
+    constexpr std::size_t P = vector_registers >= 32 ? 8 / Q : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
     const std::size_t cs = depthwise_stride(g.c);
     vfloat wt[KH * KW];
     TYPENET_UNROLL
@@ -472,27 +514,12 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     const vfloat bias = load(packed + KH * KW * cs + c0);
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
     const std::size_t x_in1 = std::max(x_in0, g.w + g.pad_left >= KW ? std::min(g.ow, (g.w + g.pad_left - KW) / S + 1) : 0);
-    for (std::size_t b = 0; b < batch; ++b)
-        for (std::size_t oy = 0; oy < g.oh; ++oy) {
-            const float* rows[KH];
-            bool inside = true;
-            for (std::size_t y = 0; y < KH; ++y) {
-                const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.sh + y * g.dh) - std::ptrdiff_t(g.pad_top);
-                const bool in_image = iy >= 0 && iy < std::ptrdiff_t(g.h);
-                rows[y] = in_image ? in + (b * g.h + std::size_t(iy)) * g.w * g.c + c0 : nullptr;
-                inside = inside && in_image;
-            }
-            const std::size_t at = (b * g.oh + oy) * g.ow * ldo + c0;
-            float* dst = out + at;
-            const float* a = add ? add + at : nullptr;
-            if (!inside) {
-                depthwise_span<Act, KH, KW, S, P, true, Masked>(g, rows, 0, g.ow, wt, bias, dst, a, ldo, n);
-                continue;
-            }
-            depthwise_span<Act, KH, KW, S, P, true, Masked>(g, rows, 0, x_in0, wt, bias, dst, a, ldo, n);
-            depthwise_span<Act, KH, KW, S, P, false, Masked>(g, rows, x_in0, x_in1, wt, bias, dst, a, ldo, n);
-            depthwise_span<Act, KH, KW, S, P, true, Masked>(g, rows, x_in1, g.ow, wt, bias, dst, a, ldo, n);
-        }
+    for (std::size_t b = 0; b < batch; ++b) {
+        std::size_t oy = 0;
+        if (g.dh == 1 && g.sh == S)  // (a band's rows are S apart)
+            for (; oy + Q <= g.oh; oy += Q) depthwise_band<Act, KH, KW, S, Q, P, Masked>(g, in, out, b, oy, c0, x_in0, x_in1, wt, bias, add, ldo, n);
+        for (; oy < g.oh; ++oy) depthwise_band<Act, KH, KW, S, 1, P, Masked>(g, in, out, b, oy, c0, x_in0, x_in1, wt, bias, add, ldo, n);
+    }
 }
 // Every vector of channels, the last one masked when the channels are not whole vectors.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Full>
@@ -508,9 +535,7 @@ inline void depthwise_rows(const ConvGeometry& g, const float* packed, const flo
 
 // Horizontal stride 1 or 2 without horizontal dilation: depthwise_rows (tiles of pixels).
 // Otherwise pixel by pixel, channels in blocks of up to CV vectors, as many as keep the
-// weights within ~24 registers. MobileNetV2's 3x3 layers, one core, before -> after the
-// tiles: 56x56x144 259 -> 117 us, 112x112x96/2 192 -> 128, 14x14x384 36 -> 23; 5x5 on
-// 28x28x72 129 -> 27 (docs/performance.md).
+// weights within ~24 registers.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t C>
 inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                              const float* add = nullptr, std::size_t ldo = 0) noexcept {
