@@ -1,6 +1,7 @@
 // torchvision's models as types (examples/zoo/), at 224x224, batch 1 and 8, one core: time,
 // GFLOP/s (the model's own count: 2 per multiply-add of every convolution and Dense) and the
-// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion). After
+// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion); the zoo's
+// depthwise layers alone (depthwise_*: GFLOP/s of their multiply-adds). After
 // the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md). ONNX Runtime on
 // the same models: bench/zoo_ort.sh (torchvision's definitions exported by PyTorch).
 //
@@ -58,6 +59,15 @@ void BM_zoo(benchmark::State& state) {
     bench::time_net<M>(state, m, inputs(std::size_t(state.range(0)) * M::input_shape_type::size));
 }
 
+// The depthwise layers of the zoo alone (their BatchNorm folded, ReLU6 or Hardswish fused):
+// the 3x3 ones of MobileNetV2, the 5x5 ones of MobileNetV3 and EfficientNet.
+template <std::size_t H, std::size_t C, std::size_t K, std::size_t S, class Act = tn::relu6>
+using DepthwiseLayer = tn::Sequential<tn::Input<H, H, C>, tn::DepthwiseConv2D<tn::kernel<K>, tn::stride<S>, tn::padding<K / 2>, Act>>;
+template <class M>
+void BM_layer(benchmark::State& state) {
+    bench::time_net<M>(state, net<M>(), inputs(M::input_shape_type::size));
+}
+
 template <class M>
 void describe(const char* name) {
     std::printf("%-20s %12zu parameters %8.3f GFLOP  arena %8.2f MB (batch 1)  %8.2f MB (batch 8)\n", name,
@@ -93,6 +103,14 @@ BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Uni
 BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<VGG>)->Name("vgg11_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<VGG, tn::direct>)->Name("vgg11_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_layer<DepthwiseLayer<112, 32, 3, 1>>)->Name("depthwise_112x112x32_k3/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<112, 96, 3, 2>>)->Name("depthwise_112x112x96_k3_s2/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<56, 144, 3, 1>>)->Name("depthwise_56x56x144_k3/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<28, 192, 3, 1>>)->Name("depthwise_28x28x192_k3/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<14, 384, 3, 1>>)->Name("depthwise_14x14x384_k3/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<7, 960, 3, 1>>)->Name("depthwise_7x7x960_k3/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<28, 72, 5, 1, tn::relu>>)->Name("depthwise_28x28x72_k5/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_layer<DepthwiseLayer<14, 240, 5, 1, tn::hard_swish>>)->Name("depthwise_14x14x240_k5_hswish/typenet")->Arg(1)->MinTime(0.5);
 
 int main(int argc, char** argv) {
     bench::after_runs.push_back([] {
