@@ -481,7 +481,7 @@ inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, s
     }
     const std::size_t at = (b * g.oh + oy) * g.ow * ldo + c0, ldr = g.ow * ldo, cs = depthwise_stride(g.c);
     auto tiles = [&]<std::size_t T, bool Edge>(std::size_t ox, std::size_t ox1) {
-        for (; ox + T <= ox1; ox += T)
+        for (; ox < ox1 && ox1 - ox >= T; ox += T)  // (no ox + T that could wrap: g++ would warn)
             depthwise_tile<Act, KH, KW, S, Q, T, Edge, Masked>(rows, std::ptrdiff_t(ox * S) - std::ptrdiff_t(g.pad_left),
                                                                std::ptrdiff_t(g.w), g.c, packed + c0, cs, out + at + ox * ldo, ldr,
                                                                add ? add + at + ox * ldo : nullptr, ldo, n);
@@ -506,8 +506,9 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     // Bands of two rows at stride 1 (they share KH - 1 input rows). Q x P accumulators, the
     // weights and a column in 32 registers (3x3: 8 + 9 + 1; a 5x5 window keeps some weights in
     // L1); with 16, 2 x 2 for 3x3 (4 + 9 + 1), and 4 pixels for windows whose weights do not fit.
-    // One core, 3x3 at stride 1, from one pixel at a time to 1 x 8 tiles to 2 x 4: 56x56x144
-    // 259 -> 117 -> 83 us, 14x14x384 36 -> 23 -> 14; 5x5 on 28x28x72 129 -> 27 -> 19.
+    // One core, one pixel at a time before (bench_zoo's depthwise_*, docs/performance.md):
+    // 3x3 56x56x144 311 -> 106 us, 14x14x384 46 -> 21, stride 2 112x112x96 228 -> 134; 5x5
+    // 28x28x72 177 -> 32.
     constexpr std::size_t Q = S == 1 ? 2 : 1;
     constexpr std::size_t P = vector_registers >= 32 ? 8 / Q : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
