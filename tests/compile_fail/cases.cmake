@@ -8,7 +8,7 @@ set(TYPENET_COMPILE_FAIL_CASES dense_needs_rank1 reshape_size not_a_layer nested
     graph_concat_shapes residual_shape graph_unused_input graph_undeclared_input graph_name_clash graph_shared_shapes
     graph_layer_shape whole_program wrong_input_tensor size_overflow predict_wrong_batch
     step_bidirectional pool1d_too_long graph_broadcast_shapes int8_grouped_conv bf16_small_recurrent
-    winograd_stride)
+    winograd_stride winograd_two_tiles)
 set(TYPENET_CF_int8_grouped_conv_EXPECT
     "at_layer<0, [a-z0-9_:]*Conv2D<12, [a-z0-9_:]*kernel<3(, 3)?>, [a-z0-9_:]*groups<3>, [a-z0-9_:]*int8_weights> ?>::has_invalid_options<[a-z0-9_:]*int8_weights_is_for_conv2d_with_groups_1>")
 set(TYPENET_CF_bf16_small_recurrent_EXPECT
@@ -54,3 +54,5 @@ set(TYPENET_CF_pool1d_too_long_EXPECT
     "at_layer<1, [a-z0-9_:]*MaxPool1D<30> ?>::expects_input<[a-z0-9_:]*sequence_length_at_least<30> ?>::but_gets<[a-z0-9_:]*Shape<24, 4> ?>")
 set(TYPENET_CF_winograd_stride_EXPECT
     "at_layer<0, [a-z0-9_:]*Conv2D<32, [a-z0-9_:]*kernel<3(, 3)?>, [a-z0-9_:]*stride<2(, 2)?>, [a-z0-9_:]*winograd> ?>::has_invalid_options<[a-z0-9_:]*winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1>")
+set(TYPENET_CF_winograd_two_tiles_EXPECT
+    "at_layer<0, [a-z0-9_:]*Conv2D<64, [a-z0-9_:]*kernel<3(, 3)?>, [a-z0-9_:]*padding<1(, 1)?>, [a-z0-9_:]*winograd_2x2, [a-z0-9_:]*winograd_4x4> ?>::has_invalid_options<[a-z0-9_:]*a_convolution_takes_one_winograd_option>")

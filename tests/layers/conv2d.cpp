@@ -101,8 +101,15 @@ void check_against_direct_sum() {
                             }
                     worst = std::max(worst, std::abs(std::max(s, 0.0) - y[((n * OH + oy) * OW + ox) * F + o]));
                 }
-    INFO(H << "x" << W << "x" << C << " -> " << F << ", stride " << S << ", padding " << P << (std::is_same_v<Algorithm, tn::winograd> ? ", Winograd" : ""));
+    INFO(H << "x" << W << "x" << C << " -> " << F << ", stride " << S << ", padding " << P << ", " << tn::summary<M>());
     CHECK(worst < 1e-4);
+    // Each sample alone gives the same bits as in the batch (Winograd's blocks of tiles take
+    // both samples' tiles where they fit).
+    std::vector<float> one(OH * OW * F);
+    for (std::size_t n = 0; n < 2; ++n) {
+        net.predict(x.data() + n * H * W * C, one.data(), 1);
+        CHECK(std::equal(one.begin(), one.end(), y.begin() + std::ptrdiff_t(n * one.size())));
+    }
 }
 }  // namespace
 
@@ -130,6 +137,17 @@ TEST_CASE("Conv2D as Winograd F(4x4, 3x3) agrees with a direct sum", "[conv][win
     check_against_direct_sum<6, 5, 17, 33, 1, 1, tn::winograd>();
     check_against_direct_sum<4, 4, 16, 16, 1, 0, tn::winograd>();   // 2 x 2: one tile, mostly outside
     check_against_direct_sum<10, 10, 3, 8, 1, 1, tn::winograd>();
+    check_against_direct_sum<20, 20, 16, 16, 1, 1, tn::winograd_4x4>();  // 25 tiles a sample: a block of one sample each
+}
+// F(2x2, 3x3), the same cases and one whose tiles all touch the edge.
+TEST_CASE("Conv2D as Winograd F(2x2, 3x3) agrees with a direct sum", "[conv][winograd]") {
+    check_against_direct_sum<13, 11, 19, 37, 1, 1, tn::winograd_2x2>();
+    check_against_direct_sum<28, 28, 64, 64, 1, 1, tn::winograd_2x2>();
+    check_against_direct_sum<9, 9, 16, 16, 1, 0, tn::winograd_2x2>();   // 7 x 7: tiles of 2 + 1
+    check_against_direct_sum<6, 5, 17, 33, 1, 1, tn::winograd_2x2>();
+    check_against_direct_sum<3, 3, 16, 16, 1, 0, tn::winograd_2x2>();   // 1 x 1: one tile, mostly outside
+    check_against_direct_sum<10, 10, 3, 8, 1, 1, tn::winograd_2x2>();
+    check_against_direct_sum<4, 4, 24, 40, 1, 1, tn::winograd_2x2>();
 }
 
 namespace {
@@ -206,10 +224,21 @@ TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps t
     STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<32, 32, 8>>);   // 8 channels: 0.7x
     STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<56, 56, 3>>);  // an image's first layer
     STATIC_REQUIRE(tn::Conv2D<8, tn::kernel<3>, tn::padding<1>, tn::winograd>::runs_winograd<tn::Shape<32, 32, 8>>);
-    // 512 -> 512 on 7x7 (ResNet's last stage): 38 MB of transformed weights for 4 tiles, so
-    // direct; on 14x14 (16 tiles) Winograd.
-    STATIC_REQUIRE(!tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<7, 7, 512>>);
-    STATIC_REQUIRE(tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<14, 14, 512>>);
+    // 512 -> 512 on 7x7 (ResNet's last stage): F(4x4)'s 38 MB of transformed weights would
+    // serve 4 tiles, so F(2x2) (17 MB, 16 tiles); on 14x14 too (16 tiles of 4x4); on 28x28
+    // (49 tiles of 4x4) F(4x4).
+    using Last = tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>;
+    STATIC_REQUIRE(Last::winograd_tile<tn::Shape<7, 7, 512>> == 2);
+    STATIC_REQUIRE(Last::packed_size_for<tn::Shape<7, 7, 512>> == 16 * 512 * 512 + 512);
+    STATIC_REQUIRE(Last::winograd_tile<tn::Shape<14, 14, 512>> == 2);
+    STATIC_REQUIRE(Last::winograd_tile<tn::Shape<28, 28, 512>> == 4);
+    STATIC_REQUIRE(tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::winograd_2x2>::winograd_tile<S56> == 2);
+    STATIC_REQUIRE(tn::Conv2D<512, tn::kernel<3>, tn::padding<1>, tn::winograd_4x4>::winograd_tile<tn::Shape<7, 7, 512>> == 4);
+    STATIC_REQUIRE(Same::winograd_tile<S56> == 4);
+    // Its blocks take the tiles of several samples (the weights are read once per block): the
+    // scratch grows with the batch; 56x56x64 (small weights) blocks of one sample, fixed scratch.
+    STATIC_REQUIRE(Last::scratch_size_for<tn::Shape<7, 7, 512>> == 16 * 16 * (512 + 512));
+    STATIC_REQUIRE(Same::scratch_size_for<S56> == 0);
     // Threads share one sample's Winograd convolution by tiles only where each gets whole row
     // blocks (64 tiles here; 4 on 8x8: that one runs on one thread).
     STATIC_REQUIRE(tn::Conv2D<16, tn::kernel<3>, tn::padding<1>>::shares<tn::Shape<32, 32, 16>> == (4 * tn::kernels::mr <= 64));
@@ -229,6 +258,7 @@ TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps t
     INFO(summary);
     CHECK(summary.find("conv_winograd+bias+relu") != std::string::npos);
     CHECK(tn::summary<Direct>().find("conv_winograd+bias+relu") == std::string::npos);  // layer 1 asked for Winograd: it keeps it
+    CHECK(tn::summary<tn::Sequential<tn::Input<7, 7, 512>, Last>>().find("conv_winograd2x2+bias") != std::string::npos);
     // The same weights both ways: the same model within Winograd's rounding.
     auto wino = tn::make<M>(tn::seed{5});
     auto direct = tn::make<M, tn::direct>(tn::seed{5});

@@ -31,6 +31,7 @@ struct dilation_must_be_at_least_1 {};
 struct kernel_size_required {};
 struct winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1 {};
 struct a_convolution_takes_winograd_or_direct_not_both {};
+struct a_convolution_takes_one_winograd_option {};  // winograd, winograd_4x4 or winograd_2x2
 struct winograd_runs_in_fp32_not_int8 {};  // int8 convolutions are direct
 // Residual<F>: x must have the shape of F(x); Residual<F, Projection<P>>: P(x) that of F(x).
 template <class BodyOutput> struct shape_of_its_body_output {};

@@ -197,10 +197,17 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
         }
     }
     for (std::size_t k = 0; k < kc; ++k) {
-        const vfloat w0 = load(pw + k * nr);
-        const vfloat w1 = V == 2 ? load(pw + k * nr + lanes) : vfloat(0.f);
+        vfloat w0 = load(pw + k * nr);
+        vfloat w1 = V == 2 ? load(pw + k * nr + lanes) : vfloat(0.f);
+        // Loaded once into a register: for short blocks (M <= 4) g++ would otherwise fold the
+        // load into each FMA, M loads of the same vector (a 4-row block ran ~4x slower per row
+        // than a 12-row one, load-bound).
+        if constexpr (M <= 4) {
+            settle(w0);
+            if constexpr (V == 2) settle(w1);
+        }
         TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) {
+        for (std::size_t i = 0; i < M; ++i) {
             const vfloat xb(x[i * ldx + k]);
             acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
             if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);

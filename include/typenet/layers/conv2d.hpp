@@ -42,7 +42,11 @@ struct ConvLayer {
     // Checked where the model is composed, so that the error is reported once, in words.
     static constexpr bool grouped = Spec::depthwise || groups_of<find_option_t<is_groups, groups<1>, Options...>>::value > 1;
     // The algorithm, when the layer names one (conv_options.hpp: winograd, direct).
-    static constexpr bool asks_winograd = has_option<winograd, Options...>;
+    static constexpr std::size_t winograd_options =
+        std::size_t{has_option<winograd, Options...>} + has_option<winograd_4x4, Options...> + has_option<winograd_2x2, Options...>;
+    static constexpr bool asks_winograd = winograd_options > 0;
+    // The tile asked for: 4, 2, or 0 (the library's choice).
+    static constexpr std::size_t asked_tile = has_option<winograd_4x4, Options...> ? 4 : has_option<winograd_2x2, Options...> ? 2 : 0;
     static constexpr bool asks_direct = has_option<direct, Options...>;
     static constexpr bool names_algorithm = asks_winograd || asks_direct;
     static constexpr bool winograd_shaped = [] {
@@ -52,6 +56,7 @@ struct ConvLayer {
     }();
     using invalid_options = std::conditional_t<
         asks_winograd && asks_direct, a_convolution_takes_winograd_or_direct_not_both,
+        std::conditional_t<(winograd_options > 1), a_convolution_takes_one_winograd_option,
         std::conditional_t<asks_winograd && !winograd_shaped, winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1,
         std::conditional_t<asks_winograd && int8, winograd_runs_in_fp32_not_int8,
         std::conditional_t<
@@ -61,7 +66,7 @@ struct ConvLayer {
         std::is_same_v<find_option_t<is_kernel, void, Options...>, void>, kernel_size_required,
         std::conditional_t<pair_of<stride_option>::h == 0 || pair_of<stride_option>::w == 0, stride_must_be_at_least_1,
                            std::conditional_t<pair_of<dilation_option>::h == 0 || pair_of<dilation_option>::w == 0,
-                                              dilation_must_be_at_least_1, void>>>>>>>>;
+                                              dilation_must_be_at_least_1, void>>>>>>>>>;
 
     template <class In>
     static consteval kernels::ConvGeometry geometry() {
@@ -121,26 +126,33 @@ struct ConvLayer {
     // byte arithmetic to pay (C >= 4: an image's first layer stays fp32).
     template <class In>
     static constexpr bool runs_int8 = geometry<In>().groups == 1 && (int8 || (int8_by_policy && geometry<In>().c >= 4));
-    // Winograd F(4x4, 3x3) where the layer asks for it, or by default where it applies and pays
-    // (kernels/winograd.hpp, winograd_pays); int8 convolutions stay direct.
+    // Winograd F(m x m, 3x3) where the layer asks for it, or by default where it applies and
+    // pays (kernels/winograd.hpp, winograd_tile): the tile m (4 or 2), or 0 for the direct sum;
+    // int8 convolutions stay direct.
     template <class In>
-    static constexpr bool runs_winograd = [] {
+    static constexpr std::size_t winograd_tile = [] {
         constexpr auto g = geometry<In>();
-        if constexpr (runs_int8<In> || Spec::depthwise || asks_direct || !kernels::winograd_applies(g)) return false;
-        else return asks_winograd || kernels::winograd_pays(g);
+        if constexpr (runs_int8<In> || Spec::depthwise || asks_direct || !kernels::winograd_applies(g)) return std::size_t{0};
+        else if constexpr (asked_tile != 0) return asked_tile;
+        else if constexpr (kernels::winograd_tile(g) != 0) return kernels::winograd_tile(g);
+        else return asks_winograd ? std::size_t{4} : std::size_t{0};  // asked for where it would not pay by default
     }();
+    template <class In> static constexpr bool runs_winograd = winograd_tile<In> != 0;
     template <class In>
     static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
                                                    : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())
-                                                   : runs_winograd<In>    ? kernels::winograd_floats(geometry<In>())
+                                                   : runs_winograd<In>    ? kernels::winograd_floats(geometry<In>(), winograd_tile<In>)
                                                                           : geometry<In>().groups * geometry<In>().group_floats();
-    // Scratch, fixed whatever the batch: one padded image (implicit GEMM, groups == 1) or an
-    // im2col block (grouped).
+    // Scratch per sample: Winograd's blocks across the samples of a batch (kernels/winograd.hpp).
+    template <class In>
+    static constexpr std::size_t scratch_size_for = runs_winograd<In> ? kernels::winograd_scratch_per_sample(geometry<In>(), winograd_tile<In>) : 0;
+    // Scratch, fixed whatever the batch: one padded image (implicit GEMM, groups == 1), an
+    // im2col block (grouped), or Winograd's V and M of one sample's block.
     template <class In>
     static constexpr std::size_t scratch_fixed_for = [] {
         constexpr auto g = geometry<In>();
         if constexpr (runs_int8<In>) return kernels::conv_int8_scratch(g);
-        else if constexpr (runs_winograd<In>) return kernels::winograd_scratch(g);
+        else if constexpr (runs_winograd<In>) return kernels::winograd_scratch(g, winograd_tile<In>);
         else if constexpr (direct_depthwise<In> || g.pointwise()) return std::size_t{0};
         else if constexpr (g.groups == 1 && g.kh * g.kw <= 64) return kernels::implicit_scratch(g);
         else return kernels::pixel_block * g.k();
@@ -162,7 +174,7 @@ struct ConvLayer {
             kernels::depthwise_pack(g, canonical, b, packed);
         } else if constexpr (runs_winograd<In>) {
             std::vector<float> tmp(g.cout * g.c);
-            kernels::winograd_pack(g, canonical, b, packed, tmp.data());
+            kernels::winograd_pack(g, winograd_tile<In>, canonical, b, packed, tmp.data());
         } else {
             std::vector<float> tmp(g.cout_g() * g.k());
             kernels::conv_pack(g, canonical, b, packed, tmp.data());
@@ -178,7 +190,7 @@ struct ConvLayer {
         constexpr auto whole = geometry<In>();
         if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, add, ldo);
         else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows, add, ldo);
-        else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act>(g, params, in, out, rows, scratch, add, ldo, share);
+        else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act, winograd_tile<In>>(g, params, in, out, rows, scratch, add, ldo, share);
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add, ldo, share);
     }
     template <class In, class Act>
@@ -226,9 +238,9 @@ struct ConvLayer {
     // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
     static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> &&
-                                   (runs_winograd<In> ? kernels::winograd_shares(geometry<In>()) : kernels::conv2d_shares(geometry<In>()));
+                                   (runs_winograd<In> ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>) : kernels::conv2d_shares(geometry<In>()));
     template <class In>
-    static constexpr int share_phases = runs_winograd<In> || (kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise()) ? 2 : 1;
+    static constexpr int share_phases = !runs_winograd<In> && kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
     template <class In, class Act>
     static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
                                kernels::Share share, std::size_t oh = 0, std::size_t ow = 0) {
@@ -259,7 +271,8 @@ struct ConvLayer {
         if constexpr (!bias) s += ", no_bias";
         if constexpr (int8 || int8_by_policy) s += ", int8_weights";
         if constexpr (has_option<fp32_weights, Options...>) s += ", fp32_weights";
-        if constexpr (asks_winograd) s += ", winograd";
+        if constexpr (has_option<winograd, Options...>) s += ", winograd";
+        if constexpr (asked_tile != 0) s += asked_tile == 4 ? ", winograd_4x4" : ", winograd_2x2";
         if constexpr (asks_direct) s += ", direct";
         return s;
     }
@@ -270,9 +283,9 @@ struct ConvLayer {
     static std::string kernel_name_on() {
         bool i8 = int8;
         if constexpr (!std::is_void_v<In>) i8 = runs_int8<In>;
-        bool wino = asks_winograd;
-        if constexpr (!std::is_void_v<In>) wino = runs_winograd<In>;
-        std::string s = Spec::depthwise ? "depthwise" : i8 ? "conv_int8" : wino ? "conv_winograd" : "conv";
+        std::size_t tile = asks_winograd ? (asked_tile ? asked_tile : 4) : 0;
+        if constexpr (!std::is_void_v<In>) tile = winograd_tile<In>;
+        std::string s = Spec::depthwise ? "depthwise" : i8 ? "conv_int8" : tile == 4 ? "conv_winograd" : tile == 2 ? "conv_winograd2x2" : "conv";
         if constexpr (int8_by_policy && !std::is_void_v<In>)
             if (!i8) s = "conv (fp32: " + std::to_string(geometry<In>().c) + " input channels)";
         s += "+bias";
