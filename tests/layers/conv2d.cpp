@@ -224,20 +224,22 @@ TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps t
     STATIC_REQUIRE(!tn::Conv2D<8, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<32, 32, 8>>);   // 8 channels: 0.7x
     STATIC_REQUIRE(!tn::Conv2D<64, tn::kernel<3>, tn::padding<1>>::runs_winograd<tn::Shape<56, 56, 3>>);  // an image's first layer
     STATIC_REQUIRE(tn::Conv2D<8, tn::kernel<3>, tn::padding<1>, tn::winograd>::runs_winograd<tn::Shape<32, 32, 8>>);
-    // 512 -> 512 on 7x7 (ResNet's last stage): F(4x4)'s 38 MB of transformed weights would
-    // serve 4 tiles, so F(2x2) (17 MB, 16 tiles); on 14x14 too (16 tiles of 4x4); on 28x28
-    // (49 tiles of 4x4) F(4x4).
+    // 512 -> 512: on 28x28 (49 tiles of 4x4) F(4x4); on 14x14 F(4x4)'s 38 MB of transformed
+    // weights would serve 16 tiles, so F(2x2) (17 MB, 49 tiles); on 7x7 (ResNet's last stage:
+    // 16 tiles of 2x2) the direct sum, unless asked.
     using Last = tn::Conv2D<512, tn::kernel<3>, tn::padding<1>>;
-    STATIC_REQUIRE(Last::winograd_tile<tn::Shape<7, 7, 512>> == 2);
-    STATIC_REQUIRE(Last::packed_size_for<tn::Shape<7, 7, 512>> == 16 * 512 * 512 + 512);
-    STATIC_REQUIRE(Last::winograd_tile<tn::Shape<14, 14, 512>> == 2);
+    using S14 = tn::Shape<14, 14, 512>;
     STATIC_REQUIRE(Last::winograd_tile<tn::Shape<28, 28, 512>> == 4);
+    STATIC_REQUIRE(Last::winograd_tile<S14> == 2);
+    STATIC_REQUIRE(Last::packed_size_for<S14> == 16 * 512 * 512 + 512);
+    STATIC_REQUIRE(Last::winograd_tile<tn::Shape<7, 7, 512>> == 0);
+    STATIC_REQUIRE(tn::Conv2D<512, tn::kernel<3>, tn::padding<1>, tn::winograd>::winograd_tile<tn::Shape<7, 7, 512>> == 2);
     STATIC_REQUIRE(tn::Conv2D<64, tn::kernel<3>, tn::padding<1>, tn::winograd_2x2>::winograd_tile<S56> == 2);
     STATIC_REQUIRE(tn::Conv2D<512, tn::kernel<3>, tn::padding<1>, tn::winograd_4x4>::winograd_tile<tn::Shape<7, 7, 512>> == 4);
     STATIC_REQUIRE(Same::winograd_tile<S56> == 4);
     // Its blocks take the tiles of several samples (the weights are read once per block): the
     // scratch grows with the batch; 56x56x64 (small weights) blocks of one sample, fixed scratch.
-    STATIC_REQUIRE(Last::scratch_size_for<tn::Shape<7, 7, 512>> == 16 * 16 * (512 + 512));
+    STATIC_REQUIRE(Last::scratch_size_for<S14> == 49 * 16 * (512 + 512));
     STATIC_REQUIRE(Same::scratch_size_for<S56> == 0);
     // Threads share one sample's Winograd convolution by tiles only where each gets whole row
     // blocks (64 tiles here; 4 on 8x8: that one runs on one thread).
@@ -258,7 +260,7 @@ TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps t
     INFO(summary);
     CHECK(summary.find("conv_winograd+bias+relu") != std::string::npos);
     CHECK(tn::summary<Direct>().find("conv_winograd+bias+relu") == std::string::npos);  // layer 1 asked for Winograd: it keeps it
-    CHECK(tn::summary<tn::Sequential<tn::Input<7, 7, 512>, Last>>().find("conv_winograd2x2+bias") != std::string::npos);
+    CHECK(tn::summary<tn::Sequential<tn::Input<14, 14, 512>, Last>>().find("conv_winograd2x2+bias") != std::string::npos);
     // The same weights both ways: the same model within Winograd's rounding.
     auto wino = tn::make<M>(tn::seed{5});
     auto direct = tn::make<M, tn::direct>(tn::seed{5});

@@ -78,12 +78,14 @@ constexpr std::size_t winograd_weight_bytes(const ConvGeometry& g, std::size_t m
 // 28x28x128 3.1x / 1.8x, 14x14x256 2.4x / 1.9x, 8x8x64 2.7x / 1.8x; at 8 channels the
 // transforms cost more than the products save (0.7x), so at least 16 in and out. F(4x4) where
 // its transformed weights stay in cache (<= 16 MB) or the map has enough tiles to reuse them
-// (28x28x512: 38 MB, 49 tiles, 2.6x / 1.8x); otherwise F(2x2), whose 16 matrices take 17 MB
-// and see four times the tiles: 14x14x512 1.55x / 1.67x, 7x7x512 0.92x / 1.32x.
+// (>= 32: 28x28x512, 38 MB for 49 tiles, 2.6x / 1.8x); otherwise F(2x2) where its 16 matrices
+// (17 MB) serve as many tiles (14x14x512: 1.55x / 1.67x). Not 7x7x512 (16 tiles of 2x2): alone
+// F(2x2) measured 0.94-1.32x, but in a network its weights come from memory each pass, and
+// ResNet-50 ran ~4% slower with it than with the direct sum's 9.4 MB (ResNet-18 the same).
 constexpr std::size_t winograd_tile(const ConvGeometry& g) noexcept {
     if (!winograd_applies(g) || g.c < 16 || g.cout < 16) return 0;
     if (winograd_weight_bytes(g, 4) <= (std::size_t{16} << 20) || winograd_geometry(g, 4).tiles() >= 32) return 4;
-    return 2;
+    return winograd_geometry(g, 2).tiles() >= 32 ? 2 : 0;
 }
 constexpr bool winograd_pays(const ConvGeometry& g) noexcept { return winograd_tile(g) != 0; }
 // Whether several threads share one sample's convolution (by tiles): only with tiles enough

@@ -135,7 +135,10 @@ struct ConvLayer {
         if constexpr (runs_int8<In> || Spec::depthwise || asks_direct || !kernels::winograd_applies(g)) return std::size_t{0};
         else if constexpr (asked_tile != 0) return asked_tile;
         else if constexpr (kernels::winograd_tile(g) != 0) return kernels::winograd_tile(g);
-        else return asks_winograd ? std::size_t{4} : std::size_t{0};  // asked for where it would not pay by default
+        // Asked for where the default is the direct sum: F(2x2) where F(4x4)'s weights would
+        // not stay in cache (7x7x512), else F(4x4).
+        else if constexpr (asks_winograd) return kernels::winograd_weight_bytes(g, 4) > (std::size_t{16} << 20) ? std::size_t{2} : std::size_t{4};
+        else return std::size_t{0};
     }();
     template <class In> static constexpr bool runs_winograd = winograd_tile<In> != 0;
     template <class In>

@@ -30,8 +30,9 @@ template <std::size_t Top, std::size_t Bottom, std::size_t Left, std::size_t Rig
 // How a Conv2D computes (layers/conv2d.hpp): by default a 3x3 convolution with stride 1,
 // dilation 1, groups 1 and at least 16 channels in and out runs as Winograd F(4x4, 3x3)
 // (kernels/winograd.hpp: ~2-2.9x faster, outputs within ~1e-5 of their magnitude of the direct
-// sum) where its transformed weights fit the cache or its map has 16 tiles, as F(2x2, 3x3)
-// where they do not (ResNet's 7x7x512); every other one as a direct sum (an implicit GEMM).
+// sum) where its transformed weights fit the cache or its map has 32 tiles, as F(2x2, 3x3)
+// where they do not but it has 32 tiles of 2x2 (VGG's 14x14x512); every other one as a direct
+// sum (an implicit GEMM).
 // tn::winograd asks for Winograd on one layer (the tile chosen as by default),
 // tn::winograd_4x4 / tn::winograd_2x2 for one tile size (2x2: half the multiplications saved,
 // a quarter of the rounding error), tn::direct for the direct sum;
