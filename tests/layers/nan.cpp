@@ -118,36 +118,3 @@ TEST_CASE("max-pool windows, global max-pool, conv+relu and Maximum keep a NaN",
     CHECK(std::isnan(mn(18)));
     CHECK_FALSE(std::isnan(mx(0)));
 }
-
-// ReLU, ReLU6 and Hardtanh run in the GEMM and convolution micro-kernels' registers
-// (kernels/dense.hpp, clamps_in_registers): the same bits as the activation as a layer of its
-// own (tn::no_fusion), a NaN kept, on every row block height (batch 13 = 12 + 1) and on the
-// tail of a row of outputs (37 = 2 vectors + 5 with AVX-512).
-template <class A>
-void check_clamp_in_registers() {
-    using D = tn::Sequential<tn::Input<24>, tn::Dense<37, A>>;
-    using C = tn::Sequential<tn::Input<7, 7, 5>, tn::Conv2D<37, tn::kernel<3>, tn::padding<1>, A>>;
-    STATIC_REQUIRE(tn::kernels::detail::clamps_in_registers<A>.on);
-    auto check = [](auto fused, auto unfused, std::size_t in, std::size_t out) {
-        std::vector<float> x(13 * in), a(13 * out), b(13 * out);
-        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 41) - 20) / 3.f;
-        x[5 * in + 2] = qnan;
-        fused.predict(x.data(), a.data(), 13);
-        unfused.predict(x.data(), b.data(), 13);
-        INFO(A::name());
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            if (std::isnan(b[i])) CHECK(std::isnan(a[i]));
-            else CHECK(a[i] == b[i]);
-            if (!std::isnan(a[i])) CHECK((a[i] >= A::apply(-1e30f) && a[i] <= A::apply(1e30f)));
-        }
-        CHECK(std::isnan(a[5 * out]));
-    };
-    check(tn::make<D>(tn::seed{3}), tn::make<D, tn::no_fusion>(tn::seed{3}), 24, 37);
-    check(tn::make<C>(tn::seed{3}), tn::make<C, tn::no_fusion>(tn::seed{3}), 7 * 7 * 5, 7 * 7 * 37);
-}
-TEST_CASE("clamps in the kernels' registers (ReLU, ReLU6, Hardtanh) equal the activation layer and keep a NaN", "[layers][nan]") {
-    check_clamp_in_registers<tn::relu>();
-    check_clamp_in_registers<tn::relu6>();
-    check_clamp_in_registers<tn::hardtanh_with<-1, 3, 2>>();
-    STATIC_REQUIRE(!tn::kernels::detail::clamps_in_registers<tn::silu>.on);
-}

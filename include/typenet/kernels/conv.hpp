@@ -119,7 +119,7 @@ namespace detail {
 template <std::size_t M, std::size_t V>
 inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin,
                            const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
-                           const float* add, Clamp clamp) noexcept {
+                           const float* add, bool clamp) noexcept {
     vfloat acc[M][V];
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
@@ -174,7 +174,7 @@ inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, con
 template <std::size_t M, std::size_t V>
 inline void implicit_gather_micro(const float* const* x, const std::size_t* tap, std::size_t taps, std::size_t cin,
                                   const float* pw, float* const* y, std::size_t ncols, const float* bias, const float* const* add,
-                                  Clamp clamp) noexcept {
+                                  bool clamp) noexcept {
     vfloat acc[M][V];
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)

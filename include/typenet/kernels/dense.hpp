@@ -184,7 +184,7 @@ namespace detail {
 // code a model compiles to (and its compile time) from multiplying by its activations.
 template <std::size_t M, std::size_t V>
 inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
-                       std::size_t ncols, const float* bias, bool first, bool last, const float* add, Clamp clamp) noexcept {
+                       std::size_t ncols, const float* bias, bool first, bool last, const float* add, bool clamp) noexcept {
     vfloat acc[M][2];
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
@@ -215,7 +215,7 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
     }
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
-        store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last ? clamp : Clamp{});
+        store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last && clamp);
 }
 
 // Rows [0, m), m <= mr, in register blocks: mr at once, or a tail as 8 + 4 + 2 + 1 rows.
@@ -234,21 +234,16 @@ inline void row_blocks(std::size_t m, F&& block) {
     if (m - i >= 1) block(std::integral_constant<std::size_t, 1>{}, i);
 }
 
-// ReLU, the commonest activation after a convolution or Dense, and the other clamps (ReLU6:
-// MobileNetV2's every expansion) are applied in registers by the micro-kernels (run-time
-// bounds: no kernel instantiation per activation); apply_tile does the others. ReLU6 as a
-// pass over the stored tile took ~4% of MobileNetV2.
+// ReLU, the commonest activation after a convolution or Dense, is applied in registers by the
+// micro-kernels (a run-time flag: no kernel instantiation per activation); apply_tile does
+// the others.
 template <class Act>
-inline constexpr Clamp clamps_in_registers = Clamp{};
-template <>
-inline constexpr Clamp clamps_in_registers<relu> = Clamp{true, 0.f, std::numeric_limits<float>::infinity()};
-template <long Lo, long Hi, long Den>
-inline constexpr Clamp clamps_in_registers<hardtanh_with<Lo, Hi, Den>> = Clamp{true, hardtanh_with<Lo, Hi, Den>::lo, hardtanh_with<Lo, Hi, Den>::hi};
+inline constexpr bool clamps_in_registers = std::is_same_v<Act, relu>;
 
 // act over an m x ncols tile of y (row stride ldy) that a micro-kernel has just stored.
 template <class Act>
 inline void apply_tile(float* y, std::size_t m, std::size_t ldy, std::size_t ncols) noexcept {
-    if constexpr (!Act::row_wise && !is_identity_activation<Act> && !clamps_in_registers<Act>.on)
+    if constexpr (!Act::row_wise && !is_identity_activation<Act> && !clamps_in_registers<Act>)
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t c = 0; c < ncols; c += lanes) {
                 const std::size_t n = std::min(lanes, ncols - c);

@@ -126,7 +126,7 @@ inline vword load_words(const std::uint32_t* p) noexcept { return vword::load_al
 template <std::size_t M, std::size_t V>
 inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint32_t* pw, std::size_t kc, float* y,
                        std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last, const float* add,
-                       Clamp clamp) noexcept {
+                       bool clamp) noexcept {
     vfloat acc[M][2];
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
@@ -150,7 +150,7 @@ inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint3
     }
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
-        store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last ? clamp : Clamp{});
+        store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last && clamp);
 }
 
 // One sample, G panels at a time, each output's pairs in S = 4 / G chains (pair k in chain

@@ -144,7 +144,7 @@ inline vfloat int8_dequantize(vint acc, const std::int32_t* correction, const fl
 template <std::size_t M, std::size_t V>
 inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const float* sx, const std::uint32_t* pw, std::size_t quads,
                        float* y, std::size_t ldy, std::size_t ncols, const std::int32_t* correction, const float* scale,
-                       const float* bias, const float* add, Clamp clamp) noexcept {
+                       const float* bias, const float* add, bool clamp) noexcept {
     vint acc[M][2];
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i) acc[i][0] = acc[i][1] = vint(0);
@@ -170,7 +170,7 @@ inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const float* sx,
 // One row (batch 1): per panel, the K loop in four interleaved chains per vector (eight
 // accumulators in flight: the integer sums do not depend on the order).
 inline void int8_row(const std::uint32_t* x, float sx, const std::uint32_t* pw, std::size_t quads, float* y, std::size_t ncols,
-                     const std::int32_t* correction, const float* scale, const float* bias, const float* add, Clamp clamp) noexcept {
+                     const std::int32_t* correction, const float* scale, const float* bias, const float* add, bool clamp) noexcept {
     vint acc[4][2];
     for (auto& a : acc) a[0] = a[1] = vint(0);
     std::size_t k = 0;

@@ -5,7 +5,6 @@
 #include "../core/isa.hpp"
 #include <algorithm>
 #include <cstddef>
-#include <limits>
 
 #include "activations.hpp"
 #include "simd.hpp"
@@ -29,20 +28,11 @@ inline vfloat load_n(const float* p, std::size_t n) noexcept {
     return n == lanes ? loadu(p) : load_partial(p, n, 0.f);
 }
 
-// An activation that is a clamp to [lo, hi] (ReLU: [0, inf); ReLU6, Hardtanh), which the
-// micro-kernels apply in registers: run-time bounds, so one kernel instantiation serves them
-// all. A NaN stays NaN (the constants go first: maxps/minps return the second operand).
-struct Clamp {
-    bool on = false;
-    float lo = 0.f, hi = std::numeric_limits<float>::infinity();
-    vfloat apply(vfloat x) const noexcept { return xsimd::min(vfloat(hi), xsimd::max(vfloat(lo), x)); }
-};
-
 // The end of a micro-kernel's output row: up to two vectors of accumulators (n0 + n1 values)
-// get the residual `add` (laid out like y), the bias and the clamp — all in registers — and
-// are stored.
+// get the residual `add` (laid out like y), the bias and, with clamp, ReLU — all in
+// registers — and are stored.
 inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_t n1, const float* bias, const float* add,
-                      Clamp clamp) noexcept {
+                      bool clamp) noexcept {
     if (add) {
         a0 += load_n(add, n0);
         if (n1) a1 += load_n(add + lanes, n1);
@@ -51,9 +41,9 @@ inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_
         a0 += load(bias);
         a1 += load(bias + lanes);
     }
-    if (clamp.on) {
-        a0 = clamp.apply(a0);
-        a1 = clamp.apply(a1);
+    if (clamp) {
+        a0 = relu_nan(a0);
+        a1 = relu_nan(a1);
     }
     store_n(y, a0, n0);
     if (n1) store_n(y + lanes, a1, n1);
