@@ -82,9 +82,11 @@ constexpr std::size_t winograd_weight_bytes(const ConvGeometry& g, std::size_t m
 // (17 MB) serve as many tiles (14x14x512: 1.55x / 1.67x). Not 7x7x512 (16 tiles of 2x2): alone
 // F(2x2) measured 0.94-1.32x, but in a network its weights come from memory each pass, and
 // ResNet-50 ran ~4% slower with it than with the direct sum's 9.4 MB (ResNet-18 the same).
+// Transformed weights that stay in cache from one block of tiles to the next (L3).
+inline constexpr std::size_t winograd_cached_weight_bytes = std::size_t{16} << 20;
 constexpr std::size_t winograd_tile(const ConvGeometry& g) noexcept {
     if (!winograd_applies(g) || g.c < 16 || g.cout < 16) return 0;
-    if (winograd_weight_bytes(g, 4) <= (std::size_t{16} << 20) || winograd_geometry(g, 4).tiles() >= 32) return 4;
+    if (winograd_weight_bytes(g, 4) <= winograd_cached_weight_bytes || winograd_geometry(g, 4).tiles() >= 32) return 4;
     return winograd_geometry(g, 2).tiles() >= 32 ? 2 : 0;
 }
 constexpr bool winograd_pays(const ConvGeometry& g) noexcept { return winograd_tile(g) != 0; }

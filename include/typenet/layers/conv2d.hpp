@@ -137,7 +137,7 @@ struct ConvLayer {
         else if constexpr (kernels::winograd_tile(g) != 0) return kernels::winograd_tile(g);
         // Asked for where the default is the direct sum: F(2x2) where F(4x4)'s weights would
         // not stay in cache (7x7x512), else F(4x4).
-        else if constexpr (asks_winograd) return kernels::winograd_weight_bytes(g, 4) > (std::size_t{16} << 20) ? std::size_t{2} : std::size_t{4};
+        else if constexpr (asks_winograd) return kernels::winograd_weight_bytes(g, 4) > kernels::winograd_cached_weight_bytes ? std::size_t{2} : std::size_t{4};
         else return std::size_t{0};
     }();
     template <class In> static constexpr bool runs_winograd = winograd_tile<In> != 0;
