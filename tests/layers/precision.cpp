@@ -200,29 +200,36 @@ TEST_CASE("bf16 and int8 against fp32 on 1,000 random inputs: the MLP's error an
     CHECK(i.agree >= 980);
 }
 
-TEST_CASE("Dense with int8 weights computes the documented scheme, for every batch height and width", "[precision][int8]") {
-    using L = tn::Sequential<tn::Input<601>, tn::Dense<70, tn::int8_weights>>;
+// Out = 70: three panels of a one-row call go together; 140: four, then one alone.
+template <std::size_t Out>
+void check_int8_scheme() {
+    using L = tn::Sequential<tn::Input<601>, tn::Dense<Out, tn::int8_weights>>;
     auto net = tn::make<L>(tn::seed{7});
     std::vector<float> w = net.get_weights();
-    const auto bias = uniform(70, 9);
-    std::copy(bias.begin(), bias.end(), w.begin() + 70 * 601);
+    const auto bias = uniform(Out, 9);
+    std::copy(bias.begin(), bias.end(), w.begin() + Out * 601);
     for (std::size_t k = 0; k < 601; ++k) w[5 * 601 + k] = 0.f;  // an output whose weights are all zero
     net.set_weights(w);
     auto x = uniform(29 * 601, 2, -3.f, 3.f);
     std::fill_n(x.begin() + 4 * 601, 601, 0.f);  // a row of zeros: the bias alone
     for (std::size_t rows : {1, 2, 5, 12, 13, 29}) {
-        std::vector<float> y(rows * 70);
+        std::vector<float> y(rows * Out);
         net.predict(x.data(), y.data(), rows);
         for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t o = 0; o < 70; ++o) {
-                INFO("rows " << rows << ", row " << r << ", output " << o);
-                const float expected = reference_int8(w.data() + o * 601, x.data() + r * 601, 601, w[70 * 601 + o]);
+            for (std::size_t o = 0; o < Out; ++o) {
+                INFO("outputs " << Out << ", rows " << rows << ", row " << r << ", output " << o);
+                const float expected = reference_int8(w.data() + o * 601, x.data() + r * 601, 601, w[Out * 601 + o]);
                 // The integer sums are exact; the last step is one FMA (two roundings where the
                 // instruction set has no FMA).
-                REQUIRE(std::abs(y[r * 70 + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(w[70 * 601 + o])));
-                if (r == 4 || o == 5) REQUIRE(y[r * 70 + o] == w[70 * 601 + o]);
+                REQUIRE(std::abs(y[r * Out + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(w[Out * 601 + o])));
+                if (r == 4 || o == 5) REQUIRE(y[r * Out + o] == w[Out * 601 + o]);
             }
     }
+}
+
+TEST_CASE("Dense with int8 weights computes the documented scheme, for every batch height and width", "[precision][int8]") {
+    check_int8_scheme<70>();
+    check_int8_scheme<140>();
 }
 
 TEST_CASE("int8 Dense: a row with a NaN or an infinity gives NaN outputs, other rows are untouched", "[precision][int8][nan]") {
