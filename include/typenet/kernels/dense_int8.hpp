@@ -101,15 +101,23 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
         auto ints = [&](std::size_t at) {  // round to nearest even
             return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_loadu_ps(x + at), vinv), lo), hi));
         };
+        // With a finite scale every |x| / s_x rounds to at most 127, which the saturating packs
+        // below keep: the clamps are for the rest (an infinite 127 / m, a NaN row).
+        const bool finite = m < std::numeric_limits<float>::infinity() && inv < std::numeric_limits<float>::infinity();
+        auto ints_unclamped = [&](std::size_t at) { return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + at), vinv)); };
         // 64 at a time: two saturating packs leave, in each 128-bit lane l, the bytes of lane l
         // of the four vectors in turn; one dword permutation puts them in order, and flipping
         // the top bit adds 128.
         const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-        for (; k + 64 <= n; k += 64) {
-            const __m512i words = _mm512_packs_epi16(_mm512_packs_epi32(ints(k), ints(k + 16)), _mm512_packs_epi32(ints(k + 32), ints(k + 48)));
-            const __m512i bytes = _mm512_xor_si512(_mm512_permutexvar_epi32(order, words), _mm512_set1_epi8(char(0x80)));
-            _mm512_storeu_si512(q + k, bytes);
-        }
+        auto pack64 = [&](std::size_t at, auto&& to_ints) {
+            const __m512i words =
+                _mm512_packs_epi16(_mm512_packs_epi32(to_ints(at), to_ints(at + 16)), _mm512_packs_epi32(to_ints(at + 32), to_ints(at + 48)));
+            _mm512_storeu_si512(q + at, _mm512_xor_si512(_mm512_permutexvar_epi32(order, words), _mm512_set1_epi8(char(0x80))));
+        };
+        if (finite)
+            for (; k + 64 <= n; k += 64) pack64(k, ints_unclamped);
+        else
+            for (; k + 64 <= n; k += 64) pack64(k, ints);
         for (; k + 16 <= n; k += 16)
             _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), _mm512_cvtepi32_epi8(_mm512_add_epi32(ints(k), _mm512_set1_epi32(128))));
     }
