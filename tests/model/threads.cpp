@@ -67,14 +67,40 @@ void check_bitwise(E& executor, const std::vector<std::size_t>& batches) {
 }
 }  // namespace
 
+TEST_CASE("predict's row split: equal runs of several blocks where they leave the same rows alone", "[threads][predict]") {
+    using tn::detail::RowSplit;
+    auto tasks = [](const RowSplit& s) {
+        std::vector<std::pair<std::size_t, std::size_t>> t;
+        for (std::size_t i = 0; i < s.tasks(); ++i) t.push_back(s.task(i));
+        return t;
+    };
+    using Tasks = std::vector<std::pair<std::size_t, std::size_t>>;
+    // The Keras CNN's blocks of 12, batch 64 on two threads: 32 + 32 rows, not the blocks
+    // 12, 12, 12, 12, 12, 4 taken in turn (36 + 28).
+    CHECK(tasks(RowSplit(64, 12, 32)) == Tasks{{0, 32}, {32, 32}});
+    CHECK(tasks(RowSplit(64, 12, 22)) == Tasks{{0, 22}, {22, 22}, {44, 20}});
+    // 61 = 5 x 12 + 1: one thread runs the last row alone; so does its own task here.
+    CHECK(tasks(RowSplit(61, 12, 31)) == Tasks{{0, 31}, {31, 29}, {60, 1}});
+    // Blocks of 8: runs of 9 would end in a block of one row: blocks (and pieces) instead.
+    CHECK(!RowSplit(18, 8, 9).spans);
+    CHECK(tasks(RowSplit(18, 8, 9)) == Tasks{{0, 8}, {8, 8}, {16, 2}});
+    // Blocks of 256 (the MLP), 513 on two threads: runs of 257 would end in a lone row.
+    CHECK(!RowSplit(513, 256, 257).spans);
+    // Runs within one block stay pieces of a block.
+    CHECK(tasks(RowSplit(17, 12, 9)) == Tasks{{0, 9}, {9, 3}, {12, 5}});
+    CHECK(tasks(RowSplit(5, 1, 3)) == Tasks{{0, 3}, {3, 2}});  // blocks of one row: every row alone anyway
+}
+
 TEST_CASE("predict on a pool gives bitwise the outputs of one thread", "[threads][predict]") {
     tn::ThreadPool two(2), three(3);
     CHECK(two.concurrency() == 2);
     CHECK(three.concurrency() == 3);
     for (tn::ThreadPool* pool : {&two, &three}) {
         check_bitwise<test_models::Mnist>(*pool, batches({1, 2, 3, 5, 13, 64, 300, 513}, {1, 3, 13, 300}));
-        check_bitwise<example::TutorialCnn>(*pool, batches({1, 3, 4, 17, 64}, {1, 5}));
-        check_bitwise<resnet::ResNet20>(*pool, batches({2, 3, 4, 9, 24}, {3, 4}));
+        // Blocks of 12 (the CNN) and 8 (ResNet-20) with AVX-512: 64, 61 and 24 run as runs of
+        // several blocks per thread (61: its last row alone, as on one thread), 18 block by block.
+        check_bitwise<example::TutorialCnn>(*pool, batches({1, 3, 4, 17, 61, 64}, {1, 5}));
+        check_bitwise<resnet::ResNet20>(*pool, batches({2, 3, 4, 9, 18, 24}, {3, 4}));
         check_bitwise<test_models::SmallCnn>(*pool, batches({7, 40}, {7}));
     }
     JThreads user{4};

@@ -113,22 +113,40 @@ namespace detail {
 // How predict splits n rows among threads so that every row is computed as one thread
 // computes it. One thread runs blocks of `block` rows; a row's arithmetic does not depend on
 // the rows beside it, except that a block of one row runs the one-vector kernels (a GEMV
-// splits its sums differently from the GEMM). So each block is cut into pieces of `target`
-// rows, at least two (a batch of 3 on 3 threads is one piece, not three), a last piece of one
-// row joins the piece before it, and a block of one row (the last, when n % block == 1) stays
-// alone — as it is on one thread.
+// splits its sums differently from the GEMM): on one thread a row is alone exactly when
+// block is 1, or when n % block == 1 and it is the last row.
+//
+// Where a share `per` spans more than one block, the tasks are runs of `per` rows (the last
+// takes the rest), each in blocks of `block` from its first row, so that the threads get equal
+// rows (blocks of 12 as tasks gave batch 64 as 36 and 28 rows on two threads: 1.73x one
+// thread, against 1.90-1.96x for 32 and 32). A row that one thread runs alone (the last, when
+// n % block == 1) is a task of its own; the runs cover the rest and must leave no row alone:
+// neither per nor the last run's length is 1 modulo block. Otherwise each block is cut into
+// pieces of `target` rows, at least two (a batch of 3 on 3 threads is one piece, not three),
+// a last piece of one row joins the piece before it, and a block of one row stays alone — as
+// it is on one thread.
 struct RowSplit {
     std::size_t n, block, target;
+    bool spans = false;  // runs of `target` rows over the first n - lone rows, each several blocks
+    std::size_t lone = 0;  // 1: the last row is a task of its own
     RowSplit(std::size_t rows, std::size_t block_rows, std::size_t per)
-        : n(rows), block(std::max<std::size_t>(block_rows, 1)), target(std::clamp<std::size_t>(per, std::min<std::size_t>(2, block), block)) {}
+        : n(rows), block(std::max<std::size_t>(block_rows, 1)), target(std::clamp<std::size_t>(per, std::min<std::size_t>(2, block), block)) {
+        if (per <= block) return;
+        const std::size_t alone = block > 1 && n % block == 1 ? 1 : 0, m = n - alone;
+        if (per >= m) return;
+        const std::size_t last = m - (m - 1) / per * per;
+        if (block == 1 || (per % block != 1 && last % block != 1)) spans = true, target = per, lone = alone;
+    }
     std::size_t pieces(std::size_t len) const noexcept {
         if (len <= 1) return len;
         const std::size_t q = (len + target - 1) / target;
         return len - (q - 1) * target == 1 ? q - 1 : q;
     }
-    std::size_t tasks() const noexcept { return n / block * pieces(block) + pieces(n % block); }
+    std::size_t runs() const noexcept { return (n - lone + target - 1) / target; }
+    std::size_t tasks() const noexcept { return spans ? runs() + lone : n / block * pieces(block) + pieces(n % block); }
     // Task t: its first row and its number of rows.
     std::pair<std::size_t, std::size_t> task(std::size_t t) const noexcept {
+        if (spans) return t < runs() ? std::pair{t * target, std::min(target, n - lone - t * target)} : std::pair{n - 1, std::size_t(1)};
         const std::size_t per_block = pieces(block), b = t / per_block, k = t % per_block;
         const std::size_t len = std::min(block, n - b * block), q = pieces(len);
         return {b * block + k * target, k + 1 == q ? len - k * target : target};
@@ -354,8 +372,9 @@ class Net<Model, true> {
 
     // On several threads: an Executor (runtime/threads.hpp: a tn::ThreadPool, or the caller's
     // own pool behind the two-function interface). The batch is split into one run of rows per
-    // thread (whole GEMM row blocks where a share holds more than one; at least two rows, so a
-    // batch of 2 or 3 runs on one thread), each run in its thread's Workspace; the outputs are
+    // thread (equal runs where a share spans several blocks; within a block, whole GEMM row
+    // blocks where a share holds more than one; at least two rows, so a batch of 2 or 3 runs on
+    // one thread), each run in its thread's Workspace; the outputs are
     // bitwise those of one thread (detail::RowSplit). Each thread's Workspace is allocated by
     // the first task it runs (not the Net's own arena: which thread takes it would vary from
     // call to call); after that a call allocates nothing.
@@ -368,8 +387,9 @@ class Net<Model, true> {
         const std::size_t threads = executor.concurrency();
         if (n == 1) return forward(xs, ys, executor);
         // Rows per task: an equal share, in whole register blocks once a share exceeds one.
+        // (Shares larger than a block stay equal: each runs in blocks anyway.)
         std::size_t per = threads <= 1 ? n : (n + threads - 1) / threads;
-        if (per > kernels::mr) per = kernels::round_up(per, kernels::mr);
+        if (per > kernels::mr && per <= block_rows) per = std::min(kernels::round_up(per, kernels::mr), block_rows);
         const detail::RowSplit split(n, block_rows, per);
         if (split.tasks() <= 1) return predict(xs, ys, n);
         executor.run(split.tasks(), [&](std::size_t t) {
