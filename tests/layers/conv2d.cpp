@@ -240,6 +240,11 @@ TEST_CASE("Conv2D chooses Winograd where it applies and pays; tn::direct keeps t
     // Its blocks take the tiles of several samples (the weights are read once per block): the
     // scratch grows with the batch, by one sample's tiles (on every instruction set).
     STATIC_REQUIRE(Last::scratch_size_for<S14> == 49 * 16 * (512 + 512));
+    // ... up to a block's limit (at most 128 tiles: one point's V and M within 512 KB), not a
+    // sample's tiles more for every sample: the arena at batch 8 is not 8 samples' worth.
+    STATIC_REQUIRE(Last::scratch_most_for<S14> >= 49 * 16 * (512 + 512));
+    STATIC_REQUIRE(Last::scratch_most_for<S14> <= 128 * 16 * (512 + 512));
+    STATIC_REQUIRE(Last::scratch_most_for<S14> < Last::scratch_fixed_for<S14> + 3 * Last::scratch_size_for<S14>);
     // Threads share one sample's Winograd convolution by tiles only where each gets whole row
     // blocks (64 tiles here; 4 on 8x8: that one runs on one thread).
     STATIC_REQUIRE(tn::Conv2D<16, tn::kernel<3>, tn::padding<1>>::shares<tn::Shape<32, 32, 16>> == (4 * tn::kernels::mr <= 64));

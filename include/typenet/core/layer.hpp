@@ -15,6 +15,8 @@
 //   template <class In> static void pack(const float* canonical, float* packed)    [copy]
 //   template <class In> static constexpr std::size_t scratch_size_for  per-sample scratch [0]
 //   template <class In> static constexpr std::size_t scratch_fixed_for per-call scratch   [0]
+//   template <class In> static constexpr std::size_t scratch_most_for  the scratch never
+//     exceeds this, whatever the rows (per row x rows + fixed grows without end) [no bound]
 //     (with scratch, forward takes a fifth argument: float* scratch)
 //   static constexpr LayerAliasing aliasing                                    [separate]
 //   static std::string name()                                         [the type's name]

@@ -47,6 +47,10 @@ struct Bound {
         if constexpr (requires { L::template scratch_fixed_for<In>; }) return std::size_t{L::template scratch_fixed_for<In>};
         else return std::size_t{0};
     }();
+    static constexpr std::size_t scratch_most = [] {
+        if constexpr (requires { L::template scratch_most_for<In>; }) return std::size_t{L::template scratch_most_for<In>};
+        else return std::size_t(-1);
+    }();
 
     static constexpr std::size_t state_per_row = core::layer_state_size<L, In>();
     static constexpr bool streams = core::layer_streams<L, In>();

@@ -113,6 +113,11 @@ constexpr std::size_t winograd_scratch_per_sample(const ConvGeometry& g, std::si
     const WinogradGeometry wg = winograd_geometry(g, m);
     return wg.reuse > wg.one ? std::min(wg.tiles(), wg.reuse) * winograd_tile_floats(g, m) : 0;
 }
+// ... and never more than a block's limit, whatever the batch: capacity(batch) <= max(reuse, one).
+constexpr std::size_t winograd_scratch_most(const ConvGeometry& g, std::size_t m) noexcept {
+    const WinogradGeometry wg = winograd_geometry(g, m);
+    return std::max(wg.reuse, wg.one) * winograd_tile_floats(g, m);
+}
 
 // Canonical weight [cout][cin][3][3] and bias [cout] (or null). U = G g G^T in double, then
 // rounded. tmp: cout x cin floats.

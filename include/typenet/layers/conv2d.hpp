@@ -149,6 +149,9 @@ struct ConvLayer {
     // Scratch per sample: Winograd's blocks across the samples of a batch (kernels/winograd.hpp).
     template <class In>
     static constexpr std::size_t scratch_size_for = runs_winograd<In> ? kernels::winograd_scratch_per_sample(geometry<In>(), winograd_tile<In>) : 0;
+    template <class In>
+    static constexpr std::size_t scratch_most_for =
+        runs_winograd<In> ? kernels::winograd_scratch_most(geometry<In>(), winograd_tile<In>) : std::size_t(-1);
     // Scratch, fixed whatever the batch: one padded image (implicit GEMM, groups == 1), an
     // im2col block (grouped), or Winograd's V and M of one sample's block.
     template <class In>

@@ -49,6 +49,7 @@ struct Facts {
     std::array<std::size_t, K> input_slot{}, output_slot{};  // none if not an input / output
     std::array<LayerAliasing, K> aliasing{};
     std::array<std::size_t, K> canonical{}, packed{}, flops{}, scratch_per_row{}, scratch_fixed{};
+    std::array<std::size_t, K> scratch_most{};  // the scratch at any rows is at most this (layer.hpp: scratch_most_for)
     std::array<std::size_t, K> state_per_row{};  // streamed state (layer.hpp: state_size_for)
     std::array<bool, K> streams{};               // runs a time step at a time (streams_for)
     // Capabilities (layer.hpp) and what a node is, for the passes.
@@ -138,6 +139,7 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.flops[k] = B::flops;
         f.scratch_per_row[k] = B::scratch_per_row;
         f.scratch_fixed[k] = B::scratch_fixed;
+        f.scratch_most[k] = B::scratch_most;
         f.state_per_row[k] = B::state_per_row;
         f.streams[k] = B::streams;
         f.folds_batchnorm[k] = FoldsBatchNorm<Op, In>;

@@ -35,11 +35,11 @@ struct MemoryPlan {
     std::array<std::size_t, K> last_use{};
     std::size_t activation_floats = 0;
     std::size_t naive_floats = 0;  // every intermediate value in a buffer of its own
-    std::array<std::size_t, K> scratch_per_row{}, scratch_fixed{};
+    std::array<std::size_t, K> scratch_per_row{}, scratch_fixed{}, scratch_most{};
 
     constexpr std::size_t scratch_floats(std::size_t rows) const noexcept {
         std::size_t m = 0;
-        for (std::size_t i = 0; i < K; ++i) m = std::max(m, scratch_per_row[i] * rows + scratch_fixed[i]);
+        for (std::size_t i = 0; i < K; ++i) m = std::max(m, std::min(scratch_per_row[i] * rows + scratch_fixed[i], scratch_most[i]));
         return m;
     }
     constexpr std::size_t arena_floats(std::size_t rows = 1) const noexcept { return activation_floats * rows + scratch_floats(rows); }
@@ -131,6 +131,7 @@ constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e)
         p.offset[k] = p.offset[p.group[k]];
         p.scratch_per_row[k] = kernels::round_up(f.scratch_per_row[k], align);
         p.scratch_fixed[k] = kernels::round_up(f.scratch_fixed[k], align);
+        p.scratch_most[k] = f.scratch_most[k] == std::size_t(-1) ? f.scratch_most[k] : kernels::round_up(f.scratch_most[k], align);
     }
     return p;
 }
