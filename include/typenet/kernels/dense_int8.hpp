@@ -134,7 +134,20 @@ namespace detail {
 
 using vint = xsimd::batch<std::int32_t, arch>;
 
-// acc += sum over the four bytes of each lane: unsigned x byte * signed w byte.
+// With AVX2 (and no AVX-512): the four products of a lane by vpmaddubsw and vpmaddwd, on
+// q_x itself rather than q_x + 128, so the sums skip the correction (int8_signed_sums).
+// vpmaddubsw multiplies unsigned by signed bytes and adds pairs with int16 saturation; |w| as
+// the unsigned operand and q_x with w's sign as the signed one keep every pair within
+// 2 * 127 * 127 = 32258, so nothing saturates and the sums are exact, as with VNNI.
+inline constexpr bool int8_signed_sums =
+#if XSIMD_WITH_AVX2 && !XSIMD_WITH_AVX512F
+    true;
+#else
+    false;
+#endif
+
+// acc += sum over the four bytes of each lane: unsigned x byte * signed w byte (x byte - 128
+// where int8_signed_sums).
 [[gnu::always_inline]] inline vint dot_int8(vint acc, vint x, vint w) noexcept {
 #if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
     // In place, by asm: with the intrinsic g++ 12 copies every accumulator of a register tile
@@ -142,6 +155,10 @@ using vint = xsimd::batch<std::int32_t, arch>;
     __m512i a = acc;
     asm("vpdpbusd %2, %1, %0" : "+v"(a) : "v"(__m512i(x)), "v"(__m512i(w)));
     return a;
+#elif XSIMD_WITH_AVX2 && !XSIMD_WITH_AVX512F
+    const __m256i qx = _mm256_xor_si256(__m256i(x), _mm256_set1_epi8(char(0x80)));
+    const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(__m256i(w)), _mm256_sign_epi8(qx, __m256i(w)));
+    return acc + vint(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 #else
     const vint byte(0xff);
     acc += ((x) & byte) * ((w << 24) >> 24);
@@ -153,9 +170,10 @@ using vint = xsimd::batch<std::int32_t, arch>;
 }
 inline vint load_ints(const std::uint32_t* p) noexcept { return vint::load_aligned(reinterpret_cast<const std::int32_t*>(p)); }
 
-// The int32 sums of one row to outputs: (acc - correction) * (s_x s_w) + bias.
+// The int32 sums of one row to outputs: (acc - correction) * (s_x s_w) + bias (sums of q_x
+// itself need no correction).
 inline vfloat int8_dequantize(vint acc, const std::int32_t* correction, const float* scale, float sx, const float* bias) noexcept {
-    const vint c = vint::load_aligned(correction);
+    const vint c = int8_signed_sums ? vint(0) : vint::load_aligned(correction);
     const vfloat s = load(scale) * vfloat(sx);
     return xsimd::fma(xsimd::to_float(acc - c), s, load(bias));
 }
