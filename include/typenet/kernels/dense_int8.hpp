@@ -121,6 +121,22 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
         for (; k + 16 <= n; k += 16)
             _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), _mm512_cvtepi32_epi8(_mm512_add_epi32(ints(k), _mm512_set1_epi32(128))));
     }
+#elif XSIMD_WITH_AVX2
+    {
+        // The same 32 at a time: the packs work within 128-bit lanes, leaving lane l's four
+        // bytes of each vector in turn; one dword permutation puts them in order.
+        const __m256 vinv = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-127.f), hi = _mm256_set1_ps(127.f);
+        auto ints = [&](std::size_t at) {  // round to nearest even
+            return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(x + at), vinv), lo), hi));
+        };
+        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        for (; k + 32 <= n; k += 32) {
+            const __m256i words =
+                _mm256_packs_epi16(_mm256_packs_epi32(ints(k), ints(k + 8)), _mm256_packs_epi32(ints(k + 16), ints(k + 24)));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k),
+                                _mm256_xor_si256(_mm256_permutevar8x32_epi32(words, order), _mm256_set1_epi8(char(0x80))));
+        }
+    }
 #endif
     for (std::size_t i = 0, rest = n - k; i < rest; ++i) {
         const float v = x[k + i] * inv;  // NaN for a NaN or infinite x: its byte is zero (the row's scale is NaN anyway)
