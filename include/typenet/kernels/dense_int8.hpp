@@ -155,8 +155,9 @@ using vint = xsimd::batch<std::int32_t, arch>;
 // vpmaddubsw multiplies unsigned by signed bytes and adds pairs with int16 saturation; |w| as
 // the unsigned operand and q_x with w's sign as the signed one keep every pair within
 // 2 * 127 * 127 = 32258, so nothing saturates and the sums are exact, as with VNNI.
+// With the ARMv8.2 dot product (sdot: signed by signed bytes), the same sums of q_x.
 inline constexpr bool int8_signed_sums =
-#if XSIMD_WITH_AVX2 && !XSIMD_WITH_AVX512F
+#if (XSIMD_WITH_AVX2 && !XSIMD_WITH_AVX512F) || (defined(__ARM_FEATURE_DOTPROD) && XSIMD_WITH_NEON64)
     true;
 #else
     false;
@@ -175,6 +176,9 @@ inline constexpr bool int8_signed_sums =
     const __m256i qx = _mm256_xor_si256(__m256i(x), _mm256_set1_epi8(char(0x80)));
     const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(__m256i(w)), _mm256_sign_epi8(qx, __m256i(w)));
     return acc + vint(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+#elif defined(__ARM_FEATURE_DOTPROD) && XSIMD_WITH_NEON64
+    const int8x16_t qx = veorq_s8(vreinterpretq_s8_s32(int32x4_t(x)), vdupq_n_s8(-128));
+    return vint(vdotq_s32(int32x4_t(acc), qx, vreinterpretq_s8_s32(int32x4_t(w))));
 #else
     const vint byte(0xff);
     acc += ((x) & byte) * ((w << 24) >> 24);
