@@ -137,6 +137,18 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
                                 _mm256_xor_si256(_mm256_permutevar8x32_epi32(words, order), _mm256_set1_epi8(char(0x80))));
         }
     }
+#elif XSIMD_WITH_NEON64
+    {
+        // 16 at a time: round to nearest even, then two saturating narrowings (in order).
+        const float32x4_t vinv = vdupq_n_f32(inv), lo = vdupq_n_f32(-127.f), hi = vdupq_n_f32(127.f);
+        auto ints = [&](std::size_t at) { return vcvtnq_s32_f32(vminq_f32(vmaxq_f32(vmulq_f32(vld1q_f32(x + at), vinv), lo), hi)); };
+        for (; k + 16 <= n; k += 16) {
+            const int16x8_t a = vcombine_s16(vqmovn_s32(ints(k)), vqmovn_s32(ints(k + 4)));
+            const int16x8_t b = vcombine_s16(vqmovn_s32(ints(k + 8)), vqmovn_s32(ints(k + 12)));
+            const int8x16_t bytes = veorq_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)), vdupq_n_s8(-128));
+            vst1q_u8(q + k, vreinterpretq_u8_s8(bytes));
+        }
+    }
 #endif
     for (std::size_t i = 0, rest = n - k; i < rest; ++i) {
         const float v = x[k + i] * inv;  // NaN for a NaN or infinite x: its byte is zero (the row's scale is NaN anyway)
