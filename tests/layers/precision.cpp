@@ -232,6 +232,30 @@ TEST_CASE("Dense with int8 weights computes the documented scheme, for every bat
     check_int8_scheme<140>();
 }
 
+TEST_CASE("int8 inputs: the quantizer's bytes are the documented scheme's at every length", "[precision][int8]") {
+    // Lengths that take each of its paths: whole groups of 64 (AVX-512), 32 (AVX2), 16 (AVX-512,
+    // NEON) and the scalar rest; rows whose largest |x| is tiny (127 / m overflows to infinity:
+    // the clamped path) or a power of two (values that land on .5 after scaling: ties to even).
+    for (std::size_t n : {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 601}) {
+        for (int kind = 0; kind < 3; ++kind) {
+            auto x = uniform(n, unsigned(n * 3 + kind), -2.f, 2.f);
+            if (kind == 1)
+                for (float& v : x) v *= 1e-39f;  // subnormal
+            if (kind == 2) {
+                for (std::size_t i = 0; i < n; ++i) x[i] = float(int(i % 9) - 4) * 0.5f;
+                x[0] = 127.f;  // scale 1: x * 127 / 127
+            }
+            std::vector<std::uint8_t> q(n + 8, 0xee);
+            const float s = tn::kernels::quantize_row(x.data(), n, q.data());
+            const Quantized r = quantize(x.data(), n);
+            INFO("n " << n << ", kind " << kind);
+            REQUIRE(s == r.scale);
+            for (std::size_t i = 0; i < n; ++i) REQUIRE(int(q[i]) - 128 == r.q[i]);
+            for (std::size_t i = n; i % 4; ++i) REQUIRE(q[i] == 128);  // a quad's padding: q_x = 0
+        }
+    }
+}
+
 TEST_CASE("int8 Dense: a row with a NaN or an infinity gives NaN outputs, other rows are untouched", "[precision][int8][nan]") {
     using L = tn::Sequential<tn::Input<40>, tn::Dense<9, tn::int8_weights>>;
     const auto net = tn::make<L>(tn::seed{1});
