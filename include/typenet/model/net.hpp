@@ -118,8 +118,8 @@ namespace detail {
 //
 // Where a share `per` spans more than one block, the tasks are runs of `per` rows (the last
 // takes the rest), each in blocks of `block` from its first row, so that the threads get equal
-// rows (blocks of 12 as tasks gave batch 64 as 36 and 28 rows on two threads: 1.73x one
-// thread, against 1.90-1.96x for 32 and 32). A row that one thread runs alone (the last, when
+// rows (blocks of 12 as tasks gave batch 64 as 36 and 28 rows on two threads: 1.72-1.76x one
+// thread, against 1.77-1.84x as 32 and 32, alternating in one process). A row that one thread runs alone (the last, when
 // n % block == 1) is a task of its own; the runs cover the rest and must leave no row alone:
 // neither per nor the last run's length is 1 modulo block. Otherwise each block is cut into
 // pieces of `target` rows, at least two (a batch of 3 on 3 threads is one piece, not three),
