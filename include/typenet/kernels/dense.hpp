@@ -251,6 +251,23 @@ inline void apply_tile(float* y, std::size_t m, std::size_t ldy, std::size_t nco
             }
 }
 
+// One row through a layer's panels for the reduced-precision GEMVs: four at a time, then the
+// 3, 2 or 1 left (f.template operator()<G>(p) computes panels p .. p + G - 1), then the
+// activations a micro-kernel does not apply in registers.
+template <class Act, class F>
+inline void gemv_panel_groups(std::size_t panels, std::size_t out, float* y, F&& f) noexcept {
+    std::size_t p = 0;
+    for (; p + 4 <= panels; p += 4) f.template operator()<4>(p);
+    switch (panels - p) {
+        case 3: f.template operator()<3>(p); break;
+        case 2: f.template operator()<2>(p); break;
+        case 1: f.template operator()<1>(p); break;
+        default: break;
+    }
+    for (std::size_t c = 0; c < out; c += nr) apply_tile<Act>(y + c, 1, out, std::min(nr, out - c));
+    if constexpr (Act::row_wise) apply_rows<Act>(y, 1, out);
+}
+
 template <class Act>
 inline void gemm_micro_dispatch(std::size_t m, const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y,
                                 std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last,

@@ -213,13 +213,9 @@ inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::
     const std::size_t ldw = round_up(d.pairs(), lanes);
     for (std::size_t r = 0; r < rows; ++r) to_bf16_pairs(x + r * ldx, d.in, xw + r * ldw);
     if (rows == 1 && !rows_alike) {
-        std::size_t p = 0;
-        for (; p + 4 <= d.panels(); p += 4) detail::bf16_gemv_panels<Act, 4>(xw, w, bias_all, y, d, p, add);
-        if (d.panels() - p == 3) detail::bf16_gemv_panels<Act, 3>(xw, w, bias_all, y, d, p, add);
-        else if (d.panels() - p == 2) detail::bf16_gemv_panels<Act, 2>(xw, w, bias_all, y, d, p, add);
-        else if (d.panels() - p == 1) detail::bf16_gemv_panels<Act, 1>(xw, w, bias_all, y, d, p, add);
-        for (std::size_t c = 0; c < d.out; c += nr) detail::apply_tile<Act>(y + c, 1, ldy, std::min(nr, d.out - c));
-        if constexpr (Act::row_wise) apply_rows<Act>(y, 1, d.out);
+        detail::gemv_panel_groups<Act>(d.panels(), d.out, y, [&]<std::size_t G>(std::size_t p) {
+            detail::bf16_gemv_panels<Act, G>(xw, w, bias_all, y, d, p, add);
+        });
         return;
     }
     // K blocks of pairs: a panel's slice (nr words per pair) stays in L1 while row blocks pass.

@@ -296,14 +296,9 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
     const float* scale = packed + d.weight_words() + d.column_floats();
     const float* bias = scale + d.column_floats();
     if (rows == 1) {
-        constexpr bool clamp = detail::clamps_in_registers<Act>;
-        std::size_t p = 0;
-        for (; p + 4 <= d.panels(); p += 4) detail::int8_row_panels<4>(xq, sx[0], w, d.quads(), y, d.out, p, correction, scale, bias, add, clamp);
-        if (d.panels() - p == 3) detail::int8_row_panels<3>(xq, sx[0], w, d.quads(), y, d.out, p, correction, scale, bias, add, clamp);
-        else if (d.panels() - p == 2) detail::int8_row_panels<2>(xq, sx[0], w, d.quads(), y, d.out, p, correction, scale, bias, add, clamp);
-        else if (d.panels() - p == 1) detail::int8_row_panels<1>(xq, sx[0], w, d.quads(), y, d.out, p, correction, scale, bias, add, clamp);
-        for (std::size_t c = 0; c < d.out; c += nr) detail::apply_tile<Act>(y + c, 1, ldy, std::min(nr, d.out - c));
-        if constexpr (Act::row_wise) apply_rows<Act>(y, 1, d.out);
+        detail::gemv_panel_groups<Act>(d.panels(), d.out, y, [&]<std::size_t G>(std::size_t p) {
+            detail::int8_row_panels<G>(xq, sx[0], w, d.quads(), y, d.out, p, correction, scale, bias, add, detail::clamps_in_registers<Act>);
+        });
         return;
     }
     for (std::size_t p = 0; p < d.panels(); ++p) {
