@@ -3,6 +3,8 @@
 #include "../golden.hpp"
 
 #include <cstring>
+#include <string>
+#include <typeinfo>
 
 namespace tn = typenet;
 
@@ -123,6 +125,30 @@ TEST_CASE("four spellings of one network are one program", "[ir][fusion][plan][g
     CHECK(std::memcmp(yf.data(), yb.data(), yf.size() * sizeof(float)) == 0);
     CHECK(std::memcmp(yf.data(), ym.data(), yf.size() * sizeof(float)) == 0);
     golden::require_close(yf.data(), io.output.data(), io.rows, 5);  // and PyTorch's numbers
+}
+
+TEST_CASE("each node runs through a step of its own layer's types, never one named with the model", "[ir][fusion]") {
+    // Nested's nodes: 0 the input, 1 conv1, 2 bn1, 3 relu, 4 block.conv2, 5 block.bn2, 6 the
+    // residual Add, 7 its relu, 8 branch.a, 9 branch.b, 10 the Concat, 11 Flatten, 12 fc.
+    using P = Nested::program;
+    using tn::runtime::Entry;
+    STATIC_REQUIRE(P::K == 13);
+    STATIC_REQUIRE(std::is_same_v<P::step<0>, tn::runtime::NoStep>);  // the input
+    STATIC_REQUIRE(std::is_same_v<P::step<2>, tn::runtime::NoStep>);  // folded into conv1
+    STATIC_REQUIRE(std::is_same_v<P::step<3>, tn::runtime::NoStep>);  // fused into conv1
+    STATIC_REQUIRE(std::is_same_v<P::step<10>, tn::runtime::NoStep>);  // a and b write their slices
+    STATIC_REQUIRE(P::layer_run[1].entry == Entry::fused);
+    STATIC_REQUIRE(std::is_same_v<P::step<1>, tn::runtime::LayerStep<Conv1, tn::Shape<6, 6, 3>, tn::relu, P::layer_run[1]>>);
+    STATIC_REQUIRE(P::layer_run[4].entry == Entry::add);  // conv2 + bn2 + the Add, then relu
+    STATIC_REQUIRE(P::layer_run[4].other.offset == P::plan.offset[3]);  // the addend: relu's (conv1's) buffer
+    STATIC_REQUIRE(std::is_same_v<P::step<4>, tn::runtime::LayerStep<Conv2, tn::Shape<6, 6, 8>, tn::relu, P::layer_run[4]>>);
+    STATIC_REQUIRE(P::layer_run[8].entry == Entry::strided);  // into the Concat's buffer, its own relu
+    STATIC_REQUIRE(P::layer_run[8].slice_offset == 0 && P::layer_run[9].slice_offset == 4 && P::layer_run[9].slice_width == 8);
+    STATIC_REQUIRE(std::is_same_v<P::step<8>, tn::runtime::LayerStep<ConvA, tn::Shape<6, 6, 8>, tn::relu, P::layer_run[8]>>);
+    STATIC_REQUIRE(std::is_same_v<P::step<9>, tn::runtime::LayerStep<ConvB, tn::Shape<6, 6, 8>, tn::linear, P::layer_run[9]>>);
+    // g++ mangles every instantiated function: a step's name holds its layer, not the module.
+    CHECK(std::string(typeid(P::step<4>).name()).find("Module") == std::string::npos);
+    CHECK(std::string(typeid(P).name()).find("Module") != std::string::npos);
 }
 
 TEST_CASE("torchvision-style features/classifier blocks load PyTorch's state_dict as it is", "[ir][names][golden]") {

@@ -66,8 +66,9 @@ template <class... N, class... B, std::size_t Cur, class CurShape>
 struct State<list<N...>, list<B...>, Cur, CurShape> {
     using nodes = list<N...>;
     using blocks = list<B...>;
-    static constexpr std::size_t size = sizeof...(N);
-    static constexpr std::size_t cur = Cur;
+    // (Enumerators, not static data members: g++ gives each used member of each State a
+    // symbol, mangled with every node so far.)
+    enum : std::size_t { size = sizeof...(N), cur = Cur };
     using cur_shape = CurShape;
     template <std::size_t K> using node = pick_t<K, index_table<std::index_sequence_for<N...>, N...>>;
     // Appends a node; it becomes the current one.

@@ -83,7 +83,7 @@ consteval auto child_path() {
 // here so that the error is as few instantiations from the user's line as can be).
 template <class L, fixed_string Path, class Where, class S, bool Named = false>
 consteval auto lower(S s) {
-    if constexpr (std::is_same_v<S, Failed>) {
+    if constexpr (std::is_same<S, Failed>::value) {
         return Failed{};
     } else if constexpr (NamedLayer<L>) {
         return lower<typename L::unnamed_type, Path, Where, S, true>(s);
@@ -142,7 +142,7 @@ template <class S, fixed_string Prefix, std::size_t I = 0> struct ChainAcc {
 template <class L> struct ChainStep {};
 template <class S, fixed_string P, std::size_t I, class L>
 constexpr auto operator|(ChainAcc<S, P, I>, ChainStep<L>) {
-    if constexpr (std::is_same_v<S, Failed>) return ChainAcc<Failed, P, I + 1>{};
+    if constexpr (std::is_same<S, Failed>::value) return ChainAcc<Failed, P, I + 1>{};
     // (a block directly: one instantiation fewer between its error and the user's line)
     else if constexpr (BlockLayer<L> && !NamedLayer<L>) return ChainAcc<decltype(L::template lower_block<L, child_path<P, L, I>(), at_position<int(I)>>(S{})), P, I + 1>{};
     else return ChainAcc<decltype(lower<L, child_path<P, L, I>(), at_position<int(I)>>(S{})), P, I + 1>{};
@@ -152,10 +152,15 @@ using lowered_chain = typename decltype((ChainAcc<S, Prefix>{} | ... | ChainStep
 
 // A block's record, appended once its nodes are: [First, the state's size).
 template <class B, fixed_string Path, std::size_t First, class S>
-consteval auto close_block(S) {
-    if constexpr (std::is_same_v<S, Failed>) return Failed{};
-    else return with_block_t<S, Block<B, Path, First, S::size>>{};
-}
+struct close_block {
+    using type = with_block_t<S, Block<B, Path, First, S::size>>;
+};
+template <class B, fixed_string Path, std::size_t First>
+struct close_block<B, Path, First, Failed> {
+    using type = Failed;
+};
+template <class B, fixed_string Path, std::size_t First, class S>
+using closed_block_t = typename close_block<B, Path, First, S>::type;
 
 // A model with one input of shape In, before anything is lowered onto it.
 template <class In, fixed_string Name = "input">
@@ -166,6 +171,6 @@ using start = State<list<Node<InputOp<0>, void, In, Name, true>>, list<>, 0, In>
 template <class L, class In>
 using lowered_on = decltype(lower<L, fixed_string<1>{}, at_position<0>>(start<In>{}));
 template <class L, class In>
-inline constexpr bool lowers_on = !std::is_same_v<lowered_on<L, In>, Failed>;
+inline constexpr bool lowers_on = !std::is_same<lowered_on<L, In>, Failed>::value;
 
 }  // namespace typenet::ir

@@ -38,18 +38,18 @@ template <class P> struct is_projection<Projection<P>> : std::true_type {};
 template <class T> struct projection_layer;
 template <class P> struct projection_layer<Projection<P>> { using type = P; };
 
-template <class T> struct is_plain_sequential : std::false_type {};
-template <class... Ls> struct is_plain_sequential<Sequential<Ls...>> : std::true_type {};
 
 // The body of a Residual, seen through: a Sequential's layers as the Residual's children.
+// (Classes rather than lambdas: g++ names every instantiated function, and a lambda here is
+// named with the whole lowering state.)
 template <class F, fixed_string Path, class S>
-consteval auto lower_body(S s) {
-    if constexpr (is_plain_sequential<F>::value) {
-        return []<class... Ls>(Sequential<Ls...>*) { return ir::lowered_chain<Path, S, Ls...>{}; }(static_cast<F*>(nullptr));
-    } else {
-        return ir::lower<F, ir::child_path<Path, F, 0>(), ir::at_position<0>>(s);
-    }
-}
+struct lowered_body {
+    using type = decltype(ir::lower<F, ir::child_path<Path, F, 0>(), ir::at_position<0>>(S{}));
+};
+template <class... Ls, fixed_string Path, class S>
+struct lowered_body<Sequential<Ls...>, Path, S> {
+    using type = ir::lowered_chain<Path, S, Ls...>;
+};
 
 template <class Shortcut, fixed_string Path>
 consteval auto shortcut_path() {
@@ -57,21 +57,27 @@ consteval auto shortcut_path() {
     else return join_path<Path, fixed_string("downsample")>();
 }
 
+template <class Shortcut, fixed_string Path, class S>
+struct lowered_shortcut {
+    using type = decltype(ir::lower<Shortcut, shortcut_path<Shortcut, Path>(), ir::at_position<1>>(S{}));
+};
+template <fixed_string Path, class S>
+struct lowered_shortcut<void, Path, S> {
+    using type = S;
+};
+
 template <class F, class Shortcut, class Act>
 struct ResidualBlock : BlockProtocol<ResidualBlock<F, Shortcut, Act>> {
     template <class Self, fixed_string Path, class Where, class S>
-    static consteval auto lower_block(S s) {
+    static consteval auto lower_block(S) {
         constexpr std::size_t x = S::cur;
         using In = typename S::cur_shape;
-        using Short = typename decltype([] {
-            if constexpr (std::is_void_v<Shortcut>) return std::type_identity<S>{};
-            else return std::type_identity<decltype(ir::lower<Shortcut, shortcut_path<Shortcut, Path>(), ir::at_position<1>>(s))>{};
-        }())::type;
-        if constexpr (std::is_same_v<Short, ir::Failed>) {
+        using Short = typename lowered_shortcut<Shortcut, Path, S>::type;
+        if constexpr (std::is_same<Short, ir::Failed>::value) {
             return ir::Failed{};
         } else {
-            using Body = decltype(lower_body<F, Path>(typename Short::template at<x>{}));
-            if constexpr (std::is_same_v<Body, ir::Failed>) {
+            using Body = typename lowered_body<F, Path, typename Short::template at<x>>::type;
+            if constexpr (std::is_same<Body, ir::Failed>::value) {
                 return ir::Failed{};
             } else {
                 using BodyShape = typename Body::cur_shape;
@@ -87,11 +93,11 @@ struct ResidualBlock : BlockProtocol<ResidualBlock<F, Shortcut, Act>> {
                     using Added = typename Body::template push<
                         ir::Node<Add, ShortShape, BodyShape, join_path<Path, fixed_string("residual")>(), false, Short::cur, Body::cur>>;
                     if constexpr (std::is_same_v<Act, linear>) {
-                        return ir::close_block<Self, Path, S::size>(Added{});
+                        return ir::closed_block_t<Self, Path, S::size, Added>{};
                     } else {
                         using Out = typename Added::template push<
                             ir::Node<ActivationLayer<Act>, BodyShape, BodyShape, join_path<Path, fixed_string("act")>(), false, Added::cur>>;
-                        return ir::close_block<Self, Path, S::size>(Out{});
+                        return ir::closed_block_t<Self, Path, S::size, Out>{};
                     }
                 }
             }
@@ -140,11 +146,11 @@ template <class S, class Outs> struct PathsAcc {
 template <class P, std::size_t I, std::size_t X, fixed_string Path> struct PathStep {};
 template <class S, std::size_t... O, class P, std::size_t I, std::size_t X, fixed_string Path>
 constexpr auto operator|(PathsAcc<S, ir::values<O...>>, PathStep<P, I, X, Path>) {
-    if constexpr (std::is_same_v<S, ir::Failed>) {
+    if constexpr (std::is_same<S, ir::Failed>::value) {
         return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
     } else {
         using R = decltype(ir::lower<P, ir::child_path<Path, P, I>(), ir::at_position<int(I)>>(typename S::template at<X>{}));
-        if constexpr (std::is_same_v<R, ir::Failed>) return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
+        if constexpr (std::is_same<R, ir::Failed>::value) return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
         else return PathsAcc<R, ir::values<O..., R::cur>>{};
     }
 }
@@ -169,8 +175,8 @@ struct BranchBlock : BlockProtocol<BranchBlock<Merge, Paths...>> {
         using R = decltype([]<std::size_t... I>(std::index_sequence<I...>) {
             return (PathsAcc<S, ir::values<>>{} | ... | PathStep<Paths, I, S::cur, Path>{});
         }(std::index_sequence_for<Paths...>{}));
-        if constexpr (std::is_same_v<typename R::state, ir::Failed>) return ir::Failed{};
-        else return ir::close_block<Self, Path, S::size>(lower_merge<Merge, typename R::state, Path>(typename R::state{}, typename R::outs{}));
+        if constexpr (std::is_same<typename R::state, ir::Failed>::value) return ir::Failed{};
+        else return ir::closed_block_t<Self, Path, S::size, decltype(lower_merge<Merge, typename R::state, Path>(typename R::state{}, typename R::outs{}))>{};
     }
     static std::string block_name() { return std::string("Branch<") + Merge::name() + ">"; }
     static std::string name() {

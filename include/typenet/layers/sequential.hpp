@@ -48,7 +48,7 @@ struct Sequential : detail::BlockProtocol<Sequential<Layers...>> {
 
     template <class Self, fixed_string Path, class Where, class S>
     static consteval auto lower_block(S) {
-        return ir::close_block<Self, Path, S::size>(ir::lowered_chain<Path, S, Layers...>{});
+        return ir::closed_block_t<Self, Path, S::size, ir::lowered_chain<Path, S, Layers...>>{};
     }
 };
 

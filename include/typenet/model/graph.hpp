@@ -189,7 +189,7 @@ consteval std::size_t topo_index() { return ir::index_of<T, decltype(table_of(To
 
 template <class S, std::size_t... M, class Topo, fixed_string P, std::size_t Nested, class Op, class... A, std::size_t K>
 constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P, Nested>, GraphStep<Call<Op, A...>, K>) {
-    if constexpr (std::is_same_v<S, ir::Failed>) {
+    if constexpr (std::is_same<S, ir::Failed>::value) {
         return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
     } else {
         constexpr std::array<std::size_t, sizeof...(M)> map{M...};
@@ -209,7 +209,7 @@ constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P, Nested>, GraphSt
             static_assert(sizeof...(A) == 1, "typenet: a layer is called on exactly one node; merge nodes first (tn::concat, tn::add, ...)");
             constexpr std::size_t arg = map[topo_index<std::tuple_element_t<0, std::tuple<A...>>, Topo>()];
             using R = decltype(ir::lower<Op, path, ir::at_graph_node<where_t<Op>>>(typename S::template at<arg>{}));
-            if constexpr (std::is_same_v<R, ir::Failed>) return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
+            if constexpr (std::is_same<R, ir::Failed>::value) return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
             else return GraphAcc<R, ir::values<M..., R::cur>, Topo, P, Nested>{};
         }
     }
@@ -296,7 +296,7 @@ consteval auto lower_graph_impl(tlist<I...>, tlist<O...>) {
                              ir::list<>, 0, typename std::tuple_element_t<0, std::tuple<I...>>::shape_type>{};
         }(std::make_index_sequence<ni>{}));
         using R = decltype(lower_graph_nodes<fixed_string<1>{}, std::size_t(-1)>(S0{}, Topo{}));
-        if constexpr (std::is_same_v<typename R::state, ir::Failed>) {
+        if constexpr (std::is_same<typename R::state, ir::Failed>::value) {
             return ir::Failed{};
         } else {
             using S = typename R::state;
@@ -396,12 +396,12 @@ struct Graph<Inputs<I...>, Outputs<O...>>
         } else {
             using Topo = typename detail::GraphCheck<detail::tlist<I...>, detail::tlist<O...>>::node_list;
             using R = decltype(detail::lower_graph_nodes<Path, S::cur>(s, Topo{}));
-            if constexpr (std::is_same_v<typename R::state, ir::Failed>) {
+            if constexpr (std::is_same<typename R::state, ir::Failed>::value) {
                 return ir::Failed{};
             } else {
                 constexpr auto map = []<std::size_t... m>(ir::values<m...>) { return std::array<std::size_t, sizeof...(m)>{m...}; }(typename R::map{});
                 using Out = typename R::state::template at<map[detail::topo_index<O..., Topo>()]>;
-                return ir::close_block<Self, Path, S::size>(Out{});
+                return ir::closed_block_t<Self, Path, S::size, Out>{};
             }
         }
     }

@@ -23,7 +23,7 @@ struct invalid_shape {
 // Lowered without error, and its names check out (reported once if not).
 template <class Lowered>
 consteval bool lowered_valid() {
-    if constexpr (std::is_same_v<Lowered, ir::Failed>) return false;
+    if constexpr (std::is_same<Lowered, ir::Failed>::value) return false;
     else return decltype(passes::check_names<Lowered>())::value;
 }
 

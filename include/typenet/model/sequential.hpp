@@ -66,7 +66,7 @@ struct Sequential<Input<D...>, Layers...>
                           "typenet: shape mismatch: a model used as a layer takes exactly its own input shape");
             return ir::Failed{};
         } else {
-            return ir::close_block<Self, Path, S::size>(ir::lowered_chain<Path, S, Layers...>{});
+            return ir::closed_block_t<Self, Path, S::size, ir::lowered_chain<Path, S, Layers...>>{};
         }
     }
 };

@@ -36,16 +36,12 @@ struct report_shared_shapes {
 }  // namespace detail
 
 // Names over the lowered IR: one path is one layer, called on one input shape.
-template <class M, std::size_t k, std::size_t owner>
-consteval bool clashes() {
-    if constexpr (owner == k) return false;
-    else {
-        using A = typename M::template node<owner>;
-        using B = typename M::template node<k>;
-        if constexpr (!std::is_same_v<typename A::op, typename B::op>) return true;
-        else return !(typename A::in_shape{} == typename B::in_shape{});
-    }
-}
+// (A class, not a function: g++ mangles every instantiated function, and this one's name
+// would carry the whole model.)
+template <class A, class B>
+struct clashes : std::bool_constant<!std::is_same_v<typename A::op, typename B::op> || !(typename A::in_shape{} == typename B::in_shape{})> {};
+template <class A>
+struct clashes<A, A> : std::false_type {};
 // Returns std::true_type or std::false_type: it is called for its type (decltype), so that a
 // clash is reported while the return type is deduced, never during a constant evaluation.
 template <class M>
@@ -53,7 +49,7 @@ consteval auto check_names() {
     constexpr auto& owner = owners_of<M>;
     constexpr std::size_t clash = [&]<std::size_t... k>(std::index_sequence<k...>) {
         std::size_t r = M::size;
-        ((r = r == M::size && clashes<M, k, owner[k]>() ? k : r), ...);
+        ((r = r == M::size && clashes<typename M::template node<owner[k]>, typename M::template node<k>>::value ? k : r), ...);
         return r;
     }(std::make_index_sequence<M::size>{});
     if constexpr (clash == M::size) {

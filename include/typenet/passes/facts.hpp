@@ -101,7 +101,15 @@ consteval void check_protocol() {
     }
 }
 
-template <class M, class N, class F>
+template <class M, class N, class = std::make_index_sequence<N::arity>>
+struct arg_shapes;
+template <class M, class N, std::size_t... j>
+struct arg_shapes<M, N, std::index_sequence<j...>> {
+    using type = meta::list<typename M::template node<N::args[j]>::shape...>;
+};
+// Node N's record; ArgShapes: the shapes of its arguments, a list<...> (the node, not the
+// whole module, in its name: g++ mangles every instantiated function).
+template <class N, class ArgShapes, class F>
 constexpr void gather(F& f, std::size_t k, std::size_t& a) {
     using Op = typename N::op;
     using Out = typename N::shape;
@@ -119,15 +127,14 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
     } else if constexpr (typenet::detail::MergeOp<Op>) {
         f.kind[k] = Kind::merge;
         // (a residual add, fusable into the kernel of one input: both inputs of the output's size)
-        f.is_add[k] = std::is_same_v<Op, Add> && N::arity == 2 && M::template node<N::args[0]>::shape::size == Out::size &&
-                      M::template node<N::args[N::arity - 1]>::shape::size == Out::size;
+        f.is_add[k] = std::is_same_v<Op, Add> && N::arity == 2 &&
+                      []<class... S>(meta::list<S...>) { return ((S::size == Out::size) && ...); }(ArgShapes{});
         if constexpr (is_concat<Op>::value) f.is_channel_concat[k] = Op::template sample_axis<Out> == int(Out::rank) - 1;
         f.streams[k] = !is_concat<Op>::value || f.is_channel_concat[k];  // elementwise, or along the features
-        f.flops[k] = []<std::size_t... j>(std::index_sequence<j...>) {
-            if constexpr (requires { Op::template flops_for<typename M::template node<N::args[j]>::shape...>; })
-                return std::size_t{Op::template flops_for<typename M::template node<N::args[j]>::shape...>};
+        f.flops[k] = []<class... S>(meta::list<S...>) {
+            if constexpr (requires { Op::template flops_for<S...>; }) return std::size_t{Op::template flops_for<S...>};
             else return std::size_t{0};
-        }(std::make_index_sequence<N::arity>{});
+        }(ArgShapes{});
     } else {
         using In = typename N::in_shape;
         using B = typenet::detail::Bound<Op, In>;
@@ -168,7 +175,7 @@ consteval auto gather_facts() {
         constexpr std::size_t K = sizeof...(N);
         Facts<K, (std::size_t{1} + ... + N::arity)> f;
         std::size_t k = 0, a = 0;
-        (detail::gather<M, N>(f, k++, a), ...);
+        (detail::gather<N, typename detail::arg_shapes<M, N>::type>(f, k++, a), ...);
         f.arg_begin[K] = a;
         for (std::size_t o = M::n_outputs; o-- > 0;) f.output_slot[M::outputs[o]] = o;  // the first slot it fills
         return f;

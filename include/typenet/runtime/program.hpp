@@ -58,6 +58,256 @@ std::string kernel_name_of() {
     else return "own kernel";
 }
 
+// ---- Running a node ----
+//
+// Each node runs through a class template of its layer's types and one constant value (its
+// buffers, parameter offset and entry point), never through a member of Program<M>: g++
+// names (mangles) every instantiated function, and a member's name carries the whole
+// model's type, so per-node members made mangling a third of a large model's compile time.
+
+// Where a node's value lives, from the memory plan. `skip`: a merge input whose kernel wrote
+// its slice of the output already (the merge reads nullptr for it).
+struct Loc {
+    Where where = Where::arena;
+    std::size_t index = 0, offset = 0;
+    bool skip = false;
+};
+template <Loc L>
+float* locate(const float* const* ins, float* const* outs, std::size_t rows, float* arena) noexcept {
+    if constexpr (L.skip) return nullptr;
+    else if constexpr (L.where == Where::input) return const_cast<float*>(ins[L.index]);  // read only: views alone alias it
+    else if constexpr (L.where == Where::output) return outs[L.index];
+    else return arena + L.offset * rows;
+}
+
+// A layer node's entry point: its output cropped to what its reader uses, its input a crop,
+// its output a slice of a Concat's, a residual Add or an activation in its epilogue, or plain.
+enum class Entry : unsigned char { plain, cropped, on_crop, strided, add, fused };
+struct LayerRun {
+    Entry entry = Entry::plain;
+    std::size_t params = 0;  // its offset in the packed parameters
+    Loc src, dst;
+    Loc other;  // strided: the Concat's buffer; add: the addend
+    std::size_t slice_offset = 0, slice_width = 0;
+    std::size_t crop_h = 0, crop_w = 0;
+    std::size_t state = 0;  // its offset in a row of the streamed state
+};
+
+// Act: the activation its epilogue applies (entries cropped, strided, add, fused).
+template <class L, class In, class Act, LayerRun R>
+struct LayerStep {
+    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
+                    float* state) {
+        const float* p = params + R.params;
+        const float* src = locate<R.src>(ins, outs, rows, arena);
+        float* dst = locate<R.dst>(ins, outs, rows, arena);
+        if constexpr (R.entry == Entry::cropped) {
+            L::template forward_cropped<In, Act>(p, src, dst, rows, scratch, R.crop_h, R.crop_w);
+        } else if constexpr (R.entry == Entry::on_crop) {
+            L::template forward_on_crop<In>(p, src, dst, rows, R.crop_h, R.crop_w);
+        } else if constexpr (R.entry == Entry::strided) {
+            L::template forward_strided<In, Act>(p, src, locate<R.other>(ins, outs, rows, arena) + R.slice_offset, rows, scratch,
+                                                 R.slice_width);
+        } else if constexpr (R.entry == Entry::add) {
+            L::template forward_add<In, Act>(p, src, dst, rows, scratch, locate<R.other>(ins, outs, rows, arena));
+        } else if constexpr (R.entry == Entry::fused) {
+            if constexpr (StatefulLayer<L, In>)
+                L::template forward_with<In, Act>(p, src, dst, rows, scratch, state + R.state * rows);
+            else if constexpr (requires { L::template forward_with<In, Act>(p, src, dst, rows, scratch); })
+                L::template forward_with<In, Act>(p, src, dst, rows, scratch);
+            else
+                L::template forward_with<In, Act>(p, src, dst, rows);
+        } else {
+            typenet::detail::Bound<L, In>::forward(p, src, dst, rows, scratch, state + R.state * rows);
+        }
+    }
+};
+// A merge that copies: its inputs at Args (of shapes Shapes...), its output at Dst.
+template <class Op, Loc Dst, auto Args, class... Shapes>
+struct MergeStep {
+    static void run(const float*, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float*, float*) {
+        [&]<std::size_t... j>(std::index_sequence<j...>) {
+            const float* src[] = {locate<Args[j]>(ins, outs, rows, arena)...};
+            Op::template merge<Shapes...>(src, locate<Dst>(ins, outs, rows, arena), rows);
+        }(std::index_sequence_for<Shapes...>{});
+    }
+};
+// An input, a node another kernel computes, or a merge its inputs wrote in place.
+struct NoStep {
+    static void run(const float*, const float* const*, float* const*, std::size_t, float*, float*, float*) noexcept {}
+};
+
+// One sample's node on a team (runtime/threads.hpp). A layer whose kernel takes a share (its
+// forward_shared: Conv2D on the implicit GEMM or a 1x1 GEMM) with an elementwise activation
+// runs its output pixels in n pieces, one or two team phases (a barrier each); every other
+// node runs on the calling thread alone (the team's leader).
+template <class L, class In, class Act>
+constexpr bool takes_share() {
+    if constexpr (requires { L::template shares<In>; L::template share_phases<In>; } && !requires { L::separate_activation; })
+        return L::template shares<In> && !Act::row_wise && !StatefulLayer<L, In>;
+    else
+        return false;
+}
+template <class L, class In, class Act, LayerRun R>
+struct SharedStep {
+    static void piece(const float* params, const float* const* ins, float* const* outs, float* arena, float* scratch, kernels::Share share) {
+        const float* p = params + R.params;
+        const float* src = locate<R.src>(ins, outs, 1, arena);
+        float* dst = locate<R.dst>(ins, outs, 1, arena);
+        if constexpr (R.entry == Entry::strided)
+            L::template forward_shared<In, Act>(p, src, locate<R.other>(ins, outs, 1, arena) + R.slice_offset, scratch, nullptr, R.slice_width,
+                                                share);
+        else if constexpr (R.entry == Entry::add)
+            L::template forward_shared<In, Act>(p, src, dst, scratch, locate<R.other>(ins, outs, 1, arena), 0, share);
+        else if constexpr (R.entry == Entry::cropped)
+            L::template forward_shared<In, Act>(p, src, dst, scratch, nullptr, 0, share, R.crop_h, R.crop_w);
+        else
+            L::template forward_shared<In, Act>(p, src, dst, scratch, nullptr, 0, share);
+    }
+    static void run(Team* team, std::size_t n, const float* params, const float* const* ins, float* const* outs, float* arena,
+                    float* scratch) {
+        for (int phase = L::template share_phases<In> == 2 ? 0 : 1; phase < 2; ++phase)
+            team->parallel(n, [&](std::size_t t) { piece(params, ins, outs, arena, scratch, {t, n, phase}); });
+    }
+};
+template <class Step>
+struct LeaderStep {
+    static void run(Team*, std::size_t, const float* params, const float* const* ins, float* const* outs, float* arena, float* scratch) {
+        Step::run(params, ins, outs, 1, arena, scratch, nullptr);
+    }
+};
+
+// The activation a layer applies itself, or linear.
+template <class L> struct own_activation {
+    using type = linear;
+};
+template <class L>
+    requires requires { typename L::activation; }
+struct own_activation<L> {
+    using type = typename L::activation;
+};
+
+// The per-node functions Program's table points at. They live outside Program so that their
+// symbols name the layer, not the whole model: as members, each carried the model's type in
+// its mangled name (46 KB each for EfficientNet-B0), which made the object file and the
+// assembler's input tens of megabytes.
+namespace node_fns {
+
+inline LayerTraits no_traits() { return {}; }
+template <class L, class In>
+LayerTraits traits_of() {
+    LayerTraits t;
+    if constexpr (requires { typename L::activation; } && !requires { L::cell; })  // a cell's own functions are not an output's
+        if constexpr (!std::is_same_v<typename L::activation, linear>) t.activation = L::activation::name();
+    if constexpr (requires { L::epsilon; }) t.epsilon = double(L::epsilon);
+    if constexpr (requires { L::K; L::S; L::D; L::template G<In>; L::causal; }) {
+        t.kernel = L::K, t.stride = L::S, t.dilation = L::D, t.groups = L::template G<In>;
+        t.causal = L::causal;
+    }
+    return t;
+}
+inline std::string input_name() { return "Input"; }
+inline std::string no_name() { return {}; }
+inline void no_pack(const float*, float*) {}
+inline void no_fold(const float*, const float*, float*) {}
+template <class A>
+std::string activation_name() { return A::name(); }
+// W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]: the weight is the first
+// parameter, its leading axis the output channels.
+template <class L, class In, class BN>
+void pack_folded(const float* w, const float* bn, float* packed) {
+    using B = typenet::detail::Bound<L, In>;
+    constexpr std::size_t channels = L::template out_channels<In>;
+    constexpr std::size_t wsize = B::params[0].size(), row = wsize / channels;
+    const float* bias = B::params.size() > 1 ? w + wsize : nullptr;
+    std::vector<float> scale(channels), shift(channels), fw(w, w + wsize), fb(channels);
+    BN::scale_shift(bn, channels, scale.data(), shift.data());
+    for (std::size_t o = 0; o < channels; ++o) {
+        for (std::size_t i = 0; i < row; ++i) fw[o * row + i] *= scale[o];
+        fb[o] = (bias ? bias[o] : 0.f) * scale[o] + shift[o];
+    }
+    L::template pack_with_bias<In>(fw.data(), fb.data(), packed);
+}
+
+// A block's row of the description, over the node range [first, end).
+struct BlockSpan {
+    std::size_t first, end, order;
+    LayerInfo row;
+};
+template <class B>
+BlockSpan block_span(const std::vector<LayerInfo>& nodes, std::size_t order) {
+    LayerInfo r;
+    r.path = B::path.str();
+    r.type = block_display_name<typename B::block>();
+    r.kind = RowKind::block;
+    r.node = r.kernel = B::end - 1;
+    r.output_shape = nodes[B::end - 1].output_shape;
+    r.kernel_text = "block";
+    for (std::size_t k = B::first; k < B::end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
+    return {B::first, B::end, order, std::move(r)};
+}
+// Outer blocks first: records are made as blocks close, so of two with one range the later is
+// the outer.
+inline bool outer_first(const BlockSpan& a, const BlockSpan& b) {
+    if (a.first != b.first) return a.first < b.first;
+    if (a.end != b.end) return a.end > b.end;
+    return a.order > b.order;
+}
+
+// A node's row of Program's table: what describing, packing and naming it call.
+struct NodeFns {
+    std::string (*type)();
+    std::string (*shape)();
+    std::string (*kernel)();        // the kernel's name with the activation it applies
+    std::string (*kernel_plain)();  // without one (an Add comes first)
+    std::string (*activation)();    // the fused activation's name
+    void (*pack)(const float*, float*);
+    void (*pack_folded)(const float* weights, const float* batchnorm, float* packed);
+    const ParamSpec* params;
+    std::size_t n_params;
+    std::string_view keras_class;
+    bool names_kernel;  // the layer names its kernel (kernel_name<Act>())
+    LayerTraits (*traits)();
+};
+template <class Shape>
+struct InputFns {
+    static constexpr NodeFns value() {
+        return {&input_name, &Shape::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false, &no_traits};
+    }
+};
+template <class Op, class Shape>
+struct MergeFns {
+    static constexpr NodeFns value() {
+        return {&layer_name<Op>, &Shape::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false, &no_traits};
+    }
+};
+// Own: the activation a slice or cropped output applies (the fused one, or the layer's own);
+// Fused: the fused activation (linear if none); BN: the BatchNorm folded into it, or void.
+template <class L, class In, class Shape, class Own, class Fused, class BN>
+struct LayerFns {
+    static constexpr NodeFns value() {
+        using B = typenet::detail::Bound<L, In>;
+        std::string_view keras_class;
+        if constexpr (requires { L::keras_class; }) keras_class = L::keras_class;
+        void (*fold)(const float*, const float*, float*) = &no_fold;
+        if constexpr (!std::is_void_v<BN>) fold = &pack_folded<L, In, BN>;
+        return {&layer_name<L>,
+                &Shape::str,
+                &kernel_name_of<L, Own, In>,
+                &kernel_name_of<L, linear, In>,
+                &activation_name<Fused>,
+                &B::pack,
+                fold,
+                B::params.data(),
+                B::params.size(),
+                keras_class,
+                requires { L::template kernel_name<linear>(); },
+                &traits_of<L, In>};
+    }
+};
+
+}  // namespace node_fns
+
 template <class M>
 struct Program {
     static constexpr std::size_t K = M::size;
@@ -120,71 +370,65 @@ struct Program {
     static constexpr std::size_t naive_floats = plan.naive_floats;
 
     // ---- Running ----
-    template <std::size_t k>
-    static float* location(const float* const* ins, float* const* outs, std::size_t rows, float* arena) noexcept {
-        if constexpr (plan.where[k] == Where::input) return const_cast<float*>(ins[plan.index[k]]);  // read only: views alone alias it
-        else if constexpr (plan.where[k] == Where::output) return outs[plan.index[k]];
-        else return arena + plan.offset[k] * rows;
+    static constexpr Loc loc(std::size_t k) { return {plan.where[k], plan.index[k], plan.offset[k]}; }
+    static float* location(std::size_t k, const float* const* ins, float* const* outs, std::size_t rows, float* arena) noexcept {
+        if (plan.where[k] == Where::input) return const_cast<float*>(ins[plan.index[k]]);  // read only: views alone alias it
+        if (plan.where[k] == Where::output) return outs[plan.index[k]];
+        return arena + plan.offset[k] * rows;
     }
     // The activation kernel k runs in its epilogue: the fused activation node's, or linear.
     template <std::size_t k>
-    static consteval auto fused_activation_probe() {
-        if constexpr (epilogues.activation[k] != none) return std::type_identity<typename op<epilogues.activation[k]>::activation>{};
-        else return std::type_identity<linear>{};
-    }
-    template <std::size_t k> using fused_activation = typename decltype(fused_activation_probe<k>())::type;
-    // Writing a slice runs the layer's own activation unless one is fused.
+    using fused_activation = std::conditional_t<epilogues.activation[k] != none,
+                                                typename own_activation<op<epilogues.activation[k] != none ? epilogues.activation[k] : k>>::type, linear>;
+    // Writing a slice (or a cropped output) runs the layer's own activation unless one is fused.
     template <std::size_t k>
-    static consteval auto slice_activation_probe() {
-        if constexpr (epilogues.activation[k] != none) return fused_activation_probe<k>();
-        else if constexpr (requires { typename op<k>::activation; }) return std::type_identity<typename op<k>::activation>{};
-        else return std::type_identity<linear>{};
-    }
+    using slice_activation = std::conditional_t<epilogues.activation[k] != none, fused_activation<k>, typename own_activation<op<k>>::type>;
 
-    template <std::size_t k>
-    static void step(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* state) {
-        constexpr auto& e = epilogues;
-        float* scratch = arena + plan.activation_floats * rows;
-        if constexpr (facts.kind[k] == Kind::input || e.head[k] != k) {
-            // an input, or computed by kernel e.head[k]
-        } else if constexpr (facts.kind[k] == Kind::merge) {
-            if constexpr (passes::inputs_in_place(e, k) < facts.arity(k)) {
-                [&]<std::size_t... j>(std::index_sequence<j...>) {
-                    // null: that input's kernel wrote its slice already (a Concat copies the others)
-                    const float* src[] = {(e.into[e.head[node<k>::args[j]]] == k ? nullptr
-                                                                                  : location<node<k>::args[j]>(ins, outs, rows, arena))...};
-                    op<k>::template merge<shape<node<k>::args[j]>...>(src, location<k>(ins, outs, rows, arena), rows);
-                }(std::make_index_sequence<node<k>::arity>{});
-            }
-        } else {
-            using L = op<k>;
-            using In = in_shape<k>;
-            const float* p = params + packed_offset[k];
-            const float* src = location<facts.arg(k)>(ins, outs, rows, arena);
-            float* dst = location<k>(ins, outs, rows, arena);
-            if constexpr (crops.out[k][0] != 0) {
-                using Act = typename decltype(slice_activation_probe<k>())::type;
-                L::template forward_cropped<In, Act>(p, src, dst, rows, scratch, crops.out[k][0], crops.out[k][1]);
-            } else if constexpr (crops.in[k][0] != 0) {
-                L::template forward_on_crop<In>(p, src, dst, rows, crops.in[k][0], crops.in[k][1]);
-            } else if constexpr (e.into[k] != none) {
-                using Act = typename decltype(slice_activation_probe<k>())::type;
-                L::template forward_strided<In, Act>(p, src, location<e.into[k]>(ins, outs, rows, arena) + e.slice_offset[k], rows, scratch,
-                                                     facts.last_dim[e.into[k]]);
-            } else if constexpr (e.add[k] != none) {
-                L::template forward_add<In, fused_activation<k>>(p, src, dst, rows, scratch, location<e.addend[k]>(ins, outs, rows, arena));
-            } else if constexpr (e.activation[k] != none) {
-                if constexpr (StatefulLayer<L, In>)
-                    L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch, state + state_offset[k] * rows);
-                else if constexpr (requires { L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch); })
-                    L::template forward_with<In, fused_activation<k>>(p, src, dst, rows, scratch);
-                else
-                    L::template forward_with<In, fused_activation<k>>(p, src, dst, rows);
-            } else {
-                bound<k>::forward(p, src, dst, rows, scratch, state + state_offset[k] * rows);
-            }
+    // How each layer node that runs its own kernel runs (the others: a default LayerRun).
+    static constexpr std::array<LayerRun, K> layer_run = [] {
+        std::array<LayerRun, K> runs{};
+        const auto& e = epilogues;
+        for (std::size_t k = 0; k < K; ++k) {
+            if (facts.kind[k] != Kind::layer || e.head[k] != k) continue;
+            LayerRun& r = runs[k];
+            r.params = packed_offset[k], r.src = loc(facts.arg(k)), r.dst = loc(k), r.state = state_offset[k];
+            if (crops.out[k][0] != 0) r.entry = Entry::cropped, r.crop_h = crops.out[k][0], r.crop_w = crops.out[k][1];
+            else if (crops.in[k][0] != 0) r.entry = Entry::on_crop, r.crop_h = crops.in[k][0], r.crop_w = crops.in[k][1];
+            else if (e.into[k] != none)
+                r.entry = Entry::strided, r.other = loc(e.into[k]), r.slice_offset = e.slice_offset[k], r.slice_width = facts.last_dim[e.into[k]];
+            else if (e.add[k] != none) r.entry = Entry::add, r.other = loc(e.addend[k]);
+            else if (e.activation[k] != none) r.entry = Entry::fused;
         }
-    }
+        return runs;
+    }();
+    template <std::size_t k>
+    using step_activation = std::conditional_t<layer_run[k].entry == Entry::cropped || layer_run[k].entry == Entry::strided, slice_activation<k>,
+                                               fused_activation<k>>;
+    // Nodes with nothing to run: inputs, nodes another kernel computes, merges whose inputs
+    // wrote their slices.
+    static constexpr std::array<bool, K> idle = [] {
+        std::array<bool, K> r{};
+        for (std::size_t k = 0; k < K; ++k)
+            r[k] = facts.kind[k] == Kind::input || epilogues.head[k] != k ||
+                   (facts.kind[k] == Kind::merge && passes::inputs_in_place(epilogues, k) == facts.arity(k));
+        return r;
+    }();
+    // Argument a of merge k (skipped: that input's kernel wrote its slice already).
+    static constexpr Loc arg_loc(std::size_t k, std::size_t a) { return epilogues.into[epilogues.head[a]] == k ? Loc{.skip = true} : loc(a); }
+    // Node k's step: a LayerStep, a MergeStep or a NoStep. (Only members that are types: g++
+    // gives a symbol to each used static member of a class, named with the whole model.)
+    template <std::size_t k, class = std::make_index_sequence<node<k>::arity>>
+    struct StepOf;
+    template <std::size_t k, std::size_t... j>
+    struct StepOf<k, std::index_sequence<j...>> {
+        using type = std::conditional_t<idle[k], NoStep,
+                                        std::conditional_t<facts.kind[k] == Kind::merge,
+                                                           MergeStep<op<k>, loc(k), std::array<Loc, sizeof...(j)>{arg_loc(k, node<k>::args[j])...},
+                                                                     shape<node<k>::args[j]>...>,
+                                                           LayerStep<op<k>, in_shape<k>, step_activation<k>, layer_run[k]>>>;
+    };
+    template <std::size_t k> using step = typename StepOf<k>::type;
+
     // ---- One sample on several threads: the convolutions split their output pixels ----
     //
     // Node k runs shared when its kernel takes a share (a layer's forward_shared: Conv2D on the
@@ -192,54 +436,19 @@ struct Program {
     // calling thread alone (the team's leader). Each shared node is one or two team phases (a
     // barrier each).
     static constexpr std::size_t min_shared_flops = 1'000'000;
+    template <std::size_t k>
+    using shared_activation = std::conditional_t<layer_run[k].entry == Entry::plain, typename own_activation<op<k>>::type, step_activation<k>>;
+    // (At least a megaflop, ~5 us on one core: a split costs one or two barriers, which a
+    // smaller layer does not win back; bench/threads.cpp.)
+    static constexpr std::array<bool, K> shared = []<std::size_t... k>(std::index_sequence<k...>) {
+        return std::array<bool, K>{(facts.kind[k] == Kind::layer && epilogues.head[k] == k && facts.flops[k] >= min_shared_flops &&
+                                    takes_share<op<k>, in_shape<k>, shared_activation<k>>())...};
+    }(std::make_index_sequence<K>{});
+    static constexpr bool any_shared = std::find(shared.begin(), shared.end(), true) != shared.end();
+    template <std::size_t k>
+    using shared_step =
+        std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>, LeaderStep<step<k>>>;
 
-    static consteval bool any_shared() {
-        return []<std::size_t... k>(std::index_sequence<k...>) { return (runs_shared<k>() || ...); }(std::make_index_sequence<K>{});
-    }
-    template <std::size_t k>
-    static consteval bool runs_shared() {
-        if constexpr (facts.kind[k] == Kind::input || facts.kind[k] == Kind::merge || epilogues.head[k] != k) {
-            return false;
-        } else {
-            using L = op<k>;
-            using In = in_shape<k>;
-            using Act = typename decltype(shared_activation_probe<k>())::type;
-            // At least a megaflop (~5 us on one core): a split costs one or two barriers
-            // (bench/threads.cpp), which a smaller layer does not win back.
-            if constexpr (requires { L::template shares<In>; L::template share_phases<In>; } && !requires { L::separate_activation; })
-                return L::template shares<In> && !Act::row_wise && !StatefulLayer<L, In> && facts.flops[k] >= min_shared_flops;
-            else
-                return false;
-        }
-    }
-    template <std::size_t k>
-    static consteval auto shared_activation_probe() {
-        if constexpr (epilogues.into[k] != none) return slice_activation_probe<k>();
-        else if constexpr (epilogues.add[k] != none || epilogues.activation[k] != none) return fused_activation_probe<k>();
-        else if constexpr (requires { typename op<k>::activation; }) return std::type_identity<typename op<k>::activation>{};
-        else return std::type_identity<linear>{};
-    }
-    template <std::size_t k>
-    static void step_shared(const float* params, const float* const* ins, float* const* outs, float* arena, kernels::Share share) {
-        constexpr auto& e = epilogues;
-        using L = op<k>;
-        using In = in_shape<k>;
-        using Act = typename decltype(shared_activation_probe<k>())::type;
-        const float* p = params + packed_offset[k];
-        const float* src = location<facts.arg(k)>(ins, outs, 1, arena);
-        float* scratch = arena + plan.activation_floats;
-        if constexpr (e.into[k] != none)
-            L::template forward_shared<In, Act>(p, src, location<e.into[k]>(ins, outs, 1, arena) + e.slice_offset[k], scratch, nullptr,
-                                                facts.last_dim[e.into[k]], share);
-        else if constexpr (e.add[k] != none)
-            L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, location<e.addend[k]>(ins, outs, 1, arena), 0,
-                                                share);
-        else if constexpr (crops.out[k][0] != 0)
-            L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, nullptr, 0, share, crops.out[k][0],
-                                                crops.out[k][1]);
-        else
-            L::template forward_shared<In, Act>(p, src, location<k>(ins, outs, 1, arena), scratch, nullptr, 0, share);
-    }
     // One sample; `arena` holds arena_floats(1) floats. The outputs are bitwise run's.
     template <class E>
     static void run_shared(const float* params, const float* const* ins, float* const* outs, float* arena, E& executor) {
@@ -249,25 +458,16 @@ struct Program {
             // One team for the whole pass (runtime/threads.hpp): the leader runs the nodes in
             // order, and the helpers join each shared node's phases.
             const std::size_t n = std::max<std::size_t>(executor.concurrency(), 1);  // (a user executor saying 0: one thread)
-            auto nodes = [&](auto&& phases) {
+            float* scratch = arena + plan.activation_floats;
+            auto nodes = [&](Team* team) {
                 [&]<std::size_t... k>(std::index_sequence<k...>) {
-                    (
-                        [&] {
-                            if constexpr (runs_shared<k>()) {
-                                if constexpr (op<k>::template share_phases<in_shape<k>> == 2)
-                                    phases(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 0}); });
-                                phases(n, [&](std::size_t t) { step_shared<k>(params, ins, outs, arena, {t, n, 1}); });
-                            } else {
-                                step<k>(params, ins, outs, 1, arena, nullptr);
-                            }
-                        }(),
-                        ...);
+                    (shared_step<k>::run(team, n, params, ins, outs, arena, scratch), ...);
                 }(std::make_index_sequence<K>{});
             };
-            if constexpr (any_shared())
-                run_team(executor, [&](Team& team) { nodes([&](std::size_t pieces, TaskRef f) { team.parallel(pieces, f); }); });
+            if constexpr (any_shared)
+                run_team(executor, [&](Team& team) { nodes(&team); });
             else
-                nodes([](std::size_t, TaskRef) {});
+                nodes(nullptr);
             [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, 1, arena), ...); }(
                 std::make_index_sequence<M::n_outputs>{});
         }
@@ -279,7 +479,7 @@ struct Program {
     static void copy_output(const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
         constexpr std::size_t k = M::outputs[o];
         if constexpr (!(plan.where[k] == Where::output && plan.index[k] == o))
-            std::copy_n(location<k>(ins, outs, rows, arena), rows * shape<k>::size, outs[o]);
+            std::copy_n(location(k, ins, outs, rows, arena), rows * shape<k>::size, outs[o]);
     }
     // Runs the model on `rows` samples; `arena` holds arena_floats(rows) floats. `state`, when
     // given, holds rows x state_floats floats: the streamed state before the call, and after
@@ -291,7 +491,9 @@ struct Program {
                 state = arena + plan.arena_floats(rows);
                 std::fill_n(state, state_floats * rows, 0.f);
             }
-        [&]<std::size_t... k>(std::index_sequence<k...>) { (step<k>(params, ins, outs, rows, arena, state), ...); }(std::make_index_sequence<K>{});
+        float* scratch = arena + plan.activation_floats * rows;
+        [&]<std::size_t... k>(std::index_sequence<k...>) { (step<k>::run(params, ins, outs, rows, arena, scratch, state), ...); }(
+            std::make_index_sequence<K>{});
         [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
             std::make_index_sequence<M::n_outputs>{});
     }
@@ -299,77 +501,15 @@ struct Program {
     // ---- Per-node functions, instantiated per layer type, not per node: nodes with equal
     // layers share them, and the loops below are ordinary run-time loops over the passes'
     // constexpr results. (Compile time grows with the distinct layers, not the node count.)
-    struct NodeFns {
-        std::string (*type)();
-        std::string (*shape)();
-        std::string (*kernel)();        // the kernel's name with the activation it applies
-        std::string (*kernel_plain)();  // without one (an Add comes first)
-        std::string (*activation)();    // the fused activation's name
-        void (*pack)(const float*, float*);
-        void (*pack_folded)(const float* weights, const float* batchnorm, float* packed);
-        const ParamSpec* params;
-        std::size_t n_params;
-        std::string_view keras_class;
-        bool names_kernel;  // the layer names its kernel (kernel_name<Act>())
-        LayerTraits (*traits)();
-    };
-    static LayerTraits no_traits() { return {}; }
-    template <class L, class In>
-    static LayerTraits traits_of() {
-        LayerTraits t;
-        if constexpr (requires { typename L::activation; } && !requires { L::cell; })  // a cell's own functions are not an output's
-            if constexpr (!std::is_same_v<typename L::activation, linear>) t.activation = L::activation::name();
-        if constexpr (requires { L::epsilon; }) t.epsilon = double(L::epsilon);
-        if constexpr (requires { L::K; L::S; L::D; L::template G<In>; L::causal; }) {
-            t.kernel = L::K, t.stride = L::S, t.dilation = L::D, t.groups = L::template G<In>;
-            t.causal = L::causal;
-        }
-        return t;
-    }
-    static std::string input_name() { return "Input"; }
-    static std::string no_name() { return {}; }
-    static void no_pack(const float*, float*) {}
-    static void no_fold(const float*, const float*, float*) {}
-    template <class L, class Act, class In>
-    static std::string kernel_name() { return kernel_name_of<L, Act, In>(); }
-    template <class A>
-    static std::string activation_name() { return A::name(); }
-    // W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]: the weight is the first
-    // parameter, its leading axis the output channels.
-    template <class L, class In, class BN>
-    static void pack_folded(const float* w, const float* bn, float* packed) {
-        using B = typenet::detail::Bound<L, In>;
-        constexpr std::size_t channels = L::template out_channels<In>;
-        constexpr std::size_t wsize = B::params[0].size(), row = wsize / channels;
-        const float* bias = B::params.size() > 1 ? w + wsize : nullptr;
-        std::vector<float> scale(channels), shift(channels), fw(w, w + wsize), fb(channels);
-        BN::scale_shift(bn, channels, scale.data(), shift.data());
-        for (std::size_t o = 0; o < channels; ++o) {
-            for (std::size_t i = 0; i < row; ++i) fw[o * row + i] *= scale[o];
-            fb[o] = (bias ? bias[o] : 0.f) * scale[o] + shift[o];
-        }
-        L::template pack_with_bias<In>(fw.data(), fb.data(), packed);
-    }
     template <std::size_t k>
-    static constexpr NodeFns fns_of() {
-        if constexpr (facts.kind[k] == Kind::input) {
-            return {&input_name, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false, &no_traits};
-        } else if constexpr (facts.kind[k] == Kind::merge) {
-            return {&layer_name<op<k>>, &shape<k>::str, &no_name, &no_name, &no_name, &no_pack, &no_fold, nullptr, 0, {}, false, &no_traits};
-        } else {
-            using L = op<k>;
-            using Own = typename decltype(slice_activation_probe<k>())::type;  // the fused activation, or the layer's own
-            std::string_view keras_class;
-            if constexpr (requires { L::keras_class; }) keras_class = L::keras_class;
-            void (*fold)(const float*, const float*, float*) = &no_fold;
-            if constexpr (epilogues.batchnorm[k] != none) fold = &pack_folded<L, in_shape<k>, op<epilogues.batchnorm[k]>>;
-            return {&layer_name<L>, &shape<k>::str, &kernel_name<L, Own, in_shape<k>>, &kernel_name<L, linear, in_shape<k>>, &activation_name<fused_activation<k>>,
-                    &bound<k>::pack, fold, bound<k>::params.data(), bound<k>::params.size(), keras_class,
-                    requires { L::template kernel_name<linear>(); }, &traits_of<L, in_shape<k>>};
-        }
-    }
+    using fns_of = std::conditional_t<
+        facts.kind[k] == Kind::input, node_fns::InputFns<shape<k>>,
+        std::conditional_t<facts.kind[k] == Kind::merge, node_fns::MergeFns<op<k>, shape<k>>,
+                           node_fns::LayerFns<op<k>, in_shape<k>, shape<k>, slice_activation<k>, fused_activation<k>,
+                                              std::conditional_t<epilogues.batchnorm[k] != none,
+                                                                 op<epilogues.batchnorm[k] != none ? epilogues.batchnorm[k] : k>, void>>>>;
     static constexpr auto fns = []<std::size_t... k>(std::index_sequence<k...>) {
-        return std::array<NodeFns, K>{fns_of<k>()...};
+        return std::array<node_fns::NodeFns, K>{fns_of<k>::value()...};
     }(std::make_index_sequence<K>{});
 
     // ---- Packing: canonical weights into the kernels' layouts (a folded BatchNorm included) ----
@@ -475,32 +615,9 @@ struct Program {
     static std::vector<LayerInfo> describe() {
         std::vector<LayerInfo> nodes;
         for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
-        struct Span {
-            std::size_t first, end, order;
-            LayerInfo row;
-        };
-        std::vector<Span> blocks;
-        [&]<class... B>(std::tuple<B...>) {
-            (([&] {
-                 LayerInfo r;
-                 r.path = B::path.str();
-                 r.type = block_display_name<typename B::block>();
-                 r.kind = RowKind::block;
-                 r.node = r.kernel = B::end - 1;
-                 r.output_shape = nodes[B::end - 1].output_shape;
-                 r.kernel_text = "block";
-                 for (std::size_t k = B::first; k < B::end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
-                 blocks.push_back({B::first, B::end, blocks.size(), std::move(r)});
-             }()),
-             ...);
-        }(typename M::blocks{});
-        // Outer blocks first: records are made as blocks close, so of two with one range the
-        // later is the outer.
-        std::sort(blocks.begin(), blocks.end(), [](const Span& a, const Span& b) {
-            if (a.first != b.first) return a.first < b.first;
-            if (a.end != b.end) return a.end > b.end;
-            return a.order > b.order;
-        });
+        std::vector<node_fns::BlockSpan> blocks;
+        [&]<class... B>(std::tuple<B...>) { (blocks.push_back(node_fns::block_span<B>(nodes, blocks.size())), ...); }(typename M::blocks{});
+        std::sort(blocks.begin(), blocks.end(), node_fns::outer_first);
         for (std::size_t i = 0; i < blocks.size(); ++i)
             for (std::size_t j = 0; j < i; ++j)
                 if (blocks[j].first <= blocks[i].first && blocks[i].end <= blocks[j].end) ++blocks[i].row.depth;
@@ -509,7 +626,7 @@ struct Program {
         for (std::size_t k = 0; k < K; ++k) {
             for (; b < blocks.size() && blocks[b].first == k; ++b) rows.push_back(blocks[b].row);
             LayerInfo r = nodes[k];
-            for (const Span& s : blocks)
+            for (const node_fns::BlockSpan& s : blocks)
                 if (s.first <= k && k < s.end) ++r.depth;
             rows.push_back(std::move(r));
         }
