@@ -315,7 +315,6 @@ struct Program {
     template <std::size_t k> using op = typename node<k>::op;
     template <std::size_t k> using in_shape = typename node<k>::in_shape;
     template <std::size_t k> using shape = typename node<k>::shape;
-    template <std::size_t k> using bound = typenet::detail::Bound<op<k>, in_shape<k>>;
 
     // ---- The passes ----
     static constexpr auto& facts = passes::facts_of<M>;
