@@ -93,8 +93,10 @@ template <class Nodes, class Blocks, std::size_t NInputs, class Outputs>
 struct Module;
 template <class... N, class... B, std::size_t NInputs, std::size_t... O>
 struct Module<list<N...>, list<B...>, NInputs, values<O...>> {
-    using nodes = std::tuple<N...>;
-    using blocks = std::tuple<B...>;
+    // Empty lists, made as values to deduce the packs: a std::tuple of EfficientNet-B0's 176
+    // nodes made so cost clang ~5 s of the constructors' constraints (std::__and_, _Tuple_impl).
+    using nodes = list<N...>;
+    using blocks = list<B...>;
     static constexpr std::size_t size = sizeof...(N);
     static constexpr std::size_t n_inputs = NInputs;
     static constexpr std::size_t n_outputs = sizeof...(O);

@@ -171,7 +171,7 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
 // The facts of a lowered module.
 template <class M>
 consteval auto gather_facts() {
-    return []<class... N>(std::tuple<N...>) {
+    return []<class... N>(meta::list<N...>) {
         constexpr std::size_t K = sizeof...(N);
         Facts<K, (std::size_t{1} + ... + N::arity)> f;
         std::size_t k = 0, a = 0;

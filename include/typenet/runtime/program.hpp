@@ -615,7 +615,7 @@ struct Program {
         std::vector<LayerInfo> nodes;
         for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
         std::vector<node_fns::BlockSpan> blocks;
-        [&]<class... B>(std::tuple<B...>) { (blocks.push_back(node_fns::block_span<B>(nodes, blocks.size())), ...); }(typename M::blocks{});
+        [&]<class... B>(meta::list<B...>) { (blocks.push_back(node_fns::block_span<B>(nodes, blocks.size())), ...); }(typename M::blocks{});
         std::sort(blocks.begin(), blocks.end(), node_fns::outer_first);
         for (std::size_t i = 0; i < blocks.size(); ++i)
             for (std::size_t j = 0; j < i; ++j)
