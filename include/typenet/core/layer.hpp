@@ -239,21 +239,21 @@ consteval bool layer_streams() {
     if constexpr (requires { { L::template streams_for<In> } -> std::convertible_to<bool>; }) return L::template streams_for<In>;
     else return false;
 }
-}  // namespace core
 
-namespace core {
-
+// A type as written, without "typenet::": one function for every layer (the string work in a
+// template's body is compiled again for each type it names).
+[[gnu::noinline]] inline std::string written_type(std::string_view type) {
+    std::string s(type);
+    for (std::size_t p; (p = s.find("typenet::")) != std::string::npos;) s.erase(p, 9);
+    return s;
+}
 }  // namespace core
 
 // Display name of a layer: its own name() if it has one, else the type as written.
 template <class L>
 std::string layer_name() {
     if constexpr (requires { { L::name() } -> std::convertible_to<std::string>; }) return L::name();
-    else {
-        std::string s(type_name<L>());
-        for (std::size_t p; (p = s.find("typenet::")) != std::string::npos;) s.erase(p, 9);
-        return s;
-    }
+    else return core::written_type(type_name<L>());
 }
 
 // How a block (a layer made of layers) is shown in a summary, above its own rows: a named
@@ -261,10 +261,8 @@ std::string layer_name() {
 // ("Sequential", "Residual", "Branch<Concat>"), since its layers follow on rows of their own.
 template <class L>
 std::string block_display_name() {
-    std::string s(type_name<L>());
-    for (std::size_t p; (p = s.find("typenet::")) != std::string::npos;) s.erase(p, 9);
-    if (s.find('<') == std::string::npos) return s;
-    if constexpr (requires { { L::block_name() } -> std::convertible_to<std::string>; }) return L::block_name();
+    if constexpr (type_name<L>().find('<') == std::string_view::npos) return core::written_type(type_name<L>());
+    else if constexpr (requires { { L::block_name() } -> std::convertible_to<std::string>; }) return L::block_name();
     else return layer_name<L>();
 }
 

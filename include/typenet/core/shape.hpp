@@ -22,6 +22,12 @@ constexpr std::size_t checked_add(std::size_t a, std::size_t b) noexcept {
     if (__builtin_add_overflow(a, b, &r)) a_compile_time_size_overflows_std_size_t();
     return r;
 }
+// "[28, 28, 1]", for every shape in one function.
+[[gnu::noinline]] inline std::string dims_text(const std::size_t* dims, std::size_t rank) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+    return s + "]";
+}
 template <std::size_t... D>
 constexpr std::size_t checked_product() noexcept {
     std::size_t n = 1;
@@ -42,11 +48,7 @@ struct Shape {
     }
 
     // "[28, 28, 1]": how shapes appear in summaries and messages.
-    static std::string str() {
-        std::string s = "[";
-        for (std::size_t i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-        return s + "]";
-    }
+    static std::string str() { return core::dims_text(dims.data(), rank); }
 
   private:
     template <std::size_t... Other>

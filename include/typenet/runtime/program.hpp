@@ -214,19 +214,27 @@ template <class A>
 std::string activation_name() { return A::name(); }
 // W'[o] = W[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o]: the weight is the first
 // parameter, its leading axis the output channels.
+// (One function for every folded layer; the template gives the sizes and the two functions.)
+using ScaleShift = void (*)(const float*, std::size_t, float*, float*) noexcept;
+using PackWithBias = void (*)(const float*, const float*, float*);
+[[gnu::noinline]] inline void fold_and_pack(const float* w, const float* bias, std::size_t channels, std::size_t row,
+                                            const float* bn, ScaleShift scale_shift, PackWithBias pack, float* packed) {
+    std::vector<float> scale(channels), shift(channels), fw(w, w + channels * row), fb(channels);
+    scale_shift(bn, channels, scale.data(), shift.data());
+    for (std::size_t o = 0; o < channels; ++o) {
+        for (std::size_t i = 0; i < row; ++i) fw[o * row + i] *= scale[o];
+        fb[o] = (bias ? bias[o] : 0.f) * scale[o] + shift[o];
+    }
+    pack(fw.data(), fb.data(), packed);
+}
 template <class L, class In, class BN>
 void pack_folded(const float* w, const float* bn, float* packed) {
     using B = typenet::detail::Bound<L, In>;
     constexpr std::size_t channels = L::template out_channels<In>;
     constexpr std::size_t wsize = B::params[0].size(), row = wsize / channels;
     const float* bias = B::params.size() > 1 ? w + wsize : nullptr;
-    std::vector<float> scale(channels), shift(channels), fw(w, w + wsize), fb(channels);
-    BN::scale_shift(bn, channels, scale.data(), shift.data());
-    for (std::size_t o = 0; o < channels; ++o) {
-        for (std::size_t i = 0; i < row; ++i) fw[o * row + i] *= scale[o];
-        fb[o] = (bias ? bias[o] : 0.f) * scale[o] + shift[o];
-    }
-    L::template pack_with_bias<In>(fw.data(), fb.data(), packed);
+    fold_and_pack(w, bias, channels, row, bn, &BN::scale_shift,
+                  [](const float* fw, const float* fb, float* p) { L::template pack_with_bias<In>(fw, fb, p); }, packed);
 }
 
 // A block's row of the description, over the node range [first, end).
@@ -234,17 +242,22 @@ struct BlockSpan {
     std::size_t first, end, order;
     LayerInfo row;
 };
+// (The row is made by one function for every block; the template only names the block.)
+[[gnu::noinline]] inline BlockSpan block_row(std::string_view path, std::string type, std::size_t first, std::size_t end,
+                                             std::size_t order, const std::vector<LayerInfo>& nodes) {
+    LayerInfo r;
+    r.path = std::string(path);
+    r.type = std::move(type);
+    r.kind = RowKind::block;
+    r.node = r.kernel = end - 1;
+    r.output_shape = nodes[end - 1].output_shape;
+    r.kernel_text = "block";
+    for (std::size_t k = first; k < end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
+    return {first, end, order, std::move(r)};
+}
 template <class B>
 BlockSpan block_span(const std::vector<LayerInfo>& nodes, std::size_t order) {
-    LayerInfo r;
-    r.path = B::path.str();
-    r.type = block_display_name<typename B::block>();
-    r.kind = RowKind::block;
-    r.node = r.kernel = B::end - 1;
-    r.output_shape = nodes[B::end - 1].output_shape;
-    r.kernel_text = "block";
-    for (std::size_t k = B::first; k < B::end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
-    return {B::first, B::end, order, std::move(r)};
+    return block_row(B::path.view(), block_display_name<typename B::block>(), B::first, B::end, order, nodes);
 }
 // Outer blocks first: records are made as blocks close, so of two with one range the later is
 // the outer.
