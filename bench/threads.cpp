@@ -1,7 +1,8 @@
 // predict on one thread against a tn::ThreadPool (runtime/threads.hpp), same process, same
 // weights: the MNIST MLP at batch 256, the Keras tutorial CNN and ResNet-20 at batch 64, and
-// at batch 1 (one sample: the convolutions split their pixels; on a pool that spins 200 us, and
-// on one that does not). Not pinned to one core: run it on the cores
+// at batch 1 (one sample: the convolutions split their pixels, or their output channels where
+// the weights stream from beyond L2; on a pool that spins 200 us, and on one that does not),
+// and torchvision's ResNet-18 and ResNet-50 at 224x224, batch 1. Not pinned to one core: run it on the cores
 // it may use (taskset -c 0,1 on this 2-core VM). Besides Google Benchmark's rows it prints
 // each scaling as the ratio of medians of interleaved rounds (bench::interleaved_ratio: the
 // VM's slow phases hit both sides), and the CPU time an idle pool uses in one second.
@@ -13,6 +14,8 @@
 
 #include "../examples/resnet20.hpp"
 #include "../examples/tutorial_cnn.hpp"
+#include "../examples/zoo/resnet18.hpp"
+#include "../examples/zoo/resnet50.hpp"
 
 namespace tn = typenet;
 using resnet::ResNet20;
@@ -62,12 +65,12 @@ void BM_threads(benchmark::State& state) {
 }
 
 template <class M>
-void scaling(const char* name, std::size_t n, tn::ThreadPool& p, const char* which = "") {
+void scaling(const char* name, std::size_t n, tn::ThreadPool& p, const char* which = "", int calls = 0) {
     const auto& m = net<M>();
     const auto x = inputs(n * M::input_shape_type::size);
     std::vector<float> y(n * M::output_shape_type::size);
     const double r = bench::interleaved_ratio([&] { m.predict(x.data(), y.data(), n); }, [&] { m.predict(x.data(), y.data(), n, p); },
-                                              31, n == 1 ? 50 : 10);
+                                              31, calls ? calls : n == 1 ? 50 : 10);
     std::printf("%-14s batch %4zu: 2 threads %.2fx one thread (interleaved, median of 31 rounds)%s\n", name, n, 1 / r, which);
 }
 
@@ -101,6 +104,8 @@ int main(int argc, char** argv) {
         scaling<ResNet20>("resnet20", 1, pool(), ", pool without a spin window");
         scaling<TutorialCnn>("cnn28", 1, spinning_pool(), ", pool spinning 200 us");
         scaling<TutorialCnn>("cnn28", 1, pool(), ", pool without a spin window");
+        scaling<zoo::ResNet18<224, 224>>("resnet18", 1, spinning_pool(), ", pool spinning 200 us", 2);
+        scaling<zoo::ResNet50<224, 224>>("resnet50", 1, spinning_pool(), ", pool spinning 200 us", 2);
         // An idle pool: its workers sleep, so a second without calls costs no CPU time.
         const double c0 = cpu_seconds();
         std::this_thread::sleep_for(std::chrono::seconds(1));

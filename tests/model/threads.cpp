@@ -120,6 +120,15 @@ using Inception = tn::Sequential<
                tn::Sequential<ConvReLU<8, 5>>, tn::Sequential<tn::MaxPool2D<3, tn::stride<1>, tn::padding_same>, ConvReLU<8, 1>>>,
     tn::Residual<tn::Sequential<tn::Conv2D<52, tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>, tn::BatchNorm<>>, tn::relu>,
     tn::Conv2D<40, tn::kernel<3, 3>, tn::stride<2>, tn::tanh>, tn::GlobalAveragePool2D, tn::Dense<10>>;
+// Small maps whose weights stream from beyond L2, shared by output channels: Winograd (in
+// vectors), the direct sum and a 1x1 GEMM (in panels); counts that are not whole vectors or
+// panels (the last share a part of one), a residual added in the epilogue, slices of a Concat.
+using NarrowMaps = tn::Sequential<
+    tn::Input<6, 6, 160>, tn::Conv2D<200, tn::kernel<3, 3>, tn::padding_same, tn::relu>,
+    tn::Residual<tn::Sequential<tn::Conv2D<200, tn::kernel<3, 3>, tn::padding_same>, tn::BatchNorm<>>, tn::relu>,
+    tn::Branch<tn::Concat<>, ConvReLU<72, 3>, ConvReLU<136, 3>>,
+    tn::Conv2D<160, tn::kernel<3, 3>, tn::padding_same, tn::direct, tn::relu>, tn::Conv2D<1700, tn::kernel<1, 1>, tn::relu>,
+    tn::Conv2D<40, tn::kernel<3, 3>, tn::hard_swish>, tn::GlobalAveragePool2D, tn::Dense<10>>;
 
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
@@ -141,6 +150,11 @@ void check_shared_forward(tn::ThreadPool& pool) {
 }  // namespace
 
 TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise the outputs of one thread", "[threads][forward]") {
+    using First = tn::Conv2D<200, tn::kernel<3, 3>, tn::padding_same, tn::relu>;
+    using In = tn::Shape<6, 6, 160>;
+    STATIC_REQUIRE(First::runs_winograd<In>);
+    STATIC_REQUIRE(First::shares<In>);  // by output channels: 4 tiles are too few to split
+    STATIC_REQUIRE(!tn::kernels::winograd_shares_tiles(First::geometry<In>(), First::winograd_tile<In>));
     tn::ThreadPool two(2, std::chrono::microseconds(50)), three(3);
     for (tn::ThreadPool* pool : {&two, &three}) {
         check_shared_forward<resnet::ResNet20>(*pool);
@@ -148,6 +162,7 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<test_models::SmallCnn>(*pool);
         check_shared_forward<test_models::BigCnn>(*pool);
         check_shared_forward<Inception>(*pool);
+        check_shared_forward<NarrowMaps>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
 }

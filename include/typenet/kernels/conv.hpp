@@ -258,9 +258,13 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
         if (!share.computes()) continue;
         float* o = out + b * plane;
         const float* a = add ? add + b * plane : nullptr;
-        const auto [row0, row1] = share.range(g.oh);         // wide maps: output rows
-        const auto [tile0, tile1] = share.range(pixels, mr);  // narrow maps: whole tiles
-        for (std::size_t p = 0; p < d.panels(); ++p) {
+        // Wide maps: output rows; narrow maps: whole tiles, or, where the weights stream from
+        // beyond L2 (7x7x512: 9.4 MB), every tile of the share's panels of output channels.
+        const bool by_panels = share.count > 1 && g.ow < mr && d.weight_floats() * sizeof(float) >= streamed_weight_bytes;
+        const auto [row0, row1] = share.range(g.oh);
+        const auto [tile0, tile1] = by_panels ? std::pair<std::size_t, std::size_t>{0, pixels} : share.range(pixels, mr);
+        const auto [panel0, panel1] = by_panels ? share.range(d.panels()) : std::pair<std::size_t, std::size_t>{0, d.panels()};
+        for (std::size_t p = panel0; p < panel1; ++p) {
             const float* pw = packed + p * d.in * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
             if (g.ow >= mr) {  // tiles along each output row: constant strides, the fastest loop
@@ -310,10 +314,16 @@ inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float*
                         float* scratch, const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
     const std::size_t pixels = batch * g.oh * g.ow;
     if (ldo == 0) ldo = g.cout;
-    if (g.pointwise()) {  // a share: its whole register blocks of pixels
+    if (g.pointwise()) {  // a share: its whole register blocks of pixels, or its panels of weights that stream
         if (!share.computes()) return;
+        const DensePacking d = g.packing();
+        if (share.count > 1 && pixels < 4 * mr && d.weight_floats() * sizeof(float) >= streamed_weight_bytes) {
+            const auto [c0, c1] = share.range(g.cout, nr);
+            gemm<Act>(d, packed, true, in, g.c, pixels, out, ldo, add, c0, c1);
+            return;
+        }
         const auto [p0, p1] = share.range(pixels, mr);
-        gemm<Act>(g.packing(), packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr);
+        gemm<Act>(d, packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr);
         return;
     }
     if (g.groups == 1 && g.kh * g.kw <= 64) {

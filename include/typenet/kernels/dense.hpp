@@ -290,9 +290,12 @@ inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
 
 // y = act(x W^T + b) for `rows` rows: x rows are d.in floats at stride ldx, y rows d.out
 // floats at stride ldy (a convolution group writes a column slice of its NHWC output).
+// Columns [c0, c1) only (c0 a multiple of lanes; an elementwise Act), for threads that share
+// a layer by its outputs: a column is the same chain of FMAs in either vector of a panel, so
+// its bits do not depend on the range it is computed in.
 template <class Act>
 inline void gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t ldx, std::size_t rows,
-                 float* y, std::size_t ldy, const float* add = nullptr) noexcept {
+                 float* y, std::size_t ldy, const float* add = nullptr, std::size_t c0 = 0, std::size_t c1 = ~std::size_t{0}) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
     // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
     // store every output tile for very little work.
@@ -301,9 +304,9 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
     for (std::size_t k0 = 0; k0 < d.in; k0 += kstep) {
         const std::size_t kc = std::min(kstep, d.in - k0);
         const bool first = k0 == 0, last = k0 + kc == d.in;
-        for (std::size_t p = 0; p < d.panels(); ++p) {
-            const float* pw = packed + (p * d.in + k0) * nr;
-            const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
+        for (std::size_t p = c0 / nr; p < d.panels() && p * nr < c1; ++p) {
+            const std::size_t col = std::max(p * nr, c0), ncols = std::min({p * nr + nr, d.out, c1}) - col;
+            const float* pw = packed + (p * d.in + k0) * nr + (col - p * nr);
             const float* bias = bias_all ? bias_all + col : nullptr;
             for (std::size_t i = 0; i < rows; i += mr) {
                 const std::size_t m = std::min(mr, rows - i);

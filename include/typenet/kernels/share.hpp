@@ -23,4 +23,11 @@ struct Share {
     }
 };
 
+// Weights at least this large stream from beyond L2 (1 MB on Zen 4) on every pass. Threads
+// sharing one sample of a small map split such a layer by output channels, each reading its
+// part of the weights (every output still computed as on one thread); smaller weights stay
+// split by pixels, since a split by channels makes the next layer read half of its input from
+// the other core's cache (docs/precision-and-threads.md).
+inline constexpr std::size_t streamed_weight_bytes = std::size_t{1} << 20;
+
 }  // namespace typenet::kernels

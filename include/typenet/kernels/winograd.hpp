@@ -90,12 +90,20 @@ constexpr std::size_t winograd_tile(const ConvGeometry& g) noexcept {
     return winograd_geometry(g, 2).tiles() >= 32 ? 2 : 0;
 }
 constexpr bool winograd_pays(const ConvGeometry& g) noexcept { return winograd_tile(g) != 0; }
-// Whether several threads share one sample's convolution (by tiles): only with tiles enough
-// for whole row blocks each. On 2 threads, A/B against one: 28x28x64 (49 tiles) 1.47x,
-// 32x32x16 (64) 1.35x, but 20x20x64 (25) 1.08x, 24x24x32 (36) 0.94x, 16x16x32 (16) 0.97x,
-// 8x8x64 (4) 0.86x: each thread's GEMMs get a few rows and read all the weights. Those run on
-// one thread, still faster than the direct sum on two (16x16x32 12.6 µs against 18.6).
-constexpr bool winograd_shares(const ConvGeometry& g, std::size_t m) noexcept { return winograd_geometry(g, m).tiles() >= 4 * mr; }
+// How several threads share one sample's convolution: by tiles where there are enough for
+// whole row blocks each. On 2 threads, A/B against one: 28x28x64 (49 tiles) 1.47x, 32x32x16
+// (64) 1.35x, but 20x20x64 (25) 1.08x, 24x24x32 (36) 0.94x, 16x16x32 (16) 0.97x, 8x8x64 (4)
+// 0.86x: each thread's GEMMs got a few rows and read all the weights. A smaller map whose
+// transformed weights stream from beyond L2 (ResNet's 14x14x256: 9.4 MB) is shared by output
+// channels instead, in whole vectors: every thread transforms all the tiles' inputs and reads
+// only its columns of the weights (14x14x256: 1.46-1.95x on 2 threads). Not where the weights
+// stay in L2: there the split's cost is the next layer reading half of its input from the
+// other core's cache (this VM: ~230 ns a line), and 16x16x32 ran at 0.5x, 8x8x64 at 0.75x,
+// 12x12x64 at 0.9-1.26x (eight such layers in a row, 2026-12-04).
+constexpr bool winograd_shares_tiles(const ConvGeometry& g, std::size_t m) noexcept { return winograd_geometry(g, m).tiles() >= 4 * mr; }
+constexpr bool winograd_shares(const ConvGeometry& g, std::size_t m) noexcept {
+    return winograd_shares_tiles(g, m) || (g.cout >= 2 * lanes && winograd_weight_bytes(g, m) >= streamed_weight_bytes);
+}
 // Packed: U[t] for t < (m + 2)^2, each a Dense GEMM operand Cin -> Cout, then the bias.
 constexpr std::size_t winograd_floats(const ConvGeometry& g, std::size_t m) noexcept {
     const DensePacking d{g.c, g.cout};
@@ -282,13 +290,18 @@ inline void conv2d_winograd(const ConvGeometry& g, const float* packed, const fl
     const float* bias = packed + T * d.weight_floats();
     const std::size_t cs = round_up(g.c, lanes), os = round_up(g.cout, lanes);
     const std::size_t tiles = wg.tiles(), capacity = wg.capacity(batch);
-    // Threads: each share multiplies blocks of at most capacity / count tiles in its own part.
-    const std::size_t parts = std::min(share.count, capacity);
-    if (share.index >= parts) return;  // (more threads than a block has tiles)
+    // Threads: each share multiplies blocks of at most capacity / count tiles in its own part
+    // of the scratch: of its tiles (whole blocks of 4 rows in its GEMMs), or of all the tiles
+    // for its output channels [c0, c1).
+    const bool by_tiles = share.count == 1 || winograd_shares_tiles(g, M);  // else by columns
+    const std::size_t parts = std::min(share.count, by_tiles ? capacity : (g.cout + lanes - 1) / lanes);
+    if (share.index >= parts) return;  // (more threads than a block has tiles, or channels vectors)
+    const Share mine{share.index, parts, share.phase};
     const std::size_t part = capacity / parts;
     float* v = scratch + share.index * part * T * (cs + os);
     float* m = v + T * part * cs;
-    const auto [t0, t1] = share.range(batch * tiles, 4);  // (whole blocks of 4 rows in each share's GEMMs)
+    const auto [t0, t1] = by_tiles ? mine.range(batch * tiles, 4) : std::pair<std::size_t, std::size_t>{0, batch * tiles};
+    const auto [c0, c1] = by_tiles ? std::pair<std::size_t, std::size_t>{0, g.cout} : mine.range(g.cout, lanes);
     const std::size_t block = WinogradGeometry::block(t1 - t0, part);
     const std::ptrdiff_t top = std::ptrdiff_t(g.pad_top), left = std::ptrdiff_t(g.pad_left);
     const auto interior = [&](std::ptrdiff_t y0, std::ptrdiff_t x0) {  // the window wholly inside the image
@@ -304,12 +317,13 @@ inline void conv2d_winograd(const ConvGeometry& g, const float* packed, const fl
             else detail::winograd_input<M, true>(img, g.h, g.w, g.c, y0, x0, v + i * cs, part * cs);
         }
         for (std::size_t t = 0; t < T; ++t)
-            gemm<linear>(d, packed + t * d.weight_floats(), false, v + t * part * cs, cs, nt, m + t * part * os, os);
+            gemm<linear>(d, packed + t * d.weight_floats(), false, v + t * part * cs, cs, nt, m + t * part * os, os, nullptr, c0, c1);
         for (std::size_t i = 0; i < nt; ++i) {
             const std::size_t b = (q0 + i) / tiles, q = (q0 + i) % tiles, ty = q / wg.tiles_w, tx = q % wg.tiles_w;
-            const std::size_t at = b * g.oh * g.ow * ldo + (M * ty * g.ow + M * tx) * ldo;
-            detail::winograd_output<Act, M>(m + i * os, part * os, g.cout, bias, out + at, ldo, g.ow * ldo, add ? add + at : nullptr,
-                                            std::min<std::size_t>(M, g.oh - M * ty), std::min<std::size_t>(M, g.ow - M * tx));
+            const std::size_t at = b * g.oh * g.ow * ldo + (M * ty * g.ow + M * tx) * ldo + c0;
+            detail::winograd_output<Act, M>(m + i * os + c0, part * os, c1 - c0, bias + c0, out + at, ldo, g.ow * ldo,
+                                            add ? add + at : nullptr, std::min<std::size_t>(M, g.oh - M * ty),
+                                            std::min<std::size_t>(M, g.ow - M * tx));
         }
     }
 }
