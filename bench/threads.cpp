@@ -2,7 +2,8 @@
 // weights: the MNIST MLP at batch 256, the Keras tutorial CNN and ResNet-20 at batch 64, and
 // at batch 1 (one sample: the convolutions split their pixels, or their output channels where
 // the weights stream from beyond L2; on a pool that spins 200 us, and on one that does not),
-// and torchvision's ResNet-18 and ResNet-50 at 224x224, batch 1. Not pinned to one core: run it on the cores
+// and torchvision's ResNet-18, ResNet-50 and MobileNetV2 at 224x224, batch 1 (a depthwise
+// convolution split by bands of output rows). Not pinned to one core: run it on the cores
 // it may use (taskset -c 0,1 on this 2-core VM). Besides Google Benchmark's rows it prints
 // each scaling as the ratio of medians of interleaved rounds (bench::interleaved_ratio: the
 // VM's slow phases hit both sides), and the CPU time an idle pool uses in one second.
@@ -14,6 +15,7 @@
 
 #include "../examples/resnet20.hpp"
 #include "../examples/tutorial_cnn.hpp"
+#include "../examples/zoo/mobilenet_v2.hpp"
 #include "../examples/zoo/resnet18.hpp"
 #include "../examples/zoo/resnet50.hpp"
 
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
         scaling<TutorialCnn>("cnn28", 1, pool(), ", pool without a spin window");
         scaling<zoo::ResNet18<224, 224>>("resnet18", 1, spinning_pool(), ", pool spinning 200 us", 2);
         scaling<zoo::ResNet50<224, 224>>("resnet50", 1, spinning_pool(), ", pool spinning 200 us", 2);
+        scaling<zoo::MobileNetV2<224, 224>>("mobilenet_v2", 1, spinning_pool(), ", pool spinning 200 us", 5);
         // An idle pool: its workers sleep, so a second without calls costs no CPU time.
         const double c0 = cpu_seconds();
         std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -129,6 +129,16 @@ using NarrowMaps = tn::Sequential<
     tn::Branch<tn::Concat<>, ConvReLU<72, 3>, ConvReLU<136, 3>>,
     tn::Conv2D<160, tn::kernel<3, 3>, tn::padding_same, tn::direct, tn::relu>, tn::Conv2D<1700, tn::kernel<1, 1>, tn::relu>,
     tn::Conv2D<40, tn::kernel<3, 3>, tn::hard_swish>, tn::GlobalAveragePool2D, tn::Dense<10>>;
+// Depthwise convolutions shared by bands of output rows: an odd row count at stride 1 (the
+// last row alone), stride 2 with a 5x5 window, channels that are not whole vectors, a residual
+// around an inverted bottleneck, and a dilated one (not shared: one thread).
+using Depthwise = tn::Sequential<
+    tn::Input<41, 41, 24>,
+    tn::Residual<tn::Sequential<tn::Conv2D<144, tn::kernel<1, 1>, tn::relu6>, tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::relu6>,
+                                tn::Conv2D<24, tn::kernel<1, 1>>>>,
+    tn::Conv2D<72, tn::kernel<1, 1>, tn::hard_swish>, tn::DepthwiseConv2D<tn::kernel<5, 5>, tn::stride<2>, tn::padding<2>, tn::hard_swish>,
+    tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>, tn::Conv2D<40, tn::kernel<1, 1>>, tn::GlobalAveragePool2D,
+    tn::Dense<10>>;
 
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
@@ -155,6 +165,9 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     STATIC_REQUIRE(First::runs_winograd<In>);
     STATIC_REQUIRE(First::shares<In>);  // by output channels: 4 tiles are too few to split
     STATIC_REQUIRE(!tn::kernels::winograd_shares_tiles(First::geometry<In>(), First::winograd_tile<In>));
+    using Dw = tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::relu6>;
+    STATIC_REQUIRE(Dw::shares<tn::Shape<41, 41, 144>> && Dw::share_phases<tn::Shape<41, 41, 144>> == 1);
+    STATIC_REQUIRE(!tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>::shares<tn::Shape<21, 21, 72>>);
     tn::ThreadPool two(2, std::chrono::microseconds(50)), three(3);
     for (tn::ThreadPool* pool : {&two, &three}) {
         check_shared_forward<resnet::ResNet20>(*pool);
@@ -163,6 +176,7 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<test_models::BigCnn>(*pool);
         check_shared_forward<Inception>(*pool);
         check_shared_forward<NarrowMaps>(*pool);
+        check_shared_forward<Depthwise>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
 }

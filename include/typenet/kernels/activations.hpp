@@ -124,7 +124,7 @@ struct gelu_tanh : detail::elementwise_activation {
     static constexpr float k1 = 0.044715f;
     static float apply(float x) noexcept { return 0.5f * x * (1.f + std::tanh(k0 * (x + k1 * x * x * x))); }
     static kernels::vfloat apply(kernels::vfloat x) noexcept {
-        const kernels::vfloat inner = kernels::vfloat(k0) * xsimd::fma(kernels::vfloat(k1) * x * x, x, x);
+        const kernels::vfloat inner = kernels::vfloat(k0) * kernels::fma(kernels::vfloat(k1) * x * x, x, x);
         return kernels::vfloat(0.5f) * x * (kernels::vfloat(1.f) + xsimd::tanh(inner));
     }
 };
@@ -149,7 +149,7 @@ struct hard_sigmoid : detail::elementwise_activation {
     }
     static kernels::vfloat apply(kernels::vfloat x) noexcept {
         // Constants first: maxps/minps return the second operand, x's NaN, when one is NaN.
-        return xsimd::min(kernels::vfloat(1.f), xsimd::max(kernels::vfloat(0.f), xsimd::fma(x, kernels::vfloat(1.f / 6.f), kernels::vfloat(0.5f))));
+        return xsimd::min(kernels::vfloat(1.f), xsimd::max(kernels::vfloat(0.f), kernels::fma(x, kernels::vfloat(1.f / 6.f), kernels::vfloat(0.5f))));
     }
 };
 

@@ -130,8 +130,8 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
         TYPENET_UNROLL
         for (std::size_t i = 0; i < M; ++i) {
             const vfloat xb(xc[i * sx]);
-            acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
-            if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+            acc[i][0] = kernels::fma(w0, xb, acc[i][0]);
+            if constexpr (V == 2) acc[i][1] = kernels::fma(w1, xb, acc[i][1]);
         }
     };
     if (cin == 1) {  // one channel, or steps of (tap, channel) (conv2d_implicit: few input channels): one loop
@@ -189,8 +189,8 @@ inline void implicit_gather_micro(const float* const* x, const std::size_t* tap,
             TYPENET_UNROLL
             for (std::size_t i = 0; i < M; ++i) {
                 const vfloat xb(xt[i][ci]);
-                acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
-                if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+                acc[i][0] = kernels::fma(w0, xb, acc[i][0]);
+                if constexpr (V == 2) acc[i][1] = kernels::fma(w1, xb, acc[i][1]);
             }
         }
     }
@@ -385,7 +385,7 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
                 const float* src = in + ((b * g.h + std::size_t(iy)) * g.w + std::size_t(ix)) * g.c + c0;
                 for (std::size_t v = 0; v < CV; ++v) {
                     const vfloat xv = (Full || v + 1 < CV) ? loadu(src + v * lanes) : load_n(src + v * lanes, nlast);
-                    acc[v] = xsimd::fma(xv, w[y * KW + x][v], acc[v]);
+                    acc[v] = kernels::fma(xv, w[y * KW + x][v], acc[v]);
                 }
             }
         }
@@ -457,7 +457,7 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
                 TYPENET_UNROLL
                 for (std::size_t p = 0; p < P; ++p)
                     if (r >= q * S && r - q * S < KH && j >= p * S && j - p * S < KW)
-                        acc[q][p] = xsimd::fma(xv, wt[(r - q * S) * KW + (j - p * S)], acc[q][p]);
+                        acc[q][p] = kernels::fma(xv, wt[(r - q * S) * KW + (j - p * S)], acc[q][p]);
         }
     }
     TYPENET_UNROLL
@@ -512,7 +512,7 @@ inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, s
 // rows of that vector, one cache line per pixel, stay in L1 from one band to the next).
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Masked>
 inline void depthwise_vector(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                             std::size_t c0, const float* add, std::size_t ldo, std::size_t n) noexcept {
+                             std::size_t c0, const float* add, std::size_t ldo, std::size_t n, Share share) noexcept {
     // Bands of two rows at stride 1 (they share KH - 1 input rows). Q x P accumulators, the
     // weights and a column in 32 registers (3x3: 8 + 9 + 1; a 5x5 window keeps some weights in
     // L1); with 16, 2 x 2 for 3x3 (4 + 9 + 1), and 4 pixels for windows whose weights do not fit.
@@ -523,41 +523,49 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     constexpr std::size_t P = vector_registers >= 32 ? 8 / Q : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
     const std::size_t x_in1 = std::max(x_in0, g.w + g.pad_left >= KW ? std::min(g.ow, (g.w + g.pad_left - KW) / S + 1) : 0);
+    // A share (one sample, several threads): its bands of output rows.
+    const auto [row0, row1] = share.range(g.oh, Q);
     for (std::size_t b = 0; b < batch; ++b) {
-        std::size_t oy = 0;
+        std::size_t oy = row0;
         if (g.dh == 1 && g.sh == S)  // (a band's rows are S apart)
-            for (; oy + Q <= g.oh; oy += Q)
+            for (; oy + Q <= row1; oy += Q)
                 depthwise_band<Act, KH, KW, S, Q, P, Masked>(g, in, out, b, oy, c0, packed, x_in0, x_in1, add, ldo, n);
         // The last row of an odd count at stride 1 (or a dilated map) pixel by pixel; stride 2 in tiles.
-        for (; oy < g.oh; ++oy)
+        for (; oy < row1; ++oy)
             depthwise_band<Act, KH, KW, S, 1, Q == 1 ? P : 1, Masked>(g, in, out, b, oy, c0, packed, x_in0, x_in1, add, ldo, n);
     }
 }
 // Every vector of channels, the last one masked when the channels are not whole vectors.
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Full>
 inline void depthwise_rows(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                           const float* add, std::size_t ldo) noexcept {
+                           const float* add, std::size_t ldo, Share share) noexcept {
     const std::size_t vectors = (g.c + lanes - 1) / lanes, whole = Full ? vectors : g.c / lanes;
-    for (std::size_t v = 0; v < whole; ++v) depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, v * lanes, add, ldo, lanes);
+    for (std::size_t v = 0; v < whole; ++v)
+        depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, v * lanes, add, ldo, lanes, share);
     if constexpr (!Full)
-        if (whole < vectors) depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, whole * lanes, add, ldo, g.c - whole * lanes);
+        if (whole < vectors)
+            depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, whole * lanes, add, ldo, g.c - whole * lanes, share);
 }
 }  // namespace detail
 
 // Horizontal stride 1 or 2 without horizontal dilation: depthwise_rows (tiles of pixels).
 // Otherwise pixel by pixel, channels in blocks of up to CV vectors, as many as keep the
-// weights within ~24 registers.
+// weights within ~24 registers. A share (one sample, several threads: depthwise_shares) takes
+// whole bands of output rows, which keeps the rows a thread reads where the 1x1 convolution
+// before it (split by pixels) wrote them, and its output where the one after it reads.
+constexpr bool depthwise_shares(const ConvGeometry& g) noexcept { return g.dw == 1 && (g.sw == 1 || g.sw == 2); }
 template <class Act, std::size_t KH, std::size_t KW, std::size_t C>
 inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
-                             const float* add = nullptr, std::size_t ldo = 0) noexcept {
+                             const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
     static_assert(!Act::row_wise, "typenet: a depthwise convolution takes an elementwise activation");
     constexpr std::size_t cv = std::max<std::size_t>(1, std::min<std::size_t>(4, 24 / (KH * KW + 1)));
     const std::size_t vectors = (g.c + lanes - 1) / lanes;
     std::size_t v0 = 0;
     constexpr bool full = C % lanes == 0;
+    if (!share.computes()) return;
     if (ldo == 0) ldo = g.c;
-    if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, full>(g, packed, in, out, batch, add, ldo);
-    if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, full>(g, packed, in, out, batch, add, ldo);
+    if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, full>(g, packed, in, out, batch, add, ldo, share);
+    if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, full>(g, packed, in, out, batch, add, ldo, share);
     for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
     for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
 }

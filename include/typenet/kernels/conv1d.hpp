@@ -68,7 +68,7 @@ inline void conv1d(const float* packed, const float* x, float* y) noexcept {
                     TYPENET_UNROLL
                     for (std::size_t r = 0; r < M; ++r) {
                         const float* xr = x + ((t0 + r) * S + j * D) * Cin + v;
-                        acc[r] = xsimd::fma(cnt == lanes ? loadu(xr) : load_n(xr, cnt), w, acc[r]);
+                        acc[r] = kernels::fma(cnt == lanes ? loadu(xr) : load_n(xr, cnt), w, acc[r]);
                     }
                 }
                 const vfloat b = load(bias + v);
@@ -97,7 +97,7 @@ inline void conv1d(const float* packed, const float* x, float* y) noexcept {
                         const vfloat w = load(packed + ((g * K + j) * P::Cg + c) * P::Fgp + v);
                         const float* xc = x + (t0 * S + j * D) * Cin + g * P::Cg + c;
                         TYPENET_UNROLL
-                        for (std::size_t r = 0; r < M; ++r) acc[r] = xsimd::fma(vfloat(xc[r * S * Cin]), w, acc[r]);
+                        for (std::size_t r = 0; r < M; ++r) acc[r] = kernels::fma(vfloat(xc[r * S * Cin]), w, acc[r]);
                     }
                 const std::size_t cnt = std::min(lanes, P::Fg - v);
                 const vfloat b = load(bias + g * P::Fgp + v);

@@ -101,8 +101,8 @@ inline void gemv_panels(const float* w, const float* bias, const float* x, float
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g) {
             const float* pw = base + (g * in + k) * nr;
-            acc[s][g][0] = xsimd::fma(load(pw), xb, acc[s][g][0]);
-            acc[s][g][1] = xsimd::fma(load(pw + lanes), xb, acc[s][g][1]);
+            acc[s][g][0] = kernels::fma(load(pw), xb, acc[s][g][0]);
+            acc[s][g][1] = kernels::fma(load(pw + lanes), xb, acc[s][g][1]);
         }
     };
     for (std::size_t k = 0; k < kmain; k += S)
@@ -142,7 +142,7 @@ template <class Act, std::size_t In, std::size_t Out>
     for (std::size_t k = 0; k < In; ++k) {
         const vfloat xb(x[k]);
         TYPENET_UNROLL
-        for (std::size_t v = 0; v < V; ++v) acc[k % S][v] = xsimd::fma(load(packed + k * nr + v * lanes), xb, acc[k % S][v]);
+        for (std::size_t v = 0; v < V; ++v) acc[k % S][v] = kernels::fma(load(packed + k * nr + v * lanes), xb, acc[k % S][v]);
     }
     TYPENET_UNROLL
     for (std::size_t v = 0; v < V; ++v) {
@@ -209,8 +209,8 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
         TYPENET_UNROLL
         for (std::size_t i = 0; i < M; ++i) {
             const vfloat xb(x[i * ldx + k]);
-            acc[i][0] = xsimd::fma(w0, xb, acc[i][0]);
-            if constexpr (V == 2) acc[i][1] = xsimd::fma(w1, xb, acc[i][1]);
+            acc[i][0] = kernels::fma(w0, xb, acc[i][0]);
+            if constexpr (V == 2) acc[i][1] = kernels::fma(w1, xb, acc[i][1]);
         }
     }
     TYPENET_UNROLL
@@ -364,7 +364,7 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
                 const float* xr = x + (i + r) * In;
                 vfloat acc = (tail == lanes ? loadu(xr + (V - 1) * lanes) : load_n(xr + (V - 1) * lanes, tail)) * wv[V - 1];
                 TYPENET_UNROLL
-                for (std::size_t v = 0; v + 1 < V; ++v) acc = xsimd::fma(loadu(xr + v * lanes), wv[v], acc);
+                for (std::size_t v = 0; v + 1 < V; ++v) acc = kernels::fma(loadu(xr + v * lanes), wv[v], acc);
                 float sum = xsimd::hadd(acc) + bias[0];
                 if (add) sum += add[i + r];
                 out[r] = sum;
@@ -386,8 +386,8 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
                 TYPENET_UNROLL
                 for (std::size_t r = 0; r < M; ++r) {
                     const vfloat xb(x[(i + r) * In + k]);
-                    acc[r][0] = xsimd::fma(w0, xb, acc[r][0]);
-                    if (ncols > lanes) acc[r][1] = xsimd::fma(w1, xb, acc[r][1]);
+                    acc[r][0] = kernels::fma(w0, xb, acc[r][0]);
+                    if (ncols > lanes) acc[r][1] = kernels::fma(w1, xb, acc[r][1]);
                 }
             }
             const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;

@@ -116,8 +116,8 @@ using vword = xsimd::batch<std::uint32_t, arch>;
     return a;
 #else
     const vword high(0xffff0000u);
-    acc = xsimd::fma(xsimd::bitwise_cast<vfloat>(w & high), xsimd::bitwise_cast<vfloat>(x & high), acc);
-    return xsimd::fma(xsimd::bitwise_cast<vfloat>(w << 16), xsimd::bitwise_cast<vfloat>(x << 16), acc);
+    acc = kernels::fma(xsimd::bitwise_cast<vfloat>(w & high), xsimd::bitwise_cast<vfloat>(x & high), acc);
+    return kernels::fma(xsimd::bitwise_cast<vfloat>(w << 16), xsimd::bitwise_cast<vfloat>(x << 16), acc);
 #endif
 }
 inline vword load_words(const std::uint32_t* p) noexcept { return vword::load_aligned(p); }

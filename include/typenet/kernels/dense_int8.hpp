@@ -207,7 +207,7 @@ inline vint load_ints(const std::uint32_t* p) noexcept { return vint::load_align
 inline vfloat int8_dequantize(vint acc, const std::int32_t* correction, const float* scale, float sx, const float* bias) noexcept {
     const vint c = int8_signed_sums ? vint(0) : vint::load_aligned(correction);
     const vfloat s = load(scale) * vfloat(sx);
-    return xsimd::fma(xsimd::to_float(acc - c), s, load(bias));
+    return kernels::fma(xsimd::to_float(acc - c), s, load(bias));
 }
 
 // M rows x V vectors of outputs of one panel over every quad. The sums are exact, so the

@@ -14,28 +14,28 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels::detail {
 // e^r - 1 for |r| <= ln2 / 2, by its Taylor series to r^8, evaluated Estrin-style (depth 4).
 inline vfloat expm1_reduced(vfloat r) noexcept {
     const vfloat r2 = r * r, r4 = r2 * r2;
-    const vfloat a = xsimd::fma(vfloat(1.f / 6), r, vfloat(0.5f));             // 1/2 + r/6
-    const vfloat b = xsimd::fma(vfloat(1.f / 120), r, vfloat(1.f / 24));       // 1/24 + r/120
-    const vfloat c = xsimd::fma(vfloat(1.f / 5040), r, vfloat(1.f / 720));     // 1/720 + r/5040
-    const vfloat d = xsimd::fma(c, r2, b);
-    const vfloat e = xsimd::fma(vfloat(1.f / 40320), r4, d);
-    return xsimd::fma(r2, xsimd::fma(e, r2, a), r);                            // r + r^2 (a + r^2 e)
+    const vfloat a = kernels::fma(vfloat(1.f / 6), r, vfloat(0.5f));             // 1/2 + r/6
+    const vfloat b = kernels::fma(vfloat(1.f / 120), r, vfloat(1.f / 24));       // 1/24 + r/120
+    const vfloat c = kernels::fma(vfloat(1.f / 5040), r, vfloat(1.f / 720));     // 1/720 + r/5040
+    const vfloat d = kernels::fma(c, r2, b);
+    const vfloat e = kernels::fma(vfloat(1.f / 40320), r4, d);
+    return kernels::fma(r2, kernels::fma(e, r2, a), r);                            // r + r^2 (a + r^2 e)
 }
 // e^x - 1 for 0 <= x <= 18 (the caller clamps): x = n ln2 + r, then 2^n (e^r - 1) + 2^n - 1,
 // exact cancellation-free for n = 0 (small x).
 inline vfloat expm1_nonneg(vfloat x) noexcept {
     const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
-    const vfloat r = xsimd::fma(n, vfloat(-1.42860677e-6f), xsimd::fma(n, vfloat(-0.693145752f), x));
+    const vfloat r = kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x));
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
-    return xsimd::fma(scale, expm1_reduced(r), scale - vfloat(1.f));
+    return kernels::fma(scale, expm1_reduced(r), scale - vfloat(1.f));
 }
 // e^x for x <= 0 down to underflow: 2^n (1 + (e^r - 1)).
 inline vfloat exp_nonpos(vfloat x) noexcept {
     x = xsimd::max(x, vfloat(-87.f));
     const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
-    const vfloat r = xsimd::fma(n, vfloat(-1.42860677e-6f), xsimd::fma(n, vfloat(-0.693145752f), x));
+    const vfloat r = kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x));
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
-    return xsimd::fma(scale, expm1_reduced(r), scale);
+    return kernels::fma(scale, expm1_reduced(r), scale);
 }
 // sigmoid(x) = 1 / (1 + e^-|x|) for x >= 0, e^x / (1 + e^x) below: e^-|x| never overflows.
 inline vfloat sigmoid_v(vfloat x) noexcept {
@@ -68,9 +68,9 @@ template <class C>
     vfloat ap0 = a * p0, ap2 = a * p2;
     settle(ap0);
     settle(ap2);
-    const vfloat lo = xsimd::fma(a * p1, u, ap0), hi = xsimd::fma(a * p3, u, ap2);
-    const vfloat q = xsimd::fma(u2, xsimd::fma(vfloat(C::q3), u, vfloat(C::q2)), xsimd::fma(vfloat(C::q1), u, vfloat(C::q0)));
-    return xsimd::fma(hi, u2, lo) / q;
+    const vfloat lo = kernels::fma(a * p1, u, ap0), hi = kernels::fma(a * p3, u, ap2);
+    const vfloat q = kernels::fma(u2, kernels::fma(vfloat(C::q3), u, vfloat(C::q2)), kernels::fma(vfloat(C::q1), u, vfloat(C::q0)));
+    return kernels::fma(hi, u2, lo) / q;
 }
 template <class C>
 [[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {

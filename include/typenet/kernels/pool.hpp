@@ -140,12 +140,12 @@ inline void squeeze_excite_gate(const float* params, const float* s, float* g) n
         vfloat acc0(0.f), acc1(0.f);
         std::size_t c = 0;
         for (; c + 2 * lanes <= Cp; c += 2 * lanes) {
-            acc0 = xsimd::fma(loadu(w1 + j * Cp + c), loadu(s + c), acc0);
-            acc1 = xsimd::fma(loadu(w1 + j * Cp + c + lanes), loadu(s + c + lanes), acc1);
+            acc0 = kernels::fma(loadu(w1 + j * Cp + c), loadu(s + c), acc0);
+            acc1 = kernels::fma(loadu(w1 + j * Cp + c + lanes), loadu(s + c + lanes), acc1);
         }
-        if (c < Cp) acc0 = xsimd::fma(loadu(w1 + j * Cp + c), loadu(s + c), acc0);
+        if (c < Cp) acc0 = kernels::fma(loadu(w1 + j * Cp + c), loadu(s + c), acc0);
         const vfloat h(Act::apply(xsimd::hadd(acc0 + acc1) + b1[j]));
-        for (std::size_t k = 0; k < Cp; k += lanes) storeu(g + k, xsimd::fma(h, loadu(w2 + j * Cp + k), loadu(g + k)));
+        for (std::size_t k = 0; k < Cp; k += lanes) storeu(g + k, kernels::fma(h, loadu(w2 + j * Cp + k), loadu(g + k)));
     }
     for (std::size_t c = 0; c < Cp; c += lanes) storeu(g + c, Gate::apply(loadu(g + c)));
 }
@@ -190,7 +190,7 @@ inline void channel_affine(const float* x, float* y, std::size_t rows, std::size
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c0 = 0; c0 < c; c0 += lanes) {
             const std::size_t n = std::min(lanes, c - c0);
-            store_n(y + r * c + c0, xsimd::fma(load_n(x + r * c + c0, n), load(scale + c0), load(shift + c0)), n);
+            store_n(y + r * c + c0, kernels::fma(load_n(x + r * c + c0, n), load(scale + c0), load(shift + c0)), n);
         }
 }
 

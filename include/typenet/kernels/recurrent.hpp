@@ -131,7 +131,7 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
             for (std::size_t f = 0; f < F; ++f) {
                 const vfloat w = loadu(wx + f * Row + c);
                 TYPENET_UNROLL
-                for (std::size_t r = 0; r < R; ++r) acc[r] = xsimd::fma(vfloat(x[(i + r) * ldx + f]), w, acc[r]);
+                for (std::size_t r = 0; r < R; ++r) acc[r] = kernels::fma(vfloat(x[(i + r) * ldx + f]), w, acc[r]);
             }
             TYPENET_UNROLL
             for (std::size_t r = 0; r < R; ++r) storeu(xp + (i + r) * Row + c, acc[r]);
@@ -142,7 +142,7 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
     for (const float *xi = x + i * ldx, *end = x + n * ldx; xi != end; xi += ldx, xo += Row)
         for (std::size_t c = 0; c < Row; c += lanes) {
             vfloat acc = loadu(bx + c);
-            for (std::size_t f = 0; f < F; ++f) acc = xsimd::fma(vfloat(xi[f]), loadu(wx + f * Row + c), acc);
+            for (std::size_t f = 0; f < F; ++f) acc = kernels::fma(vfloat(xi[f]), loadu(wx + f * Row + c), acc);
             storeu(xo + c, acc);
         }
 }
@@ -194,7 +194,7 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
                 for (std::size_t g = 0; g < NG; ++g)
                     TYPENET_UNROLL
                     for (std::size_t b = 0; b < VB; ++b)
-                        if (b < nb) acc[s][g][b] = xsimd::fma(loadu(w + g * Hp + b * lanes), hk, acc[s][g][b]);
+                        if (b < nb) acc[s][g][b] = kernels::fma(loadu(w + g * Hp + b * lanes), hk, acc[s][g][b]);
             }
         };
         constexpr std::size_t kmain = K / S * S;
@@ -242,8 +242,8 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
         hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp, bh}, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
             const vfloat z = F::sigmoid(a[1]);
-            const vfloat n = F::tanh(xsimd::fma(r, a[2], loadu(xp + 2 * Hp + u)));
-            storeu(h_new + u, xsimd::fma(z, loadu(h_old + u) - n, n));
+            const vfloat n = F::tanh(kernels::fma(r, a[2], loadu(xp + 2 * Hp + u)));
+            storeu(h_new + u, kernels::fma(z, loadu(h_old + u) - n, n));
         });
     } else if constexpr (C == Cell::gru) {
         alignas(alignment) float rh[Hp], zs[Hp];  // r * h_old, and z
@@ -254,7 +254,7 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
         });
         hidden_product<1, 2, H, Row, Hp, Bf16>(wh, rh, {xp + 2 * Hp}, [&](std::size_t u, const vfloat* a) {
             const vfloat n = F::tanh(a[0]);
-            storeu(h_new + u, xsimd::fma(loadu(zs + u), loadu(h_old + u) - n, n));
+            storeu(h_new + u, kernels::fma(loadu(zs + u), loadu(h_old + u) - n, n));
         });
     } else {
         hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp, xp + 2 * Hp, xp + 3 * Hp}, [&](std::size_t u, const vfloat* a) {
@@ -263,7 +263,7 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
             const vfloat g = F::tanh(a[2]);
             const vfloat o = F::sigmoid(a[3]);
             const vfloat ig = i * g;
-            const vfloat cn = xsimd::fma(f, loadu(c + u), ig);
+            const vfloat cn = kernels::fma(f, loadu(c + u), ig);
             storeu(c + u, cn);
             storeu(h_new + u, o * F::tanh(cn));
         });
@@ -304,7 +304,7 @@ template <Cell C, std::size_t H, class Act, bool Fast>
         (([&] {
              const vfloat hk = lane<K>(h);
              TYPENET_UNROLL
-             for (std::size_t g = 0; g < G; ++g) acc[K % S][g] = xsimd::fma(loadu(wh + K * Row + g * Hp), hk, acc[K % S][g]);
+             for (std::size_t g = 0; g < G; ++g) acc[K % S][g] = kernels::fma(loadu(wh + K * Row + g * Hp), hk, acc[K % S][g]);
          }()),
          ...);
     }(std::make_index_sequence<H>{});
@@ -318,21 +318,21 @@ template <Cell C, std::size_t H, class Act, bool Fast>
         // r (W_hn h + b_hn) = (sigmoid(a_r) - 1/2) a_n + a_n / 2 and (1 - z) n fold their
         // gates into the rational functions: after each division, one addition.
         const vfloat z = F::sigmoid(a[1]);
-        const vfloat rn = detail::scaled_centered_sigmoid_fast_v(a[0], a[2]) + xsimd::fma(vfloat(0.5f), a[2], loadu(xp + 2 * Hp));
+        const vfloat rn = detail::scaled_centered_sigmoid_fast_v(a[0], a[2]) + kernels::fma(vfloat(0.5f), a[2], loadu(xp + 2 * Hp));
         vfloat zh = z * h;
         settle(zh);
         h = detail::scaled_tanh_fast_v(rn, vfloat(1.f) - z) + zh;
     } else if constexpr (C == Cell::gru) {
         const vfloat r = F::sigmoid(a[0]);
         const vfloat z = F::sigmoid(a[1]);
-        const vfloat n = F::tanh(xsimd::fma(r, a[2], loadu(xp + 2 * Hp)));
-        h = xsimd::fma(z, h - n, n);
+        const vfloat n = F::tanh(kernels::fma(r, a[2], loadu(xp + 2 * Hp)));
+        h = kernels::fma(z, h - n, n);
     } else {
         const vfloat i = F::sigmoid(a[0]);
         const vfloat f = F::sigmoid(a[1]);
         const vfloat g = F::tanh(a[2]);
         const vfloat o = F::sigmoid(a[3]);
-        c = xsimd::fma(f, c, i * g);
+        c = kernels::fma(f, c, i * g);
         h = o * F::tanh(c);
     }
 }

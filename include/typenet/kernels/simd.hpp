@@ -46,6 +46,25 @@ inline constexpr bool is_avx512 =
 #else
     false;
 #endif
+// x * y + z (fnma: z - x * y) in one rounding. xsimd 8.1 has no AVX-512 fma: its generic
+// x * y + z left the fusing to -ffp-contract, which g++ applies or not depending on what was
+// inlined where, so a model's bits depended on the rest of its translation unit (a cropped
+// convolution's outputs were bitwise the whole map's in one test program and not in another).
+// One instruction wherever the instruction set has one (xsimd's own on FMA3 and NEON).
+inline vfloat fma(vfloat x, vfloat y, vfloat z) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vfloat(_mm512_fmadd_ps(x, y, z));
+    else
+#endif
+        return kernels::fma(x, y, z);
+}
+inline vfloat fnma(vfloat x, vfloat y, vfloat z) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vfloat(_mm512_fnmadd_ps(x, y, z));
+    else
+#endif
+        return kernels::fnma(x, y, z);
+}
 // Architectural vector registers: 32 with AVX-512 (and on AArch64), 16 otherwise.
 inline constexpr std::size_t vector_registers = (lanes >= 16 || XSIMD_WITH_NEON64) ? 32 : 16;
 // A packed weight panel holds nr output features side by side: two vectors.

@@ -162,12 +162,12 @@ template <std::size_t M>
         const vfloat a = d[4] - d[2], b = d[3] - d[1];
         const vfloat c = d[3] + d[4], e = d[1] + d[2];
         const vfloat f = d[4] - d[3], h = d[1] - d[2];
-        r[0] = xsimd::fma(four, d[0], xsimd::fma(five, d[2], d[4]));
-        r[1] = xsimd::fnma(four, e, c);
-        r[2] = xsimd::fma(four, h, f);
-        r[3] = xsimd::fma(two, b, a);
-        r[4] = xsimd::fnma(two, b, a);
-        r[5] = xsimd::fma(four, d[1], xsimd::fma(five, d[3], d[5]));
+        r[0] = kernels::fma(four, d[0], kernels::fma(five, d[2], d[4]));
+        r[1] = kernels::fnma(four, e, c);
+        r[2] = kernels::fma(four, h, f);
+        r[3] = kernels::fma(two, b, a);
+        r[4] = kernels::fnma(two, b, a);
+        r[5] = kernels::fma(four, d[1], kernels::fma(five, d[3], d[5]));
     } else {
         r[0] = d[0] - d[2];
         r[1] = d[1] + d[2];
@@ -181,9 +181,9 @@ template <std::size_t M>
     if constexpr (M == 4) {
         const vfloat s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4];
         r[0] = m[0] + s12 + s34;
-        r[1] = xsimd::fma(vfloat(2.f), d34, d12);
-        r[2] = xsimd::fma(vfloat(4.f), s34, s12);
-        r[3] = xsimd::fma(vfloat(8.f), d34, d12) + m[5];
+        r[1] = kernels::fma(vfloat(2.f), d34, d12);
+        r[2] = kernels::fma(vfloat(4.f), s34, s12);
+        r[3] = kernels::fma(vfloat(8.f), d34, d12) + m[5];
     } else {
         r[0] = m[0] + m[1] + m[2];
         r[1] = m[1] - m[2] - m[3];

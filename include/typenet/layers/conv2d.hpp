@@ -195,7 +195,7 @@ struct ConvLayer {
                         float* scratch, const float* add = nullptr, std::size_t ldo = 0, kernels::Share share = {}) {
         constexpr auto whole = geometry<In>();
         if constexpr (runs_int8<In>) kernels::conv2d_int8<Act>(g, params, in, out, rows, scratch, add, ldo);
-        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows, add, ldo);
+        else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c>(g, params, in, out, rows, add, ldo, share);
         else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act, winograd_tile<In>>(g, params, in, out, rows, scratch, add, ldo, share);
         else kernels::conv2d_gemm<Act>(g, params, in, out, rows, scratch, add, ldo, share);
     }
@@ -243,10 +243,12 @@ struct ConvLayer {
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
-    static constexpr bool shares = !runs_int8<In> && !direct_depthwise<In> &&
-                                   (runs_winograd<In> ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>) : kernels::conv2d_shares(geometry<In>()));
+    static constexpr bool shares = !runs_int8<In> && (direct_depthwise<In> ? kernels::depthwise_shares(geometry<In>())
+                                                      : runs_winograd<In> ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>)
+                                                                          : kernels::conv2d_shares(geometry<In>()));
     template <class In>
-    static constexpr int share_phases = !runs_winograd<In> && kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
+    static constexpr int share_phases =
+        !runs_winograd<In> && !direct_depthwise<In> && kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
     template <class In, class Act>
     static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
                                kernels::Share share, std::size_t oh = 0, std::size_t ow = 0) {

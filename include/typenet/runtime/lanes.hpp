@@ -122,7 +122,7 @@ struct LanesSchedule {
                 kernels::vfloat acc(0.f);
                 TYPENET_UNROLL
                 for (std::size_t f = 0; f < Fi; ++f)
-                    acc = xsimd::fma(kernels::vfloat(w[(o / kernels::nr) * Fi * kernels::nr + f * kernels::nr + o % kernels::nr]), v[f], acc);
+                    acc = kernels::fma(kernels::vfloat(w[(o / kernels::nr) * Fi * kernels::nr + f * kernels::nr + o % kernels::nr]), v[f], acc);
                 acc += kernels::vfloat(bias[o]);
                 out[o] = D::activation::apply(acc);
             }
