@@ -56,14 +56,14 @@ inline vfloat fma(vfloat x, vfloat y, vfloat z) noexcept {
     if constexpr (is_avx512) return vfloat(_mm512_fmadd_ps(x, y, z));
     else
 #endif
-        return kernels::fma(x, y, z);
+        return xsimd::fma(x, y, z);
 }
 inline vfloat fnma(vfloat x, vfloat y, vfloat z) noexcept {
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512) return vfloat(_mm512_fnmadd_ps(x, y, z));
     else
 #endif
-        return kernels::fnma(x, y, z);
+        return xsimd::fnma(x, y, z);
 }
 // Architectural vector registers: 32 with AVX-512 (and on AArch64), 16 otherwise.
 inline constexpr std::size_t vector_registers = (lanes >= 16 || XSIMD_WITH_NEON64) ? 32 : 16;
