@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages typenet needs, only those that are missing.
 #   tools/install-deps.sh          library, tests and demo: compilers, CMake, xtensor, xsimd,
-#                                  nlohmann-json, zlib, Catch2 v2, libsndfile (the streaming amp example)
+#                                  zlib, Catch2 v2, nlohmann-json (the tests' JSON oracle),
+#                                  libsndfile (the streaming amp example)
 #   tools/install-deps.sh --bench  also the benchmark peers: Google Benchmark, Eigen,
 #                                  LibTorch with OpenBLAS, oneDNN
 #   tools/install-deps.sh --fixtures  also PyTorch for /usr/bin/python3 (to regenerate fixtures)

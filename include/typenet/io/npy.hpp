@@ -17,7 +17,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <vector>
@@ -209,17 +208,17 @@ inline NpyArray parse_npy(std::span<const std::uint8_t> b, const std::string& wh
 
 // In-memory safetensors file of named arrays.
 inline SafetensorsFile as_safetensors(const std::vector<std::pair<std::string, NpyArray>>& arrays, const std::string& source) {
-    nlohmann::json header = nlohmann::json::object();
+    std::vector<detail::HeaderEntry> entries;
     std::size_t offset = 0;
     for (const auto& [name, a] : arrays) {
-        header[name] = {{"dtype", a.dtype}, {"shape", a.shape}, {"data_offsets", {offset, offset + a.data.size()}}};
+        entries.push_back({name, a.dtype, a.shape, offset, offset + a.data.size()});
         offset += a.data.size();
     }
     std::string h;
     try {
-        h = header.dump();
-    } catch (const nlohmann::json::exception&) {  // a zip entry name that is not UTF-8
-        throw load_error("typenet: '" + source + "': an array name is not valid UTF-8");
+        h = detail::safetensors_header(std::move(entries));
+    } catch (const std::invalid_argument& e) {  // a zip entry name that is not UTF-8
+        throw load_error("typenet: '" + source + "': " + e.what());
     }
     std::vector<std::uint8_t> bytes(8 + h.size());
     for (std::size_t i = 0; i < 8; ++i) bytes[i] = std::uint8_t(std::uint64_t(h.size()) >> (8 * i));

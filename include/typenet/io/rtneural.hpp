@@ -29,15 +29,15 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "json.hpp"
 #include "npy.hpp"
 #include "safetensors.hpp"
 #include "weights.hpp"
@@ -74,54 +74,38 @@ namespace detail {
 }
 
 // Nested arrays of numbers, rectangular, into a shape and C-order values.
-inline RTNeuralTensor rtneural_tensor(const nlohmann::json& j, const std::string& source, const std::string& what) {
+inline RTNeuralTensor rtneural_tensor(const json::Value& j, const std::string& source, const std::string& what) {
     RTNeuralTensor t;
-    const nlohmann::json* at = &j;
+    const json::Value* at = &j;
     while (at->is_array()) {
-        t.shape.push_back(at->size());
-        if (at->empty()) break;
-        at = &(*at)[0];
+        t.shape.push_back(at->items.size());
+        if (at->items.empty()) break;
+        at = &at->items[0];
     }
     // No reserve from the shape: a ragged array is refused as the walk reaches it, before the
     // first-path sizes it claims (which may multiply past memory) are believed.
-    auto walk = [&](auto& self, const nlohmann::json& v, std::size_t depth) -> void {
+    auto walk = [&](auto& self, const json::Value& v, std::size_t depth) -> void {
         if (depth == t.shape.size()) {
-            if (!v.is_number()) rtneural_fail(source, what + " holds " + std::string(v.type_name()) + " where a number belongs");
-            t.values.push_back(v.get<float>());
+            if (!v.is_number()) rtneural_fail(source, what + " holds " + json::kind_name(v) + " where a number belongs");
+            t.values.push_back(v.is_unsigned ? float(v.u) : float(v.number));
             return;
         }
-        if (!v.is_array() || v.size() != t.shape[depth])
+        if (!v.is_array() || v.items.size() != t.shape[depth])
             rtneural_fail(source, what + " is not a rectangular array (dimension " + std::to_string(depth) + " should have " +
                                       std::to_string(t.shape[depth]) + " entries)");
-        for (const auto& e : v) self(self, e, depth + 1);
+        for (const auto& e : v.items) self(self, e, depth + 1);
     };
     walk(walk, j, 0);
     return t;
 }
 
-// The JSON under the limits: nesting past max_depth and a key given twice are refused as the
-// parser sees them (nlohmann would keep the last of two equal keys).
-inline nlohmann::json rtneural_parse(std::string_view text, const std::string& source, const ReadLimits& limits) {
-    std::vector<std::set<std::string>> open;
-    using event = nlohmann::json::parse_event_t;
-    auto check = [&](int depth, event ev, nlohmann::json& parsed) -> bool {
-        if (ev == event::object_start || ev == event::array_start) {
-            if (std::size_t(depth) >= limits.max_depth)
-                rtneural_fail(source, "the JSON nests deeper than " + std::to_string(limits.max_depth) + " levels (ReadLimits::max_depth)");
-            if (ev == event::object_start) open.emplace_back();
-        } else if (ev == event::object_end) {
-            open.pop_back();
-        } else if (ev == event::key) {
-            const std::string& k = parsed.get_ref<const std::string&>();
-            if (k.size() > limits.max_name_bytes) rtneural_fail(source, "a key is longer than ReadLimits::max_name_bytes: " + detail::quoted(k));
-            if (!open.back().insert(k).second) rtneural_fail(source, "the key " + detail::quoted(k) + " is given twice in one object");
-        }
-        return true;
-    };
+// The JSON under the limits: nesting past max_depth, a key longer than max_name_bytes and a
+// key given twice in one object are refused as the reader meets them.
+inline json::Value rtneural_parse(std::string_view text, const std::string& source, const ReadLimits& limits) {
     try {
-        return nlohmann::json::parse(text.begin(), text.end(), check);
-    } catch (const nlohmann::json::exception& e) {
-        rtneural_fail(source, std::string("not valid JSON: ") + e.what());
+        return json::parse(text, {limits.max_depth, std::size_t(-1), limits.max_name_bytes, "the JSON"});
+    } catch (const json::error& e) {
+        rtneural_fail(source, e.syntax ? std::string("not valid JSON: ") + e.what() : std::string(e.what()));
     }
 }
 
@@ -160,13 +144,16 @@ inline std::string join(const std::vector<std::string>& v) {
 // model (load_rtneural), its own consistency (each layer's declared width against its
 // weights) here.
 inline RTNeuralFile parse_rtneural(std::string_view text, const std::string& source = "<memory>", const ReadLimits& limits = {}) {
-    const nlohmann::json j = detail::rtneural_parse(text, source, limits);
+    const json::Value j = detail::rtneural_parse(text, source, limits);
     if (!j.is_object()) detail::rtneural_fail(source, "not an RTNeural model: the JSON is not an object");
     RTNeuralFile f;
     f.source = source;
-    if (!j.contains("layers")) {  // PyTorch's form: name -> nested arrays
+    const json::Value* layers = j.find("layers");
+    if (!layers) {  // PyTorch's form: name -> nested arrays
         std::vector<std::pair<std::string, detail::NpyArray>> arrays;
-        for (const auto& [name, value] : j.items()) {
+        for (std::size_t m = 0; m < j.keys.size(); ++m) {
+            const std::string& name = j.keys[m];
+            const json::Value& value = j.items[m];
             if (!value.is_array() && !value.is_number())
                 detail::rtneural_fail(source, "not an RTNeural model: no \"layers\", and " + detail::quoted(name) + " is not a tensor");
             RTNeuralTensor t = detail::rtneural_tensor(value, source, "tensor " + detail::quoted(name));
@@ -176,37 +163,37 @@ inline RTNeuralFile parse_rtneural(std::string_view text, const std::string& sou
         f.state_dict = detail::as_safetensors(arrays, source);
         return f;
     }
-    const nlohmann::json& layers = j["layers"];
-    if (!layers.is_array()) detail::rtneural_fail(source, "\"layers\" is not an array");
-    for (const nlohmann::json& lj : layers) {
+    if (!layers->is_array()) detail::rtneural_fail(source, "\"layers\" is not an array");
+    for (const json::Value& lj : layers->items) {
         RTNeuralLayer l;
         const std::string where = "layer " + std::to_string(f.layers.size());
-        if (!lj.is_object() || !lj.contains("type") || !lj["type"].is_string())
-            detail::rtneural_fail(source, where + " has no \"type\"");
-        l.type = lj["type"].get<std::string>();
-        if (lj.contains("activation")) {
-            if (!lj["activation"].is_string()) detail::rtneural_fail(source, where + "'s \"activation\" is not a string");
-            l.activation = lj["activation"].get<std::string>();
+        const json::Value* type = lj.find("type");
+        if (!lj.is_object() || !type || !type->is_string()) detail::rtneural_fail(source, where + " has no \"type\"");
+        l.type = type->text;
+        if (const json::Value* a = lj.find("activation")) {
+            if (!a->is_string()) detail::rtneural_fail(source, where + "'s \"activation\" is not a string");
+            l.activation = a->text;
             if (l.activation == "linear") l.activation.clear();
         }
-        if (lj.contains("shape") && lj["shape"].is_array() && !lj["shape"].empty() && lj["shape"].back().is_number_unsigned())
-            l.units = lj["shape"].back().get<std::size_t>();
-        if (lj.contains("weights")) {
-            if (!lj["weights"].is_array()) detail::rtneural_fail(source, where + "'s \"weights\" is not an array");
-            for (const auto& w : lj["weights"])
-                l.weights.push_back(detail::rtneural_tensor(w, source, where + "'s weight " + std::to_string(l.weights.size())));
+        if (const json::Value* s = lj.find("shape"); s && s->is_array() && !s->items.empty() && s->items.back().is_unsigned)
+            l.units = std::size_t(s->items.back().u);
+        if (const json::Value* w = lj.find("weights")) {
+            if (!w->is_array()) detail::rtneural_fail(source, where + "'s \"weights\" is not an array");
+            for (const json::Value& t : w->items)
+                l.weights.push_back(detail::rtneural_tensor(t, source, where + "'s weight " + std::to_string(l.weights.size())));
         }
         auto first = [&](const char* key, std::size_t fallback) -> std::size_t {
-            if (!lj.contains(key)) return fallback;
-            const nlohmann::json& v = lj[key].is_array() && !lj[key].empty() ? lj[key][0] : lj[key];
-            if (!v.is_number_unsigned() || v.get<std::size_t>() == 0)
+            const json::Value* k = lj.find(key);
+            if (!k) return fallback;
+            const json::Value& v = k->is_array() && !k->items.empty() ? k->items[0] : *k;
+            if (!v.is_unsigned || v.u == 0 || v.u > std::numeric_limits<std::size_t>::max())
                 detail::rtneural_fail(source, where + "'s \"" + key + "\" is not a positive integer");
-            return v.get<std::size_t>();
+            return std::size_t(v.u);
         };
         l.kernel_size = first("kernel_size", 0), l.dilation = first("dilation", 1), l.groups = first("groups", 1);
-        if (lj.contains("epsilon")) {
-            if (!lj["epsilon"].is_number()) detail::rtneural_fail(source, where + "'s \"epsilon\" is not a number");
-            l.epsilon = lj["epsilon"].get<double>();
+        if (const json::Value* e = lj.find("epsilon")) {
+            if (!e->is_number()) detail::rtneural_fail(source, where + "'s \"epsilon\" is not a number");
+            l.epsilon = e->number;
         }
         // The layer's declared width against its weights: the last axis of its first tensor
         // (Keras' kernel [.., units * gates]).

@@ -4,6 +4,7 @@
 // not overlapping, byte counts matching shape x dtype), so later reads cannot go wrong.
 #pragma once
 #include "../core/isa.hpp"
+#include "json.hpp"
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -13,8 +14,6 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -53,28 +52,6 @@ struct ReadLimits {
     // larger ones (no copy; such a truncation would then raise SIGBUS).
     std::size_t map_at_least_bytes = std::size_t{64} << 20;
 };
-
-namespace detail {
-// A name read from a file, as a message shows it: quoted, control and non-ASCII bytes
-// escaped (\n, \x1b), and cut at 96 bytes with its full length said, so that no file can
-// put a terminal escape or a megabyte into an error message.
-inline std::string quoted(std::string_view name) {
-    constexpr std::size_t shown = 96;
-    std::string o = "'";
-    const char* hex = "0123456789abcdef";
-    for (std::size_t i = 0; i < name.size() && i < shown; ++i) {
-        const unsigned char c = static_cast<unsigned char>(name[i]);
-        if (c == '\\') o += "\\\\";
-        else if (c == '\'') o += "\\'";
-        else if (c == '\n') o += "\\n";
-        else if (c >= 0x20 && c < 0x7F) o += char(c);
-        else o += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-    }
-    o += "'";
-    if (name.size() > shown) o += " (cut; " + std::to_string(name.size()) + " bytes)";
-    return o;
-}
-}  // namespace detail
 
 struct TensorEntry {
     std::string dtype;
@@ -251,43 +228,13 @@ class SafetensorsFile {
     [[noreturn]] void fail(const std::string& what) const { throw load_error("typenet: '" + source_ + "': " + what); }
 
     // The JSON header, parsed under the limits: its length is checked before a byte of it is
-    // read, and the parser's callback refuses nesting past max_depth, an array longer than
-    // max_rank, a name longer than max_name_bytes and a key given twice in one object, as
-    // soon as it sees them.
-    nlohmann::json parse_header(const char* h, std::size_t n, const ReadLimits& limits) const {
-        struct Open {
-            bool array;
-            std::size_t count = 0;
-            std::set<std::string> keys;
-        };
-        std::vector<Open> open;
-        using event = nlohmann::json::parse_event_t;
-        auto check = [&](int, event ev, nlohmann::json& parsed) -> bool {
-            const bool starts = ev == event::object_start || ev == event::array_start;
-            if ((starts || ev == event::value) && !open.empty() && open.back().array && ++open.back().count > limits.max_rank)
-                fail("an array in the header has more than " + std::to_string(limits.max_rank) +
-                     " elements (a shape's rank is at most ReadLimits::max_rank)");
-            if (starts) {
-                if (open.size() == limits.max_depth)
-                    fail("the header nests deeper than " + std::to_string(limits.max_depth) + " levels (ReadLimits::max_depth)");
-                open.push_back({ev == event::array_start, 0, {}});
-            } else if (ev == event::object_end || ev == event::array_end) {
-                open.pop_back();
-            } else if (ev == event::key) {
-                const std::string& k = parsed.get_ref<const std::string&>();
-                if (k.size() > limits.max_name_bytes)
-                    fail("a name in the header is " + std::to_string(k.size()) + " bytes, more than ReadLimits::max_name_bytes (" +
-                         std::to_string(limits.max_name_bytes) + "): " + detail::quoted(k));
-                if (!open.back().keys.insert(k).second)
-                    fail("the header gives the key " + detail::quoted(k) + " twice" +
-                         (open.size() == 1 ? " (two tensors of one name)" : ""));
-            }
-            return true;
-        };
+    // read, and the reader refuses nesting past max_depth, an array longer than max_rank, a
+    // name longer than max_name_bytes and a key given twice in one object as it meets them.
+    json::Value parse_header(const char* h, std::size_t n, const ReadLimits& limits) const {
         try {
-            return nlohmann::json::parse(h, h + n, check);
-        } catch (const nlohmann::json::exception& e) {
-            fail(std::string("header is not valid JSON: ") + e.what());
+            return json::parse(std::string_view(h, n), {limits.max_depth, limits.max_rank, limits.max_name_bytes});
+        } catch (const json::error& e) {
+            fail(e.syntax ? std::string("header is not valid JSON: ") + e.what() : std::string(e.what()));
         }
     }
 
@@ -301,7 +248,7 @@ class SafetensorsFile {
             fail("header of " + std::to_string(n) + " bytes is larger than ReadLimits::max_header_bytes (" +
                  std::to_string(limits.max_header_bytes) + ")");
         const char* h = reinterpret_cast<const char*>(data_begin_ + 8);
-        const nlohmann::json header = parse_header(h, std::size_t(n), limits);
+        const json::Value header = parse_header(h, std::size_t(n), limits);
         if (!header.is_object()) fail("header is not a JSON object");
         data_ = data_begin_ + 8 + n;
         const std::size_t data_size = size_ - 8 - std::size_t(n);
@@ -310,21 +257,25 @@ class SafetensorsFile {
             const std::string* name;
         };
         std::vector<Range> ranges;
-        for (const auto& [name, v] : header.items()) {
+        for (std::size_t m = 0; m < header.keys.size(); ++m) {
+            const std::string& name = header.keys[m];
+            const json::Value& v = header.items[m];
             if (name == "__metadata__") continue;
             const std::string where = "tensor " + detail::quoted(name) + ": ";
-            if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
-                fail(where + "needs dtype, shape and data_offsets");
+            const json::Value* dtype = v.find("dtype");
+            const json::Value* shape = v.find("shape");
+            const json::Value* off = v.find("data_offsets");
+            if (!v.is_object() || !dtype || !shape || !off) fail(where + "needs dtype, shape and data_offsets");
             TensorEntry t;
-            if (!v["dtype"].is_string()) fail(where + "dtype is not a string");
-            t.dtype = v["dtype"].get<std::string>();
+            if (!dtype->is_string()) fail(where + "dtype is not a string");
+            t.dtype = dtype->text;
             const std::size_t esize = detail::dtype_bytes(t.dtype);
             if (esize == 0) fail(where + "unknown dtype " + detail::quoted(t.dtype));
-            if (!v["shape"].is_array()) fail(where + "shape is not an array");
+            if (!shape->is_array()) fail(where + "shape is not an array");
             std::size_t elements = 1;
-            for (const auto& d : v["shape"]) {
-                if (!d.is_number_unsigned()) fail(where + "shape has a dimension that is not a non-negative integer");
-                const std::uint64_t dim = d.get<std::uint64_t>();
+            for (const json::Value& d : shape->items) {
+                if (!d.is_unsigned) fail(where + "shape has a dimension that is not a non-negative integer");
+                const std::uint64_t dim = d.u;
                 if (dim > std::numeric_limits<std::size_t>::max() || __builtin_mul_overflow(elements, std::size_t(dim), &elements))
                     fail(where + "shape's element count overflows");
                 t.shape.push_back(std::size_t(dim));
@@ -332,10 +283,9 @@ class SafetensorsFile {
             std::size_t bytes = 0;
             if (__builtin_mul_overflow(elements, esize, &bytes))
                 fail(where + "shape " + t.shape_str() + " of " + t.dtype + " needs more bytes than memory can hold");
-            const auto& off = v["data_offsets"];
-            if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+            if (!off->is_array() || off->items.size() != 2 || !off->items[0].is_unsigned || !off->items[1].is_unsigned)
                 fail(where + "data_offsets must be two non-negative integers");
-            const std::uint64_t b = off[0].get<std::uint64_t>(), e = off[1].get<std::uint64_t>();
+            const std::uint64_t b = off->items[0].u, e = off->items[1].u;
             if (b > e || e > data_size)
                 fail(where + "data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] out of range (data is " +
                      std::to_string(data_size) + " bytes)");
@@ -363,6 +313,38 @@ class SafetensorsFile {
     std::map<std::string, TensorEntry> tensors_;
 };
 
+namespace detail {
+struct HeaderEntry {
+    std::string_view name, dtype;
+    std::span<const std::size_t> shape;
+    std::size_t begin, end;
+};
+// A safetensors header of `entries` as nlohmann-json and PyTorch's safetensors write it:
+// tensors in name order, each one's keys in theirs, no spaces, padded with spaces to a
+// multiple of 8 bytes. std::invalid_argument for a name that is not UTF-8 or is given twice.
+inline std::string safetensors_header(std::vector<HeaderEntry> entries) {
+    std::sort(entries.begin(), entries.end(), [](const HeaderEntry& a, const HeaderEntry& b) { return a.name < b.name; });
+    std::string h = "{";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const HeaderEntry& t = entries[i];
+        if (i > 0 && t.name == entries[i - 1].name) throw std::invalid_argument("two tensors are named " + quoted(t.name));
+        if (i > 0) h += ',';
+        if (!json::append_string(h, t.name)) throw std::invalid_argument("the tensor name " + quoted(t.name) + " is not valid UTF-8");
+        h += ":{\"data_offsets\":[" + std::to_string(t.begin) + ',' + std::to_string(t.end) + "],\"dtype\":";
+        json::append_string(h, t.dtype);
+        h += ",\"shape\":[";
+        for (std::size_t k = 0; k < t.shape.size(); ++k) {
+            if (k > 0) h += ',';
+            h += std::to_string(t.shape[k]);
+        }
+        h += "]}";
+    }
+    h += '}';
+    h.append((8 - h.size() % 8) % 8, ' ');
+    return h;
+}
+}  // namespace detail
+
 struct NamedTensor {
     std::string name;
     std::vector<std::size_t> shape;
@@ -371,7 +353,7 @@ struct NamedTensor {
 
 // Writes F32 tensors; the header is padded with spaces to a multiple of 8 bytes.
 inline void write_safetensors(const std::filesystem::path& path, std::span<const NamedTensor> tensors) {
-    nlohmann::json header = nlohmann::json::object();
+    std::vector<detail::HeaderEntry> entries;
     std::size_t offset = 0;
     for (const NamedTensor& t : tensors) {
         std::size_t n = 1;
@@ -379,11 +361,15 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
         if (n != t.values.size())
             throw std::invalid_argument("typenet: write_safetensors: tensor '" + t.name + "' has " +
                                         std::to_string(t.values.size()) + " values for its shape");
-        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * sizeof(float)}}};
+        entries.push_back({t.name, "F32", t.shape, offset, offset + n * sizeof(float)});
         offset += n * sizeof(float);
     }
-    std::string h = header.dump();
-    h.append((8 - h.size() % 8) % 8, ' ');
+    std::string h;
+    try {
+        h = detail::safetensors_header(std::move(entries));
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("typenet: write_safetensors: ") + e.what());
+    }
     std::uint8_t len[8];
     for (int i = 0; i < 8; ++i) len[i] = std::uint8_t(std::uint64_t(h.size()) >> (8 * i));
 #ifdef TYPENET_HAS_MMAP
