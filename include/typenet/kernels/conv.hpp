@@ -260,7 +260,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
         const float* a = add ? add + b * plane : nullptr;
         // Wide maps: output rows; narrow maps: whole tiles, or, where the weights stream from
         // beyond L2 (7x7x512: 9.4 MB), every tile of the share's panels of output channels.
-        const bool by_panels = share.count > 1 && g.ow < mr && d.weight_floats() * sizeof(float) >= streamed_weight_bytes;
+        const bool by_panels = share.count > 1 && g.ow < mr && weights_stream(d.weight_floats() * sizeof(float));
         const auto [row0, row1] = share.range(g.oh);
         const auto [tile0, tile1] = by_panels ? std::pair<std::size_t, std::size_t>{0, pixels} : share.range(pixels, mr);
         const auto [panel0, panel1] = by_panels ? share.range(d.panels()) : std::pair<std::size_t, std::size_t>{0, d.panels()};
@@ -317,7 +317,7 @@ inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float*
     if (g.pointwise()) {  // a share: its whole register blocks of pixels, or its panels of weights that stream
         if (!share.computes()) return;
         const DensePacking d = g.packing();
-        if (share.count > 1 && pixels < 4 * mr && d.weight_floats() * sizeof(float) >= streamed_weight_bytes) {
+        if (share.count > 1 && pixels < 4 * mr && weights_stream(d.weight_floats() * sizeof(float))) {
             const auto [c0, c1] = share.range(g.cout, nr);
             gemm<Act>(d, packed, true, in, g.c, pixels, out, ldo, add, c0, c1);
             return;

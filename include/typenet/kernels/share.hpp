@@ -29,5 +29,6 @@ struct Share {
 // split by pixels, since a split by channels makes the next layer read half of its input from
 // the other core's cache (docs/precision-and-threads.md).
 inline constexpr std::size_t streamed_weight_bytes = std::size_t{1} << 20;
+constexpr bool weights_stream(std::size_t weight_bytes) noexcept { return weight_bytes >= streamed_weight_bytes; }
 
 }  // namespace typenet::kernels

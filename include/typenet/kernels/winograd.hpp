@@ -102,7 +102,7 @@ constexpr bool winograd_pays(const ConvGeometry& g) noexcept { return winograd_t
 // 12x12x64 at 0.9-1.26x (eight such layers in a row, 2026-12-04).
 constexpr bool winograd_shares_tiles(const ConvGeometry& g, std::size_t m) noexcept { return winograd_geometry(g, m).tiles() >= 4 * mr; }
 constexpr bool winograd_shares(const ConvGeometry& g, std::size_t m) noexcept {
-    return winograd_shares_tiles(g, m) || (g.cout >= 2 * lanes && winograd_weight_bytes(g, m) >= streamed_weight_bytes);
+    return winograd_shares_tiles(g, m) || (g.cout >= 2 * lanes && weights_stream(winograd_weight_bytes(g, m)));
 }
 // Packed: U[t] for t < (m + 2)^2, each a Dense GEMM operand Cin -> Cout, then the bias.
 constexpr std::size_t winograd_floats(const ConvGeometry& g, std::size_t m) noexcept {
@@ -295,7 +295,7 @@ inline void conv2d_winograd(const ConvGeometry& g, const float* packed, const fl
     // for its output channels [c0, c1).
     const bool by_tiles = share.count == 1 || winograd_shares_tiles(g, M);  // else by columns
     const std::size_t parts = std::min(share.count, by_tiles ? capacity : (g.cout + lanes - 1) / lanes);
-    if (share.index >= parts) return;  // (more threads than a block has tiles, or channels vectors)
+    if (share.index >= parts) return;  // (more threads than a block has tiles, or vectors of channels)
     const Share mine{share.index, parts, share.phase};
     const std::size_t part = capacity / parts;
     float* v = scratch + share.index * part * T * (cs + os);
