@@ -90,6 +90,9 @@ class error : public std::runtime_error {
 };
 
 namespace detail {
+// The short escapes: the letter after a backslash, and the character it stands for.
+inline constexpr std::string_view escape_letters = "\"\\/bfnrt", escaped_chars = "\"\\/\b\f\n\r\t";
+
 // The length of the UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing past
 // U+10FFFF) that begins at s[i], a byte >= 0x80; 0 if there is none.
 inline std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
@@ -162,18 +165,21 @@ class Reader {
         }
     }
 
-    void open(std::size_t depth) const {
+    // Opens an array or an object at s_[i_]: false if it closes at once ([] or {}).
+    bool open(Value& v, Value::Kind kind, char close, std::size_t depth) {
         if (depth == limits_.max_depth)
             throw error(std::string(limits_.document) + " nests deeper than " + std::to_string(limits_.max_depth) + " levels (ReadLimits::max_depth)",
                         false);
+        v.kind = kind;
+        ++i_;
+        space();
+        if (peek() != close) return true;
+        ++i_;
+        return false;
     }
 
     void array(Value& v, std::size_t depth) {
-        open(depth);
-        v.kind = Value::Kind::array;
-        ++i_;
-        space();
-        if (peek() == ']') return void(++i_);
+        if (!open(v, Value::Kind::array, ']', depth)) return;
         for (;;) {
             if (v.items.size() == limits_.max_items)
                 throw error("an array in " + std::string(limits_.document) + " has more than " + std::to_string(limits_.max_items) +
@@ -188,11 +194,7 @@ class Reader {
     }
 
     void object(Value& v, std::size_t depth) {
-        open(depth);
-        v.kind = Value::Kind::object;
-        ++i_;
-        space();
-        if (peek() == '}') return void(++i_);
+        if (!open(v, Value::Kind::object, '}', depth)) return;
         for (;;) {
             if (peek() != '"') at_end() ? syntax("the text ends where a key was expected") : syntax("a key must be a string");
             std::string& key = v.keys.emplace_back();
@@ -348,29 +350,22 @@ class Reader {
                 ++i_;
                 const char e = peek();
                 ++i_;
-                switch (e) {
-                    case '"': out += '"'; break;
-                    case '\\': out += '\\'; break;
-                    case '/': out += '/'; break;
-                    case 'b': out += '\b'; break;
-                    case 'f': out += '\f'; break;
-                    case 'n': out += '\n'; break;
-                    case 'r': out += '\r'; break;
-                    case 't': out += '\t'; break;
-                    case 'u': {
-                        unsigned cp = hex4();
-                        if (cp >= 0xDC00 && cp <= 0xDFFF) syntax("a low surrogate \\u escape without a high one before it");
-                        if (cp >= 0xD800 && cp <= 0xDBFF) {
-                            if (s_.substr(i_, 2) != "\\u") syntax("a high surrogate \\u escape without a low one after it");
-                            i_ += 2;
-                            const unsigned lo = hex4();
-                            if (lo < 0xDC00 || lo > 0xDFFF) syntax("a high surrogate \\u escape without a low one after it");
-                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        }
-                        put_utf8(out, cp);
-                        break;
+                if (const std::size_t k = escape_letters.find(e); e != '\0' && k != std::string_view::npos) {
+                    out += escaped_chars[k];
+                } else if (e == 'u') {
+                    unsigned cp = hex4();
+                    if (cp >= 0xDC00 && cp <= 0xDFFF) syntax("a low surrogate \\u escape without a high one before it");
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        if (s_.substr(i_, 2) != "\\u") syntax("a high surrogate \\u escape without a low one after it");
+                        i_ += 2;
+                        const unsigned lo = hex4();
+                        if (lo < 0xDC00 || lo > 0xDFFF) syntax("a high surrogate \\u escape without a low one after it");
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     }
-                    default: --i_, syntax("invalid escape '\\" + shown(e) + "'");
+                    put_utf8(out, cp);
+                } else {
+                    --i_;
+                    syntax("invalid escape '\\" + shown(e) + "'");
                 }
                 continue;
             }
@@ -409,17 +404,14 @@ inline bool append_string(std::string& out, std::string_view s) {
             i += n;
             continue;
         }
-        switch (c) {
-            case '"': q += "\\\""; break;
-            case '\\': q += "\\\\"; break;
-            case '\b': q += "\\b"; break;
-            case '\f': q += "\\f"; break;
-            case '\n': q += "\\n"; break;
-            case '\r': q += "\\r"; break;
-            case '\t': q += "\\t"; break;
-            default:
-                if (c < 0x20) q += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
-                else q += char(c);
+        // The short escapes but "\/" (a slash needs none), and \u00XX for the other controls.
+        if (const std::size_t k = detail::escaped_chars.find(char(c)); c != '/' && k != std::string_view::npos) {
+            q += '\\';
+            q += detail::escape_letters[k];
+        } else if (c < 0x20) {
+            q += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+        } else {
+            q += char(c);
         }
         ++i;
     }

@@ -43,7 +43,7 @@ class load_error : public std::runtime_error {
 // read, view or read_npz when a file needs them.
 struct ReadLimits {
     std::size_t max_header_bytes = std::size_t{16} << 20;  // a safetensors file's JSON header
-    std::size_t max_depth = 8;                              // JSON nesting (a valid header needs 3)
+    std::size_t max_depth = 8;                              // JSON nesting (a valid header needs 3; one stack frame a level)
     std::size_t max_rank = 64;                              // dimensions of one shape (NumPy's limit)
     std::size_t max_name_bytes = 1024;                      // one tensor's name
     std::size_t max_archive_bytes = std::size_t{16} << 30;  // .npz: all entries' declared sizes together
