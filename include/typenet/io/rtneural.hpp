@@ -216,15 +216,14 @@ inline RTNeuralFile read_rtneural(const std::filesystem::path& path, const ReadL
     return parse_rtneural(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string(), limits);
 }
 
-// Checks the file against the model and loads it; nothing changes unless all of it fits.
-template <class Model>
-void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOptions& options = {}) {
-    if (!file.keras()) {
-        load_weights(net, *file.state_dict, from_pytorch, options);
-        return;
-    }
+namespace detail {
+// The Keras form checked against a model's description (its rows and parameters: kinds,
+// activations, options, tensor counts and sizes) and given the model's Keras names: the file
+// load_weights then reads. load_error where they differ. (A plain function, not per model: an
+// AnyModel of many models compiles it once.)
+inline SafetensorsFile rtneural_as_keras(const RTNeuralFile& file, const std::vector<ParamInfo>& infos, const std::vector<LayerInfo>& rows) {
     const std::string& src = file.source;
-    auto fail = [&](const std::string& what) { detail::rtneural_fail(src, what); };
+    auto fail = [&](const std::string& what) { rtneural_fail(src, what); };
     // The model's layers with weights, each with the activations applied after it before the
     // next one (its own, fused or not, then Activation layers).
     struct Group {
@@ -234,9 +233,8 @@ void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOp
         std::vector<std::string> activations;
         std::vector<std::size_t> params;  // indices into param_infos
     };
-    const auto& infos = Net<Model>::param_infos();
     std::vector<Group> model;
-    for (const LayerInfo& r : Model::program::describe()) {
+    for (const LayerInfo& r : rows) {
         if (r.kind != RowKind::layer) continue;
         std::vector<std::size_t> params;
         for (std::size_t i = 0; i < infos.size(); ++i)
@@ -262,37 +260,37 @@ void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOp
             if (!l.activation.empty()) groups.back().activations.push_back(l.activation);
             continue;
         }
-        if (detail::rtneural_keras_class(l.type).empty())
-            fail(detail::rtneural_where(i, l) + ": typenet reads RTNeural's dense, time-distributed-dense, conv1d, gru, lstm, "
+        if (rtneural_keras_class(l.type).empty())
+            fail(rtneural_where(i, l) + ": typenet reads RTNeural's dense, time-distributed-dense, conv1d, gru, lstm, "
                                                 "batchnorm, prelu and activation layers, not " + detail::quoted(l.type));
         if (recurrent && !l.activation.empty() && l.activation != "tanh")
-            fail(detail::rtneural_where(i, l) + " has the cell activation " + detail::quoted(l.activation) + "; GRU and LSTM use tanh");
+            fail(rtneural_where(i, l) + " has the cell activation " + detail::quoted(l.activation) + "; GRU and LSTM use tanh");
         groups.push_back({i, {}});
         if (!recurrent && !l.activation.empty()) groups.back().activations.push_back(l.activation);
     }
     auto model_list = [&] {
         std::vector<std::string> v;
         for (const Group& g : model) v.push_back("'" + g.path + "' " + g.type);
-        return detail::join(v);
+        return join(v);
     };
     auto file_list = [&] {
         std::vector<std::string> v;
         for (const FileGroup& g : groups) v.push_back(std::to_string(g.index) + " " + file.layers[g.index].type);
-        return detail::join(v);
+        return join(v);
     };
     if (groups.size() != model.size())
         fail("the file has " + std::to_string(groups.size()) + " layers with weights " + file_list() + ", the model " +
              std::to_string(model.size()) + " " + model_list());
     // Each pair: kind, activations, options; then the tensors under the model's Keras names.
-    const auto names = detail::file_names(infos, from_keras);
-    std::vector<std::pair<std::string, detail::NpyArray>> arrays;
+    const auto names = file_names(infos, from_keras);
+    std::vector<std::pair<std::string, NpyArray>> arrays;
     for (std::size_t g = 0; g < groups.size(); ++g) {
         const RTNeuralLayer& l = file.layers[groups[g].index];
         const Group& m = model[g];
-        const std::string here = detail::rtneural_where(groups[g].index, l) + " and the model's '" + m.path + "' " + m.type;
-        if (detail::rtneural_keras_class(l.type) != m.keras_class) fail(here + " are different kinds of layer");
+        const std::string here = rtneural_where(groups[g].index, l) + " and the model's '" + m.path + "' " + m.type;
+        if (rtneural_keras_class(l.type) != m.keras_class) fail(here + " are different kinds of layer");
         if (groups[g].activations != m.activations)
-            fail(here + ": the file applies " + detail::join(groups[g].activations) + " after it, the model " + detail::join(m.activations));
+            fail(here + ": the file applies " + join(groups[g].activations) + " after it, the model " + join(m.activations));
         if (l.type == "conv1d") {
             const LayerTraits& t = m.traits;
             if (l.kernel_size && l.kernel_size != t.kernel) fail(here + ": kernel size " + std::to_string(l.kernel_size) + " vs " + std::to_string(t.kernel));
@@ -301,7 +299,7 @@ void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOp
             if (t.stride != 1) fail(here + ": RTNeural's Keras Conv1D has stride 1, the model's " + std::to_string(t.stride));
         }
         if (l.type == "batchnorm" && l.epsilon >= 0 && std::abs(l.epsilon - m.traits.epsilon) > 1e-6 * std::max(1.0, l.epsilon))
-            fail(here + ": epsilon " + detail::float_str(float(l.epsilon)) + " vs " + detail::float_str(float(m.traits.epsilon)) +
+            fail(here + ": epsilon " + float_str(float(l.epsilon)) + " vs " + float_str(float(m.traits.epsilon)) +
                  " (BatchNorm<Num, Den> is Num / Den)");
         // The model's distinct file tensors for this layer, in order (a GRU's two biases are
         // one Keras "bias").
@@ -311,29 +309,40 @@ void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOp
         std::size_t skip = 0;  // leading tensors the file leaves out
         if (l.type == "batchnorm" && l.weights.size() == 2 && distinct.size() == 4) {  // no scale, no centre
             const std::size_t c = infos[distinct[0]].spec.size();
-            arrays.emplace_back(names[distinct[0]], detail::NpyArray{"F32", {c}, detail::f32_bytes(std::vector<float>(c, 1.f))});
-            arrays.emplace_back(names[distinct[1]], detail::NpyArray{"F32", {c}, detail::f32_bytes(std::vector<float>(c, 0.f))});
+            arrays.emplace_back(names[distinct[0]], NpyArray{"F32", {c}, f32_bytes(std::vector<float>(c, 1.f))});
+            arrays.emplace_back(names[distinct[1]], NpyArray{"F32", {c}, f32_bytes(std::vector<float>(c, 0.f))});
             skip = 2;
         }
         if (l.weights.size() + skip != distinct.size()) {
             std::vector<std::string> want;
             for (std::size_t i : distinct) want.push_back(names[i]);
             fail(here + ": the file gives " + std::to_string(l.weights.size()) + " tensors, the model has " +
-                 std::to_string(distinct.size()) + " " + detail::join(want));
+                 std::to_string(distinct.size()) + " " + join(want));
         }
         for (std::size_t w = 0; w < l.weights.size(); ++w) {
             const std::size_t i = distinct[w + skip];
             std::vector<std::size_t> shape = l.weights[w].shape;
-            if (l.type == "prelu") shape = detail::file_dims(infos[i].spec, from_keras);  // Keras' alpha [1, C] or [1, 1]: one per channel, or one
+            if (l.type == "prelu") shape = file_dims(infos[i].spec, from_keras);  // Keras' alpha [1, C] or [1, 1]: one per channel, or one
             std::size_t n = 1;
             for (std::size_t d : shape) n *= d;
             if (n != l.weights[w].values.size())
                 fail(here + ": weight " + std::to_string(w) + " has " + std::to_string(l.weights[w].values.size()) + " values, expected " +
                      std::to_string(n) + " for " + detail::quoted(names[i]));
-            arrays.emplace_back(names[i], detail::NpyArray{"F32", shape, detail::f32_bytes(l.weights[w].values)});
+            arrays.emplace_back(names[i], NpyArray{"F32", shape, f32_bytes(l.weights[w].values)});
         }
     }
-    load_weights(net, detail::as_safetensors(arrays, src), from_keras, options);
+    return as_safetensors(arrays, src);
+}
+}  // namespace detail
+
+// Checks the file against the model and loads it; nothing changes unless all of it fits.
+template <class Model>
+void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOptions& options = {}) {
+    if (!file.keras()) {
+        load_weights(net, *file.state_dict, from_pytorch, options);
+        return;
+    }
+    load_weights(net, detail::rtneural_as_keras(file, Net<Model>::param_infos(), Model::program::describe()), from_keras, options);
 }
 
 template <class Model>

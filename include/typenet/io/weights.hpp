@@ -206,31 +206,35 @@ inline bool all_finite_f32(const std::uint8_t* p, std::size_t n) noexcept { retu
 
 }  // namespace detail
 
-// Two passes: every tensor is checked against the model (present, shape, dtype, finite: read
-// straight from the mapped file) before anything is written; then the weights are decoded
-// into the model's canonical buffer and packed, in place. A bad file changes nothing, and a
-// load allocates nothing the size of the model (fresh pages are what made loading slow: the
-// kernel zeroes every one). Not to be run while another thread runs the same Net.
-template <class Model>
-void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
-    const auto& infos = Net<Model>::param_infos();
-    const auto names = detail::file_names(infos, convention);
-    const auto shared = detail::shared_rows(infos, names, convention);
-    const std::string& src = file.source();
-    std::vector<std::string> wanted;
+namespace detail {
+// What the first pass found for each parameter: the file tensor's name (after renames), its
+// entry, and whether an earlier parameter takes its row of it (Keras' recurrent biases).
+struct CheckedFile {
+    std::vector<std::string> names;
     std::vector<const TensorEntry*> entries;
+    std::vector<bool> shared;
+};
+
+// The first pass: every tensor against the model's parameters (present, shape, dtype, finite:
+// read straight from the mapped file), and no tensor the model lacks; load_error otherwise.
+// (Plain functions, not per model: an AnyModel of many models compiles them once.)
+inline CheckedFile check_file(const std::vector<ParamInfo>& infos, const SafetensorsFile& file, WeightConvention convention,
+                              const LoadOptions& options) {
+    const auto names = file_names(infos, convention);
+    CheckedFile checked{{}, {}, shared_rows(infos, names, convention)};
+    const std::string& src = file.source();
     std::vector<float> scratch;
     for (std::size_t i = 0; i < infos.size(); ++i) {
         const ParamInfo& p = infos[i];
-        const std::string name = detail::apply_rename(names[i], options);
-        wanted.push_back(name);
+        const std::string name = apply_rename(names[i], options);
+        checked.names.push_back(name);
         const std::string ours = name == p.name ? "" : " (typenet's '" + p.name + "')";
-        const auto dims = detail::file_dims(p.spec, convention);
+        const auto dims = file_dims(p.spec, convention);
         const TensorEntry* t = file.find(name);
-        if (!t) throw load_error("typenet: '" + src + "': missing tensor '" + name + "'" + ours + " (expected F32 " + detail::dims_str(dims) + ")");
+        if (!t) throw load_error("typenet: '" + src + "': missing tensor '" + name + "'" + ours + " (expected F32 " + dims_str(dims) + ")");
         if (t->shape != dims)
             throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has shape " + t->shape_str() + ", expected " +
-                             detail::dims_str(dims));
+                             dims_str(dims));
         if (!SafetensorsFile::is_float_dtype(t->dtype))
             throw load_error("typenet: '" + src + "': tensor '" + name + "'" + ours + " has dtype " + t->dtype +
                              ", expected F32 (or F64, F16, BF16)");
@@ -238,11 +242,11 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
         if (!options.allow_non_finite) {
             bool finite = true;
             if (t->dtype == "F32") {
-                finite = detail::all_finite_f32(file.bytes(*t), file_size);
+                finite = all_finite_f32(file.bytes(*t), file_size);
             } else {
                 scratch.resize(file_size);
                 file.read_floats(name, *t, scratch);
-                finite = detail::all_finite(scratch);
+                finite = all_finite(scratch);
             }
             if (!finite) {
                 scratch.resize(file_size);
@@ -253,14 +257,14 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
                                          std::to_string(k) + " (LoadOptions::allow_non_finite accepts it)");
             }
         }
-        entries.push_back(t);
+        checked.entries.push_back(t);
     }
     if (!options.allow_unexpected) {
         // Every tensor the model does not have, by name (a two-layer recurrent file in a
         // one-layer type: all of its *_l1 tensors), so the mismatch is seen whole.
         std::vector<std::string> unexpected;
         for (const auto& [name, entry] : file.tensors())
-            if (std::find(wanted.begin(), wanted.end(), name) == wanted.end() &&
+            if (std::find(checked.names.begin(), checked.names.end(), name) == checked.names.end() &&
                 !(convention.kind == WeightConvention::Kind::pytorch && name.ends_with(".num_batches_tracked")))
                 unexpected.push_back(detail::quoted(name) + " " + entry.shape_str());
         if (!unexpected.empty()) {
@@ -274,22 +278,40 @@ void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConv
                              " (LoadOptions::allow_unexpected ignores them)");
         }
     }
-    // Everything checked: from here nothing can fail.
-    net.update_weights([&](float* canonical) {
-        for (std::size_t i = 0; i < infos.size(); ++i) {
-            const ParamInfo& p = infos[i];
-            if (shared[i]) {  // an earlier parameter took its row of the file tensor
-                std::fill_n(canonical + p.offset, p.spec.size(), 0.f);
-            } else if (!detail::permutes(p, convention)) {  // straight into place
-                file.read_floats(wanted[i], *entries[i], std::span<float>(canonical + p.offset, p.spec.size()));
-            } else {
-                scratch.resize(entries[i]->elements());
-                file.read_floats(wanted[i], *entries[i], scratch);
-                const std::size_t row = convention.kind == WeightConvention::Kind::keras ? p.spec.keras_row : 0;
-                detail::convert<true>(p, convention, scratch.data() + row * p.spec.size(), canonical + p.offset);
-            }
+    return checked;
+}
+
+// The second pass, which cannot fail: the checked tensors decoded into the canonical buffer.
+inline void decode_file(const std::vector<ParamInfo>& infos, const SafetensorsFile& file, WeightConvention convention,
+                        const CheckedFile& checked, float* canonical) {
+    std::vector<float> scratch;
+    for (std::size_t i = 0; i < infos.size(); ++i) {
+        const ParamInfo& p = infos[i];
+        if (checked.shared[i]) {  // an earlier parameter took its row of the file tensor
+            std::fill_n(canonical + p.offset, p.spec.size(), 0.f);
+        } else if (!permutes(p, convention)) {  // straight into place
+            file.read_floats(checked.names[i], *checked.entries[i], std::span<float>(canonical + p.offset, p.spec.size()));
+        } else {
+            scratch.resize(checked.entries[i]->elements());
+            file.read_floats(checked.names[i], *checked.entries[i], scratch);
+            const std::size_t row = convention.kind == WeightConvention::Kind::keras ? p.spec.keras_row : 0;
+            convert<true>(p, convention, scratch.data() + row * p.spec.size(), canonical + p.offset);
         }
-    });
+    }
+}
+}  // namespace detail
+
+// Two passes: every tensor is checked against the model (present, shape, dtype, finite: read
+// straight from the mapped file) before anything is written; then the weights are decoded
+// into the model's canonical buffer and packed, in place. A bad file changes nothing, and a
+// load allocates nothing the size of the model (fresh pages are what made loading slow: the
+// kernel zeroes every one). Not to be run while another thread runs the same Net.
+template <class Model>
+void load_weights(Net<Model, true>& net, const SafetensorsFile& file, WeightConvention convention = native, const LoadOptions& options = {}) {
+    const auto& infos = Net<Model>::param_infos();
+    const detail::CheckedFile checked = detail::check_file(infos, file, convention, options);
+    // Everything checked: from here nothing can fail.
+    net.update_weights([&](float* canonical) { detail::decode_file(infos, file, convention, checked, canonical); });
 }
 
 template <class Model>
@@ -312,12 +334,12 @@ std::optional<load_error> try_load_weights(Net<Model, true>& net, const Source& 
     }
 }
 
-template <class Model>
-void save_weights(const Net<Model, true>& net, const std::filesystem::path& path, WeightConvention convention = native) {
-    const std::vector<float>& canonical = net.get_weights();
-    const auto& infos = Net<Model>::param_infos();
-    const auto names = detail::file_names(infos, convention);
-    // One file tensor per name: Keras' recurrent bias gathers several parameters (rows, sums).
+namespace detail {
+// The canonical weights as the convention's file: one tensor per name (Keras' recurrent bias
+// gathers several parameters: rows, sums).
+inline void save_canonical(const std::filesystem::path& path, const std::vector<ParamInfo>& infos, const std::vector<float>& canonical,
+                           WeightConvention convention) {
+    const auto names = file_names(infos, convention);
     std::vector<std::vector<float>> converted;
     std::vector<std::vector<std::size_t>> dims;
     std::map<std::string, std::size_t> index;
@@ -326,13 +348,13 @@ void save_weights(const Net<Model, true>& net, const std::filesystem::path& path
         const ParamInfo& p = infos[i];
         const auto [at, fresh] = index.emplace(names[i], converted.size());
         if (fresh) {
-            dims.push_back(detail::file_dims(p.spec, convention));
+            dims.push_back(file_dims(p.spec, convention));
             std::size_t n = 1;
             for (std::size_t d : dims.back()) n *= d;
             converted.emplace_back(n, 0.f);
         }
         one.assign(p.spec.size(), 0.f);
-        detail::convert<false>(p, convention, canonical.data() + p.offset, one.data());
+        convert<false>(p, convention, canonical.data() + p.offset, one.data());
         const std::size_t row = convention.kind == WeightConvention::Kind::keras ? p.spec.keras_row : 0;
         float* into = converted[at->second].data() + row * p.spec.size();
         for (std::size_t k = 0; k < one.size(); ++k) into[k] += one[k];
@@ -340,6 +362,12 @@ void save_weights(const Net<Model, true>& net, const std::filesystem::path& path
     std::vector<NamedTensor> tensors(converted.size());
     for (const auto& [name, i] : index) tensors[i] = NamedTensor{name, dims[i], converted[i]};
     write_safetensors(path, tensors);
+}
+}  // namespace detail
+
+template <class Model>
+void save_weights(const Net<Model, true>& net, const std::filesystem::path& path, WeightConvention convention = native) {
+    detail::save_canonical(path, Net<Model>::param_infos(), net.get_weights(), convention);
 }
 
 // Into whichever of an AnyModel's models the file fits (the first, in order); a file that fits
