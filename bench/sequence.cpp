@@ -101,8 +101,10 @@ TN_CELL(LSTM, 64)
     BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128, false, true); \
     BENCHMARK_TEMPLATE(BM_step, tn::Cell, H, true, true);          \
     BENCHMARK_TEMPLATE(BM_process, tn::Cell, H, 128, true, true);
+TN_CELL_BF16(GRU, 16)
 TN_CELL_BF16(GRU, 32)
 TN_CELL_BF16(GRU, 64)
+TN_CELL_BF16(LSTM, 16)
 TN_CELL_BF16(LSTM, 32)
 TN_CELL_BF16(LSTM, 64)
 

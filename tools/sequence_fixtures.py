@@ -360,6 +360,8 @@ def main():
     stream_fixtures(g)
     ceil_mode_fixtures(g)
     zoo_layer_fixtures(g)
+    # an LSTM of two units: its gates packed two to a vector on every instruction set
+    save("lstm_2_2_2l", Seq(nn.LSTM(2, 2, num_layers=2, batch_first=True), nn.Linear(2, 1)), g(5, 31, 2))
 
 
 if __name__ == "__main__":

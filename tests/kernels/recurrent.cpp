@@ -57,15 +57,17 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
     }
     for (float x : {20.f, 88.f, 1e30f, std::numeric_limits<float>::max()}) xs.push_back(x), xs.push_back(-x);
     double worst_t = 0, worst_s = 0;
-    alignas(64) float in[k::lanes], t[k::lanes], s[k::lanes];
+    alignas(64) float in[k::lanes], t[k::lanes], s[k::lanes], ts[k::lanes];
     for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
         for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)];
         k::detail::tanh_fast_v(k::load(in)).store_aligned(t);
         k::detail::sigmoid_fast_v(k::load(in)).store_aligned(s);
+        k::detail::tanh_sigmoid_fast_v(k::load(in)).store_aligned(ts);  // an LSTM's paired [g | o]
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const double x = in[j];
-            if (!(std::abs(t[j]) <= 1.f && s[j] >= 0.f && s[j] <= 1.f)) {  // one assertion per failure, not per value
-                INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j]);
+            if (!(std::abs(t[j]) <= 1.f && s[j] >= 0.f && s[j] <= 1.f) ||
+                std::memcmp(&ts[j], j < k::lanes / 2 ? &t[j] : &s[j], 4) != 0) {  // one assertion per failure, not per value
+                INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j] << ", lane " << j << " of the paired form " << ts[j]);
                 REQUIRE(false);
             }
             worst_t = std::max(worst_t, std::abs(double(t[j]) - std::tanh(x)));

@@ -42,6 +42,11 @@ TEST_CASE("the kernels run on the instruction set the build targets", "[kernels]
     float full[tn::kernels::lanes];
     tn::kernels::storeu(full, tn::kernels::load_partial(v, 2, -1.f));
     CHECK(full[tn::kernels::lanes - 1] == -1.f);
+    // An LSTM's paired gates: the upper half of the lanes moved down, zeros above.
+    float lanes_in[tn::kernels::lanes], moved[tn::kernels::lanes];
+    for (std::size_t i = 0; i < tn::kernels::lanes; ++i) lanes_in[i] = float(i + 1);
+    tn::kernels::storeu(moved, tn::kernels::upper_half_down(tn::kernels::loadu(lanes_in)));
+    for (std::size_t i = 0; i < tn::kernels::lanes; ++i) CHECK(moved[i] == (i < tn::kernels::lanes / 2 ? float(i + 1 + tn::kernels::lanes / 2) : 0.f));
 }
 
 TEST_CASE("all_finite finds every NaN and Inf, at any alignment and position", "[kernels][simd][finite]") {

@@ -86,6 +86,15 @@ TEST_CASE("bidirectional LSTM (two layers, every step) and GRU (h_n of both dire
     golden::check_model<GruBiLast>("gru_bi_last_3_11", 2e-5);
 }
 
+TEST_CASE("an LSTM of two units (gates packed two to a vector) matches PyTorch, exact and fast, streamed bitwise", "[recurrent][golden]") {
+    using Pair = tn::Sequential<tn::Input<31, 2>, tn::LSTM<2, tn::return_sequences, tn::num_layers<2>>, tn::Dense<1>>;
+    STATIC_REQUIRE(tn::kernels::RecurrentPacking<tn::kernels::Cell::lstm, 2, 2>::paired);
+    golden::check_model<Pair>("lstm_2_2_2l", 2e-5);
+    golden::check_streaming<Pair>("lstm_2_2_2l");
+    golden::check_model<tn::with_fast_activations<Pair>>("lstm_2_2_2l", 1e-4);
+    golden::check_streaming<tn::with_fast_activations<Pair>>("lstm_2_2_2l");
+}
+
 TEST_CASE("a given initial state (PyTorch's h0, c0) through State::of", "[recurrent][golden]") {
     using M = tn::Sequential<tn::Input<15, 2>, tn::LSTM<9, tn::return_sequences, tn::num_layers<2>>>;
     auto net = tn::make<M>();
@@ -199,7 +208,7 @@ TEST_CASE("fast activations: GRU and LSTM within 1e-4 of PyTorch, streamed bitwi
 // bf16_weights on recurrent layers (kernels/recurrent.hpp: W_hh as bf16 pairs, h rounded to
 // bf16 inside each step's product, everything else fp32): against a scalar model of exactly
 // that scheme in double precision, against PyTorch's fp32 outputs within bf16's error, and
-// streamed bit for bit. Layers under 32 units stay fp32 under the policy.
+// streamed bit for bit. Layers under 16 units stay fp32 under the policy.
 namespace {
 float bf(float v) { return tn::kernels::from_bf16(tn::kernels::to_bf16(v)); }
 double sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
@@ -289,6 +298,11 @@ TEST_CASE("bf16 weights: GRU and LSTM against the scheme's reference, streamed b
     check_bf16_layer<GruB, tn::kernels::Cell::gru>(37);
     check_bf16_layer<GruBeforeB, tn::kernels::Cell::gru, false>(33);
     check_bf16_layer<LstmB, tn::kernels::Cell::lstm>(37);
+    // 16 units: the state in registers, h's pairs by lane shuffles (AVX-512: vcvtneps2bf16).
+    using GruB16 = tn::Sequential<tn::Input<23, 3>, tn::GRU<16, tn::return_sequences, tn::bf16_weights, tn::fast_activations>>;
+    using LstmB16 = tn::Sequential<tn::Input<23, 3>, tn::LSTM<16, tn::return_sequences, tn::bf16_weights>>;
+    check_bf16_layer<GruB16, tn::kernels::Cell::gru>(16);
+    check_bf16_layer<LstmB16, tn::kernels::Cell::lstm>(16);
     STATIC_REQUIRE(tn::Net<RnnB>::param_count == tn::Net<tn::Sequential<tn::Input<23, 3>, tn::SimpleRNN<40, tn::return_sequences>>>::param_count);
 }
 
@@ -297,8 +311,9 @@ TEST_CASE("bf16 weights as a policy: PyTorch's GRU and LSTM within bf16's error,
     STATIC_REQUIRE(std::is_same_v<tn::with_policy<Gru2, tn::bf16_weights>,
                                   tn::Sequential<tn::Input<23, 3>, tn::GRU<37, tn::return_sequences, tn::num_layers<2>, tn::bf16_weights>,
                                                  tn::Dense<2, tn::bf16_weights>>>);
-    STATIC_REQUIRE(std::is_same_v<tn::with_policy<GruLast, tn::bf16_weights>,  // 16 units: fp32
-                                  tn::Sequential<tn::Input<19, 3>, tn::GRU<16>, tn::Dense<3, tn::bf16_weights>>>);
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<GruLast, tn::bf16_weights>,  // 16 units: bf16
+                                  tn::Sequential<tn::Input<19, 3>, tn::GRU<16, tn::bf16_weights>, tn::Dense<3, tn::bf16_weights>>>);
+    STATIC_REQUIRE(std::is_same_v<tn::with_policy<LstmBi, tn::bf16_weights>, LstmBi>);  // 7 units: fp32
     using Kept = tn::Sequential<tn::Input<5, 2>, tn::LSTM<64, tn::fp32_weights>>;  // named: kept
     STATIC_REQUIRE(std::is_same_v<tn::with_policy<Kept, tn::bf16_weights>, Kept>);
     // Two layers of 37 units over 23 steps: the outputs (order 0.1-1) move by ~1e-3.

@@ -25,7 +25,7 @@ template <std::size_t Groups> struct channels_divisible_by {};
 struct stride_must_be_at_least_1 {};
 struct int8_weights_is_for_conv2d_with_groups_1 {};  // grouped and depthwise convolutions run in fp32
 struct convolutions_take_int8_or_fp32_weights {};    // bf16_weights is for Dense and recurrent layers
-struct bf16_weights_is_for_recurrent_layers_of_32_units_or_more {};  // smaller ones are latency-bound: fp32
+struct bf16_weights_is_for_recurrent_layers_of_16_units_or_more {};  // smaller ones are latency-bound: fp32
 struct recurrent_layers_take_bf16_or_fp32_weights {};  // int8 is for Dense and Conv2D
 struct dilation_must_be_at_least_1 {};
 struct kernel_size_required {};

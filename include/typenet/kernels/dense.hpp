@@ -346,6 +346,36 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
     constexpr DensePacking d{In, Out};
     constexpr std::size_t R = mr >= 8 ? 4 : 2;
     const float* bias = packed + d.weight_floats();
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512 && Out == 1 && In > 1 && In <= lanes && (In & (In - 1)) == 0 && !Act::row_wise) {
+        // One output over In = 2, 4, 8 or 16 values (a small recurrent layer's last Dense): a
+        // block of `lanes` rows is In vectors, reduced together by pair sums — each stage adds
+        // adjacent lanes of two vectors into one — so every row is the same fixed tree, log2 In
+        // deep, wherever it sits in a call, and a block costs 2 In shuffles instead of a
+        // horizontal sum per row.
+        alignas(alignment) float w[lanes];  // the weights once per row a vector holds
+        for (std::size_t k = 0; k < lanes; ++k) w[k] = packed[k % In * nr];
+        const vfloat wv = load(w);
+        for (std::size_t i = 0; i < rows; i += lanes) {
+            const std::size_t n = std::min(lanes, rows - i);
+            const float* xb = x + i * In;
+            vfloat t[In];
+            TYPENET_UNROLL
+            for (std::size_t v = 0; v < In; ++v) {
+                const std::size_t have = n * In > v * lanes ? std::min(lanes, n * In - v * lanes) : 0;
+                t[v] = (have == lanes ? loadu(xb + v * lanes) : load_n(xb + v * lanes, have)) * wv;
+            }
+            TYPENET_UNROLL
+            for (std::size_t m = In; m > 1; m /= 2)
+                TYPENET_UNROLL
+                for (std::size_t j = 0; j < m / 2; ++j) t[j] = pair_sums(t[2 * j], t[2 * j + 1]);
+            vfloat sum = t[0] + vfloat(bias[0]);
+            if (add) sum += load_n(add + i, n);
+            store_n(y + i, Act::apply(sum), n);
+        }
+        return;
+    }
+#endif
     if constexpr (Out == 1 && In <= 4 * lanes && !Act::row_wise) {
         // One output (an audio model's last layer): a row is a dot product along its In
         // values, then one fixed tree over the lanes (xsimd::hadd), then the bias. The

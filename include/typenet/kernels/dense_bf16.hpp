@@ -105,6 +105,19 @@ namespace detail {
 
 using vword = xsimd::batch<std::uint32_t, arch>;
 
+// A vector's lanes rounded to bf16 pairs, as to_bf16_pairs writes them: word k holds lanes 2k
+// and 2k + 1, for k < lanes / 2 (the upper words zero).
+inline vword bf16_pairs_of(vfloat x) noexcept {
+#if defined(__AVX512BF16__) && XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vword(_mm512_zextsi256_si512((__m256i)_mm512_cvtneps_pbh(x)));
+#endif
+    alignas(alignment) float v[lanes];
+    alignas(alignment) std::uint32_t words[lanes] = {};
+    x.store_aligned(v);
+    kernels::to_bf16_pairs(v, lanes, words);
+    return vword::load_aligned(words);
+}
+
 // acc += w_odd * x_odd, then acc += w_even * x_even, lane by lane (w: nr/2-lane words, x: one
 // word broadcast).
 [[gnu::always_inline]] inline vfloat dot_bf16(vfloat acc, vword w, vword x) noexcept {

@@ -5,6 +5,7 @@
 // NaN handling is the caller's: the activations (activations.hpp) keep a NaN a NaN.
 #pragma once
 #include "../core/isa.hpp"
+#include <array>
 
 #include "simd.hpp"
 
@@ -51,11 +52,11 @@ inline vfloat tanh_v(vfloat x) noexcept {
 }
 
 // x clamped to [-c, c]: one range instruction on AVX-512 (the smaller magnitude, x's sign).
-inline vfloat clamp_symmetric(vfloat x, float c) noexcept {
+inline vfloat clamp_symmetric(vfloat x, vfloat c) noexcept {
 #if defined(__AVX512DQ__)
-    if constexpr (is_avx512) return vfloat(_mm512_range_ps(x, _mm512_set1_ps(c), 0b0010));
+    if constexpr (is_avx512) return vfloat(_mm512_range_ps(x, c, 0b0010));
 #endif
-    return xsimd::min(xsimd::max(x, vfloat(-c)), vfloat(c));
+    return xsimd::min(xsimd::max(x, -c), c);
 }
 
 // x P(u) / Q(u), u = x^2, P and Q cubic, for |x| <= the caller's clamp. Written for latency:
@@ -63,18 +64,29 @@ inline vfloat clamp_symmetric(vfloat x, float c) noexcept {
 // the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
 // GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
 template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3) noexcept {
+[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3, vfloat q0 = vfloat(C::q0),
+                                                       vfloat q1 = vfloat(C::q1), vfloat q2 = vfloat(C::q2), vfloat q3 = vfloat(C::q3)) noexcept {
     const vfloat u = a * a, u2 = u * u;
     vfloat ap0 = a * p0, ap2 = a * p2;
     settle(ap0);
     settle(ap2);
     const vfloat lo = kernels::fma(a * p1, u, ap0), hi = kernels::fma(a * p3, u, ap2);
-    const vfloat q = kernels::fma(u2, kernels::fma(vfloat(C::q3), u, vfloat(C::q2)), kernels::fma(vfloat(C::q1), u, vfloat(C::q0)));
+    const vfloat q = kernels::fma(u2, kernels::fma(q3, u, q2), kernels::fma(q1, u, q0));
     return kernels::fma(hi, u2, lo) / q;
 }
 template <class C>
 [[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {
     return odd_rational_with<C>(a, vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3));
+}
+// x P(u) / Q(u) + k as one quotient, (x P(u) + k Q(u)) / Q(u): the sigmoid's 1/2 folded into
+// the numerator (one FMA level longer than x P(u), which waits beside Q(u) anyway), so nothing
+// follows the division. kq[i] = k q_i; with kq = -0 it is odd_rational's quotient, bitwise.
+[[gnu::always_inline]] inline vfloat odd_rational_plus(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4], const vfloat (&kq)[4]) noexcept {
+    const vfloat u = a * a, u2 = u * u;
+    const vfloat lo = kernels::fma(u, kernels::fma(a, p[1], kq[1]), kernels::fma(a, p[0], kq[0]));
+    const vfloat hi = kernels::fma(u, kernels::fma(a, p[3], kq[3]), kernels::fma(a, p[2], kq[2]));
+    const vfloat den = kernels::fma(u2, kernels::fma(q[3], u, q[2]), kernels::fma(q[1], u, q[0]));
+    return kernels::fma(hi, u2, lo) / den;
 }
 
 // Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
@@ -102,12 +114,39 @@ template <class C>
 [[gnu::always_inline]] inline vfloat odd_rational_scaled(vfloat a, vfloat s) noexcept {
     return odd_rational_with<C>(a, s * vfloat(C::p0), s * vfloat(C::p1), s * vfloat(C::p2), s * vfloat(C::p3));
 }
-inline vfloat tanh_fast_v(vfloat x) noexcept { return odd_rational<TanhFit>(clamp_symmetric(x, 6.9f)); }
-inline vfloat sigmoid_fast_v(vfloat x) noexcept { return odd_rational<SigmoidFit>(clamp_symmetric(x, 2 * 6.9f)) + vfloat(0.5f); }
+inline vfloat tanh_fast_v(vfloat x) noexcept { return odd_rational<TanhFit>(clamp_symmetric(x, vfloat(6.9f))); }
+inline vfloat sigmoid_fast_v(vfloat x) noexcept {
+    using C = SigmoidFit;
+    return odd_rational_plus(clamp_symmetric(x, vfloat(2 * 6.9f)), {vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3)},
+                             {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)},
+                             {vfloat(C::q0 / 2), vfloat(C::q1 / 2), vfloat(C::q2 / 2), vfloat(C::q3 / 2)});
+}
 // s tanh(x), and s (sigmoid(x) - 1/2), the fast way.
-inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return odd_rational_scaled<TanhFit>(clamp_symmetric(x, 6.9f), s); }
+inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return odd_rational_scaled<TanhFit>(clamp_symmetric(x, vfloat(6.9f)), s); }
 inline vfloat scaled_centered_sigmoid_fast_v(vfloat x, vfloat s) noexcept {
-    return odd_rational_scaled<SigmoidFit>(clamp_symmetric(x, 2 * 6.9f), s);
+    return odd_rational_scaled<SigmoidFit>(clamp_symmetric(x, vfloat(2 * 6.9f)), s);
+}
+// tanh_fast_v in the lower half of the lanes and sigmoid_fast_v in the upper half (an LSTM's
+// paired [g | o]): one rational with each half's clamp and coefficients, bitwise each function.
+constexpr std::array<float, lanes> halves(float lower, float upper) {
+    std::array<float, lanes> v{};
+    for (std::size_t i = 0; i < lanes; ++i) v[i] = i < lanes / 2 ? lower : upper;
+    return v;
+}
+struct TanhSigmoidFit {
+    using T = TanhFit;
+    using S = SigmoidFit;
+    static constexpr auto clamp = halves(6.9f, 2 * 6.9f);
+    static constexpr auto p0 = halves(T::p0, S::p0), p1 = halves(T::p1, S::p1), p2 = halves(T::p2, S::p2), p3 = halves(T::p3, S::p3);
+    static constexpr auto q0 = halves(T::q0, S::q0), q1 = halves(T::q1, S::q1), q2 = halves(T::q2, S::q2), q3 = halves(T::q3, S::q3);
+    static constexpr auto kq0 = halves(-0.f, S::q0 / 2), kq1 = halves(-0.f, S::q1 / 2), kq2 = halves(-0.f, S::q2 / 2),
+                          kq3 = halves(-0.f, S::q3 / 2);
+};
+inline vfloat tanh_sigmoid_fast_v(vfloat x) noexcept {
+    using C = TanhSigmoidFit;
+    const auto v = [](const std::array<float, lanes>& a) { return vfloat::load_unaligned(a.data()); };
+    return odd_rational_plus(clamp_symmetric(x, v(C::clamp)), {v(C::p0), v(C::p1), v(C::p2), v(C::p3)},
+                             {v(C::q0), v(C::q1), v(C::q2), v(C::q3)}, {v(C::kq0), v(C::kq1), v(C::kq2), v(C::kq3)});
 }
 
 }  // namespace typenet::kernels::detail

@@ -46,7 +46,12 @@ struct RecurrentPacking {
     static constexpr std::size_t G = cell_gates<C>;
     static constexpr std::size_t V = (H + lanes - 1) / lanes;  // vectors per gate
     static constexpr std::size_t Hp = V * lanes;
-    static constexpr std::size_t row = G * Hp;  // one packed row: every gate of every unit
+    // An LSTM of at most half a vector of units packs its gates two to a vector, [i | f] and
+    // [g | o] (gate g from lane g / 2 * lanes + g % 2 * lanes / 2): its hidden product is
+    // half the FMAs, and its four gate functions two vectors.
+    static constexpr bool paired = C == Cell::lstm && 2 * H <= lanes;
+    static constexpr std::size_t row = paired ? 2 * lanes : G * Hp;  // one packed row: every gate of every unit
+    static constexpr std::size_t gate(std::size_t g) { return paired ? g / 2 * lanes + g % 2 * (lanes / 2) : g * Hp; }
     static constexpr std::size_t wx = 0, wh = F * row, bx = wh + H * row, bh = bx + row;
     static constexpr std::size_t floats = bh + Hp;
 };
@@ -59,10 +64,11 @@ struct RecurrentPacking {
 template <Cell C, std::size_t F, std::size_t H, bool ResetAfter = true, bool Bf16 = false>
 inline void recurrent_pack(const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh, float* packed) noexcept {
     using P = RecurrentPacking<C, F, H>;
+    static_assert(!(Bf16 && P::paired), "bf16 weights are for layers of 16 units or more");
     std::fill_n(packed, P::floats, 0.f);
     for (std::size_t g = 0; g < P::G; ++g)
         for (std::size_t j = 0; j < H; ++j) {
-            const std::size_t o = g * H + j, col = g * P::Hp + j;
+            const std::size_t o = g * H + j, col = P::gate(g) + j;
             for (std::size_t f = 0; f < F; ++f) packed[P::wx + f * P::row + col] = w_ih[o * F + f];
             for (std::size_t k = 0; k < H; ++k) packed[P::wh + k * P::row + col] = w_hh[o * H + k];
             const float bi = b_ih ? b_ih[o] : 0.f, bh = b_hh ? b_hh[o] : 0.f;
@@ -114,6 +120,16 @@ struct Gates {
     static vfloat tanh(vfloat x) noexcept {
         if constexpr (Fast) return tanh_fast_v(x);
         else return tanh_v(x);
+    }
+    // s tanh(x) (fast: s folded into the rational's numerator).
+    static vfloat scaled_tanh(vfloat x, vfloat s) noexcept {
+        if constexpr (Fast) return scaled_tanh_fast_v(x, s);
+        else return s * tanh_v(x);
+    }
+    // tanh in the lower half of the lanes, the sigmoid in the upper half.
+    static vfloat tanh_sigmoid(vfloat x) noexcept {
+        if constexpr (Fast) return tanh_sigmoid_fast_v(x);
+        else return xsimd::select(lower_half_mask(), tanh_v(x), sigmoid_v(x));
     }
 };
 
@@ -233,6 +249,7 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
     using P = RecurrentPacking<C, 1, H>;
     using F = Gates<Fast>;
     constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
+    static_assert(!P::paired, "paired gates run in registers (cell_step_registers)");
     if constexpr (C == Cell::rnn) {
         hidden_product<1, 0, H, Row, Hp, Bf16>(wh, h_old, {xp}, [&](std::size_t u, const vfloat* a) {
             if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, F::tanh(a[0]));
@@ -284,34 +301,57 @@ inline vfloat lane(vfloat v) noexcept {
 // each h[k] is a lane shuffle, so nothing on the recurrence's critical path goes through
 // memory. Whether a layer runs here or in cell_step depends only on its size, so a sequence
 // run whole, in blocks or step by step still takes one path and agrees bit for bit.
-template <Cell C, std::size_t H, class Act, bool Fast>
+template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
 [[gnu::always_inline]] inline void cell_step_registers(const float* wh, const float* bh, const float* xp, vfloat& h, vfloat& c) noexcept {
     using P = RecurrentPacking<C, 1, H>;
     using F = Gates<Fast>;
-    constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
+    constexpr std::size_t Hp = P::Hp, Row = P::row;
+    constexpr std::size_t G = Row / lanes;  // sums: one vector per gate, or per pair of gates
     static_assert(Hp == lanes);
     // The chains that wait least (ceil(H / S) FMAs deep, then a tree of log2(S) additions)
     // among those the registers hold beside the state and a weight vector or two.
     constexpr std::size_t budget = vector_registers >= 32 ? 24 : 10;
-    constexpr std::size_t S = chains_for(H, G, budget);
+    constexpr std::size_t K = Bf16 ? (H + 1) / 2 : H;  // terms: units, or pairs of units
+    constexpr std::size_t S = chains_for(K, G, budget);
     vfloat acc[S][G];
     TYPENET_UNROLL
     for (std::size_t s = 0; s < S; ++s)
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g)
-            acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : loadu(xp + g * Hp);
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (([&] {
-             const vfloat hk = lane<K>(h);
-             TYPENET_UNROLL
-             for (std::size_t g = 0; g < G; ++g) acc[K % S][g] = kernels::fma(loadu(wh + K * Row + g * Hp), hk, acc[K % S][g]);
-         }()),
-         ...);
-    }(std::make_index_sequence<H>{});
+            acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : loadu(xp + g * lanes);
+    if constexpr (Bf16) {
+        const vfloat pairs = xsimd::bitwise_cast<vfloat>(bf16_pairs_of(h));
+        const auto* words = reinterpret_cast<const std::uint32_t*>(wh);
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            (([&] {
+                 const vword hj = xsimd::bitwise_cast<vword>(lane<J>(pairs));
+                 TYPENET_UNROLL
+                 for (std::size_t g = 0; g < G; ++g)
+                     acc[J % S][g] = dot_bf16(acc[J % S][g], vword::load_unaligned(words + J * Row + g * lanes), hj);
+             }()),
+             ...);
+        }(std::make_index_sequence<K>{});
+    } else {
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            (([&] {
+                 const vfloat hk = lane<J>(h);
+                 TYPENET_UNROLL
+                 for (std::size_t g = 0; g < G; ++g) acc[J % S][g] = kernels::fma(loadu(wh + J * Row + g * lanes), hk, acc[J % S][g]);
+             }()),
+             ...);
+        }(std::make_index_sequence<H>{});
+    }
     vfloat a[G];
     TYPENET_UNROLL
     for (std::size_t g = 0; g < G; ++g) a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g]; });
-    if constexpr (C == Cell::rnn) {
+    if constexpr (P::paired) {
+        // a[0] = [i | f], a[1] = [g | o]: f and o moved down beside i and g (zeros above them,
+        // so h's upper lanes stay zero; c's hold f * o, bounded, never read).
+        const vfloat s = F::sigmoid(a[0]);
+        const vfloat t = F::tanh_sigmoid(a[1]);
+        c = kernels::fma(upper_half_down(s), c, s * t);
+        h = F::scaled_tanh(c, upper_half_down(t));
+    } else if constexpr (C == Cell::rnn) {
         if constexpr (std::is_same_v<Act, typenet::tanh>) h = F::tanh(a[0]);
         else h = Act::apply(a[0]);
     } else if constexpr (C == Cell::gru && Fast) {
@@ -351,7 +391,7 @@ template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = tru
 [[gnu::noinline]] void recurrent_run(const float* packed, const float* x, std::size_t T, std::size_t ldx, float* y, std::size_t ldy,
                                      float* h, float* c, bool reverse, float* scratch) noexcept {
     using P = RecurrentPacking<C, F, H>;
-    if constexpr (P::Hp == lanes && !(C == Cell::gru && !ResetAfter) && !Bf16) {
+    if constexpr (P::Hp == lanes && !(C == Cell::gru && !ResetAfter)) {
         vfloat hv = load_n(h, H), cv = C == Cell::lstm ? load_n(c, H) : vfloat(0.f);
         for (std::size_t start = 0; start < T; start += recurrent_chunk) {
             const std::size_t n = std::min(recurrent_chunk, T - start);
@@ -359,36 +399,36 @@ template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = tru
             detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t r = reverse ? n - 1 - i : i;
-                detail::cell_step_registers<C, H, Act, Fast>(packed + P::wh, packed + P::bh, scratch + r * P::row, hv, cv);
+                detail::cell_step_registers<C, H, Act, Fast, Bf16>(packed + P::wh, packed + P::bh, scratch + r * P::row, hv, cv);
                 if (y) store_n(y + (lo + r) * ldy, hv, H);
             }
         }
         store_n(h, hv, H);
         if constexpr (C == Cell::lstm) store_n(c, cv, H);
-        return;
-    }
-    alignas(alignment) float hbuf[2][P::Hp];
-    alignas(alignment) float cbuf[C == Cell::lstm ? P::Hp : 1];
-    std::fill_n(hbuf[0], 2 * P::Hp, 0.f);
-    std::copy_n(h, H, hbuf[0]);
-    if constexpr (C == Cell::lstm) {
-        std::fill_n(cbuf, P::Hp, 0.f);
-        std::copy_n(c, H, cbuf);
-    }
-    std::size_t cur = 0;
-    for (std::size_t start = 0; start < T; start += recurrent_chunk) {
-        const std::size_t n = std::min(recurrent_chunk, T - start);
-        const std::size_t lo = reverse ? T - start - n : start;  // the chunk's rows, in memory order
-        detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t r = reverse ? n - 1 - i : i;
-            detail::cell_step<C, H, Act, ResetAfter, Fast, Bf16>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
-            cur ^= 1;
-            if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
+    } else {
+        alignas(alignment) float hbuf[2][P::Hp];
+        alignas(alignment) float cbuf[C == Cell::lstm ? P::Hp : 1];
+        std::fill_n(hbuf[0], 2 * P::Hp, 0.f);
+        std::copy_n(h, H, hbuf[0]);
+        if constexpr (C == Cell::lstm) {
+            std::fill_n(cbuf, P::Hp, 0.f);
+            std::copy_n(c, H, cbuf);
         }
+        std::size_t cur = 0;
+        for (std::size_t start = 0; start < T; start += recurrent_chunk) {
+            const std::size_t n = std::min(recurrent_chunk, T - start);
+            const std::size_t lo = reverse ? T - start - n : start;  // the chunk's rows, in memory order
+            detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t r = reverse ? n - 1 - i : i;
+                detail::cell_step<C, H, Act, ResetAfter, Fast, Bf16>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
+                cur ^= 1;
+                if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
+            }
+        }
+        std::copy_n(hbuf[cur], H, h);
+        if constexpr (C == Cell::lstm) std::copy_n(cbuf, H, c);
     }
-    std::copy_n(hbuf[cur], H, h);
-    if constexpr (C == Cell::lstm) std::copy_n(cbuf, H, c);
 }
 
 }  // namespace typenet::kernels

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 // GCC 12 warns inside its own AVX-512 intrinsic headers (their `__Y = __Y` idiom for an
 // undefined register, GCC PR 105593). Diagnostic pragmas apply by source location, so
 // silencing it around this include silences exactly those headers and nothing of ours.
@@ -118,6 +119,38 @@ inline void settle(vfloat& v) noexcept {
 #else
     (void)v;
 #endif
+}
+
+#if XSIMD_WITH_AVX512F
+// Lane j of the result: lanes 2j and 2j + 1 of a and b side by side (a's 16 lanes, then b's),
+// added.
+inline vfloat pair_sums(vfloat a, vfloat b) noexcept {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return vfloat(_mm512_add_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b)));
+}
+#endif
+
+// The lanes below the middle (an LSTM's paired gates: the first gate of each pair).
+template <std::size_t... I>
+inline constexpr auto lower_half_mask_impl(std::index_sequence<I...>) noexcept {
+    return xsimd::batch_bool_constant<vfloat, (I < lanes / 2)...>{};
+}
+inline constexpr auto lower_half_mask() noexcept { return lower_half_mask_impl(std::make_index_sequence<lanes>{}); }
+
+// The upper half of v's lanes in the lower half, zeros above (one shuffle with a zeroing mask
+// on AVX-512).
+template <std::size_t... I>
+inline vfloat upper_half_down_impl(vfloat v, std::index_sequence<I...>) noexcept {
+    const vfloat moved = xsimd::swizzle(v, xsimd::batch_constant<xsimd::batch<std::uint32_t, arch>, std::uint32_t((I + lanes / 2) % lanes)...>{});
+    return xsimd::select(lower_half_mask(), moved, vfloat(0.f));
+}
+inline vfloat upper_half_down(vfloat v) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vfloat(_mm512_maskz_shuffle_f32x4(__mmask16(0x00FF), v, v, 0x0E));
+    else
+#endif
+        return upper_half_down_impl(v, std::make_index_sequence<lanes>{});
 }
 
 inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {

@@ -130,17 +130,18 @@ struct Recurrent {
     static constexpr bool reset_after = !detail::has_option<reset_before, Options...>;
     static constexpr bool fast = detail::has_option<fast_activations, Options...>;
     static_assert(reset_after || C == kernels::Cell::gru, "typenet: reset_before is an option of GRU only");
-    // bf16_weights: W_hh in bf16 (the hidden product of every step streams half the bytes);
-    // W_ih, biases and the state stay fp32. Only layers of at least min_bf16_units: a smaller
-    // layer's weights sit in L1 or registers, where the step waits on latency, not bytes.
-    static constexpr std::size_t min_bf16_units = 32;
+    // bf16_weights: W_hh in bf16 (the hidden product of every step streams half the bytes, and
+    // with vdpbf16ps issues half the instructions); W_ih, biases and the state stay fp32. Only
+    // layers of at least min_bf16_units: a smaller one (an LSTM's gates packed two to a vector)
+    // waits on its gates' latency, not on its few products.
+    static constexpr std::size_t min_bf16_units = 16;
     static constexpr bool bf16 = detail::has_option<bf16_weights, Options...>;
     static constexpr bool names_precision = bf16 || detail::has_option<fp32_weights, Options...>;
     // Checked where the model is composed, so that the error is reported once, in words.
     using invalid_options = std::conditional_t<
         detail::has_option<int8_weights, Options...> || (bf16 && detail::has_option<fp32_weights, Options...>),
         recurrent_layers_take_bf16_or_fp32_weights,
-        std::conditional_t<bf16 && Units < min_bf16_units, bf16_weights_is_for_recurrent_layers_of_32_units_or_more, void>>;
+        std::conditional_t<bf16 && Units < min_bf16_units, bf16_weights_is_for_recurrent_layers_of_16_units_or_more, void>>;
     static constexpr std::string_view keras_class = dirs == 2                   ? "bidirectional"
                                                     : C == kernels::Cell::gru  ? "gru"
                                                     : C == kernels::Cell::lstm ? "lstm"

@@ -181,7 +181,7 @@ template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, bf16_wei
 template <std::size_t U, class... O> struct policy_leaf<Dense<U, O...>, int8_weights> {
     using type = std::conditional_t<Dense<U, O...>::names_precision, Dense<U, O...>, Dense<U, O..., int8_weights>>;
 };
-// Recurrent layers of at least 32 units take bf16 (W_hh); smaller ones and int8 stay fp32.
+// Recurrent layers of at least 16 units take bf16 (W_hh); smaller ones and int8 stay fp32.
 template <template <std::size_t, class...> class R, std::size_t U, class... O>
 using recurrent_bf16 = std::conditional_t<R<U, O...>::names_precision || U < R<U, O...>::min_bf16_units, R<U, O...>, R<U, O..., bf16_weights>>;
 template <std::size_t U, class... O> struct policy_leaf<GRU<U, O...>, bf16_weights> {
