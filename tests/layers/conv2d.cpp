@@ -124,6 +124,15 @@ TEST_CASE("Conv2D's implicit GEMM tilings agree with a direct sum", "[conv][tile
     check_against_direct_sum<26, 26, 1, 32, 1, 0>();  // 24: two tiles of 12
     check_against_direct_sum<28, 30, 8, 17, 1, 0>();  // 26 x 28
     check_against_direct_sum<9, 9, 5, 24, 1, 1>();    // narrower than a tile
+    // Each layer instantiates only its own loop (compile time): chosen from its geometry.
+    namespace k = tn::kernels;
+    STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<1>>::geometry<tn::Shape<9, 9, 5>>()) == k::ConvPath::pointwise);
+    STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<3>>::geometry<tn::Shape<28, 28, 3>>()) == k::ConvPath::implicit_rows);
+    STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<3>, tn::padding<1>>::geometry<tn::Shape<9, 9, 5>>()) ==
+                   (k::mr > 9 ? k::ConvPath::implicit_gather : k::ConvPath::implicit_rows));
+    STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<3>, tn::groups<2>>::geometry<tn::Shape<28, 28, 4>>()) == k::ConvPath::im2col);
+    STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>>::geometry<tn::Shape<28, 28, 4>>()) == 2);
+    STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::dilation<2>>::geometry<tn::Shape<28, 28, 4>>()) == 3);
 }
 
 // Winograd F(4x4, 3x3) against the same double-precision sum: maps that are not whole tiles

@@ -214,14 +214,29 @@ inline void implicit_gather_dispatch(std::size_t m, const float* const* x, const
 }
 }  // namespace detail
 
+// Which of conv2d_gemm's loops a convolution runs, known from its geometry at compile time,
+// so that a layer instantiates only its own: each is seconds of g++ -O2 in every translation
+// unit that has one (the gather loop's ten register tiles ~2.8 s, the implicit GEMM as a
+// whole ~3.7 s of a model whose only convolution is 1x1). A crop of a layer's output (a
+// narrower map) takes the loop of the whole: the row loop runs any width.
+enum class ConvPath { pointwise, implicit_rows, implicit_gather, im2col, any };
+inline constexpr ConvPath conv_path(const ConvGeometry& g) noexcept {
+    if (g.pointwise()) return ConvPath::pointwise;
+    if (g.groups == 1 && g.kh * g.kw <= 64) return g.ow >= mr ? ConvPath::implicit_rows : ConvPath::implicit_gather;
+    return ConvPath::im2col;
+}
+
 // The implicit GEMM: taps read the (padded) image in place, no im2col. Output pixels are
 // tiled mr at a time along each output row; on maps narrower than mr, in raster order across
 // the ends of rows (a 7x7 map is four tiles of 12 and one pixel, not seven rows of 7 split
 // 4 + 2 + 1, each pass re-reading the weight panel: 1.6x on ResNet's last stage; the gather
-// loop costs ~18% against the strided one, so wide maps keep the strided one).
-template <class Act>
+// loop costs ~18% against the strided one, so wide maps keep the strided one). Path: the
+// loops instantiated (implicit_rows, implicit_gather, or any: both, chosen by width).
+template <class Act, ConvPath Path = ConvPath::any>
 inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                             float* scratch, const float* add, std::size_t ldo, Share share = {}) noexcept {
+    static_assert(Path == ConvPath::implicit_rows || Path == ConvPath::implicit_gather || Path == ConvPath::any);
+    constexpr bool has_rows = Path != ConvPath::implicit_gather, has_gather = Path != ConvPath::implicit_rows;
     static_assert(!Act::row_wise, "typenet: a convolution takes an elementwise activation");
     const ImplicitGeometry ig = implicit_geometry(g);
     const DensePacking d = g.packing();
@@ -260,14 +275,16 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
         const float* a = add ? add + b * plane : nullptr;
         // Wide maps: output rows; narrow maps: whole tiles, or, where the weights stream from
         // beyond L2 (7x7x512: 9.4 MB), every tile of the share's panels of output channels.
-        const bool by_panels = share.count > 1 && g.ow < mr && weights_stream(d.weight_floats() * sizeof(float));
+        const bool rows = has_rows && (g.ow >= mr || !has_gather);
+        const bool by_panels = !rows && share.count > 1 && weights_stream(d.weight_floats() * sizeof(float));
         const auto [row0, row1] = share.range(g.oh);
         const auto [tile0, tile1] = by_panels ? std::pair<std::size_t, std::size_t>{0, pixels} : share.range(pixels, mr);
         const auto [panel0, panel1] = by_panels ? share.range(d.panels()) : std::pair<std::size_t, std::size_t>{0, d.panels()};
         for (std::size_t p = panel0; p < panel1; ++p) {
             const float* pw = packed + p * d.in * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
-            if (g.ow >= mr) {  // tiles along each output row: constant strides, the fastest loop
+            if constexpr (has_rows)
+                if (rows) {  // tiles along each output row: constant strides, the fastest loop
                 for (std::size_t oy = row0; oy < row1; ++oy) {
                     const float* x = img + oy * g.sh * ig.wp * g.c;
                     const std::size_t sx = g.sw * g.c, at = oy * g.ow * ldo + col;
@@ -284,6 +301,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                 }
                 continue;
             }
+            if constexpr (has_gather) {
             std::size_t oy = tile0 / g.ow, ox = tile0 % g.ow;  // the tile's first pixel
             for (std::size_t q = tile0; q < tile1; q += mr) {
                 const std::size_t m = std::min(mr, tile1 - q);
@@ -299,6 +317,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                 }
                 detail::implicit_gather_dispatch<Act>(m, xs, tap, taps, cin, pw, ys, ncols, bias_all + col, a ? as : nullptr);
             }
+            }
         }
     }
 }
@@ -309,37 +328,45 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
 // floats (grouped), or one padded image (implicit GEMM).
 // conv2d_shares: whether a Share of the work is supported (one sample, no im2col blocks).
 inline constexpr bool conv2d_shares(const ConvGeometry& g) noexcept { return g.pointwise() || (g.groups == 1 && g.kh * g.kw <= 64); }
-template <class Act>
+// Path: conv_path of the layer's geometry (only that loop is instantiated), or any.
+template <class Act, ConvPath Path = ConvPath::any>
 inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                         float* scratch, const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
+    constexpr bool any = Path == ConvPath::any;
     const std::size_t pixels = batch * g.oh * g.ow;
     if (ldo == 0) ldo = g.cout;
-    if (g.pointwise()) {  // a share: its whole register blocks of pixels, or its panels of weights that stream
-        if (!share.computes()) return;
-        const DensePacking d = g.packing();
-        if (share.count > 1 && pixels < 4 * mr && weights_stream(d.weight_floats() * sizeof(float))) {
-            const auto [c0, c1] = share.range(g.cout, nr);
-            gemm<Act>(d, packed, true, in, g.c, pixels, out, ldo, add, c0, c1);
-            return;
-        }
-        const auto [p0, p1] = share.range(pixels, mr);
-        gemm<Act>(d, packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr);
-        return;
-    }
-    if (g.groups == 1 && g.kh * g.kw <= 64) {
-        if constexpr (!Act::row_wise) {
-            conv2d_implicit<Act>(g, packed, in, out, batch, scratch, add, ldo, share);
+    if constexpr (any || Path == ConvPath::pointwise) {
+        if (g.pointwise()) {  // a share: its whole register blocks of pixels, or its panels of weights that stream
+            if (!share.computes()) return;
+            const DensePacking d = g.packing();
+            if (share.count > 1 && pixels < 4 * mr && weights_stream(d.weight_floats() * sizeof(float))) {
+                const auto [c0, c1] = share.range(g.cout, nr);
+                gemm<Act>(d, packed, true, in, g.c, pixels, out, ldo, add, c0, c1);
+                return;
+            }
+            const auto [p0, p1] = share.range(pixels, mr);
+            gemm<Act>(d, packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr);
             return;
         }
     }
-    for (std::size_t grp = 0; grp < g.groups; ++grp)
-        for (std::size_t q0 = 0; q0 < pixels; q0 += pixel_block) {
-            const std::size_t n = std::min(pixel_block, pixels - q0);
-            im2col(g, in, grp, q0, n, scratch);
-            const std::size_t at = q0 * ldo + grp * g.cout_g();
-            gemm<Act>(g.packing(), packed + grp * g.group_floats(), true, scratch, g.k(), n, out + at, ldo,
-                      add ? add + at : nullptr);
+    constexpr bool implicit = !Act::row_wise && (any || Path == ConvPath::implicit_rows || Path == ConvPath::implicit_gather);
+    if constexpr (implicit) {
+        if (g.groups == 1 && g.kh * g.kw <= 64) {
+            conv2d_implicit<Act, any ? ConvPath::any : Path>(g, packed, in, out, batch, scratch, add, ldo, share);
+            return;
         }
+    }
+    // (A crop keeps its layer's kernel, stride and groups, so its path is the layer's.)
+    if constexpr (any || Path == ConvPath::im2col || (Act::row_wise && Path != ConvPath::pointwise)) {
+        for (std::size_t grp = 0; grp < g.groups; ++grp)
+            for (std::size_t q0 = 0; q0 < pixels; q0 += pixel_block) {
+                const std::size_t n = std::min(pixel_block, pixels - q0);
+                im2col(g, in, grp, q0, n, scratch);
+                const std::size_t at = q0 * ldo + grp * g.cout_g();
+                gemm<Act>(g.packing(), packed + grp * g.group_floats(), true, scratch, g.k(), n, out + at, ldo,
+                          add ? add + at : nullptr);
+            }
+    }
 }
 
 // Depthwise (groups == channels, one filter each): packed as [ky][kx][c] then bias [c], both
@@ -554,7 +581,12 @@ inline void depthwise_rows(const ConvGeometry& g, const float* packed, const flo
 // whole bands of output rows, which keeps the rows a thread reads where the 1x1 convolution
 // before it (split by pixels) wrote them, and its output where the one after it reads.
 constexpr bool depthwise_shares(const ConvGeometry& g) noexcept { return g.dw == 1 && (g.sw == 1 || g.sw == 2); }
-template <class Act, std::size_t KH, std::size_t KW, std::size_t C>
+// Which loop a depthwise layer runs, from its geometry at compile time (a crop keeps the
+// layer's strides and dilations): tiles at horizontal stride 1 or 2, pixel by pixel
+// otherwise; 0, any of them. A layer instantiates only its own (each stride's tiles are a few
+// seconds of g++ -O2 over MobileNetV3-Large's kinds of depthwise layers).
+inline constexpr std::size_t depthwise_path(const ConvGeometry& g) noexcept { return g.dw == 1 && (g.sw == 1 || g.sw == 2) ? g.sw : 3; }
+template <class Act, std::size_t KH, std::size_t KW, std::size_t C, std::size_t Path = 0>
 inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                              const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
     static_assert(!Act::row_wise, "typenet: a depthwise convolution takes an elementwise activation");
@@ -564,10 +596,14 @@ inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const f
     constexpr bool full = C % lanes == 0;
     if (!share.computes()) return;
     if (ldo == 0) ldo = g.c;
-    if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, full>(g, packed, in, out, batch, add, ldo, share);
-    if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, full>(g, packed, in, out, batch, add, ldo, share);
-    for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
-    for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
+    if constexpr (Path == 0 || Path == 1)
+        if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, full>(g, packed, in, out, batch, add, ldo, share);
+    if constexpr (Path == 0 || Path == 2)
+        if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, full>(g, packed, in, out, batch, add, ldo, share);
+    if constexpr (Path == 0 || Path == 3) {
+        for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
+        for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
+    }
 }
 
 }  // namespace typenet::kernels
