@@ -282,7 +282,7 @@ inline void cell_step(const float* wh, const float* bh, const float* xp, const f
             const vfloat ig = i * g;
             const vfloat cn = kernels::fma(f, loadu(c + u), ig);
             storeu(c + u, cn);
-            storeu(h_new + u, o * F::tanh(cn));
+            storeu(h_new + u, F::scaled_tanh(cn, o));
         });
     }
 }
@@ -373,7 +373,7 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
         const vfloat g = F::tanh(a[2]);
         const vfloat o = F::sigmoid(a[3]);
         c = kernels::fma(f, c, i * g);
-        h = o * F::tanh(c);
+        h = F::scaled_tanh(c, o);
     }
 }
 
