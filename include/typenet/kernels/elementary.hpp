@@ -64,14 +64,13 @@ inline vfloat clamp_symmetric(vfloat x, vfloat c) noexcept {
 // the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
 // GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
 template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3, vfloat q0 = vfloat(C::q0),
-                                                       vfloat q1 = vfloat(C::q1), vfloat q2 = vfloat(C::q2), vfloat q3 = vfloat(C::q3)) noexcept {
+[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3) noexcept {
     const vfloat u = a * a, u2 = u * u;
     vfloat ap0 = a * p0, ap2 = a * p2;
     settle(ap0);
     settle(ap2);
     const vfloat lo = kernels::fma(a * p1, u, ap0), hi = kernels::fma(a * p3, u, ap2);
-    const vfloat q = kernels::fma(u2, kernels::fma(q3, u, q2), kernels::fma(q1, u, q0));
+    const vfloat q = kernels::fma(u2, kernels::fma(vfloat(C::q3), u, vfloat(C::q2)), kernels::fma(vfloat(C::q1), u, vfloat(C::q0)));
     return kernels::fma(hi, u2, lo) / q;
 }
 template <class C>

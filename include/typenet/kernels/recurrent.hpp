@@ -18,7 +18,8 @@
 // recurrence step by step: the G * H gate sums W_hh h in registers (several accumulator
 // chains when there are few), the gates and the new state applied before they leave them.
 // Every step's arithmetic is the same whatever T, the chunk or the call: a sequence run step
-// by step, in blocks, or whole gives bitwise the same result. Padded lanes stay exactly zero.
+// by step, in blocks, or whole gives bitwise the same result. Padded lanes of h stay exactly
+// zero (a paired LSTM's c holds f * o in its upper half, bounded, never read).
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
@@ -319,28 +320,20 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g)
             acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : loadu(xp + g * lanes);
-    if constexpr (Bf16) {
-        const vfloat pairs = xsimd::bitwise_cast<vfloat>(bf16_pairs_of(h));
-        const auto* words = reinterpret_cast<const std::uint32_t*>(wh);
-        [&]<std::size_t... J>(std::index_sequence<J...>) {
-            (([&] {
-                 const vword hj = xsimd::bitwise_cast<vword>(lane<J>(pairs));
-                 TYPENET_UNROLL
-                 for (std::size_t g = 0; g < G; ++g)
-                     acc[J % S][g] = dot_bf16(acc[J % S][g], vword::load_unaligned(words + J * Row + g * lanes), hj);
-             }()),
-             ...);
-        }(std::make_index_sequence<K>{});
-    } else {
-        [&]<std::size_t... J>(std::index_sequence<J...>) {
-            (([&] {
-                 const vfloat hk = lane<J>(h);
-                 TYPENET_UNROLL
-                 for (std::size_t g = 0; g < G; ++g) acc[J % S][g] = kernels::fma(loadu(wh + J * Row + g * lanes), hk, acc[J % S][g]);
-             }()),
-             ...);
-        }(std::make_index_sequence<H>{});
-    }
+    // Term J: unit J's h (a lane shuffle) times its weights, or (bf16) the pair of units 2J and
+    // 2J + 1 as one word times theirs.
+    const vfloat pairs = Bf16 ? xsimd::bitwise_cast<vfloat>(bf16_pairs_of(h)) : h;
+    const auto term = [&]<std::size_t J>() {
+        const vfloat hj = lane<J>(pairs);
+        TYPENET_UNROLL
+        for (std::size_t g = 0; g < G; ++g) {
+            if constexpr (Bf16)
+                acc[J % S][g] = dot_bf16(acc[J % S][g], vword::load_unaligned(reinterpret_cast<const std::uint32_t*>(wh) + J * Row + g * lanes),
+                                         xsimd::bitwise_cast<vword>(hj));
+            else acc[J % S][g] = kernels::fma(loadu(wh + J * Row + g * lanes), hj, acc[J % S][g]);
+        }
+    };
+    [&]<std::size_t... J>(std::index_sequence<J...>) { (term.template operator()<J>(), ...); }(std::make_index_sequence<K>{});
     vfloat a[G];
     TYPENET_UNROLL
     for (std::size_t g = 0; g < G; ++g) a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g]; });
