@@ -164,18 +164,38 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
         }
 }
 
+// A step's input sums, bias + W_ih x_t, by column of the packed row: read back from the chunk's
+// projection (project above), or, for a layer of few inputs, computed where the step uses them
+// (`Unprojected`: the same FMAs in the same order, so the same bits). Few inputs make the
+// projection a store and a reload per vector for one or two FMAs (an amp model's LSTM 32:
+// 6% of its time in project).
+template <std::size_t F>
+inline constexpr bool project_chunks = F > 2;
+struct Projected {
+    const float* xp;  // the step's row of the chunk's projection
+    vfloat operator()(std::size_t col) const noexcept { return loadu(xp + col); }
+};
+template <std::size_t F, std::size_t Row>
+struct Unprojected {
+    const float *wx, *bx, *x;  // x: the step's F inputs
+    vfloat operator()(std::size_t col) const noexcept {
+        vfloat acc = loadu(bx + col);
+        TYPENET_UNROLL
+        for (std::size_t f = 0; f < F; ++f) acc = kernels::fma(vfloat(x[f]), loadu(wx + f * Row + col), acc);
+        return acc;
+    }
+};
+
 // The hidden product of NG gates, from gate G0 on, of one step: for each block of `lanes`
-// units, epilogue(u, a) with a[g] = init[g][u..] + sum_k W_hh[G0 + g][u..][k] h[k] (init[g]
-// null: zero). Starting the sum from the step's projection keeps an addition off the
-// recurrence's critical path. Unit blocks go in groups
-// whose accumulators fit the registers; within a group the k loop is split S ways so that
+// units, epilogue(u, a) with a[g] = init(g, u) + sum_k W_hh[G0 + g][u..][k] h[k]. Starting
+// the sum from the step's input sums keeps an addition off the recurrence's critical path.
+// Unit blocks go in groups whose accumulators fit the registers; within a group the k loop is split S ways so that
 // enough FMA chains run at once when the group is small.
 //
 // Bf16: wh holds bf16 pairs (recurrent_pack<..., true>) and h is rounded to bf16 pairs first;
 // each pair is one dot_bf16 (vdpbf16ps, or the same sums by two FMAs): K = ceil(H / 2) terms.
-template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::size_t Hp, bool Bf16 = false, class Epilogue>
-[[gnu::always_inline]] inline void hidden_product(const float* wh, const float* h, const std::array<const float*, NG>& init,
-                                                  Epilogue&& epilogue) noexcept {
+template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::size_t Hp, bool Bf16 = false, class Init, class Epilogue>
+[[gnu::always_inline]] inline void hidden_product(const float* wh, const float* h, Init&& init, Epilogue&& epilogue) noexcept {
     constexpr std::size_t V = Hp / lanes;
     constexpr std::size_t budget = vector_registers >= 32 ? 20 : 10;  // accumulators in flight
     constexpr std::size_t VB = std::max<std::size_t>(1, std::min(V, budget / NG));  // unit blocks per group
@@ -194,7 +214,7 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
             for (std::size_t g = 0; g < NG; ++g)
                 TYPENET_UNROLL
                 for (std::size_t b = 0; b < VB; ++b)
-                    acc[s][g][b] = s == 0 && init[g] && b < nb ? loadu(init[g] + (v0 + b) * lanes) : vfloat(0.f);
+                    acc[s][g][b] = s == 0 && b < nb ? init(g, (v0 + b) * lanes) : vfloat(0.f);
         auto accumulate = [&](std::size_t k, std::size_t s) {
             if constexpr (Bf16) {
                 const vword hk(pairs[k]);
@@ -241,41 +261,43 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
     }
 }
 
-// One step: h_new (and c) from h_old and the step's projection xp, the gates and the new
-// state applied while the hidden sums are in registers. GRU with the reset gate before the
-// hidden product (Keras' reset_after=False) needs r first: two passes, r and z, then n on
-// r * h.
-template <Cell C, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false, bool Bf16 = false>
-inline void cell_step(const float* wh, const float* bh, const float* xp, const float* h_old, float* h_new, float* c) noexcept {
+// One step: h_new (and c) from h_old and the step's input sums xin (Projected or
+// Unprojected), the gates and the new state applied while the hidden sums are in registers.
+// GRU with the reset gate before the hidden product (Keras' reset_after=False) needs r first:
+// two passes, r and z, then n on r * h.
+template <Cell C, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false, bool Bf16 = false, class XIn>
+inline void cell_step(const float* wh, const float* bh, const XIn& xin, const float* h_old, float* h_new, float* c) noexcept {
     using P = RecurrentPacking<C, 1, H>;
     using F = Gates<Fast>;
     constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
     static_assert(!P::paired, "paired gates run in registers (cell_step_registers)");
+    const auto in = [&](std::size_t g, std::size_t u) { return xin(g * Hp + u); };
     if constexpr (C == Cell::rnn) {
-        hidden_product<1, 0, H, Row, Hp, Bf16>(wh, h_old, {xp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<1, 0, H, Row, Hp, Bf16>(wh, h_old, in, [&](std::size_t u, const vfloat* a) {
             if constexpr (std::is_same_v<Act, typenet::tanh>) storeu(h_new + u, F::tanh(a[0]));
             else storeu(h_new + u, Act::apply(a[0]));
         });
     } else if constexpr (C == Cell::gru && ResetAfter) {
-        hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp, bh}, [&](std::size_t u, const vfloat* a) {
+        const auto init = [&](std::size_t g, std::size_t u) { return g == 2 ? loadu(bh + u) : in(g, u); };
+        hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, init, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
             const vfloat z = F::sigmoid(a[1]);
-            const vfloat n = F::tanh(kernels::fma(r, a[2], loadu(xp + 2 * Hp + u)));
+            const vfloat n = F::tanh(kernels::fma(r, a[2], in(2, u)));
             storeu(h_new + u, kernels::fma(z, loadu(h_old + u) - n, n));
         });
     } else if constexpr (C == Cell::gru) {
         alignas(alignment) float rh[Hp], zs[Hp];  // r * h_old, and z
-        hidden_product<2, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<2, 0, H, Row, Hp, Bf16>(wh, h_old, in, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
             storeu(zs + u, F::sigmoid(a[1]));
             storeu(rh + u, r * loadu(h_old + u));
         });
-        hidden_product<1, 2, H, Row, Hp, Bf16>(wh, rh, {xp + 2 * Hp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<1, 2, H, Row, Hp, Bf16>(wh, rh, [&](std::size_t, std::size_t u) { return in(2, u); }, [&](std::size_t u, const vfloat* a) {
             const vfloat n = F::tanh(a[0]);
             storeu(h_new + u, kernels::fma(loadu(zs + u), loadu(h_old + u) - n, n));
         });
     } else {
-        hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, {xp, xp + Hp, xp + 2 * Hp, xp + 3 * Hp}, [&](std::size_t u, const vfloat* a) {
+        hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, in, [&](std::size_t u, const vfloat* a) {
             const vfloat i = F::sigmoid(a[0]);
             const vfloat f = F::sigmoid(a[1]);
             const vfloat g = F::tanh(a[2]);
@@ -302,8 +324,8 @@ inline vfloat lane(vfloat v) noexcept {
 // each h[k] is a lane shuffle, so nothing on the recurrence's critical path goes through
 // memory. Whether a layer runs here or in cell_step depends only on its size, so a sequence
 // run whole, in blocks or step by step still takes one path and agrees bit for bit.
-template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
-[[gnu::always_inline]] inline void cell_step_registers(const float* wh, const float* bh, const float* xp, vfloat& h, vfloat& c) noexcept {
+template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false, class XIn>
+[[gnu::always_inline]] inline void cell_step_registers(const float* wh, const float* bh, const XIn& xin, vfloat& h, vfloat& c) noexcept {
     using P = RecurrentPacking<C, 1, H>;
     using F = Gates<Fast>;
     constexpr std::size_t Hp = P::Hp, Row = P::row;
@@ -319,11 +341,13 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
     for (std::size_t s = 0; s < S; ++s)
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g)
-            acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : loadu(xp + g * lanes);
+            acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : xin(g * lanes);
     // Term J: unit J's h (a lane shuffle) times its weights, or (bf16) the pair of units 2J and
     // 2J + 1 as one word times theirs.
     const vfloat pairs = Bf16 ? xsimd::bitwise_cast<vfloat>(bf16_pairs_of(h)) : h;
-    const auto term = [&]<std::size_t J>() {
+    // (Both lambdas forced inline: left to itself g++ may call the fold out of line and pass
+    // the accumulators through memory, which doubled an LSTM 16's step.)
+    const auto term = [&]<std::size_t J>() __attribute__((always_inline)) {
         const vfloat hj = lane<J>(pairs);
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g) {
@@ -333,7 +357,7 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
             else acc[J % S][g] = kernels::fma(loadu(wh + J * Row + g * lanes), hj, acc[J % S][g]);
         }
     };
-    [&]<std::size_t... J>(std::index_sequence<J...>) { (term.template operator()<J>(), ...); }(std::make_index_sequence<K>{});
+    [&]<std::size_t... J>(std::index_sequence<J...>) __attribute__((always_inline)) { (term.template operator()<J>(), ...); }(std::make_index_sequence<K>{});
     vfloat a[G];
     TYPENET_UNROLL
     for (std::size_t g = 0; g < G; ++g) a[g] = sum_tree<S>([&](std::size_t s) { return acc[s][g]; });
@@ -351,14 +375,14 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false>
         // r (W_hn h + b_hn) = (sigmoid(a_r) - 1/2) a_n + a_n / 2 and (1 - z) n fold their
         // gates into the rational functions: after each division, one addition.
         const vfloat z = F::sigmoid(a[1]);
-        const vfloat rn = detail::scaled_centered_sigmoid_fast_v(a[0], a[2]) + kernels::fma(vfloat(0.5f), a[2], loadu(xp + 2 * Hp));
+        const vfloat rn = detail::scaled_centered_sigmoid_fast_v(a[0], a[2]) + kernels::fma(vfloat(0.5f), a[2], xin(2 * Hp));
         vfloat zh = z * h;
         settle(zh);
         h = detail::scaled_tanh_fast_v(rn, vfloat(1.f) - z) + zh;
     } else if constexpr (C == Cell::gru) {
         const vfloat r = F::sigmoid(a[0]);
         const vfloat z = F::sigmoid(a[1]);
-        const vfloat n = F::tanh(kernels::fma(r, a[2], loadu(xp + 2 * Hp)));
+        const vfloat n = F::tanh(kernels::fma(r, a[2], xin(2 * Hp)));
         h = kernels::fma(z, h - n, n);
     } else {
         const vfloat i = F::sigmoid(a[0]);
@@ -384,15 +408,23 @@ template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = tru
 [[gnu::noinline]] void recurrent_run(const float* packed, const float* x, std::size_t T, std::size_t ldx, float* y, std::size_t ldy,
                                      float* h, float* c, bool reverse, float* scratch) noexcept {
     using P = RecurrentPacking<C, F, H>;
+    // Step t's input sums: a row of the chunk's projection, or computed in the step.
+    const auto input = [&](std::size_t lo, std::size_t r) {
+        if constexpr (detail::project_chunks<F>) return detail::Projected{scratch + r * P::row};
+        else return detail::Unprojected<F, P::row>{packed + P::wx, packed + P::bx, x + (lo + r) * ldx};
+    };
+    const auto project = [&](std::size_t lo, std::size_t n) {
+        if constexpr (detail::project_chunks<F>) detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
+    };
     if constexpr (P::Hp == lanes && !(C == Cell::gru && !ResetAfter)) {
         vfloat hv = load_n(h, H), cv = C == Cell::lstm ? load_n(c, H) : vfloat(0.f);
         for (std::size_t start = 0; start < T; start += recurrent_chunk) {
             const std::size_t n = std::min(recurrent_chunk, T - start);
             const std::size_t lo = reverse ? T - start - n : start;
-            detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
+            project(lo, n);
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t r = reverse ? n - 1 - i : i;
-                detail::cell_step_registers<C, H, Act, Fast, Bf16>(packed + P::wh, packed + P::bh, scratch + r * P::row, hv, cv);
+                detail::cell_step_registers<C, H, Act, Fast, Bf16>(packed + P::wh, packed + P::bh, input(lo, r), hv, cv);
                 if (y) store_n(y + (lo + r) * ldy, hv, H);
             }
         }
@@ -411,10 +443,10 @@ template <Cell C, std::size_t F, std::size_t H, class Act, bool ResetAfter = tru
         for (std::size_t start = 0; start < T; start += recurrent_chunk) {
             const std::size_t n = std::min(recurrent_chunk, T - start);
             const std::size_t lo = reverse ? T - start - n : start;  // the chunk's rows, in memory order
-            detail::project<F, P::row>(packed + P::wx, packed + P::bx, x + lo * ldx, ldx, n, scratch);
+            project(lo, n);
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t r = reverse ? n - 1 - i : i;
-                detail::cell_step<C, H, Act, ResetAfter, Fast, Bf16>(packed + P::wh, packed + P::bh, scratch + r * P::row, hbuf[cur], hbuf[cur ^ 1], cbuf);
+                detail::cell_step<C, H, Act, ResetAfter, Fast, Bf16>(packed + P::wh, packed + P::bh, input(lo, r), hbuf[cur], hbuf[cur ^ 1], cbuf);
                 cur ^= 1;
                 if (y) std::copy_n(hbuf[cur], H, y + (lo + r) * ldy);
             }
