@@ -31,7 +31,7 @@ std::vector<float> signal(std::size_t n, std::size_t f = 1) {
 }
 
 // Fast: the gates' opt-in fast sigmoid and tanh (tn::fast_activations). Bf16: the recurrent
-// layer's W_hh in bf16 (tn::bf16_weights; layers of at least 32 units).
+// layer's W_hh in bf16 (tn::bf16_weights; layers of at least 16 units).
 template <template <std::size_t, class...> class Cell, std::size_t H, bool Fast = false, bool Bf16 = false>
 using Amp = tn::Sequential<tn::Input<1, 1>,
                            std::conditional_t<Fast, Cell<H, tn::return_sequences, tn::fast_activations, std::conditional_t<Bf16, tn::bf16_weights, tn::fp32_weights>>,

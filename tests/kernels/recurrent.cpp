@@ -56,42 +56,54 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
         xs.push_back(x), xs.push_back(-x);
     }
     for (float x : {20.f, 88.f, 1e30f, std::numeric_limits<float>::max()}) xs.push_back(x), xs.push_back(-x);
-    double worst_t = 0, worst_s = 0;
-    alignas(64) float in[k::lanes], t[k::lanes], s[k::lanes], ts[k::lanes];
+    double worst_t = 0, worst_s = 0, worst_lt = 0, worst_ls = 0;
+    alignas(64) float in[k::lanes], t[k::lanes], s[k::lanes], ts[k::lanes], lt[k::lanes], ls[k::lanes];
     for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
         for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)];
         k::detail::tanh_fast_v(k::load(in)).store_aligned(t);
         k::detail::sigmoid_fast_v(k::load(in)).store_aligned(s);
         k::detail::tanh_sigmoid_fast_v(k::load(in)).store_aligned(ts);  // an LSTM's paired [g | o]
+        k::detail::tanh_fast_lean_v(k::load(in)).store_aligned(lt);     // the forms written for throughput
+        k::detail::sigmoid_fast_lean_v(k::load(in)).store_aligned(ls);
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const double x = in[j];
-            if (!(std::abs(t[j]) <= 1.f && s[j] >= 0.f && s[j] <= 1.f) ||
+            if (!(std::abs(t[j]) <= 1.f && s[j] >= 0.f && s[j] <= 1.f && std::abs(lt[j]) <= 1.f && ls[j] >= 0.f && ls[j] <= 1.f) ||
                 std::memcmp(&ts[j], j < k::lanes / 2 ? &t[j] : &s[j], 4) != 0) {  // one assertion per failure, not per value
-                INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j] << ", lane " << j << " of the paired form " << ts[j]);
+                INFO("x = " << in[j] << ": tanh " << t[j] << ", sigmoid " << s[j] << ", lane " << j << " of the paired form " << ts[j]
+                            << ", lean tanh " << lt[j] << ", lean sigmoid " << ls[j]);
                 REQUIRE(false);
             }
             worst_t = std::max(worst_t, std::abs(double(t[j]) - std::tanh(x)));
             worst_s = std::max(worst_s, std::abs(double(s[j]) - 1 / (1 + std::exp(-x))));
+            worst_lt = std::max(worst_lt, std::abs(double(lt[j]) - std::tanh(x)));
+            worst_ls = std::max(worst_ls, std::abs(double(ls[j]) - 1 / (1 + std::exp(-x))));
         }
     }
-    WARN("fast functions' worst absolute error: tanh " << worst_t << ", sigmoid " << worst_s);
+    WARN("fast functions' worst absolute error: tanh " << worst_t << ", sigmoid " << worst_s << "; lean forms: tanh " << worst_lt
+                                                       << ", sigmoid " << worst_ls);
     REQUIRE(worst_t <= 1.5e-6);
     REQUIRE(worst_s <= 1e-6);
+    REQUIRE(worst_lt <= 1.5e-6);
+    REQUIRE(worst_ls <= 1e-6);
     // The GRU's fused forms, s tanh(x) and s (sigmoid(x) - 1/2) with the gate s folded into
     // the numerator: the same bounds times |s|, plus the rounding of a product.
-    double worst_st = 0, worst_ss = 0;
+    double worst_st = 0, worst_ss = 0, worst_lst = 0;
     alignas(64) float scale[k::lanes];
     for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
         for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)], scale[j] = 0.25f + 0.5f * float(j % 7);
         k::detail::scaled_tanh_fast_v(k::load(in), k::load(scale)).store_aligned(t);
         k::detail::scaled_centered_sigmoid_fast_v(k::load(in), k::load(scale)).store_aligned(s);
+        k::detail::scaled_tanh_fast_lean_v(k::load(in), k::load(scale)).store_aligned(lt);
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const double x = in[j], sc = scale[j];
             worst_st = std::max(worst_st, std::abs(double(t[j]) - sc * std::tanh(x)) / sc);
             worst_ss = std::max(worst_ss, std::abs(double(s[j]) - sc * (1 / (1 + std::exp(-x)) - 0.5)) / sc);
+            worst_lst = std::max(worst_lst, std::abs(double(lt[j]) - sc * std::tanh(x)) / sc);
         }
     }
-    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", centered sigmoid " << worst_ss);
+    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", centered sigmoid " << worst_ss
+                                                                        << ", lean tanh " << worst_lst);
     REQUIRE(worst_st <= 1.5e-6 + 1.2e-7);
+    REQUIRE(worst_lst <= 1.5e-6 + 1.2e-7);
     REQUIRE(worst_ss <= 1e-6 + 1.2e-7);
 }

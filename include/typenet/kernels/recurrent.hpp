@@ -111,20 +111,24 @@ consteval std::size_t chains_for(std::size_t H, std::size_t vectors, std::size_t
     return best;
 }
 
-// The gates' functions of a cell: exact (the default) or fast.
-template <bool Fast>
+// The gates' functions of a cell: exact (the default) or fast; fast and Lean, the forms written
+// for throughput (elementary.hpp), for steps of several vectors of units.
+template <bool Fast, bool Lean = false>
 struct Gates {
     static vfloat sigmoid(vfloat x) noexcept {
-        if constexpr (Fast) return sigmoid_fast_v(x);
+        if constexpr (Fast && Lean) return sigmoid_fast_lean_v(x);
+        else if constexpr (Fast) return sigmoid_fast_v(x);
         else return sigmoid_v(x);
     }
     static vfloat tanh(vfloat x) noexcept {
-        if constexpr (Fast) return tanh_fast_v(x);
+        if constexpr (Fast && Lean) return tanh_fast_lean_v(x);
+        else if constexpr (Fast) return tanh_fast_v(x);
         else return tanh_v(x);
     }
     // s tanh(x) (fast: s folded into the rational's numerator).
     static vfloat scaled_tanh(vfloat x, vfloat s) noexcept {
-        if constexpr (Fast) return scaled_tanh_fast_v(x, s);
+        if constexpr (Fast && Lean) return scaled_tanh_fast_lean_v(x, s);
+        else if constexpr (Fast) return scaled_tanh_fast_v(x, s);
         else return s * tanh_v(x);
     }
     // tanh in the lower half of the lanes, the sigmoid in the upper half.
@@ -268,7 +272,11 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
 template <Cell C, std::size_t H, class Act, bool ResetAfter = true, bool Fast = false, bool Bf16 = false, class XIn>
 inline void cell_step(const float* wh, const float* bh, const XIn& xin, const float* h_old, float* h_new, float* c) noexcept {
     using P = RecurrentPacking<C, 1, H>;
+    // Lean: where the gate is off the step's longest chain (the GRU's z), or where the step
+    // issues more than it waits (the LSTM's five functions a block: LSTM 32 bf16 52.0-52.9 ->
+    // 49.3-49.6 ns a step; the GRU's r and n, on its chain, lean: GRU 32 bf16 40.7 -> 42.6).
     using F = Gates<Fast>;
+    using L = Gates<Fast, true>;
     constexpr std::size_t G = P::G, Hp = P::Hp, Row = P::row;
     static_assert(!P::paired, "paired gates run in registers (cell_step_registers)");
     const auto in = [&](std::size_t g, std::size_t u) { return xin(g * Hp + u); };
@@ -281,7 +289,7 @@ inline void cell_step(const float* wh, const float* bh, const XIn& xin, const fl
         const auto init = [&](std::size_t g, std::size_t u) { return g == 2 ? loadu(bh + u) : in(g, u); };
         hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, init, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
-            const vfloat z = F::sigmoid(a[1]);
+            const vfloat z = L::sigmoid(a[1]);
             const vfloat n = F::tanh(kernels::fma(r, a[2], in(2, u)));
             storeu(h_new + u, kernels::fma(z, loadu(h_old + u) - n, n));
         });
@@ -289,7 +297,7 @@ inline void cell_step(const float* wh, const float* bh, const XIn& xin, const fl
         alignas(alignment) float rh[Hp], zs[Hp];  // r * h_old, and z
         hidden_product<2, 0, H, Row, Hp, Bf16>(wh, h_old, in, [&](std::size_t u, const vfloat* a) {
             const vfloat r = F::sigmoid(a[0]);
-            storeu(zs + u, F::sigmoid(a[1]));
+            storeu(zs + u, L::sigmoid(a[1]));
             storeu(rh + u, r * loadu(h_old + u));
         });
         hidden_product<1, 2, H, Row, Hp, Bf16>(wh, rh, [&](std::size_t, std::size_t u) { return in(2, u); }, [&](std::size_t u, const vfloat* a) {
@@ -298,14 +306,14 @@ inline void cell_step(const float* wh, const float* bh, const XIn& xin, const fl
         });
     } else {
         hidden_product<G, 0, H, Row, Hp, Bf16>(wh, h_old, in, [&](std::size_t u, const vfloat* a) {
-            const vfloat i = F::sigmoid(a[0]);
-            const vfloat f = F::sigmoid(a[1]);
-            const vfloat g = F::tanh(a[2]);
-            const vfloat o = F::sigmoid(a[3]);
+            const vfloat i = L::sigmoid(a[0]);
+            const vfloat f = L::sigmoid(a[1]);
+            const vfloat g = L::tanh(a[2]);
+            const vfloat o = L::sigmoid(a[3]);
             const vfloat ig = i * g;
             const vfloat cn = kernels::fma(f, loadu(c + u), ig);
             storeu(c + u, cn);
-            storeu(h_new + u, F::scaled_tanh(cn, o));
+            storeu(h_new + u, L::scaled_tanh(cn, o));
         });
     }
 }
