@@ -1,4 +1,6 @@
 #include "../golden.hpp"
+#include <cmath>
+#include <cstring>
 
 namespace tn = typenet;
 
@@ -66,4 +68,41 @@ TEST_CASE("Dense packing: a layer larger than the caches (streamed, odd sizes) r
             ref[r * 2911 + o] = float(s);
         }
     golden::require_close(y.data(), ref.data(), 2, 2911, 2e-5);
+}
+
+namespace {
+// Dense<1> on each step of a 37-step sequence (two blocks of 16 rows and a partial one) against
+// a scalar reference, and each step the same bits as that step alone.
+template <std::size_t In>
+void check_dense1_on_steps() {
+    using Seq = tn::Sequential<tn::Input<37, In>, tn::Dense<1, tn::tanh>>;
+    using One = tn::Sequential<tn::Input<1, In>, tn::Dense<1, tn::tanh>>;
+    auto seq = tn::make<Seq>(tn::seed{In});
+    auto one = tn::make<One>(tn::seed{1});
+    const std::vector<float> w = seq.get_weights();
+    one.set_weights(w);
+    std::vector<float> x(37 * In), y(37), y1(1);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 41) % 97) / 48.f - 1.f;
+    seq.predict(x.data(), y.data(), 1);
+    for (std::size_t t = 0; t < 37; ++t) {
+        double s = w[In];
+        for (std::size_t k = 0; k < In; ++k) s += double(w[k]) * x[t * In + k];
+        INFO("In = " << In << ", step " << t);
+        CHECK(std::abs(double(y[t]) - std::tanh(s)) <= 1e-5);
+        one.predict(&x[t * In], y1.data(), 1);
+        CHECK(std::memcmp(&y1[0], &y[t], sizeof(float)) == 0);
+    }
+}
+}  // namespace
+
+TEST_CASE("Dense<1> on a sequence's steps (a recurrent model's last layer) agrees with a scalar reference, each step the same bits alone",
+          "[dense][kernels]") {
+    check_dense1_on_steps<1>();
+    check_dense1_on_steps<3>();
+    check_dense1_on_steps<8>();
+    check_dense1_on_steps<16>();
+    check_dense1_on_steps<32>();
+    check_dense1_on_steps<48>();
+    check_dense1_on_steps<64>();
+    check_dense1_on_steps<70>();
 }
