@@ -138,6 +138,27 @@ struct Gates {
     }
 };
 
+// A step's input sums, bias + W_ih x_t, by column of the packed row: read back from the chunk's
+// projection (project below), or, for a layer of few inputs, computed where the step uses them
+// (`Unprojected`: the same FMAs in the same order, so the same bits). Few inputs make the
+// projection a store and a reload per vector for one or two FMAs (an amp model's LSTM 32:
+// 6% of its time in project).
+template <std::size_t F>
+inline constexpr bool project_chunks = F > 2;
+struct Projected {
+    const float* xp;  // the step's row of the chunk's projection
+    vfloat operator()(std::size_t col) const noexcept { return loadu(xp + col); }
+};
+template <std::size_t F, std::size_t Row>
+struct Unprojected {
+    const float *wx, *bx, *x;  // x: the step's F inputs
+    vfloat operator()(std::size_t col) const noexcept {
+        vfloat acc = loadu(bx + col);
+        for (std::size_t f = 0; f < F; ++f) acc = kernels::fma(vfloat(x[f]), loadu(wx + f * Row + col), acc);
+        return acc;
+    }
+};
+
 // xp[i][row] = bx + sum_f x[i][f] wx[f] for n rows of x (stride ldx): four rows share each
 // weight vector. Each value is the same chain of FMAs whichever block computes it.
 template <std::size_t F, std::size_t Row>
@@ -161,40 +182,14 @@ inline void project(const float* wx, const float* bx, const float* x, std::size_
     // the stride lets g++ derive a bogus bound and warn under -Waggressive-loop-optimizations).
     float* xo = xp + i * Row;
     for (const float *xi = x + i * ldx, *end = x + n * ldx; xi != end; xi += ldx, xo += Row)
-        for (std::size_t c = 0; c < Row; c += lanes) {
-            vfloat acc = loadu(bx + c);
-            for (std::size_t f = 0; f < F; ++f) acc = kernels::fma(vfloat(xi[f]), loadu(wx + f * Row + c), acc);
-            storeu(xo + c, acc);
-        }
+        for (std::size_t c = 0; c < Row; c += lanes) storeu(xo + c, Unprojected<F, Row>{wx, bx, xi}(c));
 }
-
-// A step's input sums, bias + W_ih x_t, by column of the packed row: read back from the chunk's
-// projection (project above), or, for a layer of few inputs, computed where the step uses them
-// (`Unprojected`: the same FMAs in the same order, so the same bits). Few inputs make the
-// projection a store and a reload per vector for one or two FMAs (an amp model's LSTM 32:
-// 6% of its time in project).
-template <std::size_t F>
-inline constexpr bool project_chunks = F > 2;
-struct Projected {
-    const float* xp;  // the step's row of the chunk's projection
-    vfloat operator()(std::size_t col) const noexcept { return loadu(xp + col); }
-};
-template <std::size_t F, std::size_t Row>
-struct Unprojected {
-    const float *wx, *bx, *x;  // x: the step's F inputs
-    vfloat operator()(std::size_t col) const noexcept {
-        vfloat acc = loadu(bx + col);
-        TYPENET_UNROLL
-        for (std::size_t f = 0; f < F; ++f) acc = kernels::fma(vfloat(x[f]), loadu(wx + f * Row + col), acc);
-        return acc;
-    }
-};
 
 // The hidden product of NG gates, from gate G0 on, of one step: for each block of `lanes`
 // units, epilogue(u, a) with a[g] = init(g, u) + sum_k W_hh[G0 + g][u..][k] h[k]. Starting
 // the sum from the step's input sums keeps an addition off the recurrence's critical path.
-// Unit blocks go in groups whose accumulators fit the registers; within a group the k loop is split S ways so that
-// enough FMA chains run at once when the group is small.
+// Unit blocks go in groups whose accumulators fit the registers; within a group the k loop is
+// split S ways so that enough FMA chains run at once when the group is small.
 //
 // Bf16: wh holds bf16 pairs (recurrent_pack<..., true>) and h is rounded to bf16 pairs first;
 // each pair is one dot_bf16 (vdpbf16ps, or the same sums by two FMAs): K = ceil(H / 2) terms.
