@@ -59,6 +59,11 @@ inline vfloat clamp_symmetric(vfloat x, vfloat c) noexcept {
     return xsimd::min(xsimd::max(x, -c), c);
 }
 
+// c0 + c1 u + c2 u^2 + c3 u^3 by Estrin's scheme (u2 = u^2): two FMA levels after u^2.
+[[gnu::always_inline]] inline vfloat cubic(vfloat u, vfloat u2, vfloat c0, vfloat c1, vfloat c2, vfloat c3) noexcept {
+    return kernels::fma(u2, kernels::fma(c3, u, c2), kernels::fma(c1, u, c0));
+}
+
 // x P(u) / Q(u), u = x^2, P and Q cubic, for |x| <= the caller's clamp. Written for latency:
 // x times each of P's coefficients runs beside the squaring, so the numerator is ready with
 // the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
@@ -70,7 +75,7 @@ template <class C>
     settle(ap0);
     settle(ap2);
     const vfloat lo = kernels::fma(a * p1, u, ap0), hi = kernels::fma(a * p3, u, ap2);
-    const vfloat q = kernels::fma(u2, kernels::fma(vfloat(C::q3), u, vfloat(C::q2)), kernels::fma(vfloat(C::q1), u, vfloat(C::q0)));
+    const vfloat q = cubic(u, u2, vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3));
     return kernels::fma(hi, u2, lo) / q;
 }
 template <class C>
@@ -84,7 +89,7 @@ template <class C>
     const vfloat u = a * a, u2 = u * u;
     const vfloat lo = kernels::fma(u, kernels::fma(a, p[1], kq[1]), kernels::fma(a, p[0], kq[0]));
     const vfloat hi = kernels::fma(u, kernels::fma(a, p[3], kq[3]), kernels::fma(a, p[2], kq[2]));
-    const vfloat den = kernels::fma(u2, kernels::fma(q[3], u, q[2]), kernels::fma(q[1], u, q[0]));
+    const vfloat den = cubic(u, u2, q[0], q[1], q[2], q[3]);
     return kernels::fma(hi, u2, lo) / den;
 }
 
@@ -132,11 +137,11 @@ inline vfloat scaled_centered_sigmoid_fast_v(vfloat x, vfloat s) noexcept {
 // operations it issues, not by one chain's latency. Not bitwise the forms above; the same bounds.
 template <class C>
 [[gnu::always_inline]] inline vfloat even_cubic_p(vfloat u, vfloat u2) noexcept {
-    return kernels::fma(u2, kernels::fma(vfloat(C::p3), u, vfloat(C::p2)), kernels::fma(vfloat(C::p1), u, vfloat(C::p0)));
+    return cubic(u, u2, vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3));
 }
 template <class C>
 [[gnu::always_inline]] inline vfloat even_cubic_q(vfloat u, vfloat u2) noexcept {
-    return kernels::fma(u2, kernels::fma(vfloat(C::q3), u, vfloat(C::q2)), kernels::fma(vfloat(C::q1), u, vfloat(C::q0)));
+    return cubic(u, u2, vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3));
 }
 inline vfloat scaled_tanh_fast_lean_v(vfloat x, vfloat s) noexcept {
     const vfloat a = clamp_symmetric(x, vfloat(6.9f)), u = a * a, u2 = u * u;
