@@ -85,25 +85,61 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
     REQUIRE(worst_s <= 1e-6);
     REQUIRE(worst_lt <= 1.5e-6);
     REQUIRE(worst_ls <= 1e-6);
-    // The GRU's fused forms, s tanh(x) and s (sigmoid(x) - 1/2) with the gate s folded into
-    // the numerator: the same bounds times |s|, plus the rounding of a product.
-    double worst_st = 0, worst_ss = 0, worst_lst = 0;
+    // s tanh(x) with the gate s folded into the numerator: the same bound times |s|, plus the
+    // rounding of a product.
+    double worst_st = 0, worst_lst = 0;
     alignas(64) float scale[k::lanes];
     for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
         for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)], scale[j] = 0.25f + 0.5f * float(j % 7);
         k::detail::scaled_tanh_fast_v(k::load(in), k::load(scale)).store_aligned(t);
-        k::detail::scaled_centered_sigmoid_fast_v(k::load(in), k::load(scale)).store_aligned(s);
         k::detail::scaled_tanh_fast_lean_v(k::load(in), k::load(scale)).store_aligned(lt);
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const double x = in[j], sc = scale[j];
             worst_st = std::max(worst_st, std::abs(double(t[j]) - sc * std::tanh(x)) / sc);
-            worst_ss = std::max(worst_ss, std::abs(double(s[j]) - sc * (1 / (1 + std::exp(-x)) - 0.5)) / sc);
             worst_lst = std::max(worst_lst, std::abs(double(lt[j]) - sc * std::tanh(x)) / sc);
         }
     }
-    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", centered sigmoid " << worst_ss
-                                                                        << ", lean tanh " << worst_lst);
+    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", lean tanh " << worst_lst);
     REQUIRE(worst_st <= 1.5e-6 + 1.2e-7);
     REQUIRE(worst_lst <= 1.5e-6 + 1.2e-7);
-    REQUIRE(worst_ss <= 1e-6 + 1.2e-7);
+}
+
+// The GRU's candidate as one quotient, s tanh(c + sigmoid(a) g): within the two functions'
+// bounds composed (tanh's 1.5e-6, plus the sigmoid's 1e-6 times |g|, tanh' <= 1) and the
+// rounding of the argument, per unit of s; a over the same floats, g and c across the lanes
+// from -9.5 to 9.5 (the gate sums of a trained GRU), and far out; saturated and odd like tanh.
+TEST_CASE("the fast GRU candidate is within the composed bounds", "[kernels][recurrent][fast]") {
+    std::vector<float> as;
+    for (std::uint32_t bits = 0; bits < 0x41800000u; bits += 1u << 10) {
+        float x;
+        std::memcpy(&x, &bits, 4);
+        as.push_back(x), as.push_back(-x);
+    }
+    for (float x : {20.f, 1e30f, std::numeric_limits<float>::max()}) as.push_back(x), as.push_back(-x);
+    const float far[] = {0.f, 1e-30f, 30.f, -30.f, 1e30f, -1e30f};
+    double worst = 0;
+    alignas(64) float a[k::lanes], g[k::lanes], c[k::lanes], s[k::lanes], y[k::lanes], ny[k::lanes];
+    for (std::size_t i = 0; i < as.size(); i += k::lanes) {
+        for (std::size_t j = 0; j < k::lanes; ++j) {
+            const std::size_t n = i / k::lanes + j;
+            a[j] = as[std::min(i + j, as.size() - 1)];
+            g[j] = n % 97 == 0 ? far[n / 97 % 6] : -9.5f + 19.f * float(n * 37 % 101) / 100.f;
+            c[j] = n % 89 == 0 ? far[n / 89 % 6] : -9.5f + 19.f * float(n * 53 % 103) / 102.f;
+            s[j] = 0.125f + 0.125f * float(n % 8);
+        }
+        k::detail::gru_candidate_fast_v(k::load(a), k::load(g), k::load(c), k::load(s)).store_aligned(y);
+        k::detail::gru_candidate_fast_v(k::load(a), -k::load(g), -k::load(c), k::load(s)).store_aligned(ny);  // odd in (g, c)
+        for (std::size_t j = 0; j < k::lanes; ++j) {
+            const double sig = 1 / (1 + std::exp(-double(a[j]))), arg = double(c[j]) + sig * g[j];
+            const double err = std::abs(double(y[j]) - s[j] * std::tanh(arg)) / s[j];
+            const double bound = 1.5e-6 + 1e-6 * std::abs(g[j]) + 2.4e-7 * (1 + std::abs(arg));
+            if (!(err <= bound && std::abs(y[j]) <= s[j] && y[j] == -ny[j])) {
+                INFO("a = " << a[j] << ", g = " << g[j] << ", c = " << c[j] << ", s = " << s[j] << ": " << y[j] << " (with -g, -c: " << ny[j]
+                            << ") against " << s[j] * std::tanh(arg) << ", bound " << bound);
+                REQUIRE(false);
+            }
+            if (std::abs(g[j]) <= 9.5f && std::abs(c[j]) <= 9.5f) worst = std::max(worst, err - 1e-6 * std::abs(g[j]));
+        }
+    }
+    WARN("GRU candidate's worst error per unit of s, less the sigmoid's share: " << worst);
 }

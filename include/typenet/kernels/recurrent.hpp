@@ -375,13 +375,11 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false, class 
         if constexpr (std::is_same_v<Act, typenet::tanh>) h = F::tanh(a[0]);
         else h = Act::apply(a[0]);
     } else if constexpr (C == Cell::gru && Fast) {
-        // r (W_hn h + b_hn) = (sigmoid(a_r) - 1/2) a_n + a_n / 2 and (1 - z) n fold their
-        // gates into the rational functions: after each division, one addition.
+        // (1 - z) n as one quotient (gru_candidate_fast_v): one division on the chain, not two.
         const vfloat z = F::sigmoid(a[1]);
-        const vfloat rn = detail::scaled_centered_sigmoid_fast_v(a[0], a[2]) + kernels::fma(vfloat(0.5f), a[2], xin(2 * Hp));
         vfloat zh = z * h;
         settle(zh);
-        h = detail::scaled_tanh_fast_v(rn, vfloat(1.f) - z) + zh;
+        h = detail::gru_candidate_fast_v(a[0], a[2], xin(2 * Hp), vfloat(1.f) - z) + zh;
     } else if constexpr (C == Cell::gru) {
         const vfloat r = F::sigmoid(a[0]);
         const vfloat z = F::sigmoid(a[1]);
