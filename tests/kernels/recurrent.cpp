@@ -85,23 +85,37 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
     REQUIRE(worst_s <= 1e-6);
     REQUIRE(worst_lt <= 1.5e-6);
     REQUIRE(worst_ls <= 1e-6);
-    // s tanh(x) with the gate s folded into the numerator: the same bound times |s|, plus the
-    // rounding of a product.
-    double worst_st = 0, worst_lst = 0;
+    // s tanh(x) with the gate s folded into the numerator, and the quotients an LSTM step
+    // combines before it divides (s sigmoid(x), tanh(x), (n / d) tanh(x) in one division): the
+    // same bounds times |s|, plus the rounding of a product.
+    double worst_st = 0, worst_lst = 0, worst_qs = 0, worst_qt = 0, worst_qnd = 0;
     alignas(64) float scale[k::lanes];
     for (std::size_t i = 0; i < xs.size(); i += k::lanes) {
         for (std::size_t j = 0; j < k::lanes; ++j) in[j] = xs[std::min(i + j, xs.size() - 1)], scale[j] = 0.25f + 0.5f * float(j % 7);
         k::detail::scaled_tanh_fast_v(k::load(in), k::load(scale)).store_aligned(t);
         k::detail::scaled_tanh_fast_lean_v(k::load(in), k::load(scale)).store_aligned(lt);
+        alignas(64) float qs[k::lanes], qt[k::lanes], qnd[k::lanes];
+        const k::detail::Quotient sq = k::detail::sigmoid_fast_q(k::load(in), k::load(scale)), tq = k::detail::tanh_fast_q(k::load(in));
+        (sq.num / sq.den).store_aligned(qs);
+        (tq.num / tq.den).store_aligned(qt);
+        // n / d = scale: n = 3 scale, d = 3
+        k::detail::quotient_tanh_fast_v(k::load(in), k::vfloat(3.f) * k::load(scale), k::vfloat(3.f)).store_aligned(qnd);
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const double x = in[j], sc = scale[j];
+            worst_qs = std::max(worst_qs, std::abs(double(qs[j]) - sc / (1 + std::exp(-x))) / sc);
+            worst_qt = std::max(worst_qt, std::abs(double(qt[j]) - std::tanh(x)));
+            worst_qnd = std::max(worst_qnd, std::abs(double(qnd[j]) - double(3.f * scale[j]) / 3 * std::tanh(x)) / sc);
             worst_st = std::max(worst_st, std::abs(double(t[j]) - sc * std::tanh(x)) / sc);
             worst_lst = std::max(worst_lst, std::abs(double(lt[j]) - sc * std::tanh(x)) / sc);
         }
     }
-    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", lean tanh " << worst_lst);
+    WARN("scaled forms' worst absolute error per unit of scale: tanh " << worst_st << ", lean tanh " << worst_lst << "; quotients: s sigmoid "
+                                                                        << worst_qs << ", tanh " << worst_qt << ", (n / d) tanh " << worst_qnd);
     REQUIRE(worst_st <= 1.5e-6 + 1.2e-7);
     REQUIRE(worst_lst <= 1.5e-6 + 1.2e-7);
+    REQUIRE(worst_qs <= 1e-6 + 1.2e-7);
+    REQUIRE(worst_qt <= 1.5e-6);
+    REQUIRE(worst_qnd <= 1.5e-6 + 1.2e-7);
 }
 
 // The GRU's candidate as one quotient, s tanh(c + sigmoid(a) g): within the two functions'

@@ -68,15 +68,22 @@ inline vfloat clamp_symmetric(vfloat x, vfloat c) noexcept {
 // x times each of P's coefficients runs beside the squaring, so the numerator is ready with
 // the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
 // GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
-template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3) noexcept {
+// A quotient not yet divided: a caller that multiplies or adds quotients divides once.
+struct Quotient {
+    vfloat num, den;
+};
+[[gnu::always_inline]] inline Quotient odd_rational_parts(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4]) noexcept {
     const vfloat u = a * a, u2 = u * u;
-    vfloat ap0 = a * p0, ap2 = a * p2;
+    vfloat ap0 = a * p[0], ap2 = a * p[2];
     settle(ap0);
     settle(ap2);
-    const vfloat lo = kernels::fma(a * p1, u, ap0), hi = kernels::fma(a * p3, u, ap2);
-    const vfloat q = cubic(u, u2, vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3));
-    return kernels::fma(hi, u2, lo) / q;
+    const vfloat lo = kernels::fma(a * p[1], u, ap0), hi = kernels::fma(a * p[3], u, ap2);
+    return {kernels::fma(hi, u2, lo), cubic(u, u2, q[0], q[1], q[2], q[3])};
+}
+template <class C>
+[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3) noexcept {
+    const Quotient r = odd_rational_parts(a, {p0, p1, p2, p3}, {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)});
+    return r.num / r.den;
 }
 template <class C>
 [[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {
@@ -85,12 +92,15 @@ template <class C>
 // x P(u) / Q(u) + k as one quotient, (x P(u) + k Q(u)) / Q(u): the sigmoid's 1/2 folded into
 // the numerator (one FMA level longer than x P(u), which waits beside Q(u) anyway), so nothing
 // follows the division. kq[i] = k q_i; with kq = -0 it is odd_rational's quotient, bitwise.
-[[gnu::always_inline]] inline vfloat odd_rational_plus(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4], const vfloat (&kq)[4]) noexcept {
+[[gnu::always_inline]] inline Quotient odd_rational_plus_parts(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4], const vfloat (&kq)[4]) noexcept {
     const vfloat u = a * a, u2 = u * u;
     const vfloat lo = kernels::fma(u, kernels::fma(a, p[1], kq[1]), kernels::fma(a, p[0], kq[0]));
     const vfloat hi = kernels::fma(u, kernels::fma(a, p[3], kq[3]), kernels::fma(a, p[2], kq[2]));
-    const vfloat den = cubic(u, u2, q[0], q[1], q[2], q[3]);
-    return kernels::fma(hi, u2, lo) / den;
+    return {kernels::fma(hi, u2, lo), cubic(u, u2, q[0], q[1], q[2], q[3])};
+}
+[[gnu::always_inline]] inline vfloat odd_rational_plus(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4], const vfloat (&kq)[4]) noexcept {
+    const Quotient r = odd_rational_plus_parts(a, p, q, kq);
+    return r.num / r.den;
 }
 
 // Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
@@ -126,6 +136,30 @@ inline vfloat sigmoid_fast_v(vfloat x) noexcept {
 }
 // s tanh(x), the fast way.
 inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return odd_rational_scaled<TanhFit>(clamp_symmetric(x, vfloat(6.9f)), s); }
+
+// The same rationals as quotients, for an LSTM step: vdivps is slow to issue (one every 2.5
+// cycles on Zen 4/5), and a step's i, f, g and o end in four divisions at once, the last of
+// them some 7 cycles after the first; with f c = (c N_f) / Q_f and i g = (N_i N_g) / (Q_i Q_g)
+// divided, and o folded into the tanh's quotient, a step divides three times, apart.
+// s sigmoid(x) = (x (s P) + (s / 2) Q) / Q, s folded into the numerator's coefficients.
+inline Quotient sigmoid_fast_q(vfloat x, vfloat s) noexcept {
+    using C = SigmoidFit;
+    return odd_rational_plus_parts(clamp_symmetric(x, vfloat(2 * 6.9f)), {s * vfloat(C::p0), s * vfloat(C::p1), s * vfloat(C::p2), s * vfloat(C::p3)},
+                                   {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)},
+                                   {s * vfloat(C::q0 / 2), s * vfloat(C::q1 / 2), s * vfloat(C::q2 / 2), s * vfloat(C::q3 / 2)});
+}
+inline Quotient tanh_fast_q(vfloat x) noexcept {
+    using C = TanhFit;
+    return odd_rational_parts(clamp_symmetric(x, vfloat(6.9f)), {vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3)},
+                              {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)});
+}
+// (n / d) tanh(x) with one division: n in the numerator's coefficients, d in the denominator's.
+inline vfloat quotient_tanh_fast_v(vfloat x, vfloat n, vfloat d) noexcept {
+    using C = TanhFit;
+    const Quotient r = odd_rational_parts(clamp_symmetric(x, vfloat(6.9f)), {n * vfloat(C::p0), n * vfloat(C::p1), n * vfloat(C::p2), n * vfloat(C::p3)},
+                                          {d * vfloat(C::q0), d * vfloat(C::q1), d * vfloat(C::q2), d * vfloat(C::q3)});
+    return r.num / r.den;
+}
 // s tanh(c + sigmoid(a) g), the fast way, as one quotient: the GRU's candidate gate (1 - z) n,
 // n = tanh(W_in x + b_in + r (W_hn h + b_hn)), r = sigmoid(a), which otherwise waits on two
 // divisions in a row. With sigmoid(a) = 1/2 + a P(u) / Q(u) (u = a^2, a clamped as in
@@ -199,11 +233,15 @@ struct TanhSigmoidFit {
     static constexpr auto kq0 = halves(-0.f, S::q0 / 2), kq1 = halves(-0.f, S::q1 / 2), kq2 = halves(-0.f, S::q2 / 2),
                           kq3 = halves(-0.f, S::q3 / 2);
 };
-inline vfloat tanh_sigmoid_fast_v(vfloat x) noexcept {
+inline Quotient tanh_sigmoid_fast_q(vfloat x) noexcept {
     using C = TanhSigmoidFit;
     const auto v = [](const std::array<float, lanes>& a) { return vfloat::load_unaligned(a.data()); };
-    return odd_rational_plus(clamp_symmetric(x, v(C::clamp)), {v(C::p0), v(C::p1), v(C::p2), v(C::p3)},
-                             {v(C::q0), v(C::q1), v(C::q2), v(C::q3)}, {v(C::kq0), v(C::kq1), v(C::kq2), v(C::kq3)});
+    return odd_rational_plus_parts(clamp_symmetric(x, v(C::clamp)), {v(C::p0), v(C::p1), v(C::p2), v(C::p3)},
+                                   {v(C::q0), v(C::q1), v(C::q2), v(C::q3)}, {v(C::kq0), v(C::kq1), v(C::kq2), v(C::kq3)});
+}
+inline vfloat tanh_sigmoid_fast_v(vfloat x) noexcept {
+    const Quotient r = tanh_sigmoid_fast_q(x);
+    return r.num / r.den;
 }
 
 }  // namespace typenet::kernels::detail

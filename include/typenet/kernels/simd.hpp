@@ -138,19 +138,26 @@ inline constexpr auto lower_half_mask_impl(std::index_sequence<I...>) noexcept {
 }
 inline constexpr auto lower_half_mask() noexcept { return lower_half_mask_impl(std::make_index_sequence<lanes>{}); }
 
+// v's two halves swapped (one shuffle).
+template <std::size_t... I>
+inline vfloat swap_halves_impl(vfloat v, std::index_sequence<I...>) noexcept {
+    return xsimd::swizzle(v, xsimd::batch_constant<xsimd::batch<std::uint32_t, arch>, std::uint32_t((I + lanes / 2) % lanes)...>{});
+}
+inline vfloat swap_halves(vfloat v) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vfloat(_mm512_shuffle_f32x4(v, v, 0x4E));
+    else
+#endif
+        return swap_halves_impl(v, std::make_index_sequence<lanes>{});
+}
 // The upper half of v's lanes in the lower half, zeros above (one shuffle with a zeroing mask
 // on AVX-512).
-template <std::size_t... I>
-inline vfloat upper_half_down_impl(vfloat v, std::index_sequence<I...>) noexcept {
-    const vfloat moved = xsimd::swizzle(v, xsimd::batch_constant<xsimd::batch<std::uint32_t, arch>, std::uint32_t((I + lanes / 2) % lanes)...>{});
-    return xsimd::select(lower_half_mask(), moved, vfloat(0.f));
-}
 inline vfloat upper_half_down(vfloat v) noexcept {
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512) return vfloat(_mm512_maskz_shuffle_f32x4(__mmask16(0x00FF), v, v, 0x0E));
     else
 #endif
-        return upper_half_down_impl(v, std::make_index_sequence<lanes>{});
+        return xsimd::select(lower_half_mask(), swap_halves(v), vfloat(0.f));
 }
 
 inline vfloat load_partial(const float* p, std::size_t n, float fill) noexcept {
