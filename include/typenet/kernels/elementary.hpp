@@ -64,14 +64,14 @@ inline vfloat clamp_symmetric(vfloat x, vfloat c) noexcept {
     return kernels::fma(u2, kernels::fma(c3, u, c2), kernels::fma(c1, u, c0));
 }
 
-// x P(u) / Q(u), u = x^2, P and Q cubic, for |x| <= the caller's clamp. Written for latency:
-// x times each of P's coefficients runs beside the squaring, so the numerator is ready with
-// the denominator (two FMA levels after u^2) and the division follows at once. (settle keeps
-// GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
 // A quotient not yet divided: a caller that multiplies or adds quotients divides once.
 struct Quotient {
     vfloat num, den;
 };
+// x P(u) / Q(u), u = x^2, P and Q cubic, for |x| <= the caller's clamp. Written for latency:
+// x times each of P's coefficients runs beside the squaring, so the numerator is ready with
+// the denominator (two FMA levels after u^2) and the division can follow at once. (settle
+// keeps GCC from folding x p0 back into a longer chain, which costs about 1 ns per step.)
 [[gnu::always_inline]] inline Quotient odd_rational_parts(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4]) noexcept {
     const vfloat u = a * a, u2 = u * u;
     vfloat ap0 = a * p[0], ap2 = a * p[2];
@@ -80,27 +80,14 @@ struct Quotient {
     const vfloat lo = kernels::fma(a * p[1], u, ap0), hi = kernels::fma(a * p[3], u, ap2);
     return {kernels::fma(hi, u2, lo), cubic(u, u2, q[0], q[1], q[2], q[3])};
 }
-template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational_with(vfloat a, vfloat p0, vfloat p1, vfloat p2, vfloat p3) noexcept {
-    const Quotient r = odd_rational_parts(a, {p0, p1, p2, p3}, {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)});
-    return r.num / r.den;
-}
-template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational(vfloat a) noexcept {
-    return odd_rational_with<C>(a, vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3));
-}
 // x P(u) / Q(u) + k as one quotient, (x P(u) + k Q(u)) / Q(u): the sigmoid's 1/2 folded into
 // the numerator (one FMA level longer than x P(u), which waits beside Q(u) anyway), so nothing
-// follows the division. kq[i] = k q_i; with kq = -0 it is odd_rational's quotient, bitwise.
+// follows the division. kq[i] = k q_i; with kq = -0 its quotient is odd_rational_parts', bitwise.
 [[gnu::always_inline]] inline Quotient odd_rational_plus_parts(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4], const vfloat (&kq)[4]) noexcept {
     const vfloat u = a * a, u2 = u * u;
     const vfloat lo = kernels::fma(u, kernels::fma(a, p[1], kq[1]), kernels::fma(a, p[0], kq[0]));
     const vfloat hi = kernels::fma(u, kernels::fma(a, p[3], kq[3]), kernels::fma(a, p[2], kq[2]));
     return {kernels::fma(hi, u2, lo), cubic(u, u2, q[0], q[1], q[2], q[3])};
-}
-[[gnu::always_inline]] inline vfloat odd_rational_plus(vfloat a, const vfloat (&p)[4], const vfloat (&q)[4], const vfloat (&kq)[4]) noexcept {
-    const Quotient r = odd_rational_plus_parts(a, p, q, kq);
-    return r.num / r.den;
 }
 
 // Opt-in (tn::fast_activations): tanh by a rational minimax fit, x P(x^2) / Q(x^2) with P and Q
@@ -120,46 +107,32 @@ struct SigmoidFit {
     static constexpr float p0 = TanhFit::p0 / 4, p1 = TanhFit::p1 / 16, p2 = TanhFit::p2 / 64, p3 = TanhFit::p3 / 256;
     static constexpr float q0 = 1.f, q1 = TanhFit::q1 / 4, q2 = TanhFit::q2 / 16, q3 = TanhFit::q3 / 64;
 };
-// s x P(u) / Q(u) with s, known before x, folded into P's coefficients: a recurrent step
-// scales an activation by a gate that is ready first (the LSTM's o * tanh(c)), and this saves
-// the multiplication after the division (LSTM 8 / 16 / 32: 0.5-1.3 ns a step).
-template <class C>
-[[gnu::always_inline]] inline vfloat odd_rational_scaled(vfloat a, vfloat s) noexcept {
-    return odd_rational_with<C>(a, s * vfloat(C::p0), s * vfloat(C::p1), s * vfloat(C::p2), s * vfloat(C::p3));
-}
-inline vfloat tanh_fast_v(vfloat x) noexcept { return odd_rational<TanhFit>(clamp_symmetric(x, vfloat(6.9f))); }
-inline vfloat sigmoid_fast_v(vfloat x) noexcept {
-    using C = SigmoidFit;
-    return odd_rational_plus(clamp_symmetric(x, vfloat(2 * 6.9f)), {vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3)},
-                             {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)},
-                             {vfloat(C::q0 / 2), vfloat(C::q1 / 2), vfloat(C::q2 / 2), vfloat(C::q3 / 2)});
-}
-// s tanh(x), the fast way.
-inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return odd_rational_scaled<TanhFit>(clamp_symmetric(x, vfloat(6.9f)), s); }
-
-// The same rationals as quotients, for an LSTM step: vdivps is slow to issue (one every 2.5
-// cycles on Zen 4/5), and a step's i, f, g and o end in four divisions at once, the last of
-// them some 7 cycles after the first; with f c = (c N_f) / Q_f and i g = (N_i N_g) / (Q_i Q_g)
-// divided, and o folded into the tanh's quotient, a step divides three times, apart.
-// s sigmoid(x) = (x (s P) + (s / 2) Q) / Q, s folded into the numerator's coefficients.
-inline Quotient sigmoid_fast_q(vfloat x, vfloat s) noexcept {
+// The functions as quotients not yet divided, with factors known before x folded into the
+// coefficients: a recurrent step scales an activation by a gate that is ready first (the LSTM's
+// o tanh(c)), which saves the multiplication after the division (LSTM 8 / 16 / 32: 0.5-1.3 ns
+// a step), and combines quotients before it divides: vdivps issues once every 2.5 cycles
+// (Zen 4/5), and a step's i, f, g and o would end in four divisions at once, the last some 7
+// cycles after the first; with f c = (c N_f) / Q_f and i g = (N_i N_g) / (Q_i Q_g), and o in the
+// tanh's quotient, an LSTM step divides three times, apart.
+// s sigmoid(x) = (x (s P) + (s / 2) Q) / Q: the sigmoid's 1/2 and s in the numerator.
+inline Quotient sigmoid_fast_q(vfloat x, vfloat s = vfloat(1.f)) noexcept {
     using C = SigmoidFit;
     return odd_rational_plus_parts(clamp_symmetric(x, vfloat(2 * 6.9f)), {s * vfloat(C::p0), s * vfloat(C::p1), s * vfloat(C::p2), s * vfloat(C::p3)},
                                    {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)},
                                    {s * vfloat(C::q0 / 2), s * vfloat(C::q1 / 2), s * vfloat(C::q2 / 2), s * vfloat(C::q3 / 2)});
 }
-inline Quotient tanh_fast_q(vfloat x) noexcept {
+// (n / d) tanh(x) = x (n P) / (d Q).
+inline Quotient tanh_fast_q(vfloat x, vfloat n = vfloat(1.f), vfloat d = vfloat(1.f)) noexcept {
     using C = TanhFit;
-    return odd_rational_parts(clamp_symmetric(x, vfloat(6.9f)), {vfloat(C::p0), vfloat(C::p1), vfloat(C::p2), vfloat(C::p3)},
-                              {vfloat(C::q0), vfloat(C::q1), vfloat(C::q2), vfloat(C::q3)});
+    return odd_rational_parts(clamp_symmetric(x, vfloat(6.9f)), {n * vfloat(C::p0), n * vfloat(C::p1), n * vfloat(C::p2), n * vfloat(C::p3)},
+                              {d * vfloat(C::q0), d * vfloat(C::q1), d * vfloat(C::q2), d * vfloat(C::q3)});
 }
-// (n / d) tanh(x) with one division: n in the numerator's coefficients, d in the denominator's.
-inline vfloat quotient_tanh_fast_v(vfloat x, vfloat n, vfloat d) noexcept {
-    using C = TanhFit;
-    const Quotient r = odd_rational_parts(clamp_symmetric(x, vfloat(6.9f)), {n * vfloat(C::p0), n * vfloat(C::p1), n * vfloat(C::p2), n * vfloat(C::p3)},
-                                          {d * vfloat(C::q0), d * vfloat(C::q1), d * vfloat(C::q2), d * vfloat(C::q3)});
-    return r.num / r.den;
-}
+inline vfloat divided(Quotient r) noexcept { return r.num / r.den; }
+inline vfloat tanh_fast_v(vfloat x) noexcept { return divided(tanh_fast_q(x)); }
+inline vfloat sigmoid_fast_v(vfloat x) noexcept { return divided(sigmoid_fast_q(x)); }
+// s tanh(x), and (n / d) tanh(x) in one division.
+inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return divided(tanh_fast_q(x, s)); }
+inline vfloat quotient_tanh_fast_v(vfloat x, vfloat n, vfloat d) noexcept { return divided(tanh_fast_q(x, n, d)); }
 // s tanh(c + sigmoid(a) g), the fast way, as one quotient: the GRU's candidate gate (1 - z) n,
 // n = tanh(W_in x + b_in + r (W_hn h + b_hn)), r = sigmoid(a), which otherwise waits on two
 // divisions in a row. With sigmoid(a) = 1/2 + a P(u) / Q(u) (u = a^2, a clamped as in
@@ -239,9 +212,6 @@ inline Quotient tanh_sigmoid_fast_q(vfloat x) noexcept {
     return odd_rational_plus_parts(clamp_symmetric(x, v(C::clamp)), {v(C::p0), v(C::p1), v(C::p2), v(C::p3)},
                                    {v(C::q0), v(C::q1), v(C::q2), v(C::q3)}, {v(C::kq0), v(C::kq1), v(C::kq2), v(C::kq3)});
 }
-inline vfloat tanh_sigmoid_fast_v(vfloat x) noexcept {
-    const Quotient r = tanh_sigmoid_fast_q(x);
-    return r.num / r.den;
-}
+inline vfloat tanh_sigmoid_fast_v(vfloat x) noexcept { return divided(tanh_sigmoid_fast_q(x)); }
 
 }  // namespace typenet::kernels::detail

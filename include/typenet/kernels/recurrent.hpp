@@ -323,6 +323,15 @@ inline vfloat lane(vfloat v) noexcept {
     return lane_impl<K>(v, std::make_index_sequence<lanes>{});
 }
 
+// Term J of a hidden product in registers: unit J of h in every lane.
+struct LaneTerms {
+    vfloat v;
+    explicit LaneTerms(vfloat h) noexcept : v(h) {}
+    template <std::size_t J>
+    vfloat term() const noexcept {
+        return lane<J>(v);
+    }
+};
 // Term J of a bf16 hidden product in registers: units 2J and 2J + 1 of h rounded to bf16 (to
 // nearest, even) as one word, in every lane. With AVX-512 BW the rounding is integer additions
 // on h's bits (each upper half is then the bf16 value: bits + 0x7fff + the lowest bit kept) and
@@ -388,16 +397,11 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false, class 
             if (s < chains(g)) acc[s][g] = s > 0 ? vfloat(0.f) : C == Cell::gru && g == 2 ? loadu(bh) : xin(g * lanes);
     // Term J: unit J's h (a lane shuffle) times its weights, or (bf16) the pair of units 2J and
     // 2J + 1 as one word times theirs.
-    const auto terms = [&] {
-        if constexpr (Bf16) return Bf16Terms(h);
-        else return h;
-    }();
+    const std::conditional_t<Bf16, Bf16Terms, LaneTerms> terms(h);
     // (Both lambdas forced inline: left to itself g++ may call the fold out of line and pass
     // the accumulators through memory, which doubled an LSTM 16's step.)
     const auto term = [&]<std::size_t J>() __attribute__((always_inline)) {
-        vfloat hj;
-        if constexpr (Bf16) hj = terms.template term<J>();
-        else hj = lane<J>(terms);
+        const vfloat hj = terms.template term<J>();
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g) {
             vfloat& a = acc[J % chains(g)][g];
@@ -444,9 +448,8 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false, class 
     } else if constexpr (Fast) {
         // f c and i g as two quotients, o folded into the tanh's (sigmoid_fast_q): three
         // divisions a step, apart, instead of four at once and a fifth.
-        const Quotient i = sigmoid_fast_q(a[0], vfloat(1.f)), f = sigmoid_fast_q(a[1], c), g = tanh_fast_q(a[2]);
-        const Quotient o = sigmoid_fast_q(a[3], vfloat(1.f));
-        c = f.num / f.den + (i.num * g.num) / (i.den * g.den);
+        const Quotient i = sigmoid_fast_q(a[0]), f = sigmoid_fast_q(a[1], c), g = tanh_fast_q(a[2]), o = sigmoid_fast_q(a[3]);
+        c = divided(f) + (i.num * g.num) / (i.den * g.den);
         h = quotient_tanh_fast_v(c, o.num, o.den);
     } else {
         const vfloat i = F::sigmoid(a[0]);
