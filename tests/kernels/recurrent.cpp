@@ -157,3 +157,40 @@ TEST_CASE("the fast GRU candidate is within the composed bounds", "[kernels][rec
     }
     WARN("GRU candidate's worst error per unit of s, less the sigmoid's share: " << worst);
 }
+
+// A bf16 hidden product's terms in registers (Bf16Terms): term J is units 2J and 2J + 1 of h
+// rounded to bf16, to nearest, ties to even, as one word in every lane — the word
+// kernels::bf16_pair makes, whichever way this build rounds (integer additions and a word
+// permute with AVX-512 BW, vcvtneps2bf16 or the scalar rounding otherwise); ties, values
+// that round up into the next binade, and the canonical NaN included.
+TEST_CASE("a bf16 term in registers is the pair of units rounded to nearest even", "[kernels][recurrent][bf16]") {
+    std::vector<float> hs;
+    for (std::uint32_t bits : {0x3f808000u, 0x3f818000u, 0xbf808000u, 0x3f7fffffu, 0x3f7f8000u, 0x00000000u, 0x80000000u, 0x3e000001u,
+                               0x7fc00000u, 0x4effff80u, 0x3f800001u, 0xbf7fc000u}) {  // ties both ways, carries, +-0, NaN
+        float v;
+        std::memcpy(&v, &bits, 4);
+        hs.push_back(v);
+    }
+    for (int i = 0; hs.size() % (2 * k::lanes) != 0 || i < 200; ++i) hs.push_back(std::sin(0.37f * float(i)) * std::pow(2.f, float(i % 11 - 5)));
+    alignas(64) float h[k::lanes], got[k::lanes];
+    for (std::size_t i = 0; i < hs.size(); i += k::lanes) {
+        std::copy_n(hs.begin() + std::ptrdiff_t(i), k::lanes, h);
+        const k::detail::Bf16Terms terms(k::load(h));
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            const auto check = [&](std::size_t j, k::vfloat term) {
+                term.store_aligned(got);
+                const std::uint32_t want = k::bf16_pair(h[2 * j], h[2 * j + 1]);
+                for (std::size_t l = 0; l < k::lanes; ++l) {
+                    std::uint32_t word;
+                    std::memcpy(&word, &got[l], 4);
+                    if (word != want) {
+                        INFO("term " << j << ", lane " << l << ": units " << h[2 * j] << ", " << h[2 * j + 1] << " give " << std::hex << word
+                                     << " against " << want);
+                        REQUIRE(word == want);
+                    }
+                }
+            };
+            (check(J, terms.template term<J>()), ...);
+        }(std::make_index_sequence<k::lanes / 2>{});
+    }
+}
