@@ -43,6 +43,10 @@ TEST_CASE("the recurrent kernels' sigmoid and tanh are within 3 ulp", "[kernels]
     const double s = worst_error([](k::vfloat x) { return k::detail::sigmoid_v(x); }, [](double x) { return 1 / (1 + std::exp(-x)); });
     const double t = worst_error([](k::vfloat x) { return k::detail::tanh_v(x); }, [](double x) { return std::tanh(x); });
     WARN("worst error, as a fraction of the bound: sigmoid " << s << ", tanh " << t);
+    // and a NaN stays NaN (a recurrent step then carries it on, as PyTorch's does)
+    const k::vfloat nan(std::numeric_limits<float>::quiet_NaN());
+    REQUIRE(xsimd::all(xsimd::isnan(k::detail::sigmoid_v(nan))));
+    REQUIRE(xsimd::all(xsimd::isnan(k::detail::tanh_v(nan))));
 }
 
 // The opt-in fast functions (tn::fast_activations): an absolute bound, checked on every float

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -321,4 +322,32 @@ TEST_CASE("bf16 weights as a policy: PyTorch's GRU and LSTM within bf16's error,
     golden::check_streaming<tn::with_policy<Gru2, tn::bf16_weights>>("gru_3_37_2l");
     golden::check_model<tn::with_policy<Lstm2, tn::bf16_weights>>("lstm_3_37_2l", 3e-2);
     golden::check_streaming<tn::with_policy<Lstm2, tn::bf16_weights>>("lstm_3_37_2l");
+}
+
+// A NaN in the input reaches the output, as in PyTorch: from its step on every output is NaN
+// (the state carries it), the steps before it untouched — exact gates, in registers (8 and 16
+// units) and in memory (29 and 37), GRU, LSTM (paired at 4 units) and SimpleRNN. (The opt-in
+// fast gates clamp their argument, which saturates a NaN: docs/sequences.md.)
+TEST_CASE("a NaN in a recurrent layer's input makes that step's output and every later one NaN", "[recurrent][nan]") {
+    const auto check = [](auto model, const char* name) {
+        using M = decltype(model);
+        const auto net = tn::make<M>(tn::seed{5});
+        auto st = net.make_state();
+        constexpr std::size_t T = 12, F = 2, O = 3, bad = 5;
+        std::vector<float> x(T * F), y(T * O);
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.4f * std::sin(0.9f * float(i));
+        x[bad * F + 1] = std::numeric_limits<float>::quiet_NaN();
+        net.process(x.data(), y.data(), T, st);
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t o = 0; o < O; ++o) {
+                INFO(name << ", step " << t << ", output " << o << ": " << y[t * O + o]);
+                REQUIRE(std::isnan(y[t * O + o]) == (t >= bad));
+            }
+    };
+    check(tn::Sequential<tn::Input<1, 2>, tn::GRU<8, tn::return_sequences>, tn::Dense<3>>{}, "GRU 8");
+    check(tn::Sequential<tn::Input<1, 2>, tn::GRU<37, tn::return_sequences>, tn::Dense<3>>{}, "GRU 37");
+    check(tn::Sequential<tn::Input<1, 2>, tn::LSTM<4, tn::return_sequences>, tn::Dense<3>>{}, "LSTM 4");
+    check(tn::Sequential<tn::Input<1, 2>, tn::LSTM<16, tn::return_sequences>, tn::Dense<3>>{}, "LSTM 16");
+    check(tn::Sequential<tn::Input<1, 2>, tn::LSTM<29, tn::return_sequences>, tn::Dense<3>>{}, "LSTM 29");
+    check(tn::Sequential<tn::Input<1, 2>, tn::SimpleRNN<13, tn::return_sequences>, tn::Dense<3>>{}, "SimpleRNN 13");
 }

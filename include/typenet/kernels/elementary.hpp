@@ -30,9 +30,10 @@ inline vfloat expm1_nonneg(vfloat x) noexcept {
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
     return kernels::fma(scale, expm1_reduced(r), scale - vfloat(1.f));
 }
-// e^x for x <= 0 down to underflow: 2^n (1 + (e^r - 1)).
+// e^x for x <= 0 down to underflow: 2^n (1 + (e^r - 1)). A NaN stays NaN: x86's max and min
+// return their second operand when either is NaN (NEON's, the NaN), so the bound goes first.
 inline vfloat exp_nonpos(vfloat x) noexcept {
-    x = xsimd::max(x, vfloat(-87.f));
+    x = xsimd::max(vfloat(-87.f), x);
     const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
     const vfloat r = kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x));
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
@@ -46,7 +47,7 @@ inline vfloat sigmoid_v(vfloat x) noexcept {
 }
 // tanh(x) = sign(x) m / (m + 2), m = e^(2|x|) - 1 (saturated at |x| = 9, where tanh is 1 in float).
 inline vfloat tanh_v(vfloat x) noexcept {
-    const vfloat m = expm1_nonneg(xsimd::min(xsimd::abs(x) + xsimd::abs(x), vfloat(18.f)));
+    const vfloat m = expm1_nonneg(xsimd::min(vfloat(18.f), xsimd::abs(x) + xsimd::abs(x)));  // (NaN: as exp_nonpos)
     const vfloat t = m / (m + vfloat(2.f));
     return xsimd::copysign(t, x);
 }
