@@ -153,8 +153,8 @@ inline vfloat gru_candidate_fast_v(vfloat a, vfloat g, vfloat c, vfloat s) noexc
     vfloat ag = a * g;
     settle(ag);
     const vfloat q = cubic(u, u2, vfloat(S::q0), vfloat(S::q1), vfloat(S::q2), vfloat(S::q3));
-    const vfloat m = cubic(u, u2, kernels::fma(ag, vfloat(S::p0), k * vfloat(S::q0)), kernels::fma(ag, vfloat(S::p1), k * vfloat(S::q1)),
-                           kernels::fma(ag, vfloat(S::p2), k * vfloat(S::q2)), kernels::fma(ag, vfloat(S::p3), k * vfloat(S::q3)));
+    const auto mi = [&](float p, float qi) { return kernels::fma(ag, vfloat(p), k * vfloat(qi)); };  // M's coefficients: a g p_i + k q_i
+    const vfloat m = cubic(u, u2, mi(S::p0, S::q0), mi(S::p1, S::q1), mi(S::p2, S::q2), mi(S::p3, S::q3));
     const vfloat bound = cubic(u, u2, vfloat(6.9f * S::q0), vfloat(6.9f * S::q1), vfloat(6.9f * S::q2), vfloat(6.9f * S::q3));
     const vfloat M = clamp_symmetric(m, bound);
     const vfloat A = M * M, A2 = A * A, B = q * q, B2 = B * B, B3 = B2 * B;
