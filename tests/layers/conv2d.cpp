@@ -160,6 +160,54 @@ TEST_CASE("Conv2D as Winograd F(2x2, 3x3) agrees with a direct sum", "[conv][win
 }
 
 namespace {
+// A 1x1 convolution or a Dense (batch > 1: the GEMM) with a ReLU capped in the micro-kernel's
+// registers (ReLU6, hardtanh from 0) against the same model unfused, the activation a layer of
+// its own applied to the stored outputs: the same bits, and the same NaN. Outputs below 0,
+// inside and above the cap; 35 pixels (register blocks of 12, 8, 2 and 1 rows); 40 channels
+// (a panel of two vectors, then one of eight columns).
+template <class Act>
+void check_capped_relu_in_gemm() {
+    using Conv = tn::Sequential<tn::Input<7, 5, 19>, tn::Conv2D<40, tn::kernel<1>>, tn::ActivationLayer<Act>>;
+    using Fc = tn::Sequential<tn::Input<19>, tn::Dense<40>, tn::ActivationLayer<Act>>;
+    STATIC_REQUIRE(tn::kernels::detail::clamps_in_gemm<Act>);
+    const auto check = [&]<class M>(std::size_t rows) {
+        auto fused = tn::make<M>(tn::seed{7});
+        auto plain = tn::make<M, tn::no_fusion>();
+        std::vector<float> w = fused.get_weights();
+        for (float& v : w) v *= 6.f;  // sums well beyond the cap
+        fused.set_weights(w);
+        plain.set_weights(w);
+        std::vector<float> x(rows * M::input_shape_type::size);
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 23) - 11) / 4.f;
+        x[3 * 19 + 4] = std::numeric_limits<float>::quiet_NaN();  // pixel (or row) 3: NaN in every channel
+        std::vector<float> a(rows * M::output_shape_type::size), b(a.size());
+        fused.predict(x.data(), a.data(), rows);
+        plain.predict(x.data(), b.data(), rows);
+        std::size_t above = 0, below = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            INFO("output " << i);
+            if (std::isnan(b[i])) REQUIRE(std::isnan(a[i]));
+            else REQUIRE(std::bit_cast<std::uint32_t>(a[i]) == std::bit_cast<std::uint32_t>(b[i]));
+            above += a[i] == float(Act::hi);
+            below += a[i] == 0.f;
+        }
+        for (std::size_t c = 0; c < 40; ++c) CHECK(std::isnan(a[3 * 40 + c]));
+        CHECK(above > a.size() / 10);
+        CHECK(below > a.size() / 10);
+    };
+    check.template operator()<Conv>(2);
+    check.template operator()<Fc>(35);
+}
+}  // namespace
+
+TEST_CASE("ReLU6 and hardtanh from 0 in the GEMM's registers: the bits of the activation applied after", "[conv][epilogue]") {
+    check_capped_relu_in_gemm<tn::relu6>();
+    check_capped_relu_in_gemm<tn::hardtanh_with<0, 5, 2>>();
+    STATIC_REQUIRE(!tn::kernels::detail::clamps_in_gemm<tn::hardtanh>);  // from -1: applied after each tile
+    STATIC_REQUIRE(tn::kernels::detail::gemm_ceiling<tn::relu>() == std::numeric_limits<float>::infinity());
+}
+
+namespace {
 // DepthwiseConv2D (ReLU6, optionally its input added back: a Residual, added in the kernel's
 // epilogue) against out[y][x][c] = b[c] + sum w[c][ky][kx] in[y s - p + ky d][x s - p + kx d][c],
 // in double, batch 2.

@@ -30,9 +30,11 @@ inline vfloat load_n(const float* p, std::size_t n) noexcept {
 
 // The end of a micro-kernel's output row: up to two vectors of accumulators (n0 + n1 values)
 // get the residual `add` (laid out like y), the bias and, with clamp, ReLU — all in
-// registers — and are stored.
+// registers — and are stored. Capped: the ReLU then a ceiling (ReLU6: min(6, max(0, x)), as
+// hardtanh_with's apply, so the bits and a NaN are the same), for the GEMM (dense.hpp).
+template <bool Capped = false>
 inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_t n1, const float* bias, const float* add,
-                      bool clamp) noexcept {
+                      bool clamp, vfloat ceiling = vfloat(0.f)) noexcept {
     if (add) {
         a0 += load_n(add, n0);
         if (n1) a1 += load_n(add + lanes, n1);
@@ -44,6 +46,10 @@ inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_
     if (clamp) {
         a0 = relu_nan(a0);
         a1 = relu_nan(a1);
+        if constexpr (Capped) {
+            a0 = xsimd::min(ceiling, a0);  // ceiling first: a NaN stays NaN
+            a1 = xsimd::min(ceiling, a1);
+        }
     }
     store_n(y, a0, n0);
     if (n1) store_n(y + lanes, a1, n1);
