@@ -263,6 +263,16 @@ TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]"
     check_depthwise_against_direct_sum<12, 12, 24, 3, 1, 2, 2>();  // dilation 2: pixel by pixel
     check_depthwise_against_direct_sum<20, 21, 24, 3, 1, 1, 1, true>();
     check_depthwise_against_direct_sum<9, 9, 17, 3, 1, 1, 1, true>();
+    // Tiles with bounds checks at the left and right edges and in the top and bottom bands
+    // (MobileNetV3's and EfficientNet's 7x7 and 14x14 maps), 4-pixel tiles of a 5x5 window at
+    // stride 2, an odd width whose last pixels are single.
+    check_depthwise_against_direct_sum<7, 7, 40, 5, 1, 2>();
+    check_depthwise_against_direct_sum<14, 14, 24, 5, 2, 2>();
+    check_depthwise_against_direct_sum<11, 13, 21, 5, 2, 2>();
+    check_depthwise_against_direct_sum<6, 11, 33, 3, 2, 1>();
+    check_depthwise_against_direct_sum<5, 6, 17, 5, 1, 2>();
+    check_depthwise_against_direct_sum<7, 9, 33, 3, 1, 1, 1, true>();
+    check_depthwise_against_direct_sum<8, 10, 16, 5, 1, 2, 1, true>();
 }
 
 // Which convolutions run as Winograd by default, and the ways to choose.

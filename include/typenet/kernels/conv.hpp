@@ -471,7 +471,7 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
         for (std::size_t p = 0; p < P; ++p) acc[q][p] = bias;
     TYPENET_UNROLL
     for (std::size_t r = 0; r < in_rows; ++r) {
-        if (Edge && !rows[r]) continue;
+        if (!rows[r]) continue;  // a row outside the image (any tile: the top and bottom bands)
         TYPENET_UNROLL
         for (std::size_t j = 0; j < cols; ++j) {
             const std::ptrdiff_t ix = ix0 + std::ptrdiff_t(j);
@@ -525,12 +525,15 @@ inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, s
         return ox;
     };
     if constexpr (P > 1) {
-        if (inside) {
-            tiles.template operator()<1, true>(0, x_in0);
-            tiles.template operator()<1, false>(tiles.template operator()<P, false>(x_in0, x_in1), x_in1);
-            tiles.template operator()<1, true>(x_in1, g.ow);
-            return;
-        }
+        // Tiles with bounds checks where windows reach past the left or right edge (and for the
+        // interior's last few pixels), tiles without inside; single pixels only where fewer than
+        // P remain.
+        std::size_t ox = 0;
+        for (; ox < x_in0 && g.ow - ox >= P; ox += P) tiles.template operator()<P, true>(ox, ox + P);
+        if (ox >= x_in0) ox = tiles.template operator()<P, false>(ox, x_in1);
+        ox = tiles.template operator()<P, true>(ox, g.ow);
+        tiles.template operator()<1, true>(ox, g.ow);
+        return;
     }
     tiles.template operator()<1, true>(0, g.ow);
 }
@@ -541,13 +544,15 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Masked>
 inline void depthwise_vector(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                              std::size_t c0, const float* add, std::size_t ldo, std::size_t n, Share share) noexcept {
     // Bands of two rows at stride 1 (they share KH - 1 input rows). Q x P accumulators, the
-    // weights and a column in 32 registers (3x3: 8 + 9 + 1; a 5x5 window keeps some weights in
-    // L1); with 16, 2 x 2 for 3x3 (4 + 9 + 1), and 4 pixels for windows whose weights do not fit.
+    // weights and a column in 32 registers (3x3: 8 + 9 + 1; a 5x5 window at stride 1 keeps some
+    // weights in L1; at stride 2 it takes 4 pixels, 4 + 25 + 1: 14x14x672 40.5 -> 31 us, 56x56x72
+    // 40 -> 37); with 16, 2 x 2 for 3x3 (4 + 9 + 1), and 4 pixels for windows whose weights do not fit.
     // One core, one pixel at a time before (bench_zoo's depthwise_*, docs/performance.md):
     // 3x3 56x56x144 311 -> 106 us, 14x14x384 46 -> 21, stride 2 112x112x96 228 -> 134; 5x5
     // 28x28x72 177 -> 32.
     constexpr std::size_t Q = S == 1 ? 2 : 1;
-    constexpr std::size_t P = vector_registers >= 32 ? 8 / Q : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
+    constexpr std::size_t P = vector_registers >= 32 ? (S == 1 || KH * KW + 8 + 1 <= vector_registers ? 8 / Q : 4)
+                                                     : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
     const std::size_t x_in1 = std::max(x_in0, g.w + g.pad_left >= KW ? std::min(g.ow, (g.w + g.pad_left - KW) / S + 1) : 0);
     // A share (one sample, several threads): its bands of output rows.
