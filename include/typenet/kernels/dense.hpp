@@ -464,9 +464,11 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
             }
         }
     };
+    // (Counted down: with `i < rows` g++ 12 warned, in a bidirectional GRU's Dense inlined into
+    // a one-sample forward, that an iteration ~2^64 / In floats on overflows the index.)
     std::size_t i = 0;
-    for (; i + R <= rows; i += R) block(std::integral_constant<std::size_t, R>{}, i);
-    for (; i < rows; ++i) block(std::integral_constant<std::size_t, 1>{}, i);
+    for (std::size_t blocks = rows / R; blocks > 0; --blocks, i += R) block(std::integral_constant<std::size_t, R>{}, i);
+    for (std::size_t rest = rows % R; rest > 0; --rest, ++i) block(std::integral_constant<std::size_t, 1>{}, i);
     if constexpr (Act::row_wise) apply_rows<Act>(y, rows, Out);
 }
 
