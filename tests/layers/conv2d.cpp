@@ -171,6 +171,7 @@ void check_capped_relu_in_gemm() {
     using Fc = tn::Sequential<tn::Input<19>, tn::Dense<40>, tn::ActivationLayer<Act>>;
     STATIC_REQUIRE(tn::kernels::detail::clamps_in_gemm<Act>);
     const auto check = [&]<class M>(std::size_t rows) {
+        REQUIRE(tn::summary<M>().find("+bias+" + Act::name()) != std::string::npos);  // fused: the GEMM applies it
         auto fused = tn::make<M>(tn::seed{7});
         auto plain = tn::make<M, tn::no_fusion>();
         std::vector<float> w = fused.get_weights();
