@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <typenet/typenet.hpp>
@@ -107,6 +108,43 @@ TN_CELL_BF16(GRU, 64)
 TN_CELL_BF16(LSTM, 16)
 TN_CELL_BF16(LSTM, 32)
 TN_CELL_BF16(LSTM, 64)
+
+// The comparison with RTNeural, timed as the RTNeural program it is compared with times itself
+// (docs/sequences.md): passes over the 1024 samples (process() in blocks of 128) in one warm
+// process, each timed alone, and the median of 301 (after 31 not counted) — `ns/sample` here
+// is that median. (BM_process's figure is a mean over many passes, which also counts the VM's
+// interruptions: 0.5-2 ns a sample more at these sizes.) Fast gates; bf16 W_hh from 16 units,
+// as in the tables there.
+template <template <std::size_t, class...> class Cell, std::size_t H, bool Bf16>
+void BM_pass(benchmark::State& state) {
+    const auto net = tn::make<Amp<Cell, H, true, Bf16>>(tn::seed{1});
+    auto st = net.make_state();
+    const auto x = signal(block);
+    std::vector<float> y(block);
+    std::vector<double> t;
+    const auto pass = [&] {
+        for (std::size_t i = 0; i < block; i += 128) net.process(&x[i], &y[i], 128, st);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    };
+    for (auto _ : state) {
+        t.clear();
+        for (int p = 0; p < 31; ++p) pass();
+        for (int p = 0; p < 301; ++p) {
+            const auto t0 = std::chrono::steady_clock::now();
+            pass();
+            t.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
+        }
+    }
+    std::sort(t.begin(), t.end());
+    state.counters["ns/sample"] = t[t.size() / 2] / double(block);
+}
+BENCHMARK_TEMPLATE(BM_pass, tn::GRU, 8, false)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_pass, tn::GRU, 16, true)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_pass, tn::GRU, 32, true)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_pass, tn::LSTM, 8, false)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_pass, tn::LSTM, 16, true)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_pass, tn::LSTM, 32, true)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // The recurrent kernel alone (kernels::recurrent_run, fast gates), 128 steps per call over the
 // same 1024 samples: the floor under BM_process's figures, without the Net around it (the

@@ -122,11 +122,13 @@ TEST_CASE("the fast sigmoid and tanh are within their stated absolute bounds", "
     REQUIRE(worst_qnd <= 1.5e-6 + 1.2e-7);
 }
 
-// The GRU's candidate as one quotient, s tanh(c + sigmoid(a) g): within the two functions'
-// bounds composed (tanh's 1.5e-6, plus the sigmoid's 1e-6 times |g|, tanh' <= 1) and the
-// rounding of the argument, per unit of s; a over the same floats, g and c across the lanes
-// from -9.5 to 9.5 (the gate sums of a trained GRU), and far out; saturated and odd like tanh.
-TEST_CASE("the fast GRU candidate is within the composed bounds", "[kernels][recurrent][fast]") {
+// The GRU's fast step as one quotient, (1 - z) tanh(c + sigmoid(a) g) + z h, z = sigmoid(b):
+// within the functions' bounds composed — per unit of (1 - z), tanh's 1.5e-6 plus the
+// sigmoid's 1e-6 times |g| (tanh' <= 1) and the rounding of the argument; z's 1e-6 times
+// |n - h| — and the rounding of the result; a over the same floats, b, g and c across the lanes
+// from -9.5 to 9.5 (the gate sums of a trained GRU) and far out, h within [-1, 1] (where a
+// GRU's state stays) and far out (a state the user set): finite, never beyond max(|h|, 1).
+TEST_CASE("the fast GRU step is within the composed bounds", "[kernels][recurrent][fast]") {
     std::vector<float> as;
     for (std::uint32_t bits = 0; bits < 0x41800000u; bits += 1u << 10) {
         float x;
@@ -135,39 +137,44 @@ TEST_CASE("the fast GRU candidate is within the composed bounds", "[kernels][rec
     }
     for (float x : {20.f, 1e30f, std::numeric_limits<float>::max()}) as.push_back(x), as.push_back(-x);
     const float far[] = {0.f, 1e-30f, 30.f, -30.f, 1e30f, -1e30f};
+    const float far_h[] = {0.f, 1e-30f, -1e-30f, 3.f, -7.f, 1e30f, -1e30f, 3e37f, -3e37f};
     double worst = 0;
-    alignas(64) float a[k::lanes], g[k::lanes], c[k::lanes], s[k::lanes], y[k::lanes], ny[k::lanes];
+    alignas(64) float a[k::lanes], b[k::lanes], g[k::lanes], c[k::lanes], h[k::lanes], y[k::lanes];
     for (std::size_t i = 0; i < as.size(); i += k::lanes) {
         for (std::size_t j = 0; j < k::lanes; ++j) {
             const std::size_t n = i / k::lanes + j;
             a[j] = as[std::min(i + j, as.size() - 1)];
+            b[j] = n % 83 == 0 ? far[n / 83 % 6] : -9.5f + 19.f * float(n * 29 % 107) / 106.f;
             g[j] = n % 97 == 0 ? far[n / 97 % 6] : -9.5f + 19.f * float(n * 37 % 101) / 100.f;
             c[j] = n % 89 == 0 ? far[n / 89 % 6] : -9.5f + 19.f * float(n * 53 % 103) / 102.f;
-            s[j] = 0.125f + 0.125f * float(n % 8);
+            h[j] = n % 79 == 0 ? far_h[n / 79 % 9] : -1.f + 2.f * float(n * 41 % 109) / 108.f;
         }
-        k::detail::gru_candidate_fast_v(k::load(a), k::load(g), k::load(c), k::load(s)).store_aligned(y);
-        k::detail::gru_candidate_fast_v(k::load(a), -k::load(g), -k::load(c), k::load(s)).store_aligned(ny);  // odd in (g, c)
+        k::detail::gru_step_fast_v(k::load(a), k::load(g), k::load(c), k::load(b), k::load(h)).store_aligned(y);
         for (std::size_t j = 0; j < k::lanes; ++j) {
-            const double sig = 1 / (1 + std::exp(-double(a[j]))), arg = double(c[j]) + sig * g[j];
-            const double err = std::abs(double(y[j]) - s[j] * std::tanh(arg)) / s[j];
-            const double bound = 1.5e-6 + 1e-6 * std::abs(g[j]) + 2.4e-7 * (1 + std::abs(arg));
-            if (!(err <= bound && std::abs(y[j]) <= s[j] && y[j] == -ny[j])) {
-                INFO("a = " << a[j] << ", g = " << g[j] << ", c = " << c[j] << ", s = " << s[j] << ": " << y[j] << " (with -g, -c: " << ny[j]
-                            << ") against " << s[j] * std::tanh(arg) << ", bound " << bound);
+            const double r = 1 / (1 + std::exp(-double(a[j]))), z = 1 / (1 + std::exp(-double(b[j])));
+            const double arg = double(c[j]) + r * g[j], n = std::tanh(arg), hj = h[j];
+            const double want = (1 - z) * n + z * hj;
+            const double err = std::abs(double(y[j]) - want);
+            const double cand = 1.5e-6 + 1e-6 * std::abs(g[j]) + 2.4e-7 * (1 + std::abs(arg));
+            const double bound = (1 - z) * cand + 1e-6 * std::abs(n - hj) + 3.6e-7 * (1 + std::abs(hj));
+            if (!(err <= bound && std::isfinite(y[j]) && std::abs(y[j]) <= std::max(std::abs(h[j]), 1.f) * (1 + 1e-6f))) {
+                INFO("a = " << a[j] << ", b = " << b[j] << ", g = " << g[j] << ", c = " << c[j] << ", h = " << h[j] << ": " << y[j] << " against "
+                            << want << ", bound " << bound);
                 REQUIRE(false);
             }
-            if (std::abs(g[j]) <= 9.5f && std::abs(c[j]) <= 9.5f) worst = std::max(worst, err - 1e-6 * std::abs(g[j]));
+            if (std::abs(g[j]) <= 9.5f && std::abs(c[j]) <= 9.5f && std::abs(h[j]) <= 1.f)
+                worst = std::max(worst, err - (1 - z) * 1e-6 * std::abs(g[j]) - 1e-6 * std::abs(n - hj));
         }
     }
-    WARN("GRU candidate's worst error per unit of s, less the sigmoid's share: " << worst);
+    WARN("GRU step's worst error, less the sigmoids' shares: " << worst);
 }
 
 // A bf16 hidden product's terms in registers (Bf16Terms): term J is units 2J and 2J + 1 of h
-// rounded to bf16, to nearest, ties to even, as one word in every lane — the word
-// kernels::bf16_pair makes, whichever way this build rounds (integer additions and a word
-// permute with AVX-512 BW, vcvtneps2bf16 or the scalar rounding otherwise); ties, values
-// that round up into the next binade, and the canonical NaN included.
-TEST_CASE("a bf16 term in registers is the pair of units rounded to nearest even", "[kernels][recurrent][bf16]") {
+// rounded to bf16, to nearest, ties away from zero, as one word in every lane — the word
+// kernels::bf16_pair_away makes, whichever way this build rounds (an integer addition and a
+// word permute with AVX-512 BW, the vector or scalar rounding of to_bf16_pairs_away otherwise);
+// ties, values that round up into the next binade, and the canonical NaN included.
+TEST_CASE("a bf16 term in registers is the pair of units rounded to nearest, ties away", "[kernels][recurrent][bf16]") {
     std::vector<float> hs;
     for (std::uint32_t bits : {0x3f808000u, 0x3f818000u, 0xbf808000u, 0x3f7fffffu, 0x3f7f8000u, 0x00000000u, 0x80000000u, 0x3e000001u,
                                0x7fc00000u, 0x4effff80u, 0x3f800001u, 0xbf7fc000u}) {  // ties both ways, carries, +-0, NaN
@@ -183,7 +190,7 @@ TEST_CASE("a bf16 term in registers is the pair of units rounded to nearest even
         [&]<std::size_t... J>(std::index_sequence<J...>) {
             const auto check = [&](std::size_t j, k::vfloat term) {
                 term.store_aligned(got);
-                const std::uint32_t want = k::bf16_pair(h[2 * j], h[2 * j + 1]);
+                const std::uint32_t want = k::bf16_pair_away(h[2 * j], h[2 * j + 1]);
                 for (std::size_t l = 0; l < k::lanes; ++l) {
                     std::uint32_t word;
                     std::memcpy(&word, &got[l], 4);

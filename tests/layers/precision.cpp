@@ -97,6 +97,44 @@ TEST_CASE("bf16 rounding: nearest, ties to even; NaN stays NaN", "[precision][bf
     }
 }
 
+// A recurrent layer's state is rounded to nearest with ties away from zero (one integer
+// addition on the step's chain, kernels/recurrent.hpp): the same as to nearest even except on
+// exact ties; NaN stays NaN; the vector conversion agrees with the scalar one.
+TEST_CASE("bf16 rounding of a recurrent state: nearest, ties away; NaN stays NaN", "[precision][bf16]") {
+    using tn::kernels::from_bf16;
+    using tn::kernels::to_bf16;
+    using tn::kernels::to_bf16_away;
+    STATIC_REQUIRE(to_bf16_away(1.0f) == 0x3f80);
+    STATIC_REQUIRE(to_bf16_away(-2.0f) == 0xc000);
+    CHECK(to_bf16_away(std::bit_cast<float>(0x3f808000u)) == 0x3f81);  // a tie, away (up)
+    CHECK(to_bf16_away(std::bit_cast<float>(0xbf808000u)) == 0xbf81);  // a tie, away (down)
+    CHECK(to_bf16_away(std::bit_cast<float>(0x3f818000u)) == 0x3f82);
+    CHECK(to_bf16_away(std::bit_cast<float>(0x3f807fffu)) == 0x3f80);  // below the tie
+    CHECK(to_bf16_away(std::bit_cast<float>(0x3f7f8000u)) == 0x3f80);  // a tie into the next binade
+    CHECK(to_bf16_away(std::numeric_limits<float>::infinity()) == 0x7f80);
+    CHECK(to_bf16_away(std::numeric_limits<float>::max()) == 0x7f80);
+    CHECK(std::isnan(from_bf16(to_bf16_away(std::numeric_limits<float>::quiet_NaN()))));
+    CHECK(std::isnan(from_bf16(to_bf16_away(std::bit_cast<float>(0x7fff8000u)))));  // a NaN that the addition would carry out
+    const auto x = uniform(67, 2, -1e3f, 1e3f);
+    for (float f : x) {
+        const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+        if ((u & 0xffffu) != 0x8000u) REQUIRE(to_bf16_away(f) == to_bf16(f));
+        REQUIRE(std::abs(from_bf16(to_bf16_away(f)) - f) <= std::abs(f) * 0x1p-8f);  // half a unit in the last place
+    }
+    std::vector<float> y(x);
+    y[3] = std::bit_cast<float>(0x3f808000u), y[20] = std::numeric_limits<float>::quiet_NaN(), y[21] = std::bit_cast<float>(0x7fff8000u);
+    for (std::size_t n = 1; n <= y.size(); ++n) {
+        std::vector<std::uint32_t> pairs((n + 1) / 2 + 1, 0xdeadbeefu);
+        tn::kernels::to_bf16_pairs_away(y.data(), n, pairs.data());
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::uint16_t h = std::uint16_t(k % 2 ? pairs[k / 2] >> 16 : pairs[k / 2] & 0xffff);
+            REQUIRE(h == to_bf16_away(y[k]));
+        }
+        if (n % 2) REQUIRE((pairs[n / 2] >> 16) == 0);
+        REQUIRE(pairs[(n + 1) / 2] == 0xdeadbeefu);
+    }
+}
+
 template <std::size_t Out>
 void check_bf16_sums() {
     // 601 inputs: an odd count (the last pair half zero) and several K blocks.

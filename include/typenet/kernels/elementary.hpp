@@ -134,34 +134,54 @@ inline vfloat sigmoid_fast_v(vfloat x) noexcept { return divided(sigmoid_fast_q(
 // s tanh(x), and (n / d) tanh(x) in one division.
 inline vfloat scaled_tanh_fast_v(vfloat x, vfloat s) noexcept { return divided(tanh_fast_q(x, s)); }
 inline vfloat quotient_tanh_fast_v(vfloat x, vfloat n, vfloat d) noexcept { return divided(tanh_fast_q(x, n, d)); }
-// s tanh(c + sigmoid(a) g), the fast way, as one quotient: the GRU's candidate gate (1 - z) n,
-// n = tanh(W_in x + b_in + r (W_hn h + b_hn)), r = sigmoid(a), which otherwise waits on two
-// divisions in a row. With sigmoid(a) = 1/2 + a P(u) / Q(u) (u = a^2, a clamped as in
-// sigmoid_fast_v), the tanh's argument is y = M / Q, M = (c + g/2) Q(u) + a g P(u); the tanh's
-// rational y T(y^2) / S(y^2), both cubic in y^2, times Q^6 / Q^6 is
+// The GRU's fast step as one quotient: h' = (1 - z) n + z h, n = tanh(c + r g), r = sigmoid(a),
+// z = sigmoid(b) (c = W_in x + b_in, g = W_hn h + b_hn; a and b the r and z gate sums), the
+// fast functions' rationals combined before one division — the step otherwise waits on two in
+// a row (r's sigmoid, then the candidate's tanh) and z's beside them. With sigmoid(a) = 1/2 +
+// a P(u) / Q(u) (u = a^2, a clamped as in sigmoid_fast_v), the tanh's argument is y = M / Q,
+// M = (c + g/2) Q(u) + a g P(u); the tanh's rational y T(y^2) / S(y^2), both cubic in y^2,
+// times Q^6 / Q^6 is
 //   M Th(M^2, Q^2) / (Q Sh(M^2, Q^2)),   Th(A, B) = t0 B^3 + t1 A B^2 + t2 A^2 B + t3 A^3
-// (Sh likewise), with M clamped to |M| <= 6.9 Q (y to tanh_fast_v's clamp; Q >= 1): the same
-// rationals as s tanh_fast_v(c + sigmoid_fast_v(a) g), other roundings, and no power overflows
-// (|a| <= 13.8: Q < 86, A^3 < 6e16 B^3). One division instead of two: a GRU 16 step 29.9 ->
-// 28.1 ns. More operations, though: where a step issues more than it waits (kernels::cell_step,
-// GRU 32 bf16 39.9 -> 42.6 ns) the two quotients stay.
-inline vfloat gru_candidate_fast_v(vfloat a, vfloat g, vfloat c, vfloat s) noexcept {
+// (Sh likewise), with M clamped to |M| <= 6.9 Q (y to tanh_fast_v's clamp; Q >= 1). z = Z / R
+// by sigmoid_fast_q's quotient, so 1 - z = (R - Z) / R, and
+//   h' = (M Th (R - Z) + h Z Q Sh) / (Q Sh R).
+// Written for latency: M's coefficients a (g p_i) + (g q_i / 2 + c q_i) take a last (the gate
+// sums arrive together; a's clamp is the later). Z and R carry a factor 2^-60 (exact) so that
+// nothing overflows for any state: Q, R <= 86.2 (|a|, |b| <= 13.8), Sh <= 86.2 B^3 < 3.5e13,
+// so the denominator is in [2^-60, 0.23] and |h Z Q Sh| 2^-60 < 0.23 |h|. The same rationals
+// as (1 - z) tanh_fast_v(c + sigmoid_fast_v(a) g) + z h, other roundings (bounded in
+// tests/kernels/recurrent.cpp). One division a step instead of two: a GRU 16 bf16 step 25.7 ->
+// 25.2 ns (session 26; the candidate alone as one quotient took 29.9 -> 28.1 in session 24).
+// More operations, though: where a step issues more than it waits (kernels::cell_step, GRU 32
+// bf16: 39.9 -> 42.6 ns with the candidate alone) the quotients stay apart.
+inline vfloat gru_step_fast_v(vfloat a, vfloat g, vfloat c, vfloat b, vfloat h) noexcept {
     using S = SigmoidFit;
     using T = TanhFit;
+    constexpr float k = 0x1p-60f;  // R and Z scaled (exactly), so that no product overflows
+    const Quotient z = odd_rational_plus_parts(clamp_symmetric(b, vfloat(2 * 6.9f)), {vfloat(k * S::p0), vfloat(k * S::p1), vfloat(k * S::p2), vfloat(k * S::p3)},
+                                               {vfloat(k * S::q0), vfloat(k * S::q1), vfloat(k * S::q2), vfloat(k * S::q3)},
+                                               {vfloat(k * S::q0 / 2), vfloat(k * S::q1 / 2), vfloat(k * S::q2 / 2), vfloat(k * S::q3 / 2)});
+    const vfloat s = z.den - z.num;  // (1 - z) R
     a = clamp_symmetric(a, vfloat(2 * 6.9f));
-    const vfloat u = a * a, u2 = u * u, k = kernels::fma(vfloat(0.5f), g, c);
-    vfloat ag = a * g;
-    settle(ag);
+    const vfloat u = a * a, u2 = u * u;
     const vfloat q = cubic(u, u2, vfloat(S::q0), vfloat(S::q1), vfloat(S::q2), vfloat(S::q3));
-    const auto mi = [&](float p, float qi) { return kernels::fma(ag, vfloat(p), k * vfloat(qi)); };  // M's coefficients: a g p_i + k q_i
+    const auto mi = [&](float p, float qi) {
+        vfloat gp = g * vfloat(p), kq = kernels::fma(g, vfloat(qi / 2), c * vfloat(qi));
+        settle(gp);
+        settle(kq);
+        return kernels::fma(a, gp, kq);
+    };
     const vfloat m = cubic(u, u2, mi(S::p0, S::q0), mi(S::p1, S::q1), mi(S::p2, S::q2), mi(S::p3, S::q3));
     const vfloat bound = cubic(u, u2, vfloat(6.9f * S::q0), vfloat(6.9f * S::q1), vfloat(6.9f * S::q2), vfloat(6.9f * S::q3));
     const vfloat M = clamp_symmetric(m, bound);
-    const vfloat A = M * M, A2 = A * A, B = q * q, B2 = B * B, B3 = B2 * B;
-    const auto homogeneous = [&](float c0, float c1, float c2, float c3) {
-        return kernels::fma(A2, kernels::fma(vfloat(c3), A, vfloat(c2) * B), kernels::fma(vfloat(c1) * B2, A, vfloat(c0) * B3));
+    const vfloat A = M * M, A2 = A * A, B = q * q, B2 = B * B;
+    const auto homogeneous = [&](float c0, float c1, float c2, float c3) {  // c1 B^2 and c0 B^3 one multiplication after B^2, ready with A
+        return kernels::fma(A2, kernels::fma(vfloat(c3), A, vfloat(c2) * B), kernels::fma((vfloat(c1) * B) * B, A, (vfloat(c0) * B) * B2));
     };
-    return homogeneous(T::p0, T::p1, T::p2, T::p3) * (M * s) / (homogeneous(T::q0, T::q1, T::q2, T::q3) * q);
+    const vfloat sh = homogeneous(T::q0, T::q1, T::q2, T::q3);
+    // (The last to arrive is the FMA's addend, which Zen 5 takes latest: 0.3-0.4 ns a step
+    // against h as a factor.)
+    return kernels::fma(homogeneous(T::p0, T::p1, T::p2, T::p3), M * s, sh * (q * (h * z.num))) / (sh * (q * z.den));
 }
 
 // The same functions written for throughput (`_lean`): P(u) and Q(u) by Estrin's scheme, x's

@@ -203,7 +203,7 @@ template <std::size_t NG, std::size_t G0, std::size_t H, std::size_t Row, std::s
     // The recurrence waits on the deepest chain, K / S FMAs, then a tree of log2(S) additions.
     constexpr std::size_t S = chains_for(K, chains, budget);
     alignas(alignment) std::uint32_t pairs[Bf16 ? round_up(K, lanes) : 1];
-    if constexpr (Bf16) to_bf16_pairs(h, H, pairs);
+    if constexpr (Bf16) to_bf16_pairs_away(h, H, pairs);
     for (std::size_t v0 = 0; v0 < V; v0 += VB) {
         const std::size_t nb = std::min(VB, V - v0);  // unit blocks in this group
         vfloat acc[S][NG][VB];
@@ -333,28 +333,27 @@ struct LaneTerms {
     }
 };
 // Term J of a bf16 hidden product in registers: units 2J and 2J + 1 of h rounded to bf16 (to
-// nearest, even) as one word, in every lane. With AVX-512 BW the rounding is integer additions
-// on h's bits (each upper half is then the bf16 value: bits + 0x7fff + the lowest bit kept) and
-// one word permute takes both halves: 4 cycles less on the step's chain than vcvtneps2bf16
-// then vpermps (7 + 5; GRU 16 0.4 ns a step). (A NaN whose payload is all ones would round to
-// -0 here; h keeps it, and it reaches the next h through z h or f c.)
+// nearest, ties away from zero: to_bf16_away) as one word, in every lane. With AVX-512 BW the
+// rounding is one integer addition on h's bits (2^15: each upper half is then the bf16 value)
+// and one word permute takes both halves: 3 cycles on the step's chain where ties to even took
+// 7 (a shift, a mask and an addition, 2 cycles each, after the floating-point result), and
+// vcvtneps2bf16 then vpermps 12. (A NaN whose upper mantissa bits and bit 15 are all ones would
+// round to a zero here; h keeps it, and it reaches the next h through z h or f c.)
 struct Bf16Terms {
 #if XSIMD_WITH_AVX512F && defined(__AVX512BW__)
     static constexpr bool by_words = is_avx512;
 #else
     static constexpr bool by_words = false;
 #endif
-    vfloat v;  // h's bits rounded in place, or the pairs (bf16_pairs_of)
+    vfloat v;  // h's bits rounded in place, or the pairs (bf16_pairs_away_of)
     explicit Bf16Terms(vfloat h) noexcept {
 #if XSIMD_WITH_AVX512F && defined(__AVX512BW__)
         if constexpr (by_words) {
-            const __m512i u = _mm512_castps_si512(h);
-            const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-            v = vfloat(_mm512_castsi512_ps(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb)));
+            v = vfloat(_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(h), _mm512_set1_epi32(0x8000))));
             return;
         }
 #endif
-        v = xsimd::bitwise_cast<vfloat>(bf16_pairs_of(h));
+        v = xsimd::bitwise_cast<vfloat>(bf16_pairs_away_of(h));
     }
     template <std::size_t J>
     vfloat term() const noexcept {
@@ -435,11 +434,8 @@ template <Cell C, std::size_t H, class Act, bool Fast, bool Bf16 = false, class 
         if constexpr (std::is_same_v<Act, typenet::tanh>) h = F::tanh(a[0]);
         else h = Act::apply(a[0]);
     } else if constexpr (C == Cell::gru && Fast) {
-        // (1 - z) n as one quotient (gru_candidate_fast_v): one division on the chain, not two.
-        const vfloat z = F::sigmoid(a[1]);
-        vfloat zh = z * h;
-        settle(zh);
-        h = detail::gru_candidate_fast_v(a[0], a[2], xin(2 * Hp), vfloat(1.f) - z) + zh;
+        // h' = (1 - z) n + z h as one quotient (gru_step_fast_v): one division a step.
+        h = detail::gru_step_fast_v(a[0], a[2], xin(2 * Hp), a[1], h);
     } else if constexpr (C == Cell::gru) {
         const vfloat r = F::sigmoid(a[0]);
         const vfloat z = F::sigmoid(a[1]);
