@@ -214,9 +214,11 @@ inline void bf16_gemv_panels(const std::uint32_t* x, const std::uint32_t* w, con
         const vword xb(x[k]);
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g) {
+            // (No software prefetch: 12 pairs ahead was the best of 4-24 on a Zen 4 VM; on a Zen 5
+            // the hardware prefetchers alone stream faster — the MLP at batch 1 1.63-1.67x ->
+            // 1.69-1.71x fp32 in bench_precision, session 26 — and a burst of each stream's
+            // first lines before the loop measured no better.)
             const std::uint32_t* pw = w + ((p0 + g) * pairs + k) * nr;
-            __builtin_prefetch(pw + 12 * nr);  // 12 pairs ahead: measured best of 4-24 (L2 -> L1)
-            __builtin_prefetch(pw + 12 * nr + lanes);
             acc[s][g][0] = dot_bf16(acc[s][g][0], load_words(pw), xb);
             acc[s][g][1] = dot_bf16(acc[s][g][1], load_words(pw + lanes), xb);
         }
