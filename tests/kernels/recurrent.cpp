@@ -1,9 +1,12 @@
 // The recurrent kernels' own sigmoid and tanh against double precision, over the whole
 // range a gate sees (and past saturation): within 3 ulp of the true value, or 3 * 2^-24
 // absolute where the value is near zero.
+#include <typenet/kernels/dense.hpp>
 #include <typenet/kernels/recurrent.hpp>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -204,4 +207,48 @@ TEST_CASE("a bf16 term in registers is the pair of units rounded to nearest, tie
             (check(J, terms.template term<J>()), ...);
         }(std::make_index_sequence<k::lanes / 2>{});
     }
+}
+
+// Dense<1> on each step of a sequence (kernels::dense_rows, an amp model's last layer): a row
+// alone (a stream's step) is bitwise that row in a block of any size (process in blocks,
+// whole sequences), at every width the kernel specialises (2-16 values in one vector, 32-64
+// in several, and one that is neither), and within a few roundings of the sum in double.
+namespace {
+template <std::size_t In>
+void check_rows_alike() {
+    const k::DensePacking d{In, 1};
+    std::vector<float> w(In), b{0.25f}, packed(d.floats(true));
+    for (std::size_t i = 0; i < In; ++i) w[i] = 0.3f * std::sin(0.7f * float(i) + 0.2f) - 0.05f;
+    k::dense_pack(d, w.data(), b.data(), packed.data());
+    constexpr std::size_t rows = 37;
+    std::vector<float> x(rows * In), all(rows), add(rows);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * float(i)) * (1.f + float(i % 7));
+    for (std::size_t r = 0; r < rows; ++r) add[r] = 0.01f * float(r);
+    for (std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(15), std::size_t(16), std::size_t(17), rows}) {
+        for (std::size_t r0 = 0; r0 < rows; r0 += n) {
+            const std::size_t m = std::min(n, rows - r0);
+            k::dense_rows<typenet::linear, In, 1>(packed.data(), x.data() + r0 * In, m, all.data() + r0, add.data() + r0);
+        }
+        for (std::size_t r = 0; r < rows; ++r) {
+            float one;
+            k::dense_rows<typenet::linear, In, 1>(packed.data(), x.data() + r * In, 1, &one, add.data() + r);
+            INFO("In = " << In << ", blocks of " << n << ", row " << r);
+            REQUIRE(std::bit_cast<std::uint32_t>(one) == std::bit_cast<std::uint32_t>(all[r]));
+            double want = double(b[0]) + add[r], mag = std::abs(b[0]) + std::abs(add[r]);
+            for (std::size_t i = 0; i < In; ++i) want += double(w[i]) * x[r * In + i], mag += std::abs(double(w[i]) * x[r * In + i]);
+            REQUIRE(std::abs(double(one) - want) <= 8 * 0x1p-24 * mag);
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("Dense<1> on each step: a row alone is that row in any block", "[kernels][recurrent][dense]") {
+    check_rows_alike<2>();
+    check_rows_alike<4>();
+    check_rows_alike<8>();
+    check_rows_alike<16>();
+    check_rows_alike<32>();
+    check_rows_alike<48>();
+    check_rows_alike<64>();
+    check_rows_alike<24>();
 }

@@ -378,6 +378,24 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
         for (std::size_t i = 0; i < rows; i += lanes) {
             const std::size_t n = std::min(lanes, rows - i);
             const float* xb = x + i * In;
+            if (n == 1) {
+                // One row (a stream's step): the same tree of adjacent pairs within its vector,
+                // each stage the vector plus its lanes swapped at distance 1, 2, 4, 8 — not a
+                // block's tree over mostly zero vectors (a GRU 16 amp's step: 15 pair sums).
+                vfloat r = narrow ? load_n(xb, In) * wv[0] : loadu(xb) * wv[0];
+                if constexpr (!narrow) {
+                    TYPENET_UNROLL
+                    for (std::size_t u = 1; u < V; ++u) r = kernels::fma(loadu(xb + u * lanes), wv[u], r);
+                }
+                if constexpr (T >= 2) r += vfloat(_mm512_permute_ps(r, 0xb1));
+                if constexpr (T >= 4) r += vfloat(_mm512_permute_ps(r, 0x4e));
+                if constexpr (T >= 8) r += vfloat(_mm512_shuffle_f32x4(r, r, 0xb1));
+                if constexpr (T >= 16) r += vfloat(_mm512_shuffle_f32x4(r, r, 0x4e));
+                vfloat sum = r + vfloat(bias[0]);
+                if (add) sum += vfloat(add[i]);
+                store_n(y + i, Act::apply(sum), 1);
+                continue;
+            }
             vfloat t[T];
             TYPENET_UNROLL
             for (std::size_t v = 0; v < T; ++v) {
