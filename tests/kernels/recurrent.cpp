@@ -217,7 +217,8 @@ namespace {
 template <std::size_t In>
 void check_rows_alike() {
     const k::DensePacking d{In, 1};
-    std::vector<float> w(In), b{0.25f}, packed(d.floats(true));
+    std::vector<float> w(In), b{0.25f};
+    std::vector<float, xsimd::aligned_allocator<float>> packed(d.floats(true));  // the kernels load it aligned
     for (std::size_t i = 0; i < In; ++i) w[i] = 0.3f * std::sin(0.7f * float(i) + 0.2f) - 0.05f;
     k::dense_pack(d, w.data(), b.data(), packed.data());
     constexpr std::size_t rows = 37;

@@ -91,7 +91,10 @@ inline void dense_pack_bf16(Bf16Packing d, const float* w, const float* b, float
 
 // Inputs to pairs: n values of x into (n + 1) / 2 words (an odd n's last pair has a zero).
 // In memory the pairs are simply the bf16 values in order (little-endian: the even one in the
-// low half), so this is a conversion of n floats to n bf16 values, 16 at a time with AVX-512.
+// low half), so this is a conversion of n floats to n bf16 values, 16 at a time with AVX-512:
+// to nearest even (to_bf16; vcvtneps2bf16 where the CPU has it), or with Away ties away from
+// zero (to_bf16_away: a recurrent layer's state).
+template <bool Away = false>
 inline void to_bf16_pairs(const float* x, std::size_t n, std::uint32_t* pairs) noexcept {
     auto* h = reinterpret_cast<std::uint16_t*>(pairs);
     std::size_t k = 0;
@@ -99,39 +102,28 @@ inline void to_bf16_pairs(const float* x, std::size_t n, std::uint32_t* pairs) n
     if constexpr (is_avx512) {
         for (; k + 16 <= n; k += 16) {
 #if defined(__AVX512BF16__)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + k), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + k)));
-#else
-            const __m512i u = _mm512_castps_si512(_mm512_loadu_ps(x + k));
-            const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
-            const __mmask16 nan = _mm512_cmp_ps_mask(_mm512_castsi512_ps(u), _mm512_castsi512_ps(u), _CMP_UNORD_Q);
-            r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + k), _mm512_cvtepi32_epi16(r));
+            if constexpr (!Away) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + k), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + k)));
+                continue;
+            }
 #endif
-        }
-    }
-#endif
-    for (std::size_t i = 0, rest = n - k; i < rest; ++i) h[k + i] = to_bf16(x[k + i]);
-    if (n % 2) h[n] = 0;
-}
-// The same with to_bf16_away (a recurrent layer's state).
-inline void to_bf16_pairs_away(const float* x, std::size_t n, std::uint32_t* pairs) noexcept {
-    auto* h = reinterpret_cast<std::uint16_t*>(pairs);
-    std::size_t k = 0;
-#if XSIMD_WITH_AVX512F
-    if constexpr (is_avx512) {
-        for (; k + 16 <= n; k += 16) {
             const __m512i u = _mm512_castps_si512(_mm512_loadu_ps(x + k));
-            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x8000)), 16);
+            // The bits plus half a unit in the last place (less one unless the kept lowest bit is
+            // set, for ties to even); the upper half is the bf16 value. A NaN keeps its upper
+            // half, quieted.
+            const __m512i half = Away ? _mm512_set1_epi32(0x8000)
+                                      : _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1)));
+            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, half), 16);
             const __mmask16 nan = _mm512_cmp_ps_mask(_mm512_castsi512_ps(u), _mm512_castsi512_ps(u), _CMP_UNORD_Q);
             r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + k), _mm512_cvtepi32_epi16(r));
         }
     }
 #endif
-    for (std::size_t i = 0, rest = n - k; i < rest; ++i) h[k + i] = to_bf16_away(x[k + i]);
+    for (std::size_t i = 0, rest = n - k; i < rest; ++i) h[k + i] = Away ? to_bf16_away(x[k + i]) : to_bf16(x[k + i]);
     if (n % 2) h[n] = 0;
 }
+inline void to_bf16_pairs_away(const float* x, std::size_t n, std::uint32_t* pairs) noexcept { to_bf16_pairs<true>(x, n, pairs); }
 
 namespace detail {
 
