@@ -375,6 +375,20 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
         vfloat wv[V];
         TYPENET_UNROLL
         for (std::size_t v = 0; v < V; ++v) wv[v] = load(w + v * lanes);
+        // Vector v of a block of n rows at xb: its values times the weights (narrow), or row v's
+        // chain of V FMAs (whole); zero past the block.
+        const auto products = [&](std::size_t v, std::size_t n, const float* xb) {
+            if constexpr (narrow) {
+                const std::size_t have = n * In > v * lanes ? std::min(lanes, n * In - v * lanes) : 0;
+                return (have == lanes ? loadu(xb + v * lanes) : load_n(xb + v * lanes, have)) * wv[0];
+            } else {
+                if (v >= n) return vfloat(0.f);
+                vfloat r = loadu(xb + v * In) * wv[0];
+                TYPENET_UNROLL
+                for (std::size_t u = 1; u < V; ++u) r = kernels::fma(loadu(xb + v * In + u * lanes), wv[u], r);
+                return r;
+            }
+        };
         for (std::size_t i = 0; i < rows; i += lanes) {
             const std::size_t n = std::min(lanes, rows - i);
             const float* xb = x + i * In;
@@ -382,11 +396,7 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
                 // One row (a stream's step): the same tree of adjacent pairs within its vector,
                 // each stage the vector plus its lanes swapped at distance 1, 2, 4, 8 — not a
                 // block's tree over mostly zero vectors (a GRU 16 amp's step: 15 pair sums).
-                vfloat r = narrow ? load_n(xb, In) * wv[0] : loadu(xb) * wv[0];
-                if constexpr (!narrow) {
-                    TYPENET_UNROLL
-                    for (std::size_t u = 1; u < V; ++u) r = kernels::fma(loadu(xb + u * lanes), wv[u], r);
-                }
+                vfloat r = products(0, 1, xb);
                 if constexpr (T >= 2) r += vfloat(_mm512_permute_ps(r, 0xb1));
                 if constexpr (T >= 4) r += vfloat(_mm512_permute_ps(r, 0x4e));
                 if constexpr (T >= 8) r += vfloat(_mm512_shuffle_f32x4(r, r, 0xb1));
@@ -398,18 +408,7 @@ inline void dense_rows(const float* packed, const float* x, std::size_t rows, fl
             }
             vfloat t[T];
             TYPENET_UNROLL
-            for (std::size_t v = 0; v < T; ++v) {
-                if constexpr (narrow) {
-                    const std::size_t have = n * In > v * lanes ? std::min(lanes, n * In - v * lanes) : 0;
-                    t[v] = (have == lanes ? loadu(xb + v * lanes) : load_n(xb + v * lanes, have)) * wv[0];
-                } else if (v < n) {
-                    t[v] = loadu(xb + v * In) * wv[0];
-                    TYPENET_UNROLL
-                    for (std::size_t u = 1; u < V; ++u) t[v] = kernels::fma(loadu(xb + v * In + u * lanes), wv[u], t[v]);
-                } else {
-                    t[v] = vfloat(0.f);
-                }
-            }
+            for (std::size_t v = 0; v < T; ++v) t[v] = products(v, n, xb);
             TYPENET_UNROLL
             for (std::size_t m = T; m > 1; m /= 2)
                 TYPENET_UNROLL
