@@ -93,6 +93,7 @@ BENCHMARK(BM_zoo<R18, tn::direct>)->Name("resnet18_b1/direct")->Arg(1)->MinTime(
 BENCHMARK(BM_zoo<R18, tn::direct>)->Name("resnet18_b8/direct")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50>)->Name("resnet50_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50, tn::direct>)->Name("resnet50_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R50>)->Name("resnet50_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2, tn::no_fusion>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
@@ -103,6 +104,7 @@ BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Uni
 BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<VGG>)->Name("vgg11_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<VGG, tn::direct>)->Name("vgg11_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<VGG>)->Name("vgg11_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_layer<DepthwiseLayer<112, 32, 3, 1>>)->Name("depthwise_112x112x32_k3/typenet")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_layer<DepthwiseLayer<112, 96, 3, 2>>)->Name("depthwise_112x112x96_k3_s2/typenet")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_layer<DepthwiseLayer<56, 144, 3, 1>>)->Name("depthwise_56x56x144_k3/typenet")->Arg(1)->MinTime(0.5);

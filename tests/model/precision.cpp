@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include <typenet/typenet.hpp>
@@ -53,25 +54,71 @@ float conv_reference(const float* w, const float* img, std::size_t h, std::size_
 }
 }  // namespace
 
-TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision][int8][conv]") {
-    using C = tn::Sequential<tn::Input<9, 7, 5>, tn::Conv2D<37, tn::kernel<3, 3>, tn::stride<2>, tn::padding<1>, tn::int8_weights>>;
-    auto net = tn::make<C>(tn::seed{5});
+namespace {
+// A Conv2D<Cout, k x k, stride S, padding P> with int8 weights on H x W x C, three samples,
+// against conv_reference: C = 5 gathers byte rows, C % 4 == 0 runs the implicit GEMM.
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t K, std::size_t S, std::size_t P, std::size_t Cout>
+void check_int8_conv() {
+    using L = tn::Sequential<tn::Input<H, W, C>, tn::Conv2D<Cout, tn::kernel<K, K>, tn::stride<S>, tn::padding<P>, tn::int8_weights>>;
+    auto net = tn::make<L>(tn::seed{5});
     std::vector<float> w = net.get_weights();
-    const auto bias = uniform(37, 3, -1.f, 1.f);
-    std::copy(bias.begin(), bias.end(), w.begin() + 37 * 5 * 9);
+    const auto bias = uniform(Cout, 3, -1.f, 1.f);
+    std::copy(bias.begin(), bias.end(), w.begin() + Cout * C * K * K);
     net.set_weights(w);
-    constexpr std::size_t n = 3, in = 9 * 7 * 5, out = 5 * 4 * 37;
+    constexpr std::size_t n = 3, in = H * W * C, oh = (H + 2 * P - K) / S + 1, ow = (W + 2 * P - K) / S + 1, out = oh * ow * Cout;
+    STATIC_REQUIRE(L::output_shape_type::size == out);
     const auto x = uniform(n * in, 8, -2.f, 2.f);
     std::vector<float> y(n * out);
     net.predict(x.data(), y.data(), n);
     for (std::size_t s = 0; s < n; ++s)
-        for (std::size_t oy = 0; oy < 5; ++oy)
-            for (std::size_t ox = 0; ox < 4; ++ox)
-                for (std::size_t o = 0; o < 37; ++o) {
-                    const float expected = conv_reference(w.data() + o * 45, x.data() + s * in, 9, 7, 5, 3, 2, 1, oy, ox, bias[o]);
-                    INFO("sample " << s << ", pixel " << oy << "," << ox << ", channel " << o);
-                    REQUIRE(std::abs(y[s * out + (oy * 4 + ox) * 37 + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(bias[o])));
+        for (std::size_t oy = 0; oy < oh; ++oy)
+            for (std::size_t ox = 0; ox < ow; ++ox)
+                for (std::size_t o = 0; o < Cout; ++o) {
+                    const float expected = conv_reference(w.data() + o * C * K * K, x.data() + s * in, H, W, C, K, S, P, oy, ox, bias[o]);
+                    INFO(H << "x" << W << "x" << C << ", sample " << s << ", pixel " << oy << "," << ox << ", channel " << o);
+                    REQUIRE(std::abs(y[s * out + (oy * ow + ox) * Cout + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(bias[o])));
                 }
+}
+}  // namespace
+
+TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision][int8][conv]") {
+    check_int8_conv<9, 7, 5, 3, 2, 1, 37>();    // gathered byte rows
+    check_int8_conv<9, 7, 8, 3, 2, 1, 37>();    // implicit: a stride, rows of 4 pixels
+    check_int8_conv<6, 29, 20, 3, 1, 1, 70>();  // implicit: 29 = 12 + 12 + 4 + 1, three panels
+    check_int8_conv<11, 13, 12, 5, 1, 2, 16>(); // a 5x5 window, one vector of outputs
+    check_int8_conv<8, 8, 64, 1, 2, 0, 24>();   // a 1x1 at stride 2 (ResNet's shortcut)
+}
+
+TEST_CASE("int8 Conv2D: the implicit GEMM gives the gathered rows' outputs bitwise", "[precision][int8][conv]") {
+    // The same bytes and exact integer sums, read in place or from gathered rows: with dilation,
+    // asymmetric padding, a residual and its ReLU, and outputs in a wider tensor (ldo).
+    namespace k = tn::kernels;
+    auto run = [](const k::ConvGeometry& g, bool relu, bool residual) {
+        INFO(g.h << "x" << g.w << "x" << g.c << " k" << g.kh << "x" << g.kw << " s" << g.sh << " d" << g.dh << " -> " << g.cout);
+        const auto w = uniform(g.cout * g.k(), 21, -1.f, 1.f), b = uniform(g.cout, 22, -0.5f, 0.5f);
+        std::vector<float, xsimd::aligned_allocator<float>> packed(k::conv_int8_packing(g).floats());  // loaded aligned
+        k::conv_pack_int8(g, w.data(), b.data(), packed.data());
+        const std::size_t batch = 2, ldo = g.cout + 5, outs = batch * g.oh * g.ow * ldo;
+        const auto x = uniform(batch * g.h * g.w * g.c, 23, -3.f, 3.f), add = uniform(outs, 24, -1.f, 1.f);
+        std::vector<float> a(outs, 7.f), c(outs, 7.f);
+        std::vector<float, xsimd::aligned_allocator<float>> s1(k::conv_int8_implicit_scratch(g)), s2(k::conv_int8_gathered_scratch(g));
+        const float* r = residual ? add.data() : nullptr;
+        if (relu) {
+            k::conv2d_int8<tn::relu, true>(g, packed.data(), x.data(), a.data(), batch, s1.data(), r, ldo);
+            k::conv2d_int8<tn::relu, false>(g, packed.data(), x.data(), c.data(), batch, s2.data(), r, ldo);
+        } else {
+            k::conv2d_int8<tn::linear, true>(g, packed.data(), x.data(), a.data(), batch, s1.data(), r, ldo);
+            k::conv2d_int8<tn::linear, false>(g, packed.data(), x.data(), c.data(), batch, s2.data(), r, ldo);
+        }
+        REQUIRE(std::memcmp(a.data(), c.data(), outs * sizeof(float)) == 0);
+        CHECK(a[g.cout] == 7.f);  // past the channels: untouched
+    };
+    //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
+    run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true);
+    run(k::ConvGeometry{15, 31, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8, 16, 40, 1}, true, false);
+    run(k::ConvGeometry{12, 14, 8, 3, 3, 1, 1, 2, 2, 2, 2, 12, 14, 33, 1}, false, true);
+    run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);
+    run(k::ConvGeometry{7, 7, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 65, 1}, true, true);
 }
 
 TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]") {

@@ -73,9 +73,8 @@ inline void dense_pack_int8(Int8Packing d, const float* w, const float* b, float
     }
 }
 
-// One row of n inputs to unsigned bytes q_x + 128 (quads zero-padded with 128: q_x = 0); returns
-// s_x (NaN when the row holds a NaN or an infinity).
-inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexcept {
+// The largest |x| of n floats; NaN when they hold a NaN or an infinity.
+inline float largest_magnitude(const float* x, std::size_t n) noexcept {
     // The largest |x| as the largest of the bit patterns with the sign cleared, compared as
     // unsigned integers: ordered like the magnitudes, infinity above every finite value and a
     // NaN above infinity, so one maximum finds the scale and both kinds of poison (four chains:
@@ -100,7 +99,12 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
         bits = *std::max_element(lanes_max, lanes_max + lanes);
     }
     for (std::size_t i = 0, rest = n - j; i < rest; ++i) bits = std::max(bits, std::bit_cast<std::uint32_t>(x[j + i]) & 0x7fffffffu);
-    const float m = bits >= 0x7f800000u ? std::numeric_limits<float>::quiet_NaN() : std::bit_cast<float>(bits);
+    return bits >= 0x7f800000u ? std::numeric_limits<float>::quiet_NaN() : std::bit_cast<float>(bits);
+}
+
+// n inputs to unsigned bytes q_x + 128 with the scale m / 127 (m: largest_magnitude of the
+// inputs, or of a whole image they are part of), quads zero-padded with 128 (q_x = 0).
+inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* q) noexcept {
     const float inv = m > 0.f ? 127.f / m : 0.f;
     std::size_t k = 0;
 #if XSIMD_WITH_AVX512F
@@ -163,6 +167,13 @@ inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexce
         q[k + i] = std::uint8_t(v == v ? std::int32_t(std::nearbyint(std::clamp(v, -127.f, 127.f))) + 128 : 128);
     }
     for (std::size_t i = n; i % 4; ++i) q[i] = 128;
+}
+
+// One row of n inputs to bytes with its own scale; returns s_x (NaN when the row holds a NaN
+// or an infinity).
+inline float quantize_row(const float* x, std::size_t n, std::uint8_t* q) noexcept {
+    const float m = largest_magnitude(x, n);
+    quantize_with(x, n, m, q);
     return m / 127.f;
 }
 
@@ -218,6 +229,22 @@ inline vfloat int8_dequantize(vint acc, const std::int32_t* correction, const fl
     return kernels::fma(xsimd::to_float(acc - c), s, load(bias));
 }
 
+// An M x V block of int32 sums to outputs: row i's scale sx[i * sx_step] (0: one scale for
+// the block), its outputs ldy apart, then the residual and the clamp of store_row.
+template <std::size_t M, std::size_t V>
+[[gnu::always_inline]] inline void int8_store_block(const vint (&acc)[M][2], const float* sx, std::size_t sx_step, float* y,
+                                                    std::size_t ldy, std::size_t ncols, const std::int32_t* correction,
+                                                    const float* scale, const float* bias, const float* add, bool clamp) noexcept {
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
+        const float s = sx[i * sx_step];
+        const vfloat a0 = int8_dequantize(acc[i][0], correction, scale, s, bias);
+        const vfloat a1 = V == 2 ? int8_dequantize(acc[i][1], correction + lanes, scale + lanes, s, bias + lanes) : vfloat(0.f);
+        store_row(y + i * ldy, a0, a1, n0, n1, nullptr, add ? add + i * ldy : nullptr, clamp);
+    }
+}
+
 // M rows x V vectors of outputs of one panel over every quad. The sums are exact, so the
 // K loop is not blocked: the integer accumulators never leave the registers.
 template <std::size_t M, std::size_t V>
@@ -237,13 +264,7 @@ inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const float* sx,
             if constexpr (V == 2) acc[i][1] = dot_int8(acc[i][1], xb, w1);
         }
     }
-    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
-    TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) {
-        const vfloat a0 = int8_dequantize(acc[i][0], correction, scale, sx[i], bias);
-        const vfloat a1 = V == 2 ? int8_dequantize(acc[i][1], correction + lanes, scale + lanes, sx[i], bias + lanes) : vfloat(0.f);
-        store_row(y + i * ldy, a0, a1, n0, n1, nullptr, add ? add + i * ldy : nullptr, clamp);
-    }
+    int8_store_block<M, V>(acc, sx, 1, y, ldy, ncols, correction, scale, bias, add, clamp);
 }
 
 // One row (batch 1), G panels at once, the K loop in S = 4 / G interleaved chains: eight
