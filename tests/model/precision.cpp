@@ -87,38 +87,44 @@ TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision
     check_int8_conv<6, 29, 20, 3, 1, 1, 70>();  // implicit: 29 = 12 + 12 + 4 + 1, three panels
     check_int8_conv<11, 13, 12, 5, 1, 2, 16>(); // a 5x5 window, one vector of outputs
     check_int8_conv<8, 8, 64, 1, 2, 0, 24>();   // a 1x1 at stride 2 (ResNet's shortcut)
+    check_int8_conv<10, 14, 32, 3, 1, 1, 13>(); // lanes (AVX-512): 13 outputs, two 16-channel chunks
 }
 
-TEST_CASE("int8 Conv2D: the implicit GEMM gives the gathered rows' outputs bitwise", "[precision][int8][conv]") {
-    // The same bytes and exact integer sums, read in place or from gathered rows: with dilation,
-    // asymmetric padding, a residual and its ReLU, and outputs in a wider tensor (ldo).
+TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwise", "[precision][int8][conv]") {
+    // The same bytes and exact integer sums, read in place (a quad per broadcast, or 16
+    // channels in every 128-bit lane) or from gathered rows: with dilation, asymmetric padding,
+    // a residual and its ReLU, and outputs in a wider tensor (ldo).
     namespace k = tn::kernels;
+    using Path = k::Int8ConvPath;
     auto run = [](const k::ConvGeometry& g, bool relu, bool residual) {
         INFO(g.h << "x" << g.w << "x" << g.c << " k" << g.kh << "x" << g.kw << " s" << g.sh << " d" << g.dh << " -> " << g.cout);
         const auto w = uniform(g.cout * g.k(), 21, -1.f, 1.f), b = uniform(g.cout, 22, -0.5f, 0.5f);
-        std::vector<float, xsimd::aligned_allocator<float>> packed(k::conv_int8_packing(g).floats());  // loaded aligned
-        k::conv_pack_int8(g, w.data(), b.data(), packed.data());
         const std::size_t batch = 2, ldo = g.cout + 5, outs = batch * g.oh * g.ow * ldo;
         const auto x = uniform(batch * g.h * g.w * g.c, 23, -3.f, 3.f), add = uniform(outs, 24, -1.f, 1.f);
-        std::vector<float> a(outs, 7.f), c(outs, 7.f);
-        std::vector<float, xsimd::aligned_allocator<float>> s1(k::conv_int8_implicit_scratch(g)), s2(k::conv_int8_gathered_scratch(g));
-        const float* r = residual ? add.data() : nullptr;
-        if (relu) {
-            k::conv2d_int8<tn::relu, true>(g, packed.data(), x.data(), a.data(), batch, s1.data(), r, ldo);
-            k::conv2d_int8<tn::relu, false>(g, packed.data(), x.data(), c.data(), batch, s2.data(), r, ldo);
-        } else {
-            k::conv2d_int8<tn::linear, true>(g, packed.data(), x.data(), a.data(), batch, s1.data(), r, ldo);
-            k::conv2d_int8<tn::linear, false>(g, packed.data(), x.data(), c.data(), batch, s2.data(), r, ldo);
-        }
-        REQUIRE(std::memcmp(a.data(), c.data(), outs * sizeof(float)) == 0);
-        CHECK(a[g.cout] == 7.f);  // past the channels: untouched
+        using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;  // the kernels load the weights aligned
+        auto conv = [&]<Path P>(std::integral_constant<Path, P>) {
+            Aligned packed(k::conv_int8_packing(g).floats()), scratch(P == Path::gathered ? k::conv_int8_gathered_scratch(g) : k::conv_int8_implicit_scratch(g));
+            k::conv_pack_int8(g, w.data(), b.data(), packed.data(), P);
+            std::vector<float> y(outs, 7.f);
+            const float* r = residual ? add.data() : nullptr;
+            if (relu) k::conv2d_int8<tn::relu, P>(g, packed.data(), x.data(), y.data(), batch, scratch.data(), r, ldo);
+            else k::conv2d_int8<tn::linear, P>(g, packed.data(), x.data(), y.data(), batch, scratch.data(), r, ldo);
+            CHECK(y[g.cout] == 7.f);  // past the channels: untouched
+            return y;
+        };
+        const auto gathered = conv(std::integral_constant<Path, Path::gathered>{});
+        REQUIRE(std::memcmp(conv(std::integral_constant<Path, Path::implicit>{}).data(), gathered.data(), outs * sizeof(float)) == 0);
+        if (k::is_avx512 && g.c % 16 == 0 && g.cout <= 16)
+            REQUIRE(std::memcmp(conv(std::integral_constant<Path, Path::lanes>{}).data(), gathered.data(), outs * sizeof(float)) == 0);
     };
     //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
-    run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true);
+    run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true);  // lanes: 16 = 6 + 6 + 4
     run(k::ConvGeometry{15, 31, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8, 16, 40, 1}, true, false);
+    run(k::ConvGeometry{12, 13, 32, 3, 3, 1, 1, 2, 2, 2, 2, 12, 13, 11, 1}, false, true);  // lanes: 13 = 6 + 6 + 1, 11 outputs
     run(k::ConvGeometry{12, 14, 8, 3, 3, 1, 1, 2, 2, 2, 2, 12, 14, 33, 1}, false, true);
     run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);
     run(k::ConvGeometry{7, 7, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 65, 1}, true, true);
+    run(k::ConvGeometry{9, 11, 48, 3, 3, 2, 1, 1, 1, 1, 1, 5, 11, 16, 1}, true, true);  // lanes: three 16-channel chunks, 11 = 6 + 4 + 1
 }
 
 TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]") {
