@@ -32,8 +32,10 @@ inline vfloat load_n(const float* p, std::size_t n) noexcept {
 // get the residual `add` (laid out like y), the bias and, with clamp, ReLU — all in
 // registers — and are stored. Capped: the ReLU then a ceiling (ReLU6: min(6, max(0, x)), as
 // hardtanh_with's apply, so the bits and a NaN are the same), for the GEMM (dense.hpp).
+// Always inlined: its branches fold where a caller knows them (no bias, one vector); g++ 12
+// called it from the int8 micro-kernels, 5% of ResNet-20's int8 forward.
 template <bool Capped = false>
-inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_t n1, const float* bias, const float* add,
+[[gnu::always_inline]] inline void store_row(float* y, vfloat a0, vfloat a1, std::size_t n0, std::size_t n1, const float* bias, const float* add,
                       bool clamp, vfloat ceiling = vfloat(0.f)) noexcept {
     if (add) {
         a0 += load_n(add, n0);
