@@ -1,5 +1,8 @@
 #include "../golden.hpp"
 
+#include <cmath>
+#include <limits>
+
 namespace tn = typenet;
 
 // Each activation twice: fused into Dense (Dense<19, A>) and as its own layer after a linear
@@ -61,6 +64,48 @@ TEST_CASE("softmax and log_softmax are numerically stable", "[activation]") {
     CHECK(y[0] == Approx(-0.8619948f));
     CHECK(std::isfinite(y[2]));
     CHECK(y[2] == Approx(-2000.8619948f));
+}
+
+TEST_CASE("silu and its exp: within 3 and 2 ulp, and PyTorch's limits", "[activation]") {
+    namespace k = tn::kernels;
+    auto ulps = [](double got, double exact) { return std::abs(got - exact) / (std::abs(exact) * 0x1p-23); };
+    double worst_exp = 0, worst_silu = 0;
+    alignas(64) float in[k::lanes], e[k::lanes], s[k::lanes];
+    for (float x0 = -87.f; x0 < 88.5f; x0 += k::lanes * 0.000731f) {
+        for (std::size_t j = 0; j < k::lanes; ++j) in[j] = x0 + float(j) * 0.000731f;
+        k::detail::exp_v(k::load(in)).store_aligned(e);
+        tn::silu::apply(k::load(in)).store_aligned(s);
+        for (std::size_t j = 0; j < k::lanes; ++j) {
+            const double x = in[j], ex = std::exp(x), sx = x / (1 + std::exp(-x));
+            worst_exp = std::max(worst_exp, ulps(e[j], ex));
+            if (sx != 0 && std::abs(sx) > 1e-37) worst_silu = std::max(worst_silu, ulps(s[j], sx));
+        }
+    }
+    INFO("worst: exp " << worst_exp << " ulp, silu " << worst_silu << " ulp");
+    CHECK(worst_exp <= 2.0);
+    CHECK(worst_silu <= 3.0);
+    // Overflow, underflow and the limits: e^89 is infinite; silu(x) is x far above zero, -0
+    // far below (as PyTorch's x / (1 + e^-x)), NaN at -inf and for NaN.
+    auto one = [](auto f, float x) {
+        alignas(64) float out[k::lanes];
+        f(k::vfloat(x)).store_aligned(out);
+        return out[0];
+    };
+    const auto exp_v = [](k::vfloat x) { return k::detail::exp_v(x); };
+    const auto silu = [](k::vfloat x) { return tn::silu::apply(x); };
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    CHECK(one(exp_v, 89.f) == inf);
+    CHECK(one(exp_v, inf) == inf);
+    CHECK(one(exp_v, -inf) >= 0.f);
+    CHECK(one(exp_v, -inf) < 1e-37f);
+    CHECK(std::isnan(one(exp_v, nan)));
+    CHECK(one(silu, 1e30f) == 1e30f);
+    CHECK(one(silu, inf) == inf);
+    CHECK(one(silu, -200.f) == 0.f);
+    CHECK(std::signbit(one(silu, -200.f)));
+    CHECK(std::isnan(one(silu, -inf)));
+    CHECK(std::isnan(one(silu, nan)));
+    CHECK(one(silu, 0.f) == 0.f);
 }
 
 TEST_CASE("scalar and SIMD forms of each activation agree", "[activation]") {
