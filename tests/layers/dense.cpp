@@ -30,15 +30,19 @@ TEST_CASE("Dense matches PyTorch: odd sizes 37-53-29-11 (every SIMD tail)", "[de
 TEST_CASE("Dense matches PyTorch: no bias", "[dense][golden]") { golden::check_model<NoBias>("nobias"); }
 
 TEST_CASE("Dense kernels agree with a scalar reference for every batch height and width", "[dense][kernels]") {
-    // Exercises every GEMM block height 1..mr and partial panels, beyond the fixtures.
+    // Exercises every GEMM block height 1..mr and partial panels, beyond the fixtures, and the
+    // tiles of 7 rows (14, 19 = 12 + 7, 49: kernels::detail::row_step): every row of a batch of
+    // 2 or more the same bits as in a batch of 12.
     using Wide = tn::Sequential<tn::Input<300>, tn::Dense<70, tn::leaky_relu>>;  // K > kc: several K blocks
     auto net = tn::make<Wide>(tn::seed{7});
     const std::vector<float> w = net.get_weights();
-    std::vector<float> x(40 * 300);
+    std::vector<float> x(98 * 300), y12(12 * 70);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 101) / 50.f - 1.f;
-    for (std::size_t rows = 1; rows <= 40; ++rows) {
+    net.predict(x.data(), y12.data(), 12);
+    for (std::size_t rows = 1; rows <= 98; rows += rows < 40 ? 1 : rows < 49 ? 9 : 49) {
         std::vector<float> y(rows * 70), ref(rows * 70);
         net.predict(x.data(), y.data(), rows);
+        if (rows >= 2) CHECK(std::memcmp(y.data(), y12.data(), std::min<std::size_t>(rows, 12) * 70 * sizeof(float)) == 0);
         for (std::size_t r = 0; r < rows; ++r)
             for (std::size_t o = 0; o < 70; ++o) {
                 double s = w[70 * 300 + o];

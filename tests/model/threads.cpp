@@ -140,6 +140,16 @@ using Depthwise = tn::Sequential<
     tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>, tn::Conv2D<40, tn::kernel<1, 1>>, tn::GlobalAveragePool2D,
     tn::Dense<10>>;
 
+// A 7x7 map (ResNet's last stage): one thread runs its 49 pixels as seven tiles of 7
+// (kernels::detail::row_step), two or three threads their shares in tiles of 12 and less —
+// each pixel the same chain of FMAs either way. A strided 3x3 and a 1x1 at stride 2 onto the
+// 7x7 map (the gather loop), a 3x3 on it, and 1x1 GEMMs of 49 rows.
+using SevenBySeven = tn::Sequential<
+    tn::Input<14, 14, 48>,
+    tn::Branch<tn::Concat<>, tn::Conv2D<40, tn::kernel<3, 3>, tn::stride<2>, tn::padding<1>, tn::relu>, tn::Conv2D<24, tn::kernel<1, 1>, tn::stride<2>>>,
+    tn::Conv2D<56, tn::kernel<3, 3>, tn::padding_same, tn::direct, tn::relu>, tn::Conv2D<70, tn::kernel<1, 1>, tn::relu>,
+    tn::Residual<tn::Sequential<tn::Conv2D<70, tn::kernel<1, 1>>, tn::BatchNorm<>>, tn::relu>, tn::GlobalAveragePool2D, tn::Dense<10>>;
+
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
     const auto net = tn::make<M>(tn::seed{21});
@@ -176,6 +186,7 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<test_models::BigCnn>(*pool);
         check_shared_forward<Inception>(*pool);
         check_shared_forward<NarrowMaps>(*pool);
+        check_shared_forward<SevenBySeven>(*pool);
         check_shared_forward<Depthwise>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
