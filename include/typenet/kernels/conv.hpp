@@ -205,16 +205,11 @@ template <class Act>
 inline void implicit_gather_dispatch(std::size_t m, const float* const* x, const std::size_t* tap, std::size_t taps,
                                      std::size_t cin, const float* pw, float* const* y, std::size_t ncols, const float* bias,
                                      const float* const* add) noexcept {
-    auto block = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
+    row_tiles(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         const float* const* a = add ? add + i : nullptr;
         if (ncols > lanes) implicit_gather_micro<M, 2>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>);
         else implicit_gather_micro<M, 1>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>);
-    };
-    if (mr > 7 && m == 7) {  // row_step's tiles (a 7x7 map)
-        if constexpr (mr > 7) block(std::integral_constant<std::size_t, 7>{}, 0);
-    } else {
-        row_blocks(m, block);
-    }
+    });
     for (std::size_t i = 0; i < m; ++i) apply_tile<Act>(y[i], 1, 0, ncols);  // (nothing for linear and relu)
 }
 }  // namespace detail

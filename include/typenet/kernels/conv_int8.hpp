@@ -102,33 +102,6 @@ inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uin
 }
 
 namespace detail {
-// M output pixels sx words apart in the quantized image (along one output row) by V vectors
-// of output channels: every tap, every quad of its channels, one broadcast per pixel and V
-// weight vectors; then the image's one scale s.
-template <std::size_t M, std::size_t V>
-inline void int8_implicit_micro(const std::uint32_t* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cq,
-                                const std::uint32_t* pw, float s, float* y, std::size_t ldy, std::size_t ncols,
-                                const std::int32_t* correction, const float* scale, const float* bias, const float* add,
-                                bool clamp) noexcept {
-    vint acc[M][2];
-    TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) acc[i][0] = acc[i][1] = vint(0);
-    for (std::size_t t = 0; t < taps; ++t) {
-        const std::uint32_t* xt = x + tap[t];
-        for (std::size_t q = 0; q < cq; ++q, pw += nr) {
-            const vint w0 = load_ints(pw);
-            const vint w1 = V == 2 ? load_ints(pw + lanes) : vint(0);
-            TYPENET_UNROLL
-            for (std::size_t i = 0; i < M; ++i) {
-                const vint xb(static_cast<std::int32_t>(xt[i * sx + q]));
-                acc[i][0] = dot_int8(acc[i][0], xb, w0);
-                if constexpr (V == 2) acc[i][1] = dot_int8(acc[i][1], xb, w1);
-            }
-        }
-    }
-    int8_store_block<M, V>(acc, &s, 0, y, ldy, ncols, correction, scale, bias, add, clamp);
-}
-
 #if XSIMD_WITH_AVX512F
 // Four vectors' 128-bit lanes summed: lane 4a + k of the result is the sum of the four lanes of
 // a[k]'s 128-bit lane a (two unpacks and an addition per level, within lanes).
@@ -238,10 +211,10 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
                         float* yi = o + at + i * ldo;
                         const float* ai = a ? a + at + i * ldo : nullptr;
                         if (ncols > lanes)
-                            detail::int8_implicit_micro<M, 2>(xi, sx, tap, taps, cq, pw, s, yi, ldo, ncols, correction + col, scale + col,
+                            detail::int8_micro<M, 2>(xi, sx, tap, taps, cq, pw, &s, 0, yi, ldo, ncols, correction + col, scale + col,
                                                               bias + col, ai, detail::clamps_in_registers<Act>);
                         else
-                            detail::int8_implicit_micro<M, 1>(xi, sx, tap, taps, cq, pw, s, yi, ldo, ncols, correction + col, scale + col,
+                            detail::int8_micro<M, 1>(xi, sx, tap, taps, cq, pw, &s, 0, yi, ldo, ncols, correction + col, scale + col,
                                                               bias + col, ai, detail::clamps_in_registers<Act>);
                     });
                     detail::apply_tile<Act>(o + at, m, ldo, ncols);

@@ -245,6 +245,13 @@ inline void row_blocks(std::size_t m, F&& block) {
 inline constexpr std::size_t row_step(std::size_t n) noexcept {
     return mr > 7 && n % 7 == 0 && n % mr != 0 && n % mr <= 3 ? 7 : mr;
 }
+// A tile of row_step's: 7 rows at once, else row_blocks.
+template <class F>
+inline void row_tiles(std::size_t m, F&& block) {
+    if constexpr (mr > 7)
+        if (m == 7) return block(std::integral_constant<std::size_t, 7>{}, 0);
+    row_blocks(m, block);
+}
 
 // ReLU, the commonest activation after a convolution or Dense, is applied in registers by the
 // micro-kernels (a run-time flag: no kernel instantiation per activation); apply_tile does
@@ -295,19 +302,14 @@ template <class Act>
 inline void gemm_micro_dispatch(std::size_t m, const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y,
                                 std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last,
                                 const float* add) noexcept {
-    auto block = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
+    row_tiles(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         if (ncols > lanes)
             gemm_micro<M, 2>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
                              clamps_in_gemm<Act>, gemm_ceiling<Act>());
         else
             gemm_micro<M, 1>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
                              clamps_in_gemm<Act>, gemm_ceiling<Act>());
-    };
-    if (mr > 7 && m == 7) {  // row_step's tiles
-        if constexpr (mr > 7) block(std::integral_constant<std::size_t, 7>{}, 0);
-    } else {
-        row_blocks(m, block);
-    }
+    });
     if (last && !clamps_in_gemm<Act>) apply_tile<Act>(y, m, ldy, ncols);
 }
 

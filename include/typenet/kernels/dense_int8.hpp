@@ -245,26 +245,32 @@ template <std::size_t M, std::size_t V>
     }
 }
 
-// M rows x V vectors of outputs of one panel over every quad. The sums are exact, so the
-// K loop is not blocked: the integer accumulators never leave the registers.
+// M rows (ldx words apart) x V vectors of outputs of one panel: from each of `taps` offsets
+// into a row, cq quads — a Dense row is one tap at 0 and all its quads; a convolution's pixel
+// (conv_int8.hpp) the taps of its window and the quads of their channels. Row i's scale is
+// sx[i * sx_step]. The sums are exact, so K is not blocked: the integer accumulators never
+// leave the registers.
 template <std::size_t M, std::size_t V>
-inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const float* sx, const std::uint32_t* pw, std::size_t quads,
-                       float* y, std::size_t ldy, std::size_t ncols, const std::int32_t* correction, const float* scale,
-                       const float* bias, const float* add, bool clamp) noexcept {
+inline void int8_micro(const std::uint32_t* x, std::size_t ldx, const std::size_t* tap, std::size_t taps, std::size_t cq,
+                       const std::uint32_t* pw, const float* sx, std::size_t sx_step, float* y, std::size_t ldy, std::size_t ncols,
+                       const std::int32_t* correction, const float* scale, const float* bias, const float* add, bool clamp) noexcept {
     vint acc[M][2];
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i) acc[i][0] = acc[i][1] = vint(0);
-    for (std::size_t k = 0; k < quads; ++k) {
-        const vint w0 = load_ints(pw + k * nr);
-        const vint w1 = V == 2 ? load_ints(pw + k * nr + lanes) : vint(0);
-        TYPENET_UNROLL
-        for (std::size_t i = 0; i < M; ++i) {
-            const vint xb(static_cast<std::int32_t>(x[i * ldx + k]));
-            acc[i][0] = dot_int8(acc[i][0], xb, w0);
-            if constexpr (V == 2) acc[i][1] = dot_int8(acc[i][1], xb, w1);
+    for (std::size_t t = 0; t < taps; ++t) {
+        const std::uint32_t* xt = x + tap[t];
+        for (std::size_t q = 0; q < cq; ++q, pw += nr) {
+            const vint w0 = load_ints(pw);
+            const vint w1 = V == 2 ? load_ints(pw + lanes) : vint(0);
+            TYPENET_UNROLL
+            for (std::size_t i = 0; i < M; ++i) {
+                const vint xb(static_cast<std::int32_t>(xt[i * ldx + q]));
+                acc[i][0] = dot_int8(acc[i][0], xb, w0);
+                if constexpr (V == 2) acc[i][1] = dot_int8(acc[i][1], xb, w1);
+            }
         }
     }
-    int8_store_block<M, V>(acc, sx, 1, y, ldy, ncols, correction, scale, bias, add, clamp);
+    int8_store_block<M, V>(acc, sx, sx_step, y, ldy, ncols, correction, scale, bias, add, clamp);
 }
 
 // One row (batch 1), G panels at once, the K loop in S = 4 / G interleaved chains: eight
@@ -330,6 +336,7 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
         });
         return;
     }
+    static constexpr std::size_t whole_row[1] = {0};  // one tap: the row's quads from its start
     for (std::size_t p = 0; p < d.panels(); ++p) {
         const std::uint32_t* pw = w + p * d.quads() * nr;
         const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
@@ -340,11 +347,13 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
             detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
                 const std::uint32_t* xb = xq + (i + r) * ldq;
                 if (ncols > lanes)
-                    detail::int8_micro<M, 2>(xb, ldq, sx + i + r, pw, d.quads(), yb + r * ldy, ldy, ncols, correction + col, scale + col,
-                                             bias + col, ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                    detail::int8_micro<M, 2>(xb, ldq, whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
+                                             correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
+                                             detail::clamps_in_registers<Act>);
                 else
-                    detail::int8_micro<M, 1>(xb, ldq, sx + i + r, pw, d.quads(), yb + r * ldy, ldy, ncols, correction + col, scale + col,
-                                             bias + col, ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                    detail::int8_micro<M, 1>(xb, ldq, whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
+                                             correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
+                                             detail::clamps_in_registers<Act>);
             });
             detail::apply_tile<Act>(yb, m, ldy, ncols);
         }

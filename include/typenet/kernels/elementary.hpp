@@ -22,11 +22,18 @@ inline vfloat expm1_reduced(vfloat r) noexcept {
     const vfloat e = kernels::fma(vfloat(1.f / 40320), r4, d);
     return kernels::fma(r2, kernels::fma(e, r2, a), r);                            // r + r^2 (a + r^2 e)
 }
+// x = n ln2 + r, n = round(x / ln2), |r| <= ln2 / 2 (ln2 in two parts, n ln2's high part exact).
+struct Ln2Reduced {
+    vfloat n, r;
+};
+inline Ln2Reduced reduce_ln2(vfloat x) noexcept {
+    const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
+    return {n, kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x))};
+}
 // e^x - 1 for 0 <= x <= 18 (the caller clamps): x = n ln2 + r, then 2^n (e^r - 1) + 2^n - 1,
 // exact cancellation-free for n = 0 (small x).
 inline vfloat expm1_nonneg(vfloat x) noexcept {
-    const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
-    const vfloat r = kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x));
+    const auto [n, r] = reduce_ln2(x);
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
     return kernels::fma(scale, expm1_reduced(r), scale - vfloat(1.f));
 }
@@ -34,8 +41,7 @@ inline vfloat expm1_nonneg(vfloat x) noexcept {
 // return their second operand when either is NaN (NEON's, the NaN), so the bound goes first.
 inline vfloat exp_nonpos(vfloat x) noexcept {
     x = xsimd::max(vfloat(-87.f), x);
-    const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
-    const vfloat r = kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x));
+    const auto [n, r] = reduce_ln2(x);
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
     return kernels::fma(scale, expm1_reduced(r), scale);
 }
@@ -49,8 +55,7 @@ inline vfloat exp_nonpos(vfloat x) noexcept {
 // exp_nonpos's 18.
 inline vfloat exp_v(vfloat x) noexcept {
     x = xsimd::min(vfloat(89.f), xsimd::max(vfloat(-104.f), x));
-    const vfloat n = xsimd::nearbyint(x * vfloat(1.44269504f));
-    const vfloat r = kernels::fma(n, vfloat(-1.42860677e-6f), kernels::fma(n, vfloat(-0.693145752f), x));
+    const auto [n, r] = reduce_ln2(x);
     vfloat p = kernels::fma(vfloat(1.f / 5040), r, vfloat(1.f / 720));
     p = kernels::fma(p, r, vfloat(1.f / 120));
     p = kernels::fma(p, r, vfloat(1.f / 24));
