@@ -118,10 +118,10 @@ inline vint sum_quads(const vint (&a)[4]) noexcept {
 // (Not inlined: inlined into the layer's loop, g++ 12 kept some of the 24 accumulators on
 // the stack and reloaded weights per pixel; alone it holds all 29 vectors in registers.)
 template <std::size_t M>
-[[gnu::noinline]] inline void int8_lanes_micro(const std::uint32_t* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t chunks,
-                             const std::uint32_t* pw, float s, float* y, std::size_t ldy, std::size_t ncols,
-                             const std::int32_t* correction, const float* scale, const float* bias, const float* add,
-                             bool clamp) noexcept {
+[[gnu::noinline]] inline void int8_lanes_micro(const std::uint32_t* x, std::size_t sx, const std::size_t* tap, std::size_t taps,
+                                               std::size_t chunks, const std::uint32_t* pw, float s, float* y, std::size_t ldy,
+                                               std::size_t ncols, const std::int32_t* correction, const float* scale,
+                                               const float* bias, const float* add, bool clamp) noexcept {
     vint acc[M][4];
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
@@ -212,10 +212,10 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
                         const float* ai = a ? a + at + i * ldo : nullptr;
                         if (ncols > lanes)
                             detail::int8_micro<M, 2>(xi, sx, tap, taps, cq, pw, &s, 0, yi, ldo, ncols, correction + col, scale + col,
-                                                              bias + col, ai, detail::clamps_in_registers<Act>);
+                                                     bias + col, ai, detail::clamps_in_registers<Act>);
                         else
                             detail::int8_micro<M, 1>(xi, sx, tap, taps, cq, pw, &s, 0, yi, ldo, ncols, correction + col, scale + col,
-                                                              bias + col, ai, detail::clamps_in_registers<Act>);
+                                                     bias + col, ai, detail::clamps_in_registers<Act>);
                     });
                     detail::apply_tile<Act>(o + at, m, ldo, ncols);
                 }
