@@ -338,15 +338,17 @@ inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float*
     if (ldo == 0) ldo = g.cout;
     if constexpr (any || Path == ConvPath::pointwise) {
         if (g.pointwise()) {  // a share: its whole register blocks of pixels, or its panels of weights that stream
+            // (Weights fetched ahead: a network's 1x1 convolutions read theirs from memory.)
             if (!share.computes()) return;
             const DensePacking d = g.packing();
             if (share.count > 1 && pixels < 4 * mr && weights_stream(d.weight_floats() * sizeof(float))) {
                 const auto [c0, c1] = share.range(g.cout, nr);
-                gemm<Act>(d, packed, true, in, g.c, pixels, out, ldo, add, c0, c1);
+                gemm<Act>(d, packed, true, in, g.c, pixels, out, ldo, add, c0, c1, true);
                 return;
             }
             const auto [p0, p1] = share.range(pixels, mr);
-            gemm<Act>(d, packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr);
+            constexpr std::size_t all = ~std::size_t{0};
+            gemm<Act>(d, packed, true, in + p0 * g.c, g.c, p1 - p0, out + p0 * ldo, ldo, add ? add + p0 * ldo : nullptr, 0, all, true);
             return;
         }
     }

@@ -176,16 +176,51 @@ inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const
 
 namespace detail {
 
+// Weights a micro-kernel fetches for the tile after it, one cache line per step of K: `lines`
+// lines from `at`. (Prefetches never fault, and cost a load slot each.)
+struct Ahead {
+    const char* at = nullptr;
+    std::size_t lines = 0;
+};
+// The weights of the next panel, fetched while this panel's tiles run: spread over its last
+// (at most fetching_tiles) tiles, so that they arrive shortly before they are read, and a
+// wide map's thousands of tiles do not fetch them so early that its rows push them out.
+class Lookahead {
+public:
+    static constexpr std::size_t fetching_tiles = 16;
+    // For one GEMM call of `tiles` row tiles per panel.
+    explicit Lookahead(std::size_t tiles) noexcept : tiles_(tiles), fetching_(std::clamp<std::size_t>(tiles, 1, fetching_tiles)) {}
+    // Before a panel's tiles: the next slice (null: none) of `bytes`.
+    void next(const float* slice, std::size_t bytes) noexcept {
+        at_ = reinterpret_cast<const char*>(slice);
+        left_ = slice ? bytes / cache_line : 0;
+        if (left_ != per_lines_of_) per_lines_of_ = left_, per_ = (left_ + fetching_ - 1) / fetching_;  // (once per K block)
+        tile_ = 0;
+    }
+    // Tile t's share, at most one line per step of K (steps).
+    Ahead take(std::size_t steps) noexcept {
+        if (left_ == 0 || tile_++ + fetching_ < tiles_) return {};
+        const Ahead a{at_, std::min({per_, steps, left_})};
+        at_ += a.lines * cache_line, left_ -= a.lines;
+        return a;
+    }
+
+private:
+    const char* at_ = nullptr;
+    std::size_t tiles_, fetching_, left_ = 0, per_lines_of_ = 0, per_ = 0, tile_ = 0;
+};
+
 // An M x nr block of y (row stride ldy) += x block (M rows, stride ldx) * panel slice (kc).
 // first: start from zero instead of y; last: add bias (and `add`, laid out like y: a residual).
 // V: vectors of the panel that hold valid columns (1 when at most `lanes` remain).
 // The activation is not a parameter: apply_tile runs it over the tile just stored, while it
 // is in L1. One micro-kernel per block shape then serves every activation, which keeps the
 // code a model compiles to (and its compile time) from multiplying by its activations.
+// ahead: the next panel's weights to prefetch along the way (Lookahead).
 template <std::size_t M, std::size_t V>
 inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
                        std::size_t ncols, const float* bias, bool first, bool last, const float* add, bool clamp,
-                       float ceiling) noexcept {
+                       float ceiling, Ahead ahead) noexcept {
     vfloat acc[M][2];
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
@@ -197,7 +232,7 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
             acc[i][1] = n1 ? load_n(y + i * ldy + lanes, n1) : vfloat(0.f);
         }
     }
-    for (std::size_t k = 0; k < kc; ++k) {
+    auto step = [&](std::size_t k) __attribute__((always_inline)) {  // (GNU spelling: [[ ]] here would name the type)
         vfloat w0 = load(pw + k * nr);
         vfloat w1 = V == 2 ? load(pw + k * nr + lanes) : vfloat(0.f);
         // Loaded once into a register: for short blocks (M <= 4) g++ would otherwise fold the
@@ -213,7 +248,10 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
             acc[i][0] = kernels::fma(w0, xb, acc[i][0]);
             if constexpr (V == 2) acc[i][1] = kernels::fma(w1, xb, acc[i][1]);
         }
-    }
+    };
+    std::size_t k = 0;
+    for (; k < ahead.lines; ++k) prefetch(ahead.at + k * cache_line), step(k);  // (no test in the loop that fetches nothing)
+    for (; k < kc; ++k) step(k);
     const vfloat top(ceiling);
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
@@ -301,14 +339,15 @@ inline void gemv_panel_groups(std::size_t panels, std::size_t out, float* y, F&&
 template <class Act>
 inline void gemm_micro_dispatch(std::size_t m, const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y,
                                 std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last,
-                                const float* add) noexcept {
+                                const float* add, Ahead ahead) noexcept {
     row_tiles(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         if (ncols > lanes)
             gemm_micro<M, 2>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
-                             clamps_in_gemm<Act>, gemm_ceiling<Act>());
+                             clamps_in_gemm<Act>, gemm_ceiling<Act>(), ahead);
         else
             gemm_micro<M, 1>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
-                             clamps_in_gemm<Act>, gemm_ceiling<Act>());
+                             clamps_in_gemm<Act>, gemm_ceiling<Act>(), ahead);
+        ahead.lines = 0;  // (a tail in several blocks: the first fetches them)
     });
     if (last && !clamps_in_gemm<Act>) apply_tile<Act>(y, m, ldy, ncols);
 }
@@ -323,27 +362,42 @@ inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
 // Columns [c0, c1) only (c0 a multiple of lanes; an elementwise Act), for threads that share
 // a layer by its outputs: a column is the same chain of FMAs in either vector of a panel, so
 // its bits do not depend on the range it is computed in.
+// fetch_ahead: fetch each panel's weights while the panel before it runs, for a caller whose
+// weights come from memory (a network's 1x1 convolutions and large Winograd GEMMs: its weights
+// do not stay in cache from one pass to the next). Where they do stay — an MLP, the Keras
+// CNN's Dense at batch 64 — the fetches only cost load slots: 1-4% slower.
 template <class Act>
 inline void gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t ldx, std::size_t rows,
-                 float* y, std::size_t ldy, const float* add = nullptr, std::size_t c0 = 0, std::size_t c1 = ~std::size_t{0}) noexcept {
+                 float* y, std::size_t ldy, const float* add = nullptr, std::size_t c0 = 0, std::size_t c1 = ~std::size_t{0},
+                 bool fetch_ahead = false) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
     // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
     // store every output tile for very little work.
     const std::size_t kblocks = (d.in + gemm_kc - 1) / gemm_kc;
     const std::size_t kstep = (d.in + kblocks - 1) / kblocks;
+    const std::size_t p0 = c0 / nr, p1 = std::min(d.panels(), (std::min(c1, d.out) + nr - 1) / nr);
+    const std::size_t step = detail::row_step(rows);
+    detail::Lookahead ahead(fetch_ahead ? (step == mr ? (rows + mr - 1) / mr : (rows + 6) / 7) : 0);  // (no division by a variable)
     for (std::size_t k0 = 0; k0 < d.in; k0 += kstep) {
         const std::size_t kc = std::min(kstep, d.in - k0);
         const bool first = k0 == 0, last = k0 + kc == d.in;
-        for (std::size_t p = c0 / nr; p < d.panels() && p * nr < c1; ++p) {
+        for (std::size_t p = p0; p < p1; ++p) {
             const std::size_t col = std::max(p * nr, c0), ncols = std::min({p * nr + nr, d.out, c1}) - col;
             const float* pw = packed + (p * d.in + k0) * nr + (col - p * nr);
             const float* bias = bias_all ? bias_all + col : nullptr;
-            const std::size_t step = detail::row_step(rows);
+            // While this panel runs, the weights the next one reads (the next K block's first
+            // panel after the last): a small map's few tiles per panel would otherwise wait
+            // for each panel's weights from memory (docs/performance.md, "Weights ahead").
+            if (fetch_ahead) {
+                const std::size_t pn = p + 1 < p1 ? p + 1 : p0, kn = p + 1 < p1 ? k0 : k0 + kc;
+                if (kn < d.in) ahead.next(packed + (pn * d.in + kn) * nr, std::min(kstep, d.in - kn) * nr * sizeof(float));
+                else ahead.next(nullptr, 0);
+            }
             for (std::size_t i = 0; i < rows; i += step) {
                 const std::size_t m = std::min(step, rows - i);
                 detail::gemm_micro_dispatch<Act>(m, x + i * ldx + k0, ldx, pw, kc,
                                                  y + i * ldy + col, ldy, ncols, bias, first, last,
-                                                 add ? add + i * ldy + col : nullptr);
+                                                 add ? add + i * ldy + col : nullptr, ahead.take(kc));
             }
         }
     }

@@ -38,6 +38,9 @@ using arch = xsimd::default_arch;
 using vfloat = xsimd::batch<float, arch>;
 
 inline constexpr std::size_t lanes = vfloat::size;
+// A cache line, and a hint to fetch the one at p into every level (a read, kept).
+inline constexpr std::size_t cache_line = 64;
+[[gnu::always_inline]] inline void prefetch(const void* p) noexcept { __builtin_prefetch(p, 0, 3); }
 // Whether vfloat is an AVX-512 register: the few operations xsimd 8.1 lacks (masked loads and
 // stores, streaming stores, a full-width transpose) use its intrinsics directly.
 inline constexpr bool is_avx512 =
