@@ -180,7 +180,7 @@ inline void implicit_gather_micro(const float* const* x, const std::size_t* tap,
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         for (std::size_t v = 0; v < V; ++v) acc[i][v] = vfloat(0.f);
-    const std::size_t per_tap = (ahead.lines + taps - 1) / taps;
+    const std::size_t per_tap = ahead.lines ? (ahead.lines + taps - 1) / taps : 0;
     for (std::size_t t = 0; t < taps; ++t) {
         const float* xt[M];
         TYPENET_UNROLL
@@ -313,7 +313,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
             // The next panel's weights fetched while this one runs, as in the GEMM: a narrow map
             // has few tiles to a panel, and its weights come from memory (ResNet-18's 7x7x512,
             // 2.4 MB: the network 1.086x faster).
-            detail::Lookahead ahead(step == mr ? (tile1 - tile0 + mr - 1) / mr : (tile1 - tile0 + 6) / 7);
+            detail::Lookahead ahead(detail::row_tile_count(tile1 - tile0));
             ahead.next(p + 1 < panel1 ? pw + d.in * nr : nullptr, d.in * nr * sizeof(float));
             for (std::size_t q = tile0; q < tile1; q += step) {
                 const std::size_t m = std::min(step, tile1 - q);

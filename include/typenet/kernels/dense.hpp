@@ -194,7 +194,7 @@ public:
     void next(const float* slice, std::size_t bytes) noexcept {
         at_ = reinterpret_cast<const char*>(slice);
         left_ = slice ? bytes / cache_line : 0;
-        if (left_ != per_lines_of_) per_lines_of_ = left_, per_ = (left_ + fetching_ - 1) / fetching_;  // (once per K block)
+        per_ = (left_ + fetching_ - 1) / fetching_;
         tile_ = 0;
     }
     // Tile t's share, at most one line per step of K (steps).
@@ -207,7 +207,7 @@ public:
 
 private:
     const char* at_ = nullptr;
-    std::size_t tiles_, fetching_, left_ = 0, per_lines_of_ = 0, per_ = 0, tile_ = 0;
+    std::size_t tiles_, fetching_, left_ = 0, per_ = 0, tile_ = 0;
 };
 
 // An M x nr block of y (row stride ldy) += x block (M rows, stride ldx) * panel slice (kc).
@@ -283,6 +283,9 @@ inline void row_blocks(std::size_t m, F&& block) {
 inline constexpr std::size_t row_step(std::size_t n) noexcept {
     return mr > 7 && n % 7 == 0 && n % mr != 0 && n % mr <= 3 ? 7 : mr;
 }
+// The register tiles of n rows at row_step(n) rows a tile (divisions by constants: a GEMM
+// call on a few rows, as Winograd makes, should not pay for one by a variable).
+inline constexpr std::size_t row_tile_count(std::size_t n) noexcept { return row_step(n) == mr ? (n + mr - 1) / mr : (n + 6) / 7; }
 // A tile of row_step's: 7 rows at once, else row_blocks.
 template <class F>
 inline void row_tiles(std::size_t m, F&& block) {
@@ -375,9 +378,9 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
     // store every output tile for very little work.
     const std::size_t kblocks = (d.in + gemm_kc - 1) / gemm_kc;
     const std::size_t kstep = (d.in + kblocks - 1) / kblocks;
-    const std::size_t p0 = c0 / nr, p1 = std::min(d.panels(), (std::min(c1, d.out) + nr - 1) / nr);
+    const std::size_t p0 = c0 / nr, p1 = (std::min(c1, d.out) + nr - 1) / nr;
     const std::size_t step = detail::row_step(rows);
-    detail::Lookahead ahead(fetch_ahead ? (step == mr ? (rows + mr - 1) / mr : (rows + 6) / 7) : 0);  // (no division by a variable)
+    detail::Lookahead ahead(fetch_ahead ? detail::row_tile_count(rows) : 0);
     for (std::size_t k0 = 0; k0 < d.in; k0 += kstep) {
         const std::size_t kc = std::min(kstep, d.in - k0);
         const bool first = k0 == 0, last = k0 + kc == d.in;
