@@ -124,6 +124,8 @@ TEST_CASE("Conv2D's implicit GEMM tilings agree with a direct sum", "[conv][tile
     check_against_direct_sum<26, 26, 1, 32, 1, 0>();  // 24: two tiles of 12
     check_against_direct_sum<28, 30, 8, 17, 1, 0>();  // 26 x 28
     check_against_direct_sum<9, 9, 5, 24, 1, 1>();    // narrower than a tile
+    check_against_direct_sum<30, 30, 4, 8, 1, 0>();   // 28 wide, one vector of channels
+    check_against_direct_sum<9, 9, 5, 16, 1, 1>();    // narrower than a tile, one vector
     // Each layer instantiates only its own loop (compile time): chosen from its geometry.
     namespace k = tn::kernels;
     STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<1>>::geometry<tn::Shape<9, 9, 5>>()) == k::ConvPath::pointwise);
@@ -133,6 +135,19 @@ TEST_CASE("Conv2D's implicit GEMM tilings agree with a direct sum", "[conv][tile
     STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<3>, tn::groups<2>>::geometry<tn::Shape<28, 28, 4>>()) == k::ConvPath::im2col);
     STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>>::geometry<tn::Shape<28, 28, 4>>()) == 2);
     STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::dilation<2>>::geometry<tn::Shape<28, 28, 4>>()) == 3);
+    // and only the micro-kernel widths its panels need: whole panels two vectors, the last one
+    // or two; rows of tiles of 14 alone where every row is a multiple of 14 (g++, AVX-512).
+    STATIC_REQUIRE(k::panel_widths(k::lanes).one);
+    STATIC_REQUIRE(!k::panel_widths(k::lanes).two);
+    STATIC_REQUIRE(!k::panel_widths(3 * k::nr).one);
+    STATIC_REQUIRE(k::panel_widths(3 * k::nr).two);
+    STATIC_REQUIRE(k::panel_widths(k::nr + 1).one);
+    STATIC_REQUIRE(k::panel_widths(k::nr + 1).two);
+    STATIC_REQUIRE(!k::panel_widths(k::nr + k::lanes + 1).one);
+    constexpr auto wide = k::conv_plan(tn::Conv2D<8, tn::kernel<3>>::geometry<tn::Shape<30, 30, 4>>());
+    STATIC_REQUIRE(wide.path == k::ConvPath::implicit_rows);
+    STATIC_REQUIRE(wide.wide_rows == (k::implicit_wide_tile == 14));
+    STATIC_REQUIRE(!k::conv_plan(tn::Conv2D<8, tn::kernel<3>>::geometry<tn::Shape<28, 28, 4>>()).wide_rows);  // 26 wide
 }
 
 // Winograd F(4x4, 3x3) against the same double-precision sum: maps that are not whole tiles
@@ -250,7 +265,8 @@ void check_depthwise_against_direct_sum() {
 
 // The depthwise kernel's tiles of pixels along a row (8, 4, 2, 1 of them with AVX-512; 4, 2, 1
 // with 16 registers or a 5x5 window), their bounds-checked forms at the image's edges, strides 1
-// and 2, channels that are not whole vectors (the last one masked), maps narrower than a
+// and 2, channels that are not whole vectors (the last one masked; on AVX-512 every vector
+// runs the masked tiles, a mask of all lanes for the whole ones), maps narrower than a
 // tile, and the pixel-by-pixel path that dilation takes.
 TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]") {
     check_depthwise_against_direct_sum<56, 56, 32, 3, 1, 1>();

@@ -247,6 +247,10 @@ using CeilMode = tn::Sequential<tn::Input<9, 9, 4>, tn::Conv2D<6, tn::kernel<3, 
 // blocks of 18: the crop's block is larger than the whole map's (the scratch holds it).
 using WinogradCrop = tn::Sequential<tn::Input<27, 27, 64>, tn::Conv2D<64, tn::kernel<3>, tn::relu>, tn::MaxPool2D<3>, tn::Flatten>;
 using NoCrop = tn::fusion_policy<true, true, true, true, false>;
+// A convolution whose rows are tiles of 14 pixels (kernels::conv_plan: 28 columns, the only
+// row tile it instantiates on AVX-512 with g++), cropped to 27 by MaxPool2D<3>: a tile and 13
+// single pixels per row. 40 channels: a panel of two vectors and one of one.
+using WideRows = tn::Sequential<tn::Input<30, 30, 3>, tn::Conv2D<40, tn::kernel<3>, tn::relu>, tn::MaxPool2D<3>, tn::Flatten>;
 
 // The model with and without the crop: bitwise the same at batch 1, 3 and 5, on one thread and
 // on a pool of two (one sample split by output pixels, a batch by rows).
@@ -297,9 +301,12 @@ TEST_CASE("crop_to_readers: a convolution computes only what its floor pooling r
 
     STATIC_REQUIRE(WinogradCrop::program::crops.out[1] == std::array<std::size_t, 2>{24, 24});
     STATIC_REQUIRE(tn::Conv2D<64, tn::kernel<3>, tn::relu>::runs_winograd<tn::Shape<27, 27, 64>>);
+    STATIC_REQUIRE(WideRows::program::crops.out[1] == std::array<std::size_t, 2>{27, 27});
+    STATIC_REQUIRE(!tn::Conv2D<40, tn::kernel<3>, tn::relu>::runs_winograd<tn::Shape<30, 30, 3>>);
     SECTION("bitwise the whole map's numbers") {
         check_crop_bitwise<KerasCnn>();
         check_crop_bitwise<WinogradCrop>();
+        check_crop_bitwise<WideRows>();
         check_crop_bitwise<Strided>();
         check_crop_bitwise<Depthwise>();
         check_crop_bitwise<Depthwise, tn::int8_weights>();

@@ -113,7 +113,31 @@ inline void copy_bordered(const ConvGeometry& g, const float* img, float* dst, s
     }
 }
 
+// The micro-kernel widths a convolution of cout output channels needs: two vectors for its
+// whole panels of nr, and its last panel's (cout % nr columns) one or two. A layer instantiates
+// only those (each width is ten-odd register tiles of compile time); cout = 0: both.
+struct PanelWidths {
+    bool one = true, two = true;
+};
+inline constexpr PanelWidths panel_widths(std::size_t cout) noexcept {
+    if (cout == 0) return {};
+    const std::size_t last = cout % nr;
+    return {last != 0 && last <= lanes, cout >= nr || last > lanes};
+}
+
 namespace detail {
+// f(integral_constant<V>) for a panel of ncols columns: V = 2 vectors when ncols > lanes.
+template <PanelWidths W, class F>
+inline void by_panel_width(std::size_t ncols, F&& f) {
+    static_assert(nr == 2 * lanes && (W.one || W.two));
+    if constexpr (W.one && W.two) {
+        if (ncols > lanes) f(std::integral_constant<std::size_t, 2>{});
+        else f(std::integral_constant<std::size_t, 1>{});
+    } else {
+        f(std::integral_constant<std::size_t, W.two ? 2 : 1>{});
+    }
+}
+
 // M output pixels sx floats apart in the image (along one output row) by V vectors of
 // output channels: every tap, every input channel, one broadcast per pixel and V weight vectors.
 template <std::size_t M, std::size_t V>
@@ -149,22 +173,24 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
 }
 
 // A tile of W pixels (W x 2 accumulators must fit the registers with two weights and a broadcast).
-template <class Act, std::size_t W>
+template <class Act, std::size_t W, PanelWidths PW>
 inline void implicit_wide(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin, const float* pw,
                           float* y, std::size_t ldy, std::size_t ncols, const float* bias, const float* add) noexcept {
-    if (ncols > lanes) implicit_micro<W, 2>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
-    else implicit_micro<W, 1>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
+    by_panel_width<PW>(ncols, [&]<std::size_t V>(std::integral_constant<std::size_t, V>) {
+        implicit_micro<W, V>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
+    });
     apply_tile<Act>(y, W, ldy, ncols);
 }
 
-template <class Act>
+template <class Act, PanelWidths PW>
 inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps,
                               std::size_t cin, const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
                               const float* add) noexcept {
     row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         const float* a = add ? add + i * ldy : nullptr;
-        if (ncols > lanes) implicit_micro<M, 2>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
-        else implicit_micro<M, 1>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
+        by_panel_width<PW>(ncols, [&]<std::size_t V>(std::integral_constant<std::size_t, V>) {
+            implicit_micro<M, V>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
+        });
     });
     apply_tile<Act>(y, m, ldy, ncols);
 }
@@ -206,14 +232,15 @@ inline void implicit_gather_micro(const float* const* x, const std::size_t* tap,
 }
 
 // m <= mr pixels: full tiles of mr, the rest in blocks of 8, 4, 2, 1 (row_blocks).
-template <class Act>
+template <class Act, PanelWidths PW>
 inline void implicit_gather_dispatch(std::size_t m, const float* const* x, const std::size_t* tap, std::size_t taps,
                                      std::size_t cin, const float* pw, float* const* y, std::size_t ncols, const float* bias,
                                      const float* const* add, Ahead ahead) noexcept {
     row_tiles(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         const float* const* a = add ? add + i : nullptr;
-        if (ncols > lanes) implicit_gather_micro<M, 2>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>, ahead);
-        else implicit_gather_micro<M, 1>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>, ahead);
+        by_panel_width<PW>(ncols, [&]<std::size_t V>(std::integral_constant<std::size_t, V>) {
+            implicit_gather_micro<M, V>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>, ahead);
+        });
         ahead.lines = 0;  // (a tail in several blocks: the first fetches them)
     });
     for (std::size_t i = 0; i < m; ++i) apply_tile<Act>(y[i], 1, 0, ncols);  // (nothing for linear and relu)
@@ -232,15 +259,45 @@ inline constexpr ConvPath conv_path(const ConvGeometry& g) noexcept {
     return ConvPath::im2col;
 }
 
+// Rows whose width is a multiple of 14 (ResNet's 112, 56, 28, 14) in tiles of 14 pixels,
+// where AVX-512's 32 registers hold 14 x 2 accumulators: no short tile at the end of a row
+// (56 = 4 x 12 + 8, 28 = 2 x 12 + 4, 14 = 12 + 2), and 14 broadcasts per 28 FMAs.
+// 3x3 convolutions, one core: 14x14x256 201 -> 230 GFLOP/s, 28x28x128 209 -> 229,
+// 56x56x64 220 -> 222, 112x112x32 208 -> 215 (docs/performance.md).
+// g++ only: clang 16 spills that tile (the same four convolutions at 64 GFLOP/s). 0: none.
+#if defined(__clang__)
+inline constexpr std::size_t implicit_wide_tile = 0;
+#else
+inline constexpr std::size_t implicit_wide_tile = lanes >= 16 ? 14 : 0;  // AVX-512 (measured there)
+#endif
+
+// What a convolution layer instantiates of conv2d_gemm, from its geometry at compile time: its
+// loop (conv_path), its panels' micro-kernel widths, and whether the implicit GEMM's rows are
+// all tiles of implicit_wide_tile (then none of the other row tiles: the stems at 224x224 and
+// ResNet's 3x3 layers need only the one tile, ~1 s of g++ -O2 each model). {}: everything.
+struct ConvPlan {
+    ConvPath path = ConvPath::any;
+    PanelWidths widths{};
+    bool wide_rows = false;
+};
+inline constexpr ConvPlan conv_plan(const ConvGeometry& g) noexcept {
+    const ConvPath path = conv_path(g);
+    const bool wide = path == ConvPath::implicit_rows && implicit_wide_tile > 0 && g.ow % std::max<std::size_t>(implicit_wide_tile, 1) == 0;
+    return {path, panel_widths(g.cout), wide};
+}
+
 // The implicit GEMM: taps read the (padded) image in place, no im2col. Output pixels are
 // tiled mr at a time along each output row; on maps narrower than mr, in raster order across
 // the ends of rows (a 7x7 map is four tiles of 12 and one pixel, not seven rows of 7 split
 // 4 + 2 + 1, each pass re-reading the weight panel: 1.6x on ResNet's last stage; the gather
-// loop costs ~18% against the strided one, so wide maps keep the strided one). Path: the
-// loops instantiated (implicit_rows, implicit_gather, or any: both, chosen by width).
-template <class Act, ConvPath Path = ConvPath::any>
+// loop costs ~18% against the strided one, so wide maps keep the strided one). Plan: the
+// loops instantiated (path implicit_rows, implicit_gather, or any: both, chosen by width), the
+// panel widths, and whether rows run only tiles of implicit_wide_tile.
+template <class Act, ConvPlan Plan = ConvPlan{}>
 inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                             float* scratch, const float* add, std::size_t ldo, Share share = {}) noexcept {
+    constexpr ConvPath Path = Plan.path;
+    constexpr PanelWidths PW = Plan.widths;
     static_assert(Path == ConvPath::implicit_rows || Path == ConvPath::implicit_gather || Path == ConvPath::any);
     constexpr bool has_rows = Path != ConvPath::implicit_gather, has_gather = Path != ConvPath::implicit_rows;
     static_assert(!Act::row_wise, "typenet: a convolution takes an elementwise activation");
@@ -259,17 +316,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
             for (std::size_t ci = 0; ci < (per_channel ? g.c : 1); ++ci)
                 tap[(y * g.kw + x) * (per_channel ? g.c : 1) + ci] = (y * g.dh * ig.wp + x * g.dw) * g.c + ci;
     const std::size_t pixels = g.oh * g.ow, plane = pixels * ldo;
-    // Rows whose width is a multiple of 14 (ResNet's 112, 56, 28, 14) in tiles of 14 pixels,
-    // where AVX-512's 32 registers hold 14 x 2 accumulators: no short tile at the end of a row
-    // (56 = 4 x 12 + 8, 28 = 2 x 12 + 4, 14 = 12 + 2), and 14 broadcasts per 28 FMAs.
-    // 3x3 convolutions, one core: 14x14x256 201 -> 230 GFLOP/s, 28x28x128 209 -> 229,
-    // 56x56x64 220 -> 222, 112x112x32 208 -> 215 (docs/performance.md).
-    // g++ only: clang 16 spills that tile (the same four convolutions at 64 GFLOP/s).
-#if defined(__clang__)
-    constexpr std::size_t wide = 0;
-#else
-    constexpr std::size_t wide = lanes >= 16 ? 14 : 0;  // AVX-512 (measured there)
-#endif
+    constexpr std::size_t wide = implicit_wide_tile;
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         if (ig.copy) {  // zero border, the image inside; this share's rows of it
@@ -294,16 +341,29 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                 for (std::size_t oy = row0; oy < row1; ++oy) {
                     const float* x = img + oy * g.sh * ig.wp * g.c;
                     const std::size_t sx = g.sw * g.c, at = oy * g.ow * ldo + col;
+                    if constexpr (Plan.wide_rows) {
+                        // (A crop of the layer's map may end its rows in a few single pixels:
+                        // fewer than a tile, which the bound says to g++'s loop analysis.)
+                        std::size_t ox = 0;
+                        for (; ox + wide <= g.ow; ox += wide)
+                            detail::implicit_wide<Act, wide, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
+                                                                 bias_all + col, a ? a + at + ox * ldo : nullptr);
+                        for (std::size_t i = 0, rest = g.ow - ox; i < rest && i < wide; ++i, ++ox)
+                            detail::implicit_wide<Act, 1, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
+                                                              bias_all + col, a ? a + at + ox * ldo : nullptr);
+                        continue;
+                    } else {
                     if constexpr (wide > 0)
                         if (g.ow % std::max<std::size_t>(wide, 1) == 0) {
                             for (std::size_t ox = 0; ox < g.ow; ox += wide)
-                                detail::implicit_wide<Act, wide>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
-                                                                 bias_all + col, a ? a + at + ox * ldo : nullptr);
+                                detail::implicit_wide<Act, wide, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
+                                                                     bias_all + col, a ? a + at + ox * ldo : nullptr);
                             continue;
                         }
                     for (std::size_t ox = 0; ox < g.ow; ox += mr)
-                        detail::implicit_dispatch<Act>(std::min(mr, g.ow - ox), x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo,
-                                                       ncols, bias_all + col, a ? a + at + ox * ldo : nullptr);
+                        detail::implicit_dispatch<Act, PW>(std::min(mr, g.ow - ox), x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo,
+                                                           ncols, bias_all + col, a ? a + at + ox * ldo : nullptr);
+                    }
                 }
                 continue;
             }
@@ -327,7 +387,7 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                     as[i] = a ? a + at : nullptr;
                     if (++ox == g.ow) ox = 0, ++oy;
                 }
-                detail::implicit_gather_dispatch<Act>(m, xs, tap, taps, cin, pw, ys, ncols, bias_all + col, a ? as : nullptr,
+                detail::implicit_gather_dispatch<Act, PW>(m, xs, tap, taps, cin, pw, ys, ncols, bias_all + col, a ? as : nullptr,
                                                       ahead.take(taps * cin));
             }
             }
@@ -341,10 +401,11 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
 // floats (grouped), or one padded image (implicit GEMM).
 // conv2d_shares: whether a Share of the work is supported (one sample, no im2col blocks).
 inline constexpr bool conv2d_shares(const ConvGeometry& g) noexcept { return g.pointwise() || (g.groups == 1 && g.kh * g.kw <= 64); }
-// Path: conv_path of the layer's geometry (only that loop is instantiated), or any.
-template <class Act, ConvPath Path = ConvPath::any>
+// Plan: conv_plan of the layer's geometry (only its loop and tiles are instantiated), or {}: any.
+template <class Act, ConvPlan Plan = ConvPlan{}>
 inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                         float* scratch, const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
+    constexpr ConvPath Path = Plan.path;
     constexpr bool any = Path == ConvPath::any;
     const std::size_t pixels = batch * g.oh * g.ow;
     if (ldo == 0) ldo = g.cout;
@@ -367,7 +428,7 @@ inline void conv2d_gemm(const ConvGeometry& g, const float* packed, const float*
     constexpr bool implicit = !Act::row_wise && (any || Path == ConvPath::implicit_rows || Path == ConvPath::implicit_gather);
     if constexpr (implicit) {
         if (g.groups == 1 && g.kh * g.kw <= 64) {
-            conv2d_implicit<Act, any ? ConvPath::any : Path>(g, packed, in, out, batch, scratch, add, ldo, share);
+            conv2d_implicit<Act, Plan>(g, packed, in, out, batch, scratch, add, ldo, share);
             return;
         }
     }
@@ -475,6 +536,7 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
                                       std::size_t cs, float* dst, std::size_t ldr, const float* add, std::size_t ldo,
                                       std::size_t n) noexcept {
     constexpr std::size_t cols = (P - 1) * S + KW, in_rows = (Q - 1) * S + KH;
+    const LaneMask mask = lane_mask(n);
     vfloat wt[KH * KW];
     TYPENET_UNROLL
     for (std::size_t t = 0; t < KH * KW; ++t) wt[t] = load(wp + t * cs);
@@ -492,7 +554,7 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
             const std::ptrdiff_t ix = ix0 + std::ptrdiff_t(j);
             if (Edge && (ix < 0 || ix >= w)) continue;
             const float* src = rows[r] + ix * std::ptrdiff_t(c);
-            vfloat xv = Masked ? load_n(src, n) : loadu(src);
+            vfloat xv = Masked ? load_masked(src, mask) : loadu(src);
             settle(xv);  // one load, used by every window it lies in (not folded into each FMA)
             TYPENET_UNROLL
             for (std::size_t q = 0; q < Q; ++q)
@@ -507,8 +569,8 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
         TYPENET_UNROLL
         for (std::size_t p = 0; p < P; ++p) {
             const std::size_t at = q * ldr + p * ldo;
-            if (add) acc[q][p] += Masked ? load_n(add + at, n) : loadu(add + at);
-            if (Masked) store_n(dst + at, Act::apply(acc[q][p]), n);
+            if (add) acc[q][p] += Masked ? load_masked(add + at, mask) : loadu(add + at);
+            if (Masked) store_masked(dst + at, Act::apply(acc[q][p]), mask);
             else storeu(dst + at, Act::apply(acc[q][p]));
         }
 }
@@ -578,10 +640,18 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     }
 }
 // Every vector of channels, the last one masked when the channels are not whole vectors.
+// Where a mask of all lanes is free (AVX-512), every vector runs the masked tiles: one set
+// of tiles per kind of layer instead of two (MobileNetV3-Large's 72, 120, 184 and 200
+// channels beside its 16, 480 and 672: ~2 s of its g++ -O2 compile).
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Full>
 inline void depthwise_rows(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                            const float* add, std::size_t ldo, Share share) noexcept {
     const std::size_t vectors = (g.c + lanes - 1) / lanes, whole = Full ? vectors : g.c / lanes;
+    if constexpr (masks_free) {
+        for (std::size_t v = 0; v < vectors; ++v)
+            depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, v * lanes, add, ldo, std::min(lanes, g.c - v * lanes), share);
+        return;
+    }
     for (std::size_t v = 0; v < whole; ++v)
         depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, v * lanes, add, ldo, lanes, share);
     if constexpr (!Full)

@@ -197,7 +197,7 @@ struct ConvLayer {
         if constexpr (runs_int8<In>) kernels::conv2d_int8<Act, kernels::conv_int8_path(whole)>(g, params, in, out, rows, scratch, add, ldo);
         else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c, kernels::depthwise_path(whole)>(g, params, in, out, rows, add, ldo, share);
         else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act, winograd_tile<In>>(g, params, in, out, rows, scratch, add, ldo, share);
-        else kernels::conv2d_gemm<Act, kernels::conv_path(whole)>(g, params, in, out, rows, scratch, add, ldo, share);
+        else kernels::conv2d_gemm<Act, kernels::conv_plan(whole)>(g, params, in, out, rows, scratch, add, ldo, share);
     }
     template <class In, class Act>
     static void forward_with(const float* params, const float* in, float* out, std::size_t rows, float* scratch) {
