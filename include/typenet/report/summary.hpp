@@ -42,28 +42,25 @@ inline std::string rows_path(const std::vector<LayerInfo>& rows, std::size_t k) 
     s += std::to_string(k);
     return s;
 }
-}  // namespace detail
 
-// For a Graph the table is Keras' functional one: every node, in execution order, with the
-// nodes it reads ("Connected to") and where its value lives in the memory plan.
-template <class Model>
-std::string summary() {
-    static_assert(Model::is_model, "typenet: summary<M>() needs a model: a Sequential whose first element is tn::Input<...>, or a Graph");
-    if constexpr (!Model::valid) {
-        return "<invalid model: see the shape error>";  // reported once already
-    } else {
-    constexpr bool graph = requires { Model::is_graph; };
-    const std::vector<LayerInfo> rows = Model::program::describe();
+// The model's totals under its table.
+struct SummaryTotals {
+    std::size_t params, weight_bytes, flops, workspace_bytes, naive_workspace_bytes;
+};
 
+// The table and the totals, from the rows (one function for every model: the template below
+// only gathers what it prints).
+[[gnu::noinline]] inline std::string format_summary(const std::vector<LayerInfo>& rows, bool graph, std::string name,
+                                                    const SummaryTotals& t) {
     std::vector<std::string> head{"Layer", "Type", "Output shape", "Params", "Kernel"};
-    if constexpr (graph) head = {"Layer", "Type", "Output shape", "Params", "Connected to", "Buffer", "Kernel"};
+    if (graph) head = {"Layer", "Type", "Output shape", "Params", "Connected to", "Buffer", "Kernel"};
     const std::size_t cols = head.size(), params_col = 3;
     std::vector<std::vector<std::string>> cells;
     for (const LayerInfo& r : rows) {
-        std::vector<std::string> c{std::string(2 * r.depth, ' ') + r.path, r.type, r.output_shape, detail::thousands(r.params)};
-        if constexpr (graph) {
+        std::vector<std::string> c{std::string(2 * r.depth, ' ') + r.path, r.type, r.output_shape, thousands(r.params)};
+        if (graph) {
             std::string connected;
-            for (std::size_t a : r.args) connected += (connected.empty() ? "" : ", ") + detail::rows_path(rows, a);
+            for (std::size_t a : r.args) connected += (connected.empty() ? "" : ", ") + rows_path(rows, a);
             c.push_back(connected);
             c.push_back(r.kind == RowKind::block ? std::string{} : r.buffer);
         }
@@ -79,7 +76,6 @@ std::string summary() {
     for (std::size_t w : width) total_width += w + 2;
 
     std::ostringstream o;
-    std::string name(type_name<Model>());
     if (name.find('<') != std::string::npos) name = graph ? "Graph" : "Sequential";  // unnamed: don't print the whole type
     o << "Model: \"" << name << "\"\n" << std::string(total_width, '=') << "\n";
     auto line = [&](const auto& row) {
@@ -95,13 +91,26 @@ std::string summary() {
     o << std::string(total_width, '-') << "\n";
     for (const auto& row : cells) line(row);
     o << std::string(total_width, '=') << "\n";
-    o << "Total params: " << detail::thousands(Model::param_count) << " (" << detail::bytes_str(Model::weight_bytes) << ")\n";
-    o << "FLOPs per sample: " << detail::thousands(Model::flops) << "\n";
-    o << "Activation arena: " << detail::bytes_str(Model::workspace_bytes) << " per sample (naive: "
-      << detail::bytes_str(Model::naive_workspace_bytes) << ")\n";
+    o << "Total params: " << thousands(t.params) << " (" << bytes_str(t.weight_bytes) << ")\n";
+    o << "FLOPs per sample: " << thousands(t.flops) << "\n";
+    o << "Activation arena: " << bytes_str(t.workspace_bytes) << " per sample (naive: " << bytes_str(t.naive_workspace_bytes) << ")\n";
     o << "Kernels: " << kernels::lanes << " float lanes (" << kernels::arch::name() << "), GEMM block " << kernels::mr
       << "x" << kernels::nr << "\n";
     return o.str();
+}
+}  // namespace detail
+
+// For a Graph the table is Keras' functional one: every node, in execution order, with the
+// nodes it reads ("Connected to") and where its value lives in the memory plan.
+template <class Model>
+std::string summary() {
+    static_assert(Model::is_model, "typenet: summary<M>() needs a model: a Sequential whose first element is tn::Input<...>, or a Graph");
+    if constexpr (!Model::valid) {
+        return "<invalid model: see the shape error>";  // reported once already
+    } else {
+        return detail::format_summary(Model::program::describe(), requires { Model::is_graph; }, std::string(type_name<Model>()),
+                                      {Model::param_count, Model::weight_bytes, Model::flops, Model::workspace_bytes,
+                                       Model::naive_workspace_bytes});
     }
 }
 

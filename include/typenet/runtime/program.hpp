@@ -237,34 +237,48 @@ void pack_folded(const float* w, const float* bn, float* packed) {
                   [](const float* fw, const float* fb, float* p) { L::template pack_with_bias<In>(fw, fb, p); }, packed);
 }
 
-// A block's row of the description, over the node range [first, end).
-struct BlockSpan {
-    std::size_t first, end, order;
-    LayerInfo row;
+// A block (a layer made of layers) over the node range [first, end), as its row shows it:
+// a table made at compile time (ordered, nested), so that describing a model of 80 blocks
+// compiles to one loop rather than 80 inlined rows and a sort of them.
+struct BlockRecord {
+    std::string_view path;
+    std::string (*type)();
+    std::size_t first = 0, end = 0, depth = 0;
 };
-// (The row is made by one function for every block; the template only names the block.)
-[[gnu::noinline]] inline BlockSpan block_row(std::string_view path, std::string type, std::size_t first, std::size_t end,
-                                             std::size_t order, const std::vector<LayerInfo>& nodes) {
+// The records in the order their rows come: by first node, the outer block first. Records
+// are made as blocks close, so of two with one range the later is the outer. depth: the
+// blocks around it.
+template <std::size_t N>
+constexpr std::array<BlockRecord, N> nest_blocks(std::array<BlockRecord, N> r) {
+    auto outer_first = [](const BlockRecord& a, std::size_t ia, const BlockRecord& b, std::size_t ib) {
+        if (a.first != b.first) return a.first < b.first;
+        if (a.end != b.end) return a.end > b.end;
+        return ia > ib;
+    };
+    std::array<std::size_t, N> order{};
+    for (std::size_t i = 0; i < N; ++i) order[i] = i;
+    for (std::size_t i = 1; i < N; ++i)  // (insertion sort: a few dozen blocks, at compile time)
+        for (std::size_t j = i; j > 0 && outer_first(r[order[j]], order[j], r[order[j - 1]], order[j - 1]); --j)
+            std::swap(order[j], order[j - 1]);
+    std::array<BlockRecord, N> sorted{};
+    for (std::size_t i = 0; i < N; ++i) sorted[i] = r[order[i]];
+    for (std::size_t i = 0; i < N; ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (sorted[j].first <= sorted[i].first && sorted[i].end <= sorted[j].end) ++sorted[i].depth;
+    return sorted;
+}
+// A block's row of the description (one function for every block).
+[[gnu::noinline]] inline LayerInfo block_row(const BlockRecord& b, const std::vector<LayerInfo>& nodes) {
     LayerInfo r;
-    r.path = std::string(path);
-    r.type = std::move(type);
+    r.path = std::string(b.path);
+    r.type = b.type();
     r.kind = RowKind::block;
-    r.node = r.kernel = end - 1;
-    r.output_shape = nodes[end - 1].output_shape;
+    r.depth = b.depth;
+    r.node = r.kernel = b.end - 1;
+    r.output_shape = nodes[b.end - 1].output_shape;
     r.kernel_text = "block";
-    for (std::size_t k = first; k < end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
-    return {first, end, order, std::move(r)};
-}
-template <class B>
-BlockSpan block_span(const std::vector<LayerInfo>& nodes, std::size_t order) {
-    return block_row(B::path.view(), block_display_name<typename B::block>(), B::first, B::end, order, nodes);
-}
-// Outer blocks first: records are made as blocks close, so of two with one range the later is
-// the outer.
-inline bool outer_first(const BlockSpan& a, const BlockSpan& b) {
-    if (a.first != b.first) return a.first < b.first;
-    if (a.end != b.end) return a.end > b.end;
-    return a.order > b.order;
+    for (std::size_t k = b.first; k < b.end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
+    return r;
 }
 
 // A node's row of Program's table: what describing, packing and naming it call.
@@ -623,22 +637,21 @@ struct Program {
         r.traits = fns[k].traits();
         return r;
     }
+    // The blocks, in the order of their rows (node_fns::nest_blocks).
+    static constexpr auto blocks = []<class... B>(meta::list<B...>) {
+        return node_fns::nest_blocks(std::array<node_fns::BlockRecord, sizeof...(B)>{
+            node_fns::BlockRecord{B::path.view(), &block_display_name<typename B::block>, B::first, B::end, 0}...});
+    }(typename M::blocks{});
     // Every node, with its blocks' rows before their first node, outermost first.
     static std::vector<LayerInfo> describe() {
         std::vector<LayerInfo> nodes;
         for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
-        std::vector<node_fns::BlockSpan> blocks;
-        [&]<class... B>(meta::list<B...>) { (blocks.push_back(node_fns::block_span<B>(nodes, blocks.size())), ...); }(typename M::blocks{});
-        std::sort(blocks.begin(), blocks.end(), node_fns::outer_first);
-        for (std::size_t i = 0; i < blocks.size(); ++i)
-            for (std::size_t j = 0; j < i; ++j)
-                if (blocks[j].first <= blocks[i].first && blocks[i].end <= blocks[j].end) ++blocks[i].row.depth;
         std::vector<LayerInfo> rows;
         std::size_t b = 0;
         for (std::size_t k = 0; k < K; ++k) {
-            for (; b < blocks.size() && blocks[b].first == k; ++b) rows.push_back(blocks[b].row);
+            for (; b < blocks.size() && blocks[b].first == k; ++b) rows.push_back(node_fns::block_row(blocks[b], nodes));
             LayerInfo r = nodes[k];
-            for (const node_fns::BlockSpan& s : blocks)
+            for (const node_fns::BlockRecord& s : blocks)
                 if (s.first <= k && k < s.end) ++r.depth;
             rows.push_back(std::move(r));
         }
