@@ -265,9 +265,9 @@ void check_depthwise_against_direct_sum() {
 
 // The depthwise kernel's tiles of pixels along a row (8, 4, 2, 1 of them with AVX-512; 4, 2, 1
 // with 16 registers or a 5x5 window), their bounds-checked forms at the image's edges, strides 1
-// and 2, channels that are not whole vectors (the last one masked; on AVX-512 every vector
-// runs the masked tiles, a mask of all lanes for the whole ones), maps narrower than a
-// tile, and the pixel-by-pixel path that dilation takes.
+// and 2, channels that are not whole vectors (the last vector overlapping the one before;
+// masked where there is less than one vector: 5 channels), with a residual added too, maps
+// narrower than a tile, and the pixel-by-pixel path that dilation takes.
 TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]") {
     check_depthwise_against_direct_sum<56, 56, 32, 3, 1, 1>();
     check_depthwise_against_direct_sum<23, 29, 19, 3, 1, 1>();     // 29 = 1 + 8 x 3 + 2 + 1 + 1: every tile size
@@ -280,6 +280,8 @@ TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]"
     check_depthwise_against_direct_sum<12, 12, 24, 3, 1, 2, 2>();  // dilation 2: pixel by pixel
     check_depthwise_against_direct_sum<20, 21, 24, 3, 1, 1, 1, true>();
     check_depthwise_against_direct_sum<9, 9, 17, 3, 1, 1, 1, true>();
+    check_depthwise_against_direct_sum<10, 13, 5, 3, 1, 1, 1, true>();  // less than a vector (masked)
+    check_depthwise_against_direct_sum<10, 13, 5, 3, 2, 1>();
     // Tiles with bounds checks at the left and right edges and in the top and bottom bands
     // (MobileNetV3's and EfficientNet's 7x7 and 14x14 maps), 4-pixel tiles of a 5x5 window at
     // stride 2, an odd width whose last pixels are single.

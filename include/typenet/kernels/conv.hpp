@@ -536,11 +536,10 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
                                       std::size_t cs, float* dst, std::size_t ldr, const float* add, std::size_t ldo,
                                       std::size_t n) noexcept {
     constexpr std::size_t cols = (P - 1) * S + KW, in_rows = (Q - 1) * S + KH;
-    const LaneMask mask = lane_mask(n);
     vfloat wt[KH * KW];
     TYPENET_UNROLL
-    for (std::size_t t = 0; t < KH * KW; ++t) wt[t] = load(wp + t * cs);
-    const vfloat bias = load(wp + KH * KW * cs);
+    for (std::size_t t = 0; t < KH * KW; ++t) wt[t] = loadu(wp + t * cs);  // (unaligned: a layer's last vector may overlap)
+    const vfloat bias = loadu(wp + KH * KW * cs);
     vfloat acc[Q][P];
     TYPENET_UNROLL
     for (std::size_t q = 0; q < Q; ++q)
@@ -554,7 +553,7 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
             const std::ptrdiff_t ix = ix0 + std::ptrdiff_t(j);
             if (Edge && (ix < 0 || ix >= w)) continue;
             const float* src = rows[r] + ix * std::ptrdiff_t(c);
-            vfloat xv = Masked ? load_masked(src, mask) : loadu(src);
+            vfloat xv = Masked ? load_n(src, n) : loadu(src);
             settle(xv);  // one load, used by every window it lies in (not folded into each FMA)
             TYPENET_UNROLL
             for (std::size_t q = 0; q < Q; ++q)
@@ -569,8 +568,8 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
         TYPENET_UNROLL
         for (std::size_t p = 0; p < P; ++p) {
             const std::size_t at = q * ldr + p * ldo;
-            if (add) acc[q][p] += Masked ? load_masked(add + at, mask) : loadu(add + at);
-            if (Masked) store_masked(dst + at, Act::apply(acc[q][p]), mask);
+            if (add) acc[q][p] += Masked ? load_n(add + at, n) : loadu(add + at);
+            if (Masked) store_n(dst + at, Act::apply(acc[q][p]), n);
             else storeu(dst + at, Act::apply(acc[q][p]));
         }
 }
@@ -639,24 +638,22 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
             depthwise_band<Act, KH, KW, S, 1, Q == 1 ? P : 1, Masked>(g, in, out, b, oy, c0, packed, x_in0, x_in1, add, ldo, n);
     }
 }
-// Every vector of channels, the last one masked when the channels are not whole vectors.
-// Where a mask of all lanes is free (AVX-512), every vector runs the masked tiles: one set
-// of tiles per kind of layer instead of two (MobileNetV3-Large's 72, 120, 184 and 200
-// channels beside its 16, 480 and 672: ~2 s of its g++ -O2 compile).
-template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Full>
+// Every vector of channels. Channels that are not whole vectors end in a whole vector that
+// overlaps the one before it (the channels they share are computed twice, bitwise the same:
+// the same taps in the same order), so the tiles are instantiated once per kind of layer, not
+// again masked (MobileNetV3-Large's 72, 120, 184 and 200 channels beside its 16, 480 and 672:
+// ~2 s of its g++ -O2 compile). Masking all its vectors instead cost ShuffleNetV2 and
+// MobileNetV2 5% on Zen 4. A layer of fewer channels than a vector runs the masked tiles.
+template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t C>
 inline void depthwise_rows(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                            const float* add, std::size_t ldo, Share share) noexcept {
-    const std::size_t vectors = (g.c + lanes - 1) / lanes, whole = Full ? vectors : g.c / lanes;
-    if constexpr (masks_free) {
-        for (std::size_t v = 0; v < vectors; ++v)
-            depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, v * lanes, add, ldo, std::min(lanes, g.c - v * lanes), share);
-        return;
-    }
+    const std::size_t whole = g.c / lanes;  // (a crop keeps the channels: g.c is C)
     for (std::size_t v = 0; v < whole; ++v)
         depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, v * lanes, add, ldo, lanes, share);
-    if constexpr (!Full)
-        if (whole < vectors)
-            depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, whole * lanes, add, ldo, g.c - whole * lanes, share);
+    if constexpr (C % lanes != 0) {
+        if constexpr (C > lanes) depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, g.c - lanes, add, ldo, lanes, share);
+        else depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, 0, add, ldo, g.c, share);
+    }
 }
 }  // namespace detail
 
@@ -682,9 +679,9 @@ inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const f
     if (!share.computes()) return;
     if (ldo == 0) ldo = g.c;
     if constexpr (Path == 0 || Path == 1)
-        if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, full>(g, packed, in, out, batch, add, ldo, share);
+        if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, C>(g, packed, in, out, batch, add, ldo, share);
     if constexpr (Path == 0 || Path == 2)
-        if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, full>(g, packed, in, out, batch, add, ldo, share);
+        if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, C>(g, packed, in, out, batch, add, ldo, share);
     if constexpr (Path == 0 || Path == 3) {
         for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
         for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);

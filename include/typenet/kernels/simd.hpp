@@ -198,40 +198,6 @@ inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n && i < lanes; ++i) p[i] = tmp[i];  // (the bound for g++'s -Wstringop-overflow)
 }
 
-// The first n <= lanes lanes, computed once for a loop of loads and stores of that width. On
-// AVX-512 a mask register: a masked load of all lanes costs what a plain one does, so one loop
-// body serves whole and partial vectors of channels; elsewhere the count (as load_n/store_n).
-struct LaneMask {
-#if XSIMD_WITH_AVX512F
-    __mmask16 bits;
-#endif
-    std::size_t n;
-};
-// Whether loading and storing through a LaneMask of all lanes costs what plain ones do.
-inline constexpr bool masks_free = is_avx512;
-inline LaneMask lane_mask(std::size_t n) noexcept {
-#if XSIMD_WITH_AVX512F
-    return {__mmask16((1u << n) - 1), n};
-#else
-    return {n};
-#endif
-}
-inline vfloat load_masked(const float* p, LaneMask m) noexcept {
-#if XSIMD_WITH_AVX512F
-    if constexpr (is_avx512) return vfloat(_mm512_maskz_loadu_ps(m.bits, p));
-#endif
-    return m.n == lanes ? loadu(p) : load_partial(p, m.n, 0.f);
-}
-// (All lanes as a plain store: on Zen 4 a masked store of all lanes is slow, MobileNetV2 7%
-// with every depthwise store masked.)
-inline void store_masked(float* p, vfloat v, LaneMask m) noexcept {
-    if (m.n == lanes) return storeu(p, v);
-#if XSIMD_WITH_AVX512F
-    if constexpr (is_avx512) return _mm512_mask_storeu_ps(p, m.bits, v);
-#endif
-    store_partial(p, v, m.n);
-}
-
 // A store that bypasses the caches (AVX-512's vmovntps; p 64-byte aligned), for output far
 // larger than the caches and not read soon: it saves reading each line before writing it.
 // Elsewhere an ordinary store. Follow a run of them with stream_fence().
