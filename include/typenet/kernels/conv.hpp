@@ -341,29 +341,23 @@ inline void conv2d_implicit(const ConvGeometry& g, const float* packed, const fl
                 for (std::size_t oy = row0; oy < row1; ++oy) {
                     const float* x = img + oy * g.sh * ig.wp * g.c;
                     const std::size_t sx = g.sw * g.c, at = oy * g.ow * ldo + col;
-                    if constexpr (Plan.wide_rows) {
-                        // (A crop of the layer's map may end its rows in a few single pixels:
-                        // fewer than a tile, which the bound says to g++'s loop analysis.)
-                        std::size_t ox = 0;
-                        for (; ox + wide <= g.ow; ox += wide)
-                            detail::implicit_wide<Act, wide, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
-                                                                 bias_all + col, a ? a + at + ox * ldo : nullptr);
-                        for (std::size_t i = 0, rest = g.ow - ox; i < rest && i < wide; ++i, ++ox)
-                            detail::implicit_wide<Act, 1, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
-                                                              bias_all + col, a ? a + at + ox * ldo : nullptr);
-                        continue;
-                    } else {
                     if constexpr (wide > 0)
-                        if (g.ow % std::max<std::size_t>(wide, 1) == 0) {
-                            for (std::size_t ox = 0; ox < g.ow; ox += wide)
+                        if (Plan.wide_rows || g.ow % std::max<std::size_t>(wide, 1) == 0) {
+                            // (A crop of a layer planned for these tiles may end its rows in a
+                            // few single pixels: fewer than a tile, which the bound says to g++.)
+                            std::size_t ox = 0;
+                            for (; ox + wide <= g.ow; ox += wide)
                                 detail::implicit_wide<Act, wide, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
                                                                      bias_all + col, a ? a + at + ox * ldo : nullptr);
+                            for (std::size_t i = 0, rest = g.ow - ox; i < rest && i < wide; ++i, ++ox)
+                                detail::implicit_wide<Act, 1, PW>(x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo, ncols,
+                                                                  bias_all + col, a ? a + at + ox * ldo : nullptr);
                             continue;
                         }
-                    for (std::size_t ox = 0; ox < g.ow; ox += mr)
-                        detail::implicit_dispatch<Act, PW>(std::min(mr, g.ow - ox), x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo, ldo,
-                                                           ncols, bias_all + col, a ? a + at + ox * ldo : nullptr);
-                    }
+                    if constexpr (!Plan.wide_rows)
+                        for (std::size_t ox = 0; ox < g.ow; ox += mr)
+                            detail::implicit_dispatch<Act, PW>(std::min(mr, g.ow - ox), x + ox * sx, sx, tap, taps, cin, pw, o + at + ox * ldo,
+                                                               ldo, ncols, bias_all + col, a ? a + at + ox * ldo : nullptr);
                 }
                 continue;
             }
