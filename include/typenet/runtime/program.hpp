@@ -246,8 +246,9 @@ struct BlockRecord {
     std::size_t first = 0, end = 0, depth = 0;
 };
 // The records in the order their rows come: by first node, the outer block first. Records
-// are made as blocks close, so of two with one range the later is the outer. depth: the
-// blocks around it.
+// are made as blocks close (inner before outer), so of two with one range the later is the
+// outer, and the sort moves each block past its own inner ones only. depth: the blocks
+// around it (blocks nest or are disjoint: a stack of the open ones, one pass).
 template <std::size_t N>
 constexpr std::array<BlockRecord, N> nest_blocks(std::array<BlockRecord, N> r) {
     auto outer_first = [](const BlockRecord& a, std::size_t ia, const BlockRecord& b, std::size_t ib) {
@@ -261,10 +262,14 @@ constexpr std::array<BlockRecord, N> nest_blocks(std::array<BlockRecord, N> r) {
         for (std::size_t j = i; j > 0 && outer_first(r[order[j]], order[j], r[order[j - 1]], order[j - 1]); --j)
             std::swap(order[j], order[j - 1]);
     std::array<BlockRecord, N> sorted{};
-    for (std::size_t i = 0; i < N; ++i) sorted[i] = r[order[i]];
-    for (std::size_t i = 0; i < N; ++i)
-        for (std::size_t j = 0; j < i; ++j)
-            if (sorted[j].first <= sorted[i].first && sorted[i].end <= sorted[j].end) ++sorted[i].depth;
+    std::array<std::size_t, N> open{};  // ends of the blocks around the current one
+    std::size_t depth = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        sorted[i] = r[order[i]];
+        while (depth > 0 && open[depth - 1] <= sorted[i].first) --depth;
+        sorted[i].depth = depth;
+        open[depth++] = sorted[i].end;
+    }
     return sorted;
 }
 // A block's row of the description (one function for every block).
@@ -642,18 +647,22 @@ struct Program {
         return node_fns::nest_blocks(std::array<node_fns::BlockRecord, sizeof...(B)>{
             node_fns::BlockRecord{B::path.view(), &block_display_name<typename B::block>, B::first, B::end, 0}...});
     }(typename M::blocks{});
-    // Every node, with its blocks' rows before their first node, outermost first.
+    // Every node, with its blocks' rows before their first node, outermost first; a node's
+    // depth is the blocks around it (the open blocks as node k is reached).
     static std::vector<LayerInfo> describe() {
         std::vector<LayerInfo> nodes;
         for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
         std::vector<LayerInfo> rows;
+        std::vector<std::size_t> open;  // ends of the blocks around node k
         std::size_t b = 0;
         for (std::size_t k = 0; k < K; ++k) {
-            for (; b < blocks.size() && blocks[b].first == k; ++b) rows.push_back(node_fns::block_row(blocks[b], nodes));
-            LayerInfo r = nodes[k];
-            for (const node_fns::BlockRecord& s : blocks)
-                if (s.first <= k && k < s.end) ++r.depth;
-            rows.push_back(std::move(r));
+            while (!open.empty() && open.back() <= k) open.pop_back();
+            for (; b < blocks.size() && blocks[b].first == k; ++b) {
+                rows.push_back(node_fns::block_row(blocks[b], nodes));
+                open.push_back(blocks[b].end);
+            }
+            rows.push_back(std::move(nodes[k]));
+            rows.back().depth = open.size();
         }
         return rows;
     }
