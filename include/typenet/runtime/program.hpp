@@ -243,12 +243,11 @@ void pack_folded(const float* w, const float* bn, float* packed) {
 struct BlockRecord {
     std::string_view path;
     std::string (*type)();
-    std::size_t first = 0, end = 0, depth = 0;
+    std::size_t first = 0, end = 0;
 };
 // The records in the order their rows come: by first node, the outer block first. Records
 // are made as blocks close (inner before outer), so of two with one range the later is the
-// outer, and the sort moves each block past its own inner ones only. depth: the blocks
-// around it (blocks nest or are disjoint: a stack of the open ones, one pass).
+// outer, and the sort moves each block past its own inner ones only.
 template <std::size_t N>
 constexpr std::array<BlockRecord, N> nest_blocks(std::array<BlockRecord, N> r) {
     auto outer_first = [](const BlockRecord& a, std::size_t ia, const BlockRecord& b, std::size_t ib) {
@@ -262,23 +261,16 @@ constexpr std::array<BlockRecord, N> nest_blocks(std::array<BlockRecord, N> r) {
         for (std::size_t j = i; j > 0 && outer_first(r[order[j]], order[j], r[order[j - 1]], order[j - 1]); --j)
             std::swap(order[j], order[j - 1]);
     std::array<BlockRecord, N> sorted{};
-    std::array<std::size_t, N> open{};  // ends of the blocks around the current one
-    std::size_t depth = 0;
-    for (std::size_t i = 0; i < N; ++i) {
-        sorted[i] = r[order[i]];
-        while (depth > 0 && open[depth - 1] <= sorted[i].first) --depth;
-        sorted[i].depth = depth;
-        open[depth++] = sorted[i].end;
-    }
+    for (std::size_t i = 0; i < N; ++i) sorted[i] = r[order[i]];
     return sorted;
 }
-// A block's row of the description (one function for every block).
-[[gnu::noinline]] inline LayerInfo block_row(const BlockRecord& b, const std::vector<LayerInfo>& nodes) {
+// A block's row of the description (one function for every block); depth: the blocks around it.
+[[gnu::noinline]] inline LayerInfo block_row(const BlockRecord& b, std::size_t depth, const std::vector<LayerInfo>& nodes) {
     LayerInfo r;
     r.path = std::string(b.path);
     r.type = b.type();
     r.kind = RowKind::block;
-    r.depth = b.depth;
+    r.depth = depth;
     r.node = r.kernel = b.end - 1;
     r.output_shape = nodes[b.end - 1].output_shape;
     r.kernel_text = "block";
@@ -645,10 +637,10 @@ struct Program {
     // The blocks, in the order of their rows (node_fns::nest_blocks).
     static constexpr auto blocks = []<class... B>(meta::list<B...>) {
         return node_fns::nest_blocks(std::array<node_fns::BlockRecord, sizeof...(B)>{
-            node_fns::BlockRecord{B::path.view(), &block_display_name<typename B::block>, B::first, B::end, 0}...});
+            node_fns::BlockRecord{B::path.view(), &block_display_name<typename B::block>, B::first, B::end}...});
     }(typename M::blocks{});
-    // Every node, with its blocks' rows before their first node, outermost first; a node's
-    // depth is the blocks around it (the open blocks as node k is reached).
+    // Every node, with its blocks' rows before their first node, outermost first; a row's
+    // depth is the blocks around it: a stack of the open ones (blocks nest or are disjoint).
     static std::vector<LayerInfo> describe() {
         std::vector<LayerInfo> nodes;
         for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
@@ -658,7 +650,7 @@ struct Program {
         for (std::size_t k = 0; k < K; ++k) {
             while (!open.empty() && open.back() <= k) open.pop_back();
             for (; b < blocks.size() && blocks[b].first == k; ++b) {
-                rows.push_back(node_fns::block_row(blocks[b], nodes));
+                rows.push_back(node_fns::block_row(blocks[b], open.size(), nodes));
                 open.push_back(blocks[b].end);
             }
             rows.push_back(std::move(nodes[k]));
