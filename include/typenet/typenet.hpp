@@ -38,6 +38,7 @@
 #include "model/graph.hpp"
 #include "model/net.hpp"
 #include "report/summary.hpp"
+#include "report/profile.hpp"
 #include "runtime/hot_swap.hpp"
 #include "io/weights.hpp"
 #include "io/rtneural.hpp"

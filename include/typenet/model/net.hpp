@@ -343,6 +343,13 @@ class Net<Model, true> {
         }
     }
 
+    // One pass of `rows` samples through the caller's arena (arena_bytes(rows)), calling
+    // after(k) as each node's kernel ends (Program::run_observed): tn::profile times by it.
+    template <class After>
+    void forward_observed(const float* const* xs, float* const* ys, std::size_t rows, std::span<std::byte> arena, After&& after) const {
+        program::run_observed(params_.get(), xs, ys, rows, checked_arena(arena, rows), nullptr, after);
+    }
+
     // With an arena the caller owns (any memory: a static buffer, a pool, a span of an
     // mmap'd region): at least arena_bytes(1) bytes for one sample, 64-byte aligned.
     // predict uses as many rows per block as the arena holds (at most block_rows).

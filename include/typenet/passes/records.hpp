@@ -33,6 +33,7 @@ struct LayerInfo {
     std::size_t depth = 0;     // how many blocks it is inside
     RowKind kind = RowKind::layer;
     std::size_t node = 0;      // the IR node (a block: its last)
+    std::size_t first = 0;     // a block: its first node (a node: itself)
     std::size_t kernel = 0;    // the node whose kernel computes this one (itself if its own)
     bool view = false;         // a view: no kernel, no copy
     bool extra_pass = false;   // its own activation runs as a pass of its own (fusion off)

@@ -272,6 +272,7 @@ constexpr std::array<BlockRecord, N> nest_blocks(std::array<BlockRecord, N> r) {
     r.kind = RowKind::block;
     r.depth = depth;
     r.node = r.kernel = b.end - 1;
+    r.first = b.first;
     r.output_shape = nodes[b.end - 1].output_shape;
     r.kernel_text = "block";
     for (std::size_t k = b.first; k < b.end; ++k) r.params += nodes[k].params, r.flops += nodes[k].flops;
@@ -509,17 +510,30 @@ struct Program {
     // it (node k's at state_offset[k] * rows); without it every sequence starts from zeros.
     static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena,
                     float* state = nullptr) {
+        run_observed(params, ins, outs, rows, arena, state, [](std::size_t) noexcept {});
+    }
+    // run, calling after(k) when node k's step has run, for each node that runs one (not the
+    // inputs, the nodes fused into another's kernel or the views): tn::profile times the
+    // kernels by it.
+    template <class After>
+    static void run_observed(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena,
+                             float* state, After&& after) {
         if constexpr (state_floats > 0)
             if (!state) {
                 state = arena + plan.arena_floats(rows);
                 std::fill_n(state, state_floats * rows, 0.f);
             }
         float* scratch = arena + plan.activation_floats * rows;
-        [&]<std::size_t... k>(std::index_sequence<k...>) { (step<k>::run(params, ins, outs, rows, arena, scratch, state), ...); }(
-            std::make_index_sequence<K>{});
+        [&]<std::size_t... k>(std::index_sequence<k...>) {
+            ((step<k>::run(params, ins, outs, rows, arena, scratch, state), runs_step[k] ? after(k) : void()), ...);
+        }(std::make_index_sequence<K>{});
         [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
             std::make_index_sequence<M::n_outputs>{});
     }
+    // Whether node k runs a step of its own (a kernel, or a merge that copies).
+    static constexpr std::array<bool, K> runs_step = []<std::size_t... k>(std::index_sequence<k...>) {
+        return std::array<bool, K>{!std::is_same_v<step<k>, NoStep>...};
+    }(std::make_index_sequence<K>{});
 
     // ---- Per-node functions, instantiated per layer type, not per node: nodes with equal
     // layers share them, and the loops below are ordinary run-time loops over the passes'
@@ -617,7 +631,7 @@ struct Program {
         r.params = owner[k] == k ? facts.canonical[k] : 0;
         r.flops = facts.flops[k];
         r.kind = facts.kind[k] == Kind::input ? RowKind::input : facts.kind[k] == Kind::merge ? RowKind::merge : RowKind::layer;
-        r.node = k;
+        r.node = r.first = k;
         r.kernel = epilogues.head[k];
         r.view = (facts.aliasing[k] == LayerAliasing::view && epilogues.head[k] == k) ||
                  (facts.kind[k] == Kind::merge && passes::inputs_in_place(epilogues, k) == facts.arity(k));

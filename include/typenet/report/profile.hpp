@@ -1,0 +1,239 @@
+// tn::profile(net): where a forward pass spends its time — each kernel the model runs (a
+// layer with what is fused into it, a merge that copies), each block's total, and the time
+// per kind of kernel. The rows are the summary's (their paths follow the model's module
+// tree); the times are medians over the calls.
+//
+//     const auto p = tn::profile(net);        // one sample, random inputs, 30 calls
+//     std::cout << p;                         // blocks and kernels, indented
+//     std::cout << p.by_kernel();             // "conv 1x1 gemm+bias+relu6: 61%"
+//
+// It runs Program::run_observed, which reads the clock after each kernel (~20 ns each), so
+// a model of microseconds reads slower than predict does; predict's own schedules for
+// some models (runtime/lanes.hpp's lanes of samples, threads) are not what it times.
+#pragma once
+#include "../core/isa.hpp"
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../passes/records.hpp"
+#include "../model/net.hpp"
+
+namespace typenet::inline TYPENET_ISA_NAMESPACE {
+
+// One row of a profile: a block (its nodes' total) or a kernel (a node that runs one; the
+// nodes fused into it are in its time).
+struct ProfileRow {
+    std::string path;
+    std::string kernel;  // the kernel it runs ("conv 3x3/2+bias+relu6"), or the block's type
+    std::string output_shape;
+    RowKind kind = RowKind::layer;
+    std::size_t depth = 0;
+    std::size_t flops = 0;  // a kernel: its own and those of the nodes fused into it
+    double seconds = 0;     // median over the calls
+};
+
+struct Profile {
+    std::vector<ProfileRow> rows;
+    double seconds = 0;  // the whole pass: the median of the calls' totals
+    std::size_t batch = 1, calls = 0;
+
+    // The table: each row's path (indented by its blocks), kernel, time, share of the pass
+    // and GFLOP/s; rows deeper than max_depth are left out (0: the outermost only).
+    std::string table(std::size_t max_depth = SIZE_MAX) const;
+    // The kernels' times summed by what they run, largest first.
+    std::string by_kernel() const;
+    friend std::ostream& operator<<(std::ostream& o, const Profile& p) { return o << p.table(); }
+};
+
+namespace detail {
+inline std::string profile_number(const char* format, double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+inline std::string profile_gflops(std::size_t flops, double seconds, std::size_t batch) {
+    return flops && seconds > 0 ? profile_number("%.1f", double(flops) * double(batch) / seconds * 1e-9) : "";
+}
+// Columns left-aligned (the first n_left) or right-aligned, two spaces apart.
+inline std::string profile_columns(const std::vector<std::vector<std::string>>& cells, std::size_t n_left) {
+    std::vector<std::size_t> width;
+    for (const auto& r : cells)
+        for (std::size_t c = 0; c < r.size(); ++c) width.resize(std::max(width.size(), r.size())), width[c] = std::max(width[c], r[c].size());
+    std::string s;
+    for (const auto& r : cells) {
+        std::string line;
+        for (std::size_t c = 0; c < r.size(); ++c) {
+            const std::string pad(width[c] - r[c].size(), ' ');
+            line += c ? "  " : "";
+            line += c < n_left ? r[c] + pad : pad + r[c];
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        s += line + '\n';
+    }
+    return s;
+}
+// "conv+bias" of a "Conv2D<96, 1x1, ...>" as "conv 1x1+bias", of a stride-2 one "conv
+// 3x3/2+bias": the type's first window (digits x digits) and stride, after the first word.
+inline std::string profile_kernel(const std::string& name, const std::string& type) {
+    std::string window;
+    for (std::size_t i = 0; i < type.size() && window.empty(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(type[i])) || (i && std::isdigit(static_cast<unsigned char>(type[i - 1])))) continue;
+        std::size_t j = i;
+        while (j < type.size() && std::isdigit(static_cast<unsigned char>(type[j]))) ++j;
+        if (j + 1 >= type.size() || type[j] != 'x' || !std::isdigit(static_cast<unsigned char>(type[j + 1]))) continue;
+        std::size_t e = j + 1;
+        while (e < type.size() && std::isdigit(static_cast<unsigned char>(type[e]))) ++e;
+        if (e < type.size() && (type[e] == ',' || type[e] == '>')) window = type.substr(i, e - i);
+    }
+    if (window.empty()) return name;
+    if (const std::size_t at = type.find("stride<"); at != std::string::npos)
+        window += "/" + type.substr(at + 7, type.find_first_of(",>", at + 7) - at - 7);
+    const std::size_t word = name.find_first_of("+ ");
+    return word == std::string::npos ? name + " " + window : name.substr(0, word) + " " + window + name.substr(word);
+}
+// The profile's rows from the summary's and each node's median time (one function for every
+// model: the template below only runs the calls).
+inline Profile make_profile(const std::vector<LayerInfo>& info, const std::vector<double>& node_seconds, const std::vector<bool>& ran,
+                            double total, std::size_t batch, std::size_t calls) {
+    Profile p;
+    p.seconds = total, p.batch = batch, p.calls = calls;
+    for (const LayerInfo& r : info) {
+        ProfileRow row{r.path, {}, r.output_shape, r.kind, r.depth, 0, 0};
+        if (r.kind == RowKind::block) {
+            row.kernel = r.type;
+            row.flops = r.flops;
+            for (std::size_t k = r.first; k <= r.node; ++k) row.seconds += node_seconds[k];
+        } else {
+            if (!ran[r.node] || r.view) continue;  // an input, a view, a node fused into another's kernel
+            row.kernel = r.kernel_name.empty() ? r.type : profile_kernel(r.kernel_name, r.type);
+            if (r.adds_residual) row.kernel += " +residual";
+            row.seconds = node_seconds[r.node];
+            for (const LayerInfo& f : info)
+                if (f.kind != RowKind::block && f.kernel == r.node) row.flops += f.flops;
+        }
+        p.rows.push_back(std::move(row));
+    }
+    return p;
+}
+}  // namespace detail
+
+inline std::string Profile::table(std::size_t max_depth) const {
+    std::vector<std::vector<std::string>> cells{{"Path", "Kernel", "Output shape", "us", "%", "GFLOP/s"}};
+    for (const ProfileRow& r : rows) {
+        if (r.depth > max_depth) continue;
+        cells.push_back({std::string(2 * r.depth, ' ') + r.path, r.kernel, r.output_shape, detail::profile_number("%.1f", r.seconds * 1e6),
+                         detail::profile_number("%.1f", seconds > 0 ? 100 * r.seconds / seconds : 0),
+                         detail::profile_gflops(r.flops, r.seconds, batch)});
+    }
+    std::size_t flops = 0;
+    for (const ProfileRow& r : rows)
+        if (r.kind != RowKind::block) flops += r.flops;
+    cells.push_back({"(the pass)", "batch " + std::to_string(batch) + ", median of " + std::to_string(calls) + " calls", "",
+                     detail::profile_number("%.1f", seconds * 1e6), "100.0", detail::profile_gflops(flops, seconds, batch)});
+    return detail::profile_columns(cells, 3);
+}
+
+inline std::string Profile::by_kernel() const {
+    struct Sum {
+        double seconds = 0;
+        std::size_t flops = 0, count = 0;
+    };
+    std::map<std::string, Sum> sums;
+    for (const ProfileRow& r : rows) {
+        if (r.kind == RowKind::block) continue;
+        Sum& s = sums[r.kernel];
+        s.seconds += r.seconds, s.flops += r.flops, ++s.count;
+    }
+    std::vector<std::pair<std::string, Sum>> sorted(sums.begin(), sums.end());
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    std::vector<std::vector<std::string>> cells{{"Kernel", "count", "us", "%", "GFLOP/s"}};
+    for (const auto& [name, s] : sorted)
+        cells.push_back({name, std::to_string(s.count), detail::profile_number("%.1f", s.seconds * 1e6),
+                         detail::profile_number("%.1f", seconds > 0 ? 100 * s.seconds / seconds : 0),
+                         detail::profile_gflops(s.flops, s.seconds, batch)});
+    return detail::profile_columns(cells, 1);
+}
+
+// Times `calls` forward passes of `batch` samples (after one untimed), kernel by kernel.
+// xs: one pointer per input, each to batch samples. Allocates; not for a real-time thread.
+template <class M>
+Profile profile(const Net<M, true>& net, const float* const* xs, std::size_t batch = 1, std::size_t calls = 30) {
+    using program = typename M::program;
+    constexpr std::size_t K = program::K;
+    batch = std::max<std::size_t>(batch, 1), calls = std::max<std::size_t>(calls, 1);
+    std::vector<std::vector<float>> out_buffers;
+    std::vector<float*> ys;
+    [&]<std::size_t... o>(std::index_sequence<o...>) {
+        (out_buffers.emplace_back(batch * M::template output_shape_at<o>::size), ...);
+    }(std::make_index_sequence<M::n_outputs>{});
+    for (auto& b : out_buffers) ys.push_back(b.data());
+    const detail::aligned_floats arena = detail::allocate_floats(std::max<std::size_t>(Net<M, true>::arena_floats(batch), 1));
+    const std::span<std::byte> arena_bytes(reinterpret_cast<std::byte*>(arena.get()), Net<M, true>::arena_bytes(batch));
+
+    using clock = std::chrono::steady_clock;
+    std::vector<double> times(calls * K, 0.0), totals(calls);
+    std::vector<bool> ran(K, false);
+    for (std::size_t c = 0; c <= calls; ++c) {  // call 0 warms the caches and is not counted
+        double* t = c ? &times[(c - 1) * K] : nullptr;
+        clock::time_point last = clock::now();
+        const clock::time_point start = last;
+        net.forward_observed(xs, ys.data(), batch, arena_bytes, [&](std::size_t k) {
+            const clock::time_point now = clock::now();
+            if (t) t[k] = std::chrono::duration<double>(now - last).count();
+            ran[k] = true;
+            last = now;
+        });
+        if (c) totals[c - 1] = std::chrono::duration<double>(clock::now() - start).count();
+    }
+    auto median = [](std::vector<double> v) {
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return v[v.size() / 2];
+    };
+    std::vector<double> node_seconds(K, 0.0), column(calls);
+    for (std::size_t k = 0; k < K; ++k) {
+        if (!ran[k]) continue;
+        for (std::size_t c = 0; c < calls; ++c) column[c] = times[c * K + k];
+        node_seconds[k] = median(column);
+    }
+    return detail::make_profile(program::describe(), node_seconds, ran, median(totals), batch, calls);
+}
+
+// The same, for a model of one input: x holds batch samples.
+template <class M>
+Profile profile(const Net<M, true>& net, const float* x, std::size_t batch = 1, std::size_t calls = 30) {
+    static_assert(M::n_inputs == 1, "typenet: profile(net, x, ...) is for a model of one input; give one pointer per input");
+    return profile(net, &x, batch, calls);
+}
+
+// The same on inputs drawn uniformly from [-1, 1] (a fixed seed): a kernel's time does not
+// depend on its values.
+template <class M>
+Profile profile(const Net<M, true>& net, std::size_t batch = 1, std::size_t calls = 30) {
+    batch = std::max<std::size_t>(batch, 1);
+    std::vector<std::vector<float>> in_buffers;
+    std::uint32_t state = 12345u;
+    auto uniform = [&] {
+        state = state * 1664525u + 1013904223u;
+        return float(state >> 8) * (2.f / 16777216.f) - 1.f;
+    };
+    [&]<std::size_t... i>(std::index_sequence<i...>) {
+        (in_buffers.emplace_back(batch * M::template input_shape_at<i>::size), ...);
+    }(std::make_index_sequence<M::n_inputs>{});
+    std::vector<const float*> xs;
+    for (auto& b : in_buffers) {
+        for (float& v : b) v = uniform();
+        xs.push_back(b.data());
+    }
+    return profile(net, xs.data(), batch, calls);
+}
+
+}  // namespace typenet
