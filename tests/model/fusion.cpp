@@ -316,3 +316,89 @@ TEST_CASE("crop_to_readers: a convolution computes only what its floor pooling r
         CHECK(s.find("conv_winograd+bias+relu (10x10 of 11x11 pixels: what 3 reads)") != std::string::npos);
     }
 }
+
+namespace {
+
+// Bands (passes/bands.hpp): a 1x1 expansion only a depthwise convolution reads, on a map of at
+// least 512 KB. The stem writes the expansion's input into the arena, so the band step must keep
+// it alive until its last band (the memory plan) — the depthwise output may not take its place.
+template <std::size_t C, std::size_t K, std::size_t S, class Act>
+using Expand = tn::Sequential<tn::Conv2D<C, tn::kernel<1>, tn::no_bias>, tn::BatchNorm<>, tn::Activation<Act>,
+                              tn::DepthwiseConv2D<tn::kernel<K>, tn::stride<S>, tn::padding<K / 2>, tn::no_bias>, tn::BatchNorm<>,
+                              tn::Activation<Act>>;
+using BandStride1 = tn::Sequential<tn::Input<40, 48, 8>, tn::Conv2D<24, tn::kernel<3>, tn::padding<1>, tn::relu>,
+                                   Expand<72, 3, 1, tn::relu6>, tn::Conv2D<16, tn::kernel<1>>>;
+// 5x5 in a residual block (the block's input is also the Add's), an odd number of rows.
+using BandResidual = tn::Sequential<tn::Input<45, 40, 8>, tn::Conv2D<16, tn::kernel<3>, tn::padding<1>>,
+                                    tn::Residual<tn::Sequential<Expand<96, 5, 1, tn::silu>, tn::Conv2D<16, tn::kernel<1>>>>>;
+// Stride 2, and a layer's own activation (not a separate layer) on the depthwise one.
+using BandStride2 = tn::Sequential<tn::Input<57, 56, 16>, tn::Conv2D<48, tn::kernel<1>, tn::hard_swish>,
+                                   tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>, tn::padding<1>, tn::relu>>;
+// Not banded: a small map; a 1x1 convolution read twice; a depthwise layer with dilation.
+using BandSmall = tn::Sequential<tn::Input<16, 16, 8>, Expand<32, 3, 1, tn::relu6>>;
+constexpr auto band_two_readers = [] {
+    auto x = tn::input<"x", 40, 48, 8>;
+    auto e = tn::conv2d<"e", 72, tn::kernel<1>, tn::relu>(x);
+    auto d = tn::layer<"d", tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>>>(e);
+    return tn::model(tn::inputs(x), tn::outputs(d, e));
+};
+using BandTwoReaders = decltype(band_two_readers());
+using BandDilated = tn::Sequential<tn::Input<40, 48, 8>, tn::Conv2D<72, tn::kernel<1>>,
+                                   tn::DepthwiseConv2D<tn::kernel<3>, tn::dilation<2>, tn::padding<2>>>;
+using NoBands = tn::fusion_policy<true, true, true, true, true, false>;
+
+// Banded (one thread) against the same model without the pass, and against one sample on two
+// threads (which runs the two layers whole): bitwise, at batch 1 and 3.
+template <class M>
+void check_bands_bitwise() {
+    const auto net = tn::make<M>(tn::seed{9});
+    auto plain = tn::make<M, NoBands>();
+    plain.set_weights(net.get_weights());
+    STATIC_REQUIRE(!tn::with_policy<M, NoBands>::program::bands.any());
+    for (std::size_t rows : {1, 3}) {
+        const std::vector<float> x = ramp(rows * tn::Net<M>::in_size);
+        const std::vector<float> banded = run(net, x, rows), whole = run(plain, x, rows);
+        CHECK(banded == whole);
+    }
+    tn::ThreadPool two(2);
+    const std::vector<float> x = ramp(tn::Net<M>::in_size);
+    std::vector<float> shared(tn::Net<M>::out_size);
+    net.forward(x.data(), shared.data(), two);
+    CHECK(shared == run(net, x, 1));
+}
+
+}  // namespace
+
+TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer that reads it", "[fusion][bands]") {
+    // Nodes: input 0, stem 1, expansion 2 (BatchNorm 3, activation 4), depthwise 5.
+    STATIC_REQUIRE(BandStride1::program::bands.producer[5] == 2);
+    STATIC_REQUIRE(BandStride1::program::bands.in_bands[2]);
+    STATIC_REQUIRE(BandStride1::program::bands.count[5] == 4);  // ~192 KB of 13.5 KB rows: 10 output rows a band
+    STATIC_REQUIRE(BandStride1::program::bands.held[5] == 12);
+    STATIC_REQUIRE(BandResidual::program::bands.producer[5] == 2);
+    STATIC_REQUIRE(BandStride2::program::bands.producer[2] == 1);
+    STATIC_REQUIRE(!BandSmall::program::bands.any());
+    STATIC_REQUIRE(!BandTwoReaders::program::bands.any());
+    STATIC_REQUIRE(!BandDilated::program::bands.any());
+    STATIC_REQUIRE(!tn::unfused<BandStride1>::program::bands.any());
+    // The expansion's input lives until the depthwise layer's last band.
+    STATIC_REQUIRE(BandStride1::program::plan.last_use[1] == 5);
+    STATIC_REQUIRE(BandStride1::program::arena_floats(1) >=
+                   BandStride1::program::plan.activation_floats + BandStride1::program::bands.held[5] * 48 * 72);
+
+    SECTION("bitwise the unbanded numbers") {
+        check_bands_bitwise<BandStride1>();
+        check_bands_bitwise<BandResidual>();
+        check_bands_bitwise<BandStride2>();
+    }
+    SECTION("the summary and the profile say so") {
+        const std::string s = tn::summary<BandStride1>();
+        CHECK(s.find("conv+bias+relu6 (batchnorm folded), computed band by band by 1.3") != std::string::npos);
+        CHECK(s.find("depthwise+bias+relu6 (batchnorm folded), in 4 bands of rows, each after its rows of 1.0") != std::string::npos);
+        const auto net = tn::make<BandStride1>();
+        const tn::Profile p = tn::profile(net, 1, 3);
+        std::size_t kernels = 0;
+        for (const auto& r : p.rows) kernels += r.kind != tn::RowKind::block;
+        CHECK(kernels == 4);  // the stem, the expansion (its bands' parts), the depthwise, the projection
+    }
+}

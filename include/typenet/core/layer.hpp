@@ -176,6 +176,14 @@ consteval LayerAliasing layer_aliasing() {
 //   computes a crop of its output crops_output = true;
 //   (only what its reader reads)  forward_cropped<In, Act>(params, in, out, rows, scratch, std::size_t oh, std::size_t ow):
 //                                 the first oh x ow pixels of each output map, stored oh x ow
+//   computes any run of rows of   computes_rows<In> = true (a 1x1 convolution: each output row from
+//   its map alone                 its input row); forward_rows<In, Act>(params, in, out, std::size_t n, scratch):
+//                                 n rows of the map (In's width and channels), the same bits as the whole map's
+//   computes a band of output     reads_rows<In>: a RowWindow {kh, stride, pad_top, unit, oh} (kh 0: not);
+//   rows from its input rows held forward_band<In, Act>(params, const float* rows, std::size_t first, std::size_t n,
+//   apart                         float* out, std::size_t band, std::size_t bands): the output rows of band
+//                                 `band` of `bands` (a share of oh in units of `unit` rows) from input rows
+//                                 [first, first + n) at `rows`, written at their places in out
 //   reads only a top-left part    input_used<In>: std::array{rows, cols} it reads (less than In's when
 //   of its input map              a floor pooling's last stride leaves some out);
 //                                 forward_on_crop<In>(params, in, out, rows, std::size_t h, std::size_t w):
@@ -211,6 +219,21 @@ concept CropsOutput = requires { { L::crops_output } -> std::convertible_to<bool
     requires(const float* p, const float* i, float* o, std::size_t r, float* s, std::size_t h, std::size_t w) {
         L::template forward_cropped<In, Act>(p, i, o, r, s, h, w);
     };
+
+// The input rows a band of output rows reads (passes/bands.hpp): output row y reads rows
+// y * stride - pad_top + [0, kh); bands are whole multiples of `unit` rows; oh output rows.
+struct RowWindow {
+    std::size_t kh = 0, stride = 1, pad_top = 0, unit = 1, oh = 0;
+};
+
+template <class L, class In, class Act>
+concept ComputesRows = requires { { L::template computes_rows<In> } -> std::convertible_to<bool>; } && L::template computes_rows<In> &&
+    requires(const float* p, const float* i, float* o, std::size_t n, float* s) { L::template forward_rows<In, Act>(p, i, o, n, s); };
+
+template <class L, class In, class Act>
+concept ReadsRowWindow = requires { { L::template reads_rows<In> } -> std::convertible_to<RowWindow>; } &&
+    (L::template reads_rows<In>.kh > 0) &&
+    requires(const float* p, const float* i, std::size_t n, float* o) { L::template forward_band<In, Act>(p, i, n, n, o, n, n); };
 
 template <class L, class In>
 concept ReadsInputCrop = requires {

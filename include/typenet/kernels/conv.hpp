@@ -615,7 +615,7 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     // One core, one pixel at a time before (bench_zoo's depthwise_*, docs/performance.md):
     // 3x3 56x56x144 311 -> 106 us, 14x14x384 46 -> 21, stride 2 112x112x96 228 -> 134; 5x5
     // 28x28x72 177 -> 32.
-    constexpr std::size_t Q = S == 1 ? 2 : 1;
+    constexpr std::size_t Q = S == 1 ? 2 : 1;  // (depthwise_row_unit)
     constexpr std::size_t P = vector_registers >= 32 ? (S == 1 || KH * KW + 8 + 1 <= vector_registers ? 8 / Q : 4)
                                                      : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
@@ -657,6 +657,8 @@ inline void depthwise_rows(const ConvGeometry& g, const float* packed, const flo
 // whole bands of output rows, which keeps the rows a thread reads where the 1x1 convolution
 // before it (split by pixels) wrote them, and its output where the one after it reads.
 constexpr bool depthwise_shares(const ConvGeometry& g) noexcept { return g.dw == 1 && (g.sw == 1 || g.sw == 2); }
+// The output rows a share of such a layer is made of: its tiles' rows (two at stride 1).
+constexpr std::size_t depthwise_row_unit(const ConvGeometry& g) noexcept { return g.sw == 1 ? 2 : 1; }
 // Which loop a depthwise layer runs, from its geometry at compile time (a crop keeps the
 // layer's strides and dilations): tiles at horizontal stride 1 or 2, pixel by pixel
 // otherwise; 0, any of them. A layer instantiates only its own (each stride's tiles are a few

@@ -239,6 +239,32 @@ struct ConvLayer {
         compute<In, Act>(cropped<In>(oh, ow), params, in, out, rows, scratch);
     }
 
+    // Bands (passes/bands.hpp): a 1x1 convolution computes any n rows of its map (a GEMM over
+    // their pixels), and a depthwise one a band of its output rows from its input rows held in
+    // a buffer of their own (the geometry of those rows: the band's first row is `first` rows
+    // further into the padding). The same bits as the whole map: every pixel is its own window.
+    template <class In> static constexpr bool computes_rows = geometry<In>().pointwise() && !runs_int8<In>;
+    template <class In, class Act>
+    static void forward_rows(const float* params, const float* in, float* out, std::size_t n, float* scratch) {
+        kernels::ConvGeometry g = geometry<In>();
+        g.h = g.oh = n;
+        compute<In, Act>(g, params, in, out, 1, scratch);
+    }
+    template <class In>
+    static constexpr RowWindow reads_rows = [] {
+        constexpr auto g = geometry<In>();
+        if constexpr (direct_depthwise<In> && kernels::depthwise_shares(g) && g.dh == 1 && g.sh == g.sw)
+            return RowWindow{g.kh, g.sh, g.pad_top, kernels::depthwise_row_unit(g), g.oh};
+        else return RowWindow{};
+    }();
+    template <class In, class Act>
+    static void forward_band(const float* params, const float* rows, std::size_t first, std::size_t n, float* out, std::size_t band,
+                             std::size_t bands) {
+        kernels::ConvGeometry g = geometry<In>();
+        g.h = n, g.pad_top += first;
+        compute<In, Act>(g, params, rows, out, 1, nullptr, nullptr, 0, kernels::Share{band, bands});
+    }
+
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).

@@ -42,16 +42,18 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
-template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true, bool CropToReaders = true>
+template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true, bool CropToReaders = true,
+          bool BandRows = true>
 struct fusion_policy {
     static constexpr bool fold_batchnorm = FoldBatchNorm;
     static constexpr bool fuse_activation = FuseActivation;
     static constexpr bool fuse_residual_add = FuseResidualAdd;
     static constexpr bool concat_in_place = ConcatInPlace;
     static constexpr bool crop_to_readers = CropToReaders;
+    static constexpr bool band_rows = BandRows;
 };
-using fuse_all = fusion_policy<true, true, true, true, true>;
-using no_fusion = fusion_policy<false, false, false, false, false>;
+using fuse_all = fusion_policy<true, true, true, true, true, true>;
+using no_fusion = fusion_policy<false, false, false, false, false, false>;
 
 namespace detail {
 template <class L>
@@ -93,6 +95,12 @@ struct Unfused : L {
     // Computing only what a pooling reads, likewise.
     static constexpr bool crops_output = [] {
         if constexpr (requires { L::crops_output; }) return P::crop_to_readers && L::crops_output && !separate_activation;
+        else return false;
+    }();
+    // Running band by band in the depthwise layer that reads it (passes/bands.hpp).
+    template <class In>
+    static constexpr bool computes_rows = [] {
+        if constexpr (requires { L::template computes_rows<In>; }) return P::band_rows && L::template computes_rows<In> && !separate_activation;
         else return false;
     }();
     template <class In>

@@ -10,6 +10,9 @@
 // TFLite's arena planner does): on a chain that is the largest pair of neighbours, the
 // least any plan can do.
 //
+// A 1x1 convolution that runs band by band (bands.hpp) reads its input until the last band of
+// its reader: that input lives until then.
+//
 // Sizes are floats per sample; a block of r rows scales every offset by r. Scratch (im2col
 // blocks) sits above the activations and is live only during its node.
 #pragma once
@@ -19,6 +22,7 @@
 #include <cstddef>
 
 #include "../kernels/simd.hpp"
+#include "bands.hpp"
 #include "epilogue.hpp"
 #include "facts.hpp"
 
@@ -46,12 +50,15 @@ struct MemoryPlan {
 };
 
 template <std::size_t K, std::size_t A>
-constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e) {
+constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e, const Bands<K>& b) {
     constexpr std::size_t align = kernels::alignment / sizeof(float);
     MemoryPlan<K> p;
     for (std::size_t k = 0; k < K; ++k) p.last_use[k] = k;
     for (std::size_t c = 0; c < K; ++c)  // one pass over the edges: readers come in order
         for (std::size_t j = 0; j < f.arity(c); ++j) p.last_use[f.arg(c, j)] = c;
+    // A 1x1 convolution run band by band reads its input until its depthwise reader's last band.
+    for (std::size_t d = 0; d < K; ++d)
+        if (b.producer[d] != none) p.last_use[f.arg(b.producer[d])] = std::max(p.last_use[f.arg(b.producer[d])], d);
     // Whether every reader of group g's members, other than k, has run before node k.
     auto readers_done_by = [&](std::size_t g, std::size_t k) {
         for (std::size_t m = 0; m < k; ++m)

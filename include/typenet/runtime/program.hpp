@@ -8,6 +8,7 @@
 //   fuse_activation       an activation into the epilogue of the kernel before it
 //   concat_in_place       kernels write their slices of a Concat's output
 //   crop_to_readers       a convolution computes only the part of its map a pooling reads
+//   band_rows             a 1x1 convolution only a depthwise one reads runs band by band in it
 //   plan_memory           every node's buffer, by liveness
 //   flatten_permutation   which weights PyTorch's flatten order permutes
 //
@@ -31,6 +32,7 @@
 #include "../kernels/simd.hpp"
 #include "../core/layer.hpp"
 #include "threads.hpp"
+#include "../passes/bands.hpp"
 #include "../passes/concat_in_place.hpp"
 #include "../passes/crop_to_readers.hpp"
 #include "../passes/epilogue.hpp"
@@ -135,6 +137,96 @@ struct MergeStep {
 // An input, a node another kernel computes, or a merge its inputs wrote in place.
 struct NoStep {
     static void run(const float*, const float* const*, float* const*, std::size_t, float*, float*, float*) noexcept {}
+};
+
+// The observer of a plain run: none.
+struct NoObserver {
+    constexpr void operator()(std::size_t) const noexcept {}
+};
+
+// A 1x1 convolution (P, its input shape, activation and run) and the depthwise one that alone
+// reads it (D), band by band (passes/bands.hpp): each band's input rows are computed into the
+// buffer at the start of scratch (rows the band before it read too are moved to its top, not
+// computed again), then the band's output rows from there. The observer is called after each
+// part, with P's node and then D's (Program::run_observed).
+struct BandPlan {
+    std::size_t p = 0, d = 0;  // the nodes
+    std::size_t bands = 0, h = 0, row = 0;  // bands per sample; the map's rows and floats per row
+    std::size_t p_row = 0;                  // floats per row of the 1x1 convolution's input
+    std::size_t in_floats = 0, out_floats = 0;  // per sample: the 1x1's input, the depthwise's output
+    RowWindow window;
+};
+// The two layers' entries, and an observer (none: call null), for the one loop below.
+struct BandParts {
+    void (*rows)(const float* params, const float* in, float* out, std::size_t n);
+    void (*band)(const float* params, const float* rows, std::size_t first, std::size_t n, float* out, std::size_t band, std::size_t bands);
+    void* observer = nullptr;
+    void (*observe)(void* observer, std::size_t node) = nullptr;
+};
+// One function for every pair of layers and model: the entries come as pointers (compile
+// time: a band step is two small entries per pair, not a loop per pair).
+[[gnu::noinline]] inline void run_bands(const BandPlan& b, const BandParts& f, const float* pp, const float* pd, const float* x, float* y,
+                                        std::size_t rows, float* held) {
+    const RowWindow& w = b.window;
+    for (std::size_t s = 0; s < rows; ++s) {
+        std::size_t have0 = 0, have1 = 0;  // the map's rows in the buffer: [have0, have1) from its top
+        for (std::size_t band = 0; band < b.bands; ++band) {
+            const auto [oy0, oy1] = kernels::Share{band, b.bands}.range(w.oh, w.unit);
+            if (oy0 == oy1) continue;
+            const std::size_t iy0 = oy0 * w.stride > w.pad_top ? oy0 * w.stride - w.pad_top : 0;
+            const std::size_t last = (oy1 - 1) * w.stride + w.kh;  // (one past the band's last input row, padding counted)
+            const std::size_t iy1 = std::min(b.h, last > w.pad_top ? last - w.pad_top : 0);
+            std::size_t from = iy0;
+            if (iy0 < have1) {  // rows the band before read too
+                std::copy(held + (iy0 - have0) * b.row, held + (have1 - have0) * b.row, held);
+                from = have1;
+            }
+            if (from < iy1) f.rows(pp, x + s * b.in_floats + from * b.p_row, held + (from - iy0) * b.row, iy1 - from);
+            if (f.observe) f.observe(f.observer, b.p);
+            f.band(pd, held, iy0, iy1 - iy0, y + s * b.out_floats, band, b.bands);
+            if (f.observe) f.observe(f.observer, b.d);
+            have0 = iy0, have1 = iy1;
+        }
+    }
+}
+template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, BandPlan B>
+struct BandStep {
+    static void rows(const float* params, const float* in, float* out, std::size_t n) {
+        LP::template forward_rows<InP, ActP>(params, in, out, n, nullptr);
+    }
+    static void band(const float* params, const float* in, std::size_t first, std::size_t n, float* out, std::size_t band, std::size_t bands) {
+        LD::template forward_band<InD, ActD>(params, in, first, n, out, band, bands);
+    }
+    template <class After>
+    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows_, float* arena, float* scratch,
+                    After& after) {
+        static constexpr BandPlan plan = B;
+        BandParts f{&rows, &band};
+        if constexpr (!std::is_same_v<std::remove_cvref_t<After>, NoObserver>)
+            f.observer = &after, f.observe = [](void* a, std::size_t k) { (*static_cast<std::remove_reference_t<After>*>(a))(k); };
+        run_bands(plan, f, params + RP.params, params + RD.params, locate<RP.src>(ins, outs, rows_, arena), locate<RD.dst>(ins, outs, rows_, arena),
+                  rows_, scratch);
+    }
+};
+template <class S> inline constexpr bool is_band_step = false;
+template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, BandPlan B>
+inline constexpr bool is_band_step<BandStep<LP, InP, ActP, RP, LD, InD, ActD, RD, B>> = true;
+
+// Node k's step S, then the observer's call (Program::run_observed). A class template of the
+// step alone, and the observer of run a type of its own: nothing per node is named with the
+// whole model (see above).
+template <class S>
+struct Observed {
+    template <class After>
+    static void run(std::size_t k, const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena,
+                    float* scratch, float* state, After& after) {
+        if constexpr (is_band_step<S>) {
+            S::run(params, ins, outs, rows, arena, scratch, after);
+        } else if constexpr (!std::is_same_v<S, NoStep>) {
+            S::run(params, ins, outs, rows, arena, scratch, state);
+            after(k);
+        }
+    }
 };
 
 // One sample's node on a team (runtime/threads.hpp). A layer whose kernel takes a share (its
@@ -347,7 +439,8 @@ struct Program {
     static constexpr auto epilogues = passes::concat_in_place(
         facts, passes::fuse_activation(facts, passes::fuse_residual_add(facts, passes::fold_batchnorm(facts, owner, passes::unfused_epilogues(facts)))));
     static constexpr auto crops = passes::crop_to_readers(facts, epilogues);
-    static constexpr auto plan = passes::plan_memory(facts, epilogues);
+    static constexpr auto bands = passes::band_rows(facts, epilogues, crops);
+    static constexpr auto plan = passes::plan_memory(facts, epilogues, bands);
     static constexpr auto flattened_hwc = passes::flatten_permutation(facts);
 
     // ---- Parameters: one slot per owner ----
@@ -386,9 +479,12 @@ struct Program {
             if (!facts.streams[k]) return k;
         return K;
     }();
-    // The activations and scratch, then (when the caller gives no state) a zero state.
+    // The activations and scratch (the layers' and the bands' buffer), then (when the caller
+    // gives no state) a zero state.
+    static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max(plan.scratch_floats(rows), bands.floats); }
+    static constexpr std::size_t working_floats(std::size_t rows) { return plan.activation_floats * rows + scratch_floats(rows); }
     static constexpr std::size_t arena_floats(std::size_t rows) {
-        return plan.arena_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0);
+        return working_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0);
     }
     static constexpr std::size_t param_align = typenet::detail::param_align_floats;
     static constexpr std::size_t naive_floats = plan.naive_floats;
@@ -428,6 +524,10 @@ struct Program {
     template <std::size_t k>
     using step_activation = std::conditional_t<layer_run[k].entry == Entry::cropped || layer_run[k].entry == Entry::strided, slice_activation<k>,
                                                fused_activation<k>>;
+    // The activation a kernel that calls forward_with for every entry (shares, bands) applies.
+    template <std::size_t k>
+    using own_or_fused_activation =
+        std::conditional_t<layer_run[k].entry == Entry::plain, typename own_activation<op<k>>::type, step_activation<k>>;
     // Nodes with nothing to run: inputs, nodes another kernel computes, merges whose inputs
     // wrote their slices.
     static constexpr std::array<bool, K> idle = [] {
@@ -453,6 +553,25 @@ struct Program {
     };
     template <std::size_t k> using step = typename StepOf<k>::type;
 
+    // The steps run (one thread) runs: a 1x1 convolution run band by band is its depthwise
+    // reader's BandStep (passes/bands.hpp), and no step of its own.
+    template <std::size_t k, std::size_t p = bands.producer[k]>
+    static constexpr BandPlan band_plan() {
+        return {p, k, bands.count[k], facts.in_hwc[k][0], facts.in_hwc[k][1] * facts.in_hwc[k][2],
+                facts.in_hwc[p][1] * facts.in_hwc[p][2], shape<facts.arg(p)>::size, shape<k>::size, facts.row_window[k]};
+    }
+    template <std::size_t k, bool = bands.producer[k] != none>
+    struct RunStepOf {
+        using type = std::conditional_t<bands.in_bands[k], NoStep, step<k>>;
+    };
+    template <std::size_t k>
+    struct RunStepOf<k, true> {
+        static constexpr std::size_t p = bands.producer[k];
+        using type = BandStep<op<p>, in_shape<p>, own_or_fused_activation<p>, layer_run[p], op<k>, in_shape<k>, own_or_fused_activation<k>,
+                              layer_run[k], band_plan<k>()>;
+    };
+    template <std::size_t k> using run_step = typename RunStepOf<k>::type;
+
     // ---- One sample on several threads: the convolutions split their output pixels ----
     //
     // Node k runs shared when its kernel takes a share (a layer's forward_shared: Conv2D on the
@@ -461,7 +580,7 @@ struct Program {
     // barrier each).
     static constexpr std::size_t min_shared_flops = 1'000'000;
     template <std::size_t k>
-    using shared_activation = std::conditional_t<layer_run[k].entry == Entry::plain, typename own_activation<op<k>>::type, step_activation<k>>;
+    using shared_activation = own_or_fused_activation<k>;
     // (At least a megaflop, ~5 us on one core: a split costs one or two barriers, which a
     // smaller layer does not win back; bench/threads.cpp.)
     static constexpr std::array<bool, K> shared = []<std::size_t... k>(std::index_sequence<k...>) {
@@ -510,7 +629,7 @@ struct Program {
     // it (node k's at state_offset[k] * rows); without it every sequence starts from zeros.
     static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena,
                     float* state = nullptr) {
-        run_observed(params, ins, outs, rows, arena, state, [](std::size_t) noexcept {});
+        run_observed(params, ins, outs, rows, arena, state, NoObserver{});
     }
     // run, calling after(k) when node k's step has run, for each node that runs one (not the
     // inputs, the nodes fused into another's kernel or the views): tn::profile times the
@@ -520,20 +639,16 @@ struct Program {
                              float* state, After&& after) {
         if constexpr (state_floats > 0)
             if (!state) {
-                state = arena + plan.arena_floats(rows);
+                state = arena + working_floats(rows);
                 std::fill_n(state, state_floats * rows, 0.f);
             }
         float* scratch = arena + plan.activation_floats * rows;
         [&]<std::size_t... k>(std::index_sequence<k...>) {
-            ((step<k>::run(params, ins, outs, rows, arena, scratch, state), runs_step[k] ? after(k) : void()), ...);
+            (Observed<run_step<k>>::run(k, params, ins, outs, rows, arena, scratch, state, after), ...);
         }(std::make_index_sequence<K>{});
         [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
             std::make_index_sequence<M::n_outputs>{});
     }
-    // Whether node k runs a step of its own (a kernel, or a merge that copies).
-    static constexpr std::array<bool, K> runs_step = []<std::size_t... k>(std::index_sequence<k...>) {
-        return std::array<bool, K>{!std::is_same_v<step<k>, NoStep>...};
-    }(std::make_index_sequence<K>{});
 
     // ---- Per-node functions, instantiated per layer type, not per node: nodes with equal
     // layers share them, and the loops below are ordinary run-time loops over the passes'
@@ -612,6 +727,11 @@ struct Program {
                  path_of(e.sole_reader[e.tail[k]]) + " reads)";
         }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
+        if (bands.in_bands[k])
+            for (std::size_t d = k + 1; d < K; ++d)
+                if (bands.producer[d] == k) s += ", computed band by band by " + path_of(d);
+        if (bands.producer[k] != none)
+            s += ", in " + std::to_string(bands.count[k]) + " bands of rows, each after its rows of " + path_of(bands.producer[k]);
         if (e.add[k] != none) {
             s += " +add " + path_of(e.addend[k]);
             if (e.activation[k] != none) s += ", then " + fns[k].activation();
