@@ -372,7 +372,7 @@ void check_bands_bitwise() {
 TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer that reads it", "[fusion][bands]") {
     // Nodes: input 0, stem 1, expansion 2 (BatchNorm 3, activation 4), depthwise 5.
     STATIC_REQUIRE(BandStride1::program::bands.producer[5] == 2);
-    STATIC_REQUIRE(BandStride1::program::bands.in_bands[2]);
+    STATIC_REQUIRE(BandStride1::program::bands.reader[2] == 5);
     STATIC_REQUIRE(BandStride1::program::bands.count[5] == 4);  // ~192 KB of 13.5 KB rows: 10 output rows a band
     STATIC_REQUIRE(BandStride1::program::bands.held[5] == 12);
     STATIC_REQUIRE(BandResidual::program::bands.producer[5] == 2);

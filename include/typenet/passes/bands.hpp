@@ -42,7 +42,7 @@ struct Bands {
     std::array<std::size_t, K> producer{};  // a depthwise node: the 1x1 kernel it runs band by band (none: not)
     std::array<std::size_t, K> count{};     // its bands per sample: the shares of its output rows
     std::array<std::size_t, K> held{};      // the most input rows a band reads: its buffer's rows
-    std::array<bool, K> in_bands{};         // a 1x1 kernel its reader runs band by band
+    std::array<std::size_t, K> reader{};    // a 1x1 kernel: the depthwise node that runs it band by band (none: not)
     std::size_t floats = 0;                 // the largest buffer
     constexpr bool any() const noexcept { return floats > 0; }
 };
@@ -52,6 +52,7 @@ constexpr Bands<K> band_rows(const Facts<K, A>& f, const Epilogues<K>& e, const 
     constexpr std::size_t align = kernels::alignment / sizeof(float);
     Bands<K> b;
     b.producer.fill(none);
+    b.reader.fill(none);
     auto writes_plainly = [&](std::size_t k) {
         return e.add[k] == none && e.into[k] == none && c.out[k][0] == 0 && c.in[k][0] == 0 && !f.separate_activation[k];
     };
@@ -70,7 +71,7 @@ constexpr Bands<K> band_rows(const Facts<K, A>& f, const Epilogues<K>& e, const 
         const std::size_t n = std::min(units, (w.oh + rows_out - 1) / rows_out);
         if (n < 2) continue;
         const std::size_t most = (units + n - 1) / n * w.unit;  // output rows of the largest band
-        b.producer[d] = p, b.count[d] = n, b.in_bands[p] = true;
+        b.producer[d] = p, b.reader[p] = d, b.count[d] = n;
         b.held[d] = std::min(h, (most - 1) * w.stride + w.kh);
         b.floats = std::max(b.floats, kernels::round_up(b.held[d] * row, align));
     }

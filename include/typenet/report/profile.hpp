@@ -106,6 +106,9 @@ inline Profile make_profile(const std::vector<LayerInfo>& info, const std::vecto
                             double total, std::size_t batch, std::size_t calls) {
     Profile p;
     p.seconds = total, p.batch = batch, p.calls = calls;
+    std::vector<std::size_t> kernel_flops(node_seconds.size(), 0);  // each kernel's and those fused into it
+    for (const LayerInfo& r : info)
+        if (r.kind != RowKind::block) kernel_flops[r.kernel] += r.flops;
     for (const LayerInfo& r : info) {
         ProfileRow row{r.path, {}, r.output_shape, r.kind, r.depth, 0, 0};
         if (r.kind == RowKind::block) {
@@ -117,8 +120,7 @@ inline Profile make_profile(const std::vector<LayerInfo>& info, const std::vecto
             row.kernel = r.kernel_name.empty() ? r.type : profile_kernel(r.kernel_name, r.type);
             if (r.adds_residual) row.kernel += " +residual";
             row.seconds = node_seconds[r.node];
-            for (const LayerInfo& f : info)
-                if (f.kind != RowKind::block && f.kernel == r.node) row.flops += f.flops;
+            row.flops = kernel_flops[r.node];
         }
         p.rows.push_back(std::move(row));
     }

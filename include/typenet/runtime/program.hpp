@@ -191,21 +191,21 @@ struct BandParts {
 }
 template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, BandPlan B>
 struct BandStep {
-    static void rows(const float* params, const float* in, float* out, std::size_t n) {
+    static void pointwise(const float* params, const float* in, float* out, std::size_t n) {
         LP::template forward_rows<InP, ActP>(params, in, out, n, nullptr);
     }
-    static void band(const float* params, const float* in, std::size_t first, std::size_t n, float* out, std::size_t band, std::size_t bands) {
+    static void depthwise(const float* params, const float* in, std::size_t first, std::size_t n, float* out, std::size_t band,
+                          std::size_t bands) {
         LD::template forward_band<InD, ActD>(params, in, first, n, out, band, bands);
     }
     template <class After>
-    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows_, float* arena, float* scratch,
+    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
                     After& after) {
-        static constexpr BandPlan plan = B;
-        BandParts f{&rows, &band};
+        BandParts f{&pointwise, &depthwise};
         if constexpr (!std::is_same_v<std::remove_cvref_t<After>, NoObserver>)
             f.observer = &after, f.observe = [](void* a, std::size_t k) { (*static_cast<std::remove_reference_t<After>*>(a))(k); };
-        run_bands(plan, f, params + RP.params, params + RD.params, locate<RP.src>(ins, outs, rows_, arena), locate<RD.dst>(ins, outs, rows_, arena),
-                  rows_, scratch);
+        run_bands(B, f, params + RP.params, params + RD.params, locate<RP.src>(ins, outs, rows, arena), locate<RD.dst>(ins, outs, rows, arena),
+                  rows, scratch);
     }
 };
 template <class S> inline constexpr bool is_band_step = false;
@@ -562,7 +562,7 @@ struct Program {
     }
     template <std::size_t k, bool = bands.producer[k] != none>
     struct RunStepOf {
-        using type = std::conditional_t<bands.in_bands[k], NoStep, step<k>>;
+        using type = std::conditional_t<bands.reader[k] != none, NoStep, step<k>>;
     };
     template <std::size_t k>
     struct RunStepOf<k, true> {
@@ -727,9 +727,7 @@ struct Program {
                  path_of(e.sole_reader[e.tail[k]]) + " reads)";
         }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
-        if (bands.in_bands[k])
-            for (std::size_t d = k + 1; d < K; ++d)
-                if (bands.producer[d] == k) s += ", computed band by band by " + path_of(d);
+        if (bands.reader[k] != none) s += ", computed band by band by " + path_of(bands.reader[k]);
         if (bands.producer[k] != none)
             s += ", in " + std::to_string(bands.count[k]) + " bands of rows, each after its rows of " + path_of(bands.producer[k]);
         if (e.add[k] != none) {
