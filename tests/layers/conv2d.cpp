@@ -135,6 +135,9 @@ TEST_CASE("Conv2D's implicit GEMM tilings agree with a direct sum", "[conv][tile
     STATIC_REQUIRE(k::conv_path(tn::Conv2D<8, tn::kernel<3>, tn::groups<2>>::geometry<tn::Shape<28, 28, 4>>()) == k::ConvPath::im2col);
     STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>>::geometry<tn::Shape<28, 28, 4>>()) == 2);
     STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::dilation<2>>::geometry<tn::Shape<28, 28, 4>>()) == 3);
+    // stride 2 onto rows narrower than 8 pixels (MobileNetV2's 14 -> 7): tiles of 4
+    STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>, tn::padding<1>>::geometry<tn::Shape<14, 14, 4>>()) == 4);
+    STATIC_REQUIRE(k::depthwise_path(tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>, tn::padding<1>>::geometry<tn::Shape<16, 16, 4>>()) == 2);
     // and only the micro-kernel widths its panels need: whole panels two vectors, the last one
     // or two; rows of tiles of 14 alone where every row is a multiple of 14 (g++, AVX-512).
     STATIC_REQUIRE(k::panel_widths(k::lanes).one);
@@ -263,11 +266,14 @@ void check_depthwise_against_direct_sum() {
 }
 }  // namespace
 
-// The depthwise kernel's tiles of pixels along a row (8, 4, 2, 1 of them with AVX-512; 4, 2, 1
-// with 16 registers or a 5x5 window), their bounds-checked forms at the image's edges, strides 1
-// and 2, channels that are not whole vectors (the last vector overlapping the one before;
-// masked where there is less than one vector: 5 channels), with a residual added too, maps
-// narrower than a tile, and the pixel-by-pixel path that dilation takes.
+// The depthwise kernel's tiles of pixels along a row (8 or 4 with AVX-512, 4 with 16 registers
+// or a 5x5 window), their bounds-checked forms at the image's edges, strides 1 and 2, a row's
+// last tile overlapping the one before it (a width that is not a multiple of the tile), an odd
+// row count's last band of two rows overlapping the one before it, stride 2 onto rows narrower
+// than 8 in tiles of 4, channels that are not whole vectors (the last vector overlapping the
+// one before; masked where there is less than one vector: 5 channels), with a residual added
+// too (read again where tiles overlap), maps narrower than a tile, and the pixel-by-pixel path
+// that dilation takes.
 TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]") {
     check_depthwise_against_direct_sum<56, 56, 32, 3, 1, 1>();
     check_depthwise_against_direct_sum<23, 29, 19, 3, 1, 1>();     // 29 = 1 + 8 x 3 + 2 + 1 + 1: every tile size
@@ -292,6 +298,13 @@ TEST_CASE("DepthwiseConv2D's tiles agree with a direct sum", "[conv][depthwise]"
     check_depthwise_against_direct_sum<5, 6, 17, 5, 1, 2>();
     check_depthwise_against_direct_sum<7, 9, 33, 3, 1, 1, 1, true>();
     check_depthwise_against_direct_sum<8, 10, 16, 5, 1, 2, 1, true>();
+    // Stride 2 onto rows narrower than 8 (tiles of 4, the last overlapping), one masked vector;
+    // odd row counts with a residual (the last band overlapping the one before).
+    check_depthwise_against_direct_sum<14, 14, 48, 3, 2, 1>();
+    check_depthwise_against_direct_sum<13, 9, 20, 3, 2, 1>();
+    check_depthwise_against_direct_sum<9, 9, 5, 3, 2, 1>();
+    check_depthwise_against_direct_sum<7, 7, 40, 3, 1, 1, 1, true>();
+    check_depthwise_against_direct_sum<5, 14, 24, 5, 1, 2, 1, true>();
 }
 
 // Which convolutions run as Winograd by default, and the ways to choose.

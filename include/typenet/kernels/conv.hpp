@@ -570,9 +570,15 @@ template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t 
 
 // Output rows [oy, oy + Q) of one vector of channels, in tiles of P pixels: without bounds
 // checks where the windows' columns lie inside the image, with them at the left and right edges
-// (rows outside the image are null, skipped by every tile); single pixels only where fewer than
-// P remain. Few bodies of unrolled code, not inlined (compile time of MobileNetV3-Large, g++
-// -O2: 40 s before the tiles, 62 s with tiles of P at every edge and inlined, 44 s so).
+// (rows outside the image are null, skipped by every tile). Where fewer than P pixels remain,
+// the last tile ends at the row's end and overlaps the one before it (the pixels they share
+// are computed twice, bitwise the same, as the channels of a layer's last vector are): a pixel
+// alone is a chain of KH x KW dependent FMAs, ~4x a tile's time per pixel (14x14 maps are
+// three tiles of 4 and two such pixels a row). Single pixels only on a map narrower than P.
+// (The output never aliases the input or `add`: the memory plan gives a convolution's value a
+// buffer of its own.) Few bodies of unrolled code, not inlined (compile time of
+// MobileNetV3-Large, g++ -O2: 40 s before the tiles, 62 s with tiles of P at every edge and
+// inlined, 44 s so).
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t Q, std::size_t P, bool Masked>
 inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, std::size_t b, std::size_t oy, std::size_t c0,
                            const float* packed, std::size_t x_in0, std::size_t x_in1, const float* add, std::size_t ldo,
@@ -597,6 +603,7 @@ inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, s
         std::size_t ox = tiles.template operator()<P, true>(0, std::min(g.ow, round_up(x_in0, P)));
         if (ox >= x_in0) ox = tiles.template operator()<P, false>(ox, x_in1);
         ox = tiles.template operator()<P, true>(ox, g.ow);
+        if (ox < g.ow && g.ow >= P) ox = tiles.template operator()<P, true>(g.ow - P, g.ow);
         tiles.template operator()<1, true>(ox, g.ow);
         return;
     }
@@ -605,7 +612,7 @@ inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, s
 
 // One vector of channels at a time over the whole map, in bands of Q output rows (the input
 // rows of that vector, one cache line per pixel, stay in L1 from one band to the next).
-template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Masked>
+template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Narrow, bool Masked>
 inline void depthwise_vector(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                              std::size_t c0, const float* add, std::size_t ldo, std::size_t n, Share share) noexcept {
     // Bands of two rows at stride 1 (they share KH - 1 input rows). Q x P accumulators, the
@@ -616,18 +623,28 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     // 3x3 56x56x144 311 -> 106 us, 14x14x384 46 -> 21, stride 2 112x112x96 228 -> 134; 5x5
     // 28x28x72 177 -> 32.
     constexpr std::size_t Q = S == 1 ? 2 : 1;  // (depthwise_row_unit)
-    constexpr std::size_t P = vector_registers >= 32 ? (S == 1 || KH * KW + 8 + 1 <= vector_registers ? 8 / Q : 4)
-                                                     : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
+    // Narrow: a map whose output rows are narrower than 8 pixels (at stride 2, 3x3: 14 -> 7)
+    // takes tiles of 4 rather than single pixels.
+    constexpr std::size_t P = Narrow                ? 4
+                              : vector_registers >= 32 ? (S == 1 || KH * KW + 8 + 1 <= vector_registers ? 8 / Q : 4)
+                                                       : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
     const std::size_t x_in1 = std::max(x_in0, g.w + g.pad_left >= KW ? std::min(g.ow, (g.w + g.pad_left - KW) / S + 1) : 0);
     // A share (one sample, several threads): its bands of output rows.
     const auto [row0, row1] = share.range(g.oh, Q);
     for (std::size_t b = 0; b < batch; ++b) {
         std::size_t oy = row0;
-        if (g.dh == 1 && g.sh == S)  // (a band's rows are S apart)
+        if (g.dh == 1 && g.sh == S) {  // (a band's rows are S apart)
             for (; oy + Q <= row1; oy += Q)
                 depthwise_band<Act, KH, KW, S, Q, P, Masked>(g, in, out, b, oy, c0, packed, x_in0, x_in1, add, ldo, n);
-        // The last row of an odd count at stride 1 (or a dilated map) pixel by pixel; stride 2 in tiles.
+            // The last row of an odd count: a band that overlaps the one before it (as the
+            // tiles at a row's end do), within the share.
+            if (Q > 1 && oy < row1 && row1 - row0 >= Q) {
+                depthwise_band<Act, KH, KW, S, Q, P, Masked>(g, in, out, b, row1 - Q, c0, packed, x_in0, x_in1, add, ldo, n);
+                oy = row1;
+            }
+        }
+        // A share of one row (or a dilated map) pixel by pixel; stride 2 in tiles.
         for (; oy < row1; ++oy)
             depthwise_band<Act, KH, KW, S, 1, Q == 1 ? P : 1, Masked>(g, in, out, b, oy, c0, packed, x_in0, x_in1, add, ldo, n);
     }
@@ -638,15 +655,15 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
 // again masked (MobileNetV3-Large's 72, 120, 184 and 200 channels beside its 16, 480 and 672:
 // ~2 s of its g++ -O2 compile). Masking all its vectors instead cost ShuffleNetV2 and
 // MobileNetV2 5% on Zen 4. A layer of fewer channels than a vector runs the masked tiles.
-template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t C>
+template <class Act, std::size_t KH, std::size_t KW, std::size_t S, std::size_t C, bool Narrow>
 inline void depthwise_rows(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                            const float* add, std::size_t ldo, Share share) noexcept {
     const std::size_t whole = g.c / lanes;  // (a crop keeps the channels: g.c is C)
     for (std::size_t v = 0; v < whole; ++v)
-        depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, v * lanes, add, ldo, lanes, share);
+        depthwise_vector<Act, KH, KW, S, Narrow, false>(g, packed, in, out, batch, v * lanes, add, ldo, lanes, share);
     if constexpr (C % lanes != 0) {
-        if constexpr (C > lanes) depthwise_vector<Act, KH, KW, S, false>(g, packed, in, out, batch, g.c - lanes, add, ldo, lanes, share);
-        else depthwise_vector<Act, KH, KW, S, true>(g, packed, in, out, batch, 0, add, ldo, g.c, share);
+        if constexpr (C > lanes) depthwise_vector<Act, KH, KW, S, Narrow, false>(g, packed, in, out, batch, g.c - lanes, add, ldo, lanes, share);
+        else depthwise_vector<Act, KH, KW, S, Narrow, true>(g, packed, in, out, batch, 0, add, ldo, g.c, share);
     }
 }
 }  // namespace detail
@@ -660,10 +677,13 @@ constexpr bool depthwise_shares(const ConvGeometry& g) noexcept { return g.dw ==
 // The output rows a share of such a layer is made of: its tiles' rows (two at stride 1).
 constexpr std::size_t depthwise_row_unit(const ConvGeometry& g) noexcept { return g.sw == 1 ? 2 : 1; }
 // Which loop a depthwise layer runs, from its geometry at compile time (a crop keeps the
-// layer's strides and dilations): tiles at horizontal stride 1 or 2, pixel by pixel
-// otherwise; 0, any of them. A layer instantiates only its own (each stride's tiles are a few
-// seconds of g++ -O2 over MobileNetV3-Large's kinds of depthwise layers).
-inline constexpr std::size_t depthwise_path(const ConvGeometry& g) noexcept { return g.dw == 1 && (g.sw == 1 || g.sw == 2) ? g.sw : 3; }
+// layer's strides and dilations): tiles at horizontal stride 1 or 2 (4: stride 2 onto output
+// rows narrower than 8 pixels, in tiles of 4), pixel by pixel otherwise; 0, any of them. A
+// layer instantiates only its own (each stride's tiles are a few seconds of g++ -O2 over
+// MobileNetV3-Large's kinds of depthwise layers).
+inline constexpr std::size_t depthwise_path(const ConvGeometry& g) noexcept {
+    return g.dw == 1 && g.sw == 1 ? 1 : g.dw == 1 && g.sw == 2 ? (g.ow < 8 ? 4 : 2) : 3;
+}
 template <class Act, std::size_t KH, std::size_t KW, std::size_t C, std::size_t Path = 0>
 inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                              const float* add = nullptr, std::size_t ldo = 0, Share share = {}) noexcept {
@@ -675,9 +695,9 @@ inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const f
     if (!share.computes()) return;
     if (ldo == 0) ldo = g.c;
     if constexpr (Path == 0 || Path == 1)
-        if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, C>(g, packed, in, out, batch, add, ldo, share);
-    if constexpr (Path == 0 || Path == 2)
-        if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, C>(g, packed, in, out, batch, add, ldo, share);
+        if (g.dw == 1 && g.sw == 1) return detail::depthwise_rows<Act, KH, KW, 1, C, false>(g, packed, in, out, batch, add, ldo, share);
+    if constexpr (Path == 0 || Path == 2 || Path == 4)
+        if (g.dw == 1 && g.sw == 2) return detail::depthwise_rows<Act, KH, KW, 2, C, Path == 4>(g, packed, in, out, batch, add, ldo, share);
     if constexpr (Path == 0 || Path == 3) {
         for (; v0 + cv <= vectors; v0 += cv) detail::depthwise_block<Act, KH, KW, cv, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
         for (; v0 < vectors; ++v0) detail::depthwise_block<Act, KH, KW, 1, full>(g, packed, in, out, batch, v0 * lanes, add, ldo);
