@@ -112,6 +112,25 @@ TEST_CASE("each pass is a compile-time predicate", "[fusion]") {
     STATIC_REQUIRE(Late::epilogues.activation[1] == 2);
     STATIC_REQUIRE(Late::epilogues.add[1] == tn::passes::none);
     STATIC_REQUIRE(!Late::epilogues.fused_away(3));
+    // Identity layers between the kernel and the add (EfficientNet's stochastic depth, a
+    // Dropout): computed by the kernel too. Nodes: input, conv 1, bn 2, stochastic depth 3,
+    // dropout 4, add 5, relu 6.
+    using Sd = tn::Sequential<tn::Input<9, 7, 8>, tn::Residual<tn::Sequential<tn::Conv2D<8, tn::kernel<1>, tn::no_bias>, tn::BatchNorm<>,
+                                                                         tn::StochasticDepth<1, 10>, tn::Dropout<1, 5>>,
+                                                          tn::relu>>::program;
+    STATIC_REQUIRE(Sd::epilogues.add[1] == 5);
+    STATIC_REQUIRE(Sd::epilogues.activation[1] == 6);
+    STATIC_REQUIRE(Sd::epilogues.head[3] == 1);
+    STATIC_REQUIRE(Sd::epilogues.head[4] == 1);
+    STATIC_REQUIRE(Sd::epilogues.tail[1] == 6);
+    // ... not when the identity's value is read elsewhere too.
+    constexpr auto read_twice = [] {
+        auto x = tn::input<"x", 24>;
+        auto h = tn::dense<"h", 24>(x);
+        auto d = tn::layer<"d", tn::Dropout<1, 5>>(h);
+        return tn::model(tn::inputs(x), tn::outputs(x + d, tn::dense<"g", 2>(d)));
+    };
+    STATIC_REQUIRE(decltype(read_twice())::program::epilogues.add[1] == tn::passes::none);
 }
 
 TEST_CASE("fused and unfused models compute the same", "[fusion]") {
@@ -127,6 +146,14 @@ TEST_CASE("fused and unfused models compute the same", "[fusion]") {
     plain.set_weights(w);
     const auto x = ramp(5 * 9 * 7 * 8);
     require_near(run(fused, x, 5), run(plain, x, 5), 1e-6);
+
+    using SdNet = tn::Sequential<tn::Input<9, 7, 8>, tn::Residual<tn::Sequential<tn::Conv2D<8, tn::kernel<1>>, tn::StochasticDepth<1, 10>>, tn::relu>,
+                                 tn::GlobalAveragePool2D>;
+    auto sd = tn::make<SdNet>(tn::seed{2});
+    auto sd_plain = tn::make<SdNet, tn::no_fusion>();
+    sd_plain.set_weights(sd.get_weights());
+    require_near(run(sd, x, 5), run(sd_plain, x, 5), 1e-6);
+    CHECK(tn::summary<SdNet>().find("conv+bias +add input, then relu") != std::string::npos);
 
     auto ds = tn::make<DenseSkip>(tn::seed{1});
     auto ds_plain = tn::make<DenseSkip, tn::no_fusion>();
