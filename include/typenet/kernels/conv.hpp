@@ -610,6 +610,13 @@ inline void depthwise_band(const ConvGeometry& g, const float* in, float* out, s
     tiles.template operator()<1, true>(0, g.ow);
 }
 
+// Pixels per tile along a row at stride s (one row a band at stride 2, two at stride 1): the
+// tile's accumulators, its KH x KW weights and a column within the registers.
+inline constexpr std::size_t depthwise_tile_pixels(std::size_t s, std::size_t kh, std::size_t kw) noexcept {
+    const std::size_t q = s == 1 ? 2 : 1;
+    return vector_registers >= 32 ? (s == 1 || kh * kw + 8 + 1 <= vector_registers ? 8 / q : 4)
+                                  : kh * kw + 4 + 1 <= vector_registers ? 4 / q : 4;
+}
 // One vector of channels at a time over the whole map, in bands of Q output rows (the input
 // rows of that vector, one cache line per pixel, stay in L1 from one band to the next).
 template <class Act, std::size_t KH, std::size_t KW, std::size_t S, bool Narrow, bool Masked>
@@ -623,11 +630,9 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     // 3x3 56x56x144 311 -> 106 us, 14x14x384 46 -> 21, stride 2 112x112x96 228 -> 134; 5x5
     // 28x28x72 177 -> 32.
     constexpr std::size_t Q = S == 1 ? 2 : 1;  // (depthwise_row_unit)
-    // Narrow: a map whose output rows are narrower than 8 pixels (at stride 2, 3x3: 14 -> 7)
-    // takes tiles of 4 rather than single pixels.
-    constexpr std::size_t P = Narrow                ? 4
-                              : vector_registers >= 32 ? (S == 1 || KH * KW + 8 + 1 <= vector_registers ? 8 / Q : 4)
-                                                       : KH * KW + 4 + 1 <= vector_registers ? 4 / Q : 4;
+    // Narrow: a stride-2 map onto rows narrower than its tiles (3x3: 14 -> 7) takes tiles of 4
+    // rather than single pixels.
+    constexpr std::size_t P = Narrow ? 4 : depthwise_tile_pixels(S, KH, KW);
     const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
     const std::size_t x_in1 = std::max(x_in0, g.w + g.pad_left >= KW ? std::min(g.ow, (g.w + g.pad_left - KW) / S + 1) : 0);
     // A share (one sample, several threads): its bands of output rows.
@@ -682,7 +687,8 @@ constexpr std::size_t depthwise_row_unit(const ConvGeometry& g) noexcept { retur
 // layer instantiates only its own (each stride's tiles are a few seconds of g++ -O2 over
 // MobileNetV3-Large's kinds of depthwise layers).
 inline constexpr std::size_t depthwise_path(const ConvGeometry& g) noexcept {
-    return g.dw == 1 && g.sw == 1 ? 1 : g.dw == 1 && g.sw == 2 ? (g.ow < 8 ? 4 : 2) : 3;
+    const std::size_t p = detail::depthwise_tile_pixels(2, g.kh, g.kw);
+    return g.dw == 1 && g.sw == 1 ? 1 : g.dw == 1 && g.sw == 2 ? (g.ow < p && p > 4 ? 4 : 2) : 3;
 }
 template <class Act, std::size_t KH, std::size_t KW, std::size_t C, std::size_t Path = 0>
 inline void depthwise_conv2d(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
