@@ -683,7 +683,8 @@ constexpr bool depthwise_shares(const ConvGeometry& g) noexcept { return g.dw ==
 constexpr std::size_t depthwise_row_unit(const ConvGeometry& g) noexcept { return g.sw == 1 ? 2 : 1; }
 // Which loop a depthwise layer runs, from its geometry at compile time (a crop keeps the
 // layer's strides and dilations): tiles at horizontal stride 1 or 2 (4: stride 2 onto output
-// rows narrower than 8 pixels, in tiles of 4), pixel by pixel otherwise; 0, any of them. A
+// rows narrower than its tiles of 8 pixels, a 3x3 window on 32 registers, in tiles of 4),
+// pixel by pixel otherwise; 0, any of them. A
 // layer instantiates only its own (each stride's tiles are a few seconds of g++ -O2 over
 // MobileNetV3-Large's kinds of depthwise layers).
 inline constexpr std::size_t depthwise_path(const ConvGeometry& g) noexcept {
