@@ -429,3 +429,43 @@ TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer tha
         CHECK(kernels == 4);  // the stem, the expansion (its bands' parts), the depthwise, the projection
     }
 }
+
+// Nodes of Gated: input 0; the residual block: conv 1, relu 2, depthwise 3, relu 4, SE 5, conv 6,
+// add 7; conv 8 (to 7x7), SE 9, conv 10.
+namespace {
+using GatedBlock = tn::Sequential<tn::Conv2D<96, tn::kernel<1>>, tn::ReLU, tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>>, tn::ReLU,
+                                  tn::SqueezeExcite<24>, tn::Conv2D<32, tn::kernel<1>>>;
+using Gated = tn::Sequential<tn::Input<28, 28, 32>, tn::Residual<GatedBlock>, tn::Conv2D<64, tn::kernel<3>, tn::stride<4>, tn::padding<1>>,
+                             tn::SqueezeExcite<16>, tn::Conv2D<128, tn::kernel<1>>>;
+}  // namespace
+
+TEST_CASE("gates: a squeeze-and-excitation gate goes into the weights of the 1x1 convolution that alone reads its map", "[fusion][gates]") {
+    using P = Gated::program;
+    STATIC_REQUIRE(P::gates.reader[5] == 6);
+    STATIC_REQUIRE(P::gates.source[6] == 5);
+    STATIC_REQUIRE(P::plan.group[5] == P::plan.group[4]);  // the gate layer's value is its input's buffer
+    STATIC_REQUIRE(P::gates.reader[9] == tn::passes::none);  // 7x7x64 -> 128: fewer values than 8 a weight
+    STATIC_REQUIRE(std::is_same_v<P::run_step<5>, tn::runtime::NoStep>);
+    // ... not when the map is read by something else too, nor into a 3x3 convolution
+    constexpr auto read_twice = [] {
+        auto x = tn::input<"x", 28, 28, 32>;
+        auto s = tn::layer<"se", tn::SqueezeExcite<8>>(x);
+        return tn::model(tn::inputs(x), tn::outputs(tn::conv2d<"c", 8, tn::kernel<1, 1>>(s), tn::layer<"p", tn::GlobalAveragePool2D>(s)));
+    };
+    STATIC_REQUIRE(decltype(read_twice())::program::gates.reader[1] == tn::passes::none);
+    STATIC_REQUIRE(tn::Sequential<tn::Input<28, 28, 32>, tn::SqueezeExcite<8>, tn::Conv2D<8, tn::kernel<3>>>::program::gates.reader[1] ==
+                   tn::passes::none);
+    STATIC_REQUIRE(tn::unfused<Gated>::program::gates.reader[5] == tn::passes::none);
+    // The same outputs as the map scaled (each product rounded once either way), at batch 1 and 3.
+    auto fused = tn::make<Gated>(tn::seed{6});
+    auto plain = tn::make<Gated, tn::no_fusion>();
+    plain.set_weights(fused.get_weights());
+    for (std::size_t rows : {1u, 3u}) {
+        const auto x = ramp(rows * 28 * 28 * 32);
+        require_near(run(fused, x, rows), run(plain, x, rows), 1e-6);
+    }
+    const std::string summary = tn::summary<Gated>();
+    INFO(summary);
+    CHECK(summary.find("gate only: into the weights of 0.5") != std::string::npos);
+    CHECK(summary.find("conv+bias, weights scaled by the gate of 0.4 +add input") != std::string::npos);
+}
