@@ -150,16 +150,6 @@ using SevenBySeven = tn::Sequential<
     tn::Conv2D<56, tn::kernel<3, 3>, tn::padding_same, tn::direct, tn::relu>, tn::Conv2D<70, tn::kernel<1, 1>, tn::relu>,
     tn::Residual<tn::Sequential<tn::Conv2D<70, tn::kernel<1, 1>>, tn::BatchNorm<>>, tn::relu>, tn::GlobalAveragePool2D, tn::Dense<10>>;
 
-// Squeeze-and-excitation whose gate goes into the next 1x1 convolution's weights
-// (passes/gates.hpp): the weights scaled on the leader, the convolution shared (a residual in
-// its epilogue); a 7x7 map keeps the scaling pass.
-using Gated = tn::Sequential<
-    tn::Input<28, 28, 32>,
-    tn::Residual<tn::Sequential<tn::Conv2D<96, tn::kernel<1, 1>, tn::relu>, tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::relu>,
-                                tn::SqueezeExcite<24>, tn::Conv2D<32, tn::kernel<1, 1>>>>,
-    tn::Conv2D<64, tn::kernel<3, 3>, tn::stride<4>, tn::padding<1>>, tn::SqueezeExcite<16>, tn::Conv2D<128, tn::kernel<1, 1>>,
-    tn::GlobalAveragePool2D, tn::Dense<10>>;
-
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
     const auto net = tn::make<M>(tn::seed{21});
@@ -198,7 +188,6 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<NarrowMaps>(*pool);
         check_shared_forward<SevenBySeven>(*pool);
         check_shared_forward<Depthwise>(*pool);
-        check_shared_forward<Gated>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
 }

@@ -230,14 +230,6 @@ template <class L, class In, class Act>
 concept ComputesRows = requires { { L::template computes_rows<In> } -> std::convertible_to<bool>; } && L::template computes_rows<In> &&
     requires(const float* p, const float* i, float* o, std::size_t n, float* s) { L::template forward_rows<In, Act>(p, i, o, n, s); };
 
-// Squeeze-and-excitation's gate alone, and a 1x1 convolution taking such a gate into its
-// weights (passes/gates.hpp).
-template <class L, class In>
-concept GatesChannels = requires(const float* p, const float* i, float* g, float* s) { L::template forward_gate<In>(p, i, g, s); };
-template <class L, class In>
-concept ScalesInputChannels = requires { { L::template scales_inputs<In> } -> std::convertible_to<bool>; } && L::template scales_inputs<In> &&
-    requires(const float* p, const float* g, float* o) { L::template scale_input_channels<In>(p, g, o); };
-
 template <class L, class In, class Act>
 concept ReadsRowWindow = requires { { L::template reads_rows<In> } -> std::convertible_to<RowWindow>; } &&
     (L::template reads_rows<In>.kh > 0) &&

@@ -250,22 +250,6 @@ struct ConvLayer {
         g.h = g.oh = n;
         compute<In, Act>(g, params, in, out, 1, scratch);
     }
-    // A gate folded into the weights (passes/gates.hpp): the packed weights of such a 1x1
-    // convolution with input channel k's column scaled by gate[k] (the bias as it is), so
-    // that conv(x * gate) is computed as conv'(x) without scaling the map.
-    template <class In> static constexpr bool scales_inputs = computes_rows<In>;
-    template <class In>
-    static void scale_input_channels(const float* params, const float* gate, float* out) noexcept {
-        constexpr kernels::DensePacking d = geometry<In>().packing();
-        for (std::size_t p = 0; p < d.panels(); ++p)
-            for (std::size_t k = 0; k < d.in; ++k) {
-                const kernels::vfloat s(gate[k]);
-                const std::size_t at = (p * d.in + k) * kernels::nr;
-                for (std::size_t v = 0; v < kernels::nr; v += kernels::lanes)
-                    kernels::storeu(out + at + v, kernels::loadu(params + at + v) * s);
-            }
-        std::copy_n(params + d.weight_floats(), d.bias_floats(), out + d.weight_floats());
-    }
     template <class In>
     static constexpr RowWindow reads_rows = [] {
         constexpr auto g = geometry<In>();

@@ -64,25 +64,18 @@ struct SqueezeExcite {
         std::copy_n(b2, C, p);
     }
 
-    // One sample's gate g [padded<In>] (scratch: padded<In> floats for the pooled vector). The
-    // gate alone (passes/gates.hpp): a 1x1 convolution that reads the scaled map alone takes
-    // it into its weights instead of the map being scaled.
-    template <class In>
-    static void forward_gate(const float* params, const float* in, float* g, float* scratch) noexcept {
-        constexpr std::size_t C = channels<In>, Cp = padded<In>, pixels = In::size / C;
-        std::fill_n(scratch, Cp, 0.f);
-        kernels::global_pool<false>(pixels, C, in, scratch, 1);
-        kernels::squeeze_excite_gate<Act, Gate, C, Squeeze>(params, scratch, g);
-    }
     template <class In>
     static void forward(const float* params, const float* in, float* out, std::size_t rows, float* scratch) noexcept {
         using namespace kernels;
         constexpr std::size_t C = channels<In>, Cp = padded<In>, pixels = In::size / C;
+        float* s = scratch;
         float* g = scratch + Cp;
+        std::fill_n(s, Cp, 0.f);
         for (std::size_t r = 0; r < rows; ++r) {
             const float* x = in + r * In::size;
             float* y = out + r * In::size;
-            forward_gate<In>(params, x, g, scratch);
+            global_pool<false>(pixels, C, x, s, 1);
+            squeeze_excite_gate<Act, Gate, C, Squeeze>(params, s, g);
             for (std::size_t p = 0; p < pixels; ++p, x += C, y += C) {
                 std::size_t c = 0;
                 for (; c + lanes <= C; c += lanes) storeu(y + c, loadu(x + c) * loadu(g + c));

@@ -56,8 +56,6 @@ struct Facts {
     std::array<bool, K> folds_batchnorm{}, fuses_activation{}, adds{}, writes_strided{}, separate_activation{}, crops_output{};
     std::array<std::array<std::size_t, 2>, K> input_used{};  // rows and columns of its input map it reads ({0, 0}: all)
     std::array<bool, K> computes_rows{};        // ComputesRows (a 1x1 convolution)
-    std::array<bool, K> gates_channels{};       // GatesChannels (squeeze-and-excitation)
-    std::array<bool, K> scales_inputs{};        // ScalesInputChannels (an fp32 1x1 convolution)
     std::array<RowWindow, K> row_window{};      // ReadsRowWindow (a depthwise convolution); kh 0: not
     std::array<bool, K> is_batchnorm{}, is_activation{}, is_add{}, is_channel_concat{};
     std::array<bool, K> is_flatten{}, is_identity{}, spatial{}, reads_flat{};
@@ -160,8 +158,6 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.crops_output[k] = CropsOutput<Op, In, linear>;
         if constexpr (ReadsInputCrop<Op, In>) f.input_used[k] = Op::template input_used<In>;
         f.computes_rows[k] = ComputesRows<Op, In, linear>;
-        f.gates_channels[k] = GatesChannels<Op, In>;
-        f.scales_inputs[k] = ScalesInputChannels<Op, In>;
         if constexpr (ReadsRowWindow<Op, In, linear>) f.row_window[k] = Op::template reads_rows<In>;
         if constexpr (requires { Op::separate_activation; }) f.separate_activation[k] = Op::separate_activation;
         f.is_batchnorm[k] = typenet::detail::is_batch_norm<Op>::value;

@@ -10,8 +10,6 @@
 //   crop_to_readers       a convolution computes only the part of its map a pooling reads
 //   band_rows             a 1x1 convolution only a depthwise one reads runs band by band in it
 //   plan_memory           every node's buffer, by liveness
-//   gate_into_weights     a squeeze-and-excitation gate into the weights of the 1x1 convolution
-//                         that alone reads its map (passes/gates.hpp)
 //   flatten_permutation   which weights PyTorch's flatten order permutes
 //
 // and then runs the nodes in their fixed order, packs weights, names parameters and
@@ -43,7 +41,6 @@
 #include "../passes/fold_batchnorm.hpp"
 #include "../passes/fuse_activation.hpp"
 #include "../passes/fuse_residual_add.hpp"
-#include "../passes/gates.hpp"
 #include "../passes/memory_plan.hpp"
 #include "../passes/param_owners.hpp"
 #include "../passes/records.hpp"
@@ -215,69 +212,6 @@ template <class S> inline constexpr bool is_band_step = false;
 template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, BandPlan B>
 inline constexpr bool is_band_step<BandStep<LP, InP, ActP, RP, LD, InD, ActD, RD, B>> = true;
 
-// A gate layer (LS: squeeze-and-excitation, node s) and the 1x1 convolution that takes its gate
-// into its weights (LC, node c; passes/gates.hpp), per sample: the gate into scratch, the
-// convolution's packed parameters scaled by it after the gate and the pooled vector, then the
-// convolution on the unscaled map (the gate layer's input, whose buffer its value shares) with
-// them. ActC: the activation of its step (run), ActS: of its share (run_shared). Shared: the
-// convolution split among a team's threads, the gate and the weights on the leader.
-struct GatePlan {
-    std::size_t s = 0, c = 0;      // the nodes
-    std::size_t gate = 0;          // floats of the gate and of the pooled vector, each
-    std::size_t in = 0, out = 0;   // floats per sample of the map and of the convolution's output
-};
-template <class LS, class InS, LayerRun RS, class LC, class InC, class ActC, class ActS, LayerRun RC, GatePlan G, bool Shared = false>
-struct GateStep {
-    static_assert(RC.entry == Entry::plain || RC.entry == Entry::fused || RC.entry == Entry::add);
-    // Sample r's gate and scaled weights (at scratch + 2 gate); returns them.
-    static const float* weights(const float* params, const float* x, float* scratch) {
-        LS::template forward_gate<InS>(params + RS.params, x, scratch, scratch + G.gate);
-        float* scaled = scratch + 2 * G.gate;
-        LC::template scale_input_channels<InC>(params + RC.params, scratch, scaled);
-        return scaled;
-    }
-    static void conv(const float* p, const float* src, float* dst, const float* other) {
-        if constexpr (RC.entry == Entry::add)
-            LC::template forward_add<InC, ActC>(p, src, dst, 1, nullptr, other);
-        else if constexpr (RC.entry == Entry::fused)
-            LC::template forward_with<InC, ActC>(p, src, dst, 1, nullptr);
-        else
-            typenet::detail::Bound<LC, InC>::forward(p, src, dst, 1, nullptr, nullptr);
-    }
-    template <class After>
-    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
-                    After& after) {
-        const float* x = locate<RC.src>(ins, outs, rows, arena);
-        float* y = locate<RC.dst>(ins, outs, rows, arena);
-        const float* other = RC.entry == Entry::add ? locate<RC.other>(ins, outs, rows, arena) : nullptr;
-        for (std::size_t r = 0; r < rows; ++r) {
-            const float* p = weights(params, x + r * G.in, scratch);
-            if (r == 0) after(G.s);
-            conv(p, x + r * G.in, y + r * G.out, other ? other + r * G.out : nullptr);
-        }
-        after(G.c);
-    }
-    // One sample on a team (run_shared).
-    static void run(Team* team, std::size_t n, const float* params, const float* const* ins, float* const* outs, float* arena,
-                    float* scratch) {
-        const float* x = locate<RC.src>(ins, outs, 1, arena);
-        float* y = locate<RC.dst>(ins, outs, 1, arena);
-        const float* other = RC.entry == Entry::add ? locate<RC.other>(ins, outs, 1, arena) : nullptr;
-        const float* p = weights(params, x, scratch);
-        if constexpr (Shared) {
-            for (int phase = LC::template share_phases<InC> == 2 ? 0 : 1; phase < 2; ++phase)
-                team->parallel(n, [&](std::size_t t) {
-                    LC::template forward_shared<InC, ActS>(p, x, y, nullptr, other, 0, kernels::Share{t, n, phase});
-                });
-        } else {
-            conv(p, x, y, other);
-        }
-    }
-};
-template <class S> inline constexpr bool is_gate_step = false;
-template <class LS, class InS, LayerRun RS, class LC, class InC, class ActC, class ActS, LayerRun RC, GatePlan G, bool Shared>
-inline constexpr bool is_gate_step<GateStep<LS, InS, RS, LC, InC, ActC, ActS, RC, G, Shared>> = true;
-
 // Node k's step S, then the observer's call (Program::run_observed). A class template of the
 // step alone, and the observer of run a type of its own: nothing per node is named with the
 // whole model (see above).
@@ -286,7 +220,7 @@ struct Observed {
     template <class After>
     static void run(std::size_t k, const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena,
                     float* scratch, float* state, After& after) {
-        if constexpr (is_band_step<S> || is_gate_step<S>) {
+        if constexpr (is_band_step<S>) {
             S::run(params, ins, outs, rows, arena, scratch, after);
         } else if constexpr (!std::is_same_v<S, NoStep>) {
             S::run(params, ins, outs, rows, arena, scratch, state);
@@ -507,7 +441,6 @@ struct Program {
     static constexpr auto crops = passes::crop_to_readers(facts, epilogues);
     static constexpr auto bands = passes::band_rows(facts, epilogues, crops);
     static constexpr auto plan = passes::plan_memory(facts, epilogues, bands);
-    static constexpr auto gates = passes::gate_into_weights(facts, epilogues, crops, bands, plan);
     static constexpr auto flattened_hwc = passes::flatten_permutation(facts);
 
     // ---- Parameters: one slot per owner ----
@@ -548,7 +481,7 @@ struct Program {
     }();
     // The activations and scratch (the layers' and the bands' buffer), then (when the caller
     // gives no state) a zero state.
-    static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max({plan.scratch_floats(rows), bands.floats, gates.floats}); }
+    static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max(plan.scratch_floats(rows), bands.floats); }
     static constexpr std::size_t working_floats(std::size_t rows) { return plan.activation_floats * rows + scratch_floats(rows); }
     static constexpr std::size_t arena_floats(std::size_t rows) {
         return working_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0);
@@ -627,23 +560,12 @@ struct Program {
         return {p, k, bands.count[k], facts.in_hwc[k][0], facts.in_hwc[k][1] * facts.in_hwc[k][2],
                 facts.in_hwc[p][1] * facts.in_hwc[p][2], shape<facts.arg(p)>::size, shape<k>::size, facts.row_window[k]};
     }
-    template <std::size_t k, std::size_t s = gates.source[k]>
-    static constexpr GatePlan gate_plan() {
-        return {s, k, passes::gate_floats(facts.in_hwc[k][2]), shape<s>::size, shape<k>::size};
-    }
-    template <std::size_t k, bool shared_conv = false, std::size_t s = gates.source[k]>
-    using gate_step = GateStep<op<s>, in_shape<s>, layer_run[s], op<k>, in_shape<k>, step_activation<k>, own_or_fused_activation<k>, layer_run[k],
-                               gate_plan<k>(), shared_conv>;
-    template <std::size_t k, bool = bands.producer[k] != none, bool = gates.source[k] != none>
+    template <std::size_t k, bool = bands.producer[k] != none>
     struct RunStepOf {
-        using type = std::conditional_t<bands.reader[k] != none || gates.reader[k] != none, NoStep, step<k>>;
+        using type = std::conditional_t<bands.reader[k] != none, NoStep, step<k>>;
     };
     template <std::size_t k>
-    struct RunStepOf<k, false, true> {
-        using type = gate_step<k>;
-    };
-    template <std::size_t k>
-    struct RunStepOf<k, true, false> {
+    struct RunStepOf<k, true> {
         static constexpr std::size_t p = bands.producer[k];
         using type = BandStep<op<p>, in_shape<p>, own_or_fused_activation<p>, layer_run[p], op<k>, in_shape<k>, own_or_fused_activation<k>,
                               layer_run[k], band_plan<k>()>;
@@ -666,17 +588,9 @@ struct Program {
                                     takes_share<op<k>, in_shape<k>, shared_activation<k>>())...};
     }(std::make_index_sequence<K>{});
     static constexpr bool any_shared = std::find(shared.begin(), shared.end(), true) != shared.end();
-    template <std::size_t k, bool = gates.source[k] != none>
-    struct SharedStepOf {
-        using type = std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>,
-                                        LeaderStep<std::conditional_t<gates.reader[k] != none, NoStep, step<k>>>>;
-    };
     template <std::size_t k>
-    struct SharedStepOf<k, true> {
-        using type = gate_step<k, shared[k]>;
-    };
-    template <std::size_t k>
-    using shared_step = typename SharedStepOf<k>::type;
+    using shared_step =
+        std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>, LeaderStep<step<k>>>;
 
     // One sample; `arena` holds arena_floats(1) floats. The outputs are bitwise run's.
     template <class E>
@@ -816,8 +730,6 @@ struct Program {
         if (bands.reader[k] != none) s += ", computed band by band by " + path_of(bands.reader[k]);
         if (bands.producer[k] != none)
             s += ", in " + std::to_string(bands.count[k]) + " bands of rows, each after its rows of " + path_of(bands.producer[k]);
-        if (gates.reader[k] != none) s = "gate only: into the weights of " + path_of(gates.reader[k]);
-        if (gates.source[k] != none) s += ", weights scaled by the gate of " + path_of(gates.source[k]);
         if (e.add[k] != none) {
             s += " +add " + path_of(e.addend[k]);
             if (e.activation[k] != none) s += ", then " + fns[k].activation();
