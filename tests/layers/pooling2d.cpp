@@ -1,4 +1,5 @@
 #include "../golden.hpp"
+#include <vector>
 
 namespace tn = typenet;
 
@@ -41,6 +42,33 @@ TEST_CASE("adaptive pooling matches PyTorch, shrinking and growing, and before a
     using Head = tn::Sequential<tn::Input<10, 9, 3>, tn::Conv2D<4, tn::kernel<3>>, tn::AdaptiveAveragePool2D<3>, tn::Flatten, tn::Dense<5>>;
     golden::check_model<Head>("adaptive_pool_flatten");
     REQUIRE(tn::layer_name<tn::AdaptiveMaxPool2D<2, 4>>() == "AdaptiveMaxPool2D<2, 4>");
+}
+
+// Two groups run by kernels::interleave_pairs (AVX-512: 16 pairs at a time, the rest masked):
+// every count of pairs a last partial vector can hold, and more than one vector.
+template <std::size_t Per>
+static void check_shuffle_of_two() {
+    using In = tn::Shape<3, 2 * Per>;
+    std::vector<float> in(In::size), out(In::size, -1.f);
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = float(i) + 0.5f;
+    tn::ChannelShuffle<2>::forward<In>(nullptr, in.data(), out.data(), 1);
+    for (std::size_t p = 0; p < 3; ++p)
+        for (std::size_t j = 0; j < Per; ++j) {
+            INFO("pairs " << Per << ", pixel " << p << ", pair " << j);
+            REQUIRE(out[p * 2 * Per + 2 * j] == in[p * 2 * Per + j]);
+            REQUIRE(out[p * 2 * Per + 2 * j + 1] == in[p * 2 * Per + Per + j]);
+        }
+}
+TEST_CASE("ChannelShuffle of two groups interleaves the halves, whole vectors and the rest", "[pool]") {
+    check_shuffle_of_two<1>();
+    check_shuffle_of_two<4>();
+    check_shuffle_of_two<8>();
+    check_shuffle_of_two<9>();
+    check_shuffle_of_two<15>();
+    check_shuffle_of_two<16>();
+    check_shuffle_of_two<29>();
+    check_shuffle_of_two<58>();   // ShuffleNetV2 x1.0's 116 channels
+    check_shuffle_of_two<116>();  // and its 232
 }
 
 TEST_CASE("ChannelShuffle matches torchvision's channel_shuffle; Identity and StochasticDepth pass values on", "[pool][golden]") {

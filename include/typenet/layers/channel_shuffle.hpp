@@ -34,9 +34,14 @@ struct ChannelShuffle {
     static void forward(const float*, const float* in, float* out, std::size_t rows) noexcept {
         constexpr std::size_t C = channels<In>, per = C / G;
         const std::size_t pixels = rows * (In::size / C);
-        for (std::size_t p = 0; p < pixels; ++p, in += C, out += C)
-            for (std::size_t g = 0; g < G; ++g)
-                for (std::size_t j = 0; j < per; ++j) out[j * G + g] = in[g * per + j];
+        for (std::size_t p = 0; p < pixels; ++p, in += C, out += C) {
+            if constexpr (G == 2) {  // ShuffleNet's: the two halves interleaved
+                kernels::interleave_pairs(in, in + per, out, per);
+            } else {
+                for (std::size_t g = 0; g < G; ++g)
+                    for (std::size_t j = 0; j < per; ++j) out[j * G + g] = in[g * per + j];
+            }
+        }
     }
     static std::string name() { return "ChannelShuffle<" + std::to_string(G) + ">"; }
 };
