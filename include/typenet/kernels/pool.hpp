@@ -29,6 +29,22 @@ inline void pool_pixel(const PoolGeometry& g, const float* in, float* dst, std::
     const std::size_t row = g.w * g.c;
     const float* src = in + (ya * g.w + xa) * g.c;
     auto window = [&](std::size_t c0, auto load_at) {
+        if constexpr (Kind == PoolKind::max && KH > 0) {
+            // A maximum per window row, each from its first tap, then of the rows: KH short
+            // chains rather than one of KH x KW dependent max_nan (3x3/2 on SqueezeNet's maps,
+            // one core: ~10% of its time). Any NaN still wins; of equal values
+            // (+0 and -0) which one is kept is not PyTorch's rule either way.
+            vfloat r[KH];
+            TYPENET_UNROLL
+            for (std::size_t y = 0; y < KH; ++y) {
+                r[y] = load_at(src + y * row + c0);
+                TYPENET_UNROLL
+                for (std::size_t x = 1; x < KW; ++x) r[y] = max_nan(r[y], load_at(src + y * row + x * g.c + c0));
+            }
+            TYPENET_UNROLL
+            for (std::size_t y = 1; y < KH; ++y) r[0] = max_nan(r[0], r[y]);
+            return r[0];
+        }
         vfloat acc(Kind == PoolKind::max ? -INFINITY : 0.f);
         auto take = [&](const float* p) {
             if constexpr (Kind == PoolKind::max) acc = max_nan(acc, load_at(p));
@@ -59,10 +75,27 @@ inline void pool_pixel(const PoolGeometry& g, const float* in, float* dst, std::
 // windows inside the map run with their taps unrolled.
 template <PoolKind Kind, std::size_t KH = 0, std::size_t KW = 0>
 inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size_t batch) noexcept {
+    // Max pooling's windows wholly inside the map, a row of them at a time: no bounds, counts or
+    // calls per pixel (they cost more than the window's 9 loads and maxima: 3x3/2 on SqueezeNet's
+    // maps, one core, 6.0-6.8 -> 5.0-6.3 ns an output vector; 112x112x24, ShuffleNetV2's, 8.9 -> 6.2).
+    constexpr bool rows_inside = Kind == PoolKind::max && KH > 0;
+    const std::size_t x_in0 = rows_inside ? std::min(g.ow, (g.pad_left + g.sw - 1) / g.sw) : 0;
+    const std::size_t x_in1 =
+        rows_inside && g.w + g.pad_left >= KW ? std::max(x_in0, std::min(g.ow, (g.w + g.pad_left - KW) / g.sw + 1)) : x_in0;
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         for (std::size_t oy = 0; oy < g.oh; ++oy)
             for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                if constexpr (rows_inside) {
+                    const std::ptrdiff_t y0 = std::ptrdiff_t(oy * g.sh) - std::ptrdiff_t(g.pad_top);
+                    if (ox == x_in0 && x_in1 > x_in0 && y0 >= 0 && std::size_t(y0) + KH <= g.h) {
+                        const float* src = img + (std::size_t(y0) * g.w + x_in0 * g.sw - g.pad_left) * g.c;
+                        float* dst = out + ((b * g.oh + oy) * g.ow + x_in0) * g.c;
+                        for (; ox < x_in1; ++ox, src += g.sw * g.c, dst += g.c)
+                            detail::pool_pixel<Kind, KH, KW>(g, src, dst, 0, KH, 0, KW, 0.f);
+                        if (ox == g.ow) break;
+                    }
+                }
                 const std::ptrdiff_t y0 = std::ptrdiff_t(oy * g.sh) - std::ptrdiff_t(g.pad_top);
                 const std::ptrdiff_t x0 = std::ptrdiff_t(ox * g.sw) - std::ptrdiff_t(g.pad_left);
                 const std::size_t ya = std::size_t(std::max<std::ptrdiff_t>(y0, 0));
