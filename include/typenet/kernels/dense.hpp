@@ -225,8 +225,8 @@ using TileActivation = void (*)(float* y, std::size_t m, std::size_t ldy, std::s
 // One call runs a panel's whole column of tiles: a call per tile cost ~35 ns of setup (its
 // fourteen arguments, the registers it saves, the masks of ncols), a third of a tile's time
 // at K = 16. MobileNet's and EfficientNet's expansions from 16 or 24 channels, 1200 rows in
-// L2: 26.1 -> 23.1-24.0 and 55.1 -> 50.3-51.0 us; whole networks, one binary alternating the
-// two (Zen 5): MobileNetV2 1.06-1.08x, EfficientNet-B0 1.05-1.09x, MobileNetV3-Large 1.05x.
+// L2: 26.1 -> 23.1-24.0 and 55.1 -> 50.3-51.0 us (Zen 5); in whole networks, whose large
+// expansions stream from memory, ~1% (docs/performance.md).
 template <std::size_t M, std::size_t V>
 inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
                        std::size_t ncols, const float* bias, bool first, bool last, const float* add, bool clamp,
