@@ -497,13 +497,9 @@ inline void depthwise_block(const ConvGeometry& g, const float* packed, const fl
         }
     };
     // Interior: oy * sh - pad_top >= 0 and oy * sh - pad_top + extent <= h (likewise x).
-    auto first_inside = [](std::size_t pad, std::size_t s) { return (pad + s - 1) / s; };
-    auto end_inside = [](std::size_t size, std::size_t pad, std::size_t extent, std::size_t s, std::size_t out) {
-        return size + pad >= extent ? std::min(out, (size + pad - extent) / s + 1) : 0;
-    };
     const std::size_t ey = (KH - 1) * g.dh + 1, ex = (KW - 1) * g.dw + 1;
-    const std::size_t y_in0 = first_inside(g.pad_top, g.sh), y_in1 = std::max(y_in0, end_inside(g.h, g.pad_top, ey, g.sh, g.oh));
-    const std::size_t x_in0 = first_inside(g.pad_left, g.sw), x_in1 = std::max(x_in0, end_inside(g.w, g.pad_left, ex, g.sw, g.ow));
+    const auto [y_in0, y_in1] = windows_inside(g.h, g.pad_top, ey, g.sh, g.oh);
+    const auto [x_in0, x_in1] = windows_inside(g.w, g.pad_left, ex, g.sw, g.ow);
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t oy = 0; oy < g.oh; ++oy) {
             if (oy < y_in0 || oy >= y_in1) {
@@ -633,8 +629,7 @@ inline void depthwise_vector(const ConvGeometry& g, const float* packed, const f
     // Narrow: a stride-2 map onto rows narrower than its tiles (3x3: 14 -> 7) takes tiles of 4
     // rather than single pixels.
     constexpr std::size_t P = Narrow ? 4 : depthwise_tile_pixels(S, KH, KW);
-    const std::size_t x_in0 = std::min(g.ow, (g.pad_left + S - 1) / S);
-    const std::size_t x_in1 = std::max(x_in0, g.w + g.pad_left >= KW ? std::min(g.ow, (g.w + g.pad_left - KW) / S + 1) : 0);
+    const auto [x_in0, x_in1] = windows_inside(g.w, g.pad_left, KW, S, g.ow);
     // A share (one sample, several threads): its bands of output rows.
     const auto [row0, row1] = share.range(g.oh, Q);
     for (std::size_t b = 0; b < batch; ++b) {

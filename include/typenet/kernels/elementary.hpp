@@ -45,14 +45,6 @@ inline vfloat exp_nonpos(vfloat x) noexcept {
     const vfloat scale = xsimd::bitwise_cast<vfloat>((xsimd::to_int(n) + 127) << 23);
     return kernels::fma(scale, expm1_reduced(r), scale);
 }
-// e^x written for throughput (SiLU over a whole map: nothing waits on one result), within
-// 2 ulp, for x within [-104, 104]: x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 polynomial
-// fitted to it over that interval (relative error 3e-9 before rounding; Horner: 6 FMAs, one
-// fewer than the Taylor series to r^7 it replaced), then times 2^n — with AVX-512 by one
-// vscalefps, exact down to the denormals and up to infinity; elsewhere by two factors 2^(n/2)
-// and 2^(n - n/2) made from exponent bits (2^n alone leaves the exponent's range at n = 128
-// and n = -127, which e^88.5 and e^-88 need). Past +-104 e^x is 0 or infinite in float (2^150
-// overflows, 2^-150 is 0).
 // 2^n p, n integral within [-150, 150] (see exp_within).
 inline vfloat times_pow2(vfloat p, vfloat n) noexcept {
 #if XSIMD_WITH_AVX512F
@@ -61,31 +53,39 @@ inline vfloat times_pow2(vfloat p, vfloat n) noexcept {
     const auto ni = xsimd::to_int(n), half = ni >> 1;
     return p * xsimd::bitwise_cast<vfloat>((half + 127) << 23) * xsimd::bitwise_cast<vfloat>((ni - half + 127) << 23);
 }
+// e^(S r) for |r| <= ln2 / 2, S = 1 or -1: the fitted polynomial in r, its odd coefficients
+// times S (Horner: 6 FMAs).
+template <int S>
+inline vfloat exp_reduced(vfloat r) noexcept {
+    constexpr float s = S;
+    vfloat p = kernels::fma(vfloat(0.0013814617414027452f), r, vfloat(s * 0.008368710055947304f));
+    p = kernels::fma(p, r, vfloat(0.04166838899254799f));
+    p = kernels::fma(p, r, vfloat(s * 0.1666652113199234f));
+    p = kernels::fma(p, r, vfloat(0.4999999403953552f));
+    p = kernels::fma(p, r, vfloat(s));
+    return kernels::fma(p, r, vfloat(1.f));
+}
+// e^x written for throughput (SiLU over a whole map: nothing waits on one result), within
+// 2 ulp, for x within [-104, 104]: x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 polynomial
+// fitted to it over that interval (relative error 3e-9 before rounding; Horner: 6 FMAs, one
+// fewer than the Taylor series to r^7 it replaced), then times 2^n — with AVX-512 by one
+// vscalefps, exact down to the denormals and up to infinity; elsewhere by two factors 2^(n/2)
+// and 2^(n - n/2) made from exponent bits (2^n alone leaves the exponent's range at n = 128
+// and n = -127, which e^88.5 and e^-88 need). Past +-104 e^x is 0 or infinite in float (2^150
+// overflows, 2^-150 is 0).
 inline vfloat exp_within(vfloat x) noexcept {
     const auto [n, r] = reduce_ln2(x);
-    vfloat p = kernels::fma(vfloat(0.0013814617414027452f), r, vfloat(0.008368710055947304f));
-    p = kernels::fma(p, r, vfloat(0.04166838899254799f));
-    p = kernels::fma(p, r, vfloat(0.1666652113199234f));
-    p = kernels::fma(p, r, vfloat(0.4999999403953552f));
-    p = kernels::fma(p, r, vfloat(1.f));
-    p = kernels::fma(p, r, vfloat(1.f));
-    return times_pow2(p, n);
+    return times_pow2(exp_reduced<1>(r), n);
 }
 // e^-x for x within [-104, 104], bitwise exp_within(-x), without negating x: n is exp_within's
-// n for -x, u = x + n ln2 is its r negated (each rounding is symmetric), and its polynomial
-// with the odd coefficients negated, evaluated at u, gives its values exactly. One
+// n for -x, u = x + n ln2 is its r negated (each rounding is symmetric), and the polynomial
+// with its odd coefficients negated, evaluated at u, gives its values exactly. One
 // instruction fewer, and the one that cost: SiLU 2.75 -> 2.40 ns a vector (Zen 5, a /tmp loop
 // in L1 interleaving the two, medians of 20001 rounds; bitwise the same on 2.7e8 inputs).
 inline vfloat exp_neg_within(vfloat x) noexcept {
     const vfloat n = xsimd::nearbyint(x * vfloat(-1.44269504f));
     const vfloat u = kernels::fma(n, vfloat(1.42860677e-6f), kernels::fma(n, vfloat(0.693145752f), x));
-    vfloat p = kernels::fma(vfloat(0.0013814617414027452f), u, vfloat(-0.008368710055947304f));
-    p = kernels::fma(p, u, vfloat(0.04166838899254799f));
-    p = kernels::fma(p, u, vfloat(-0.1666652113199234f));
-    p = kernels::fma(p, u, vfloat(0.4999999403953552f));
-    p = kernels::fma(p, u, vfloat(-1.f));
-    p = kernels::fma(p, u, vfloat(1.f));
-    return times_pow2(p, n);
+    return times_pow2(exp_reduced<-1>(u), n);
 }
 // e^x for any x: clamped to [-104, 104] first; a NaN stays NaN (the bounds go first, as in
 // exp_nonpos).

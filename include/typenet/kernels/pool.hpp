@@ -79,9 +79,7 @@ inline void pool2d(const PoolGeometry& g, const float* in, float* out, std::size
     // calls per pixel (they cost more than the window's 9 loads and maxima: 3x3/2 on SqueezeNet's
     // maps, one core, 6.0-6.8 -> 5.0-6.3 ns an output vector; 112x112x24, ShuffleNetV2's, 8.9 -> 6.2).
     constexpr bool rows_inside = Kind == PoolKind::max && KH > 0;
-    const std::size_t x_in0 = rows_inside ? std::min(g.ow, (g.pad_left + g.sw - 1) / g.sw) : 0;
-    const std::size_t x_in1 =
-        rows_inside && g.w + g.pad_left >= KW ? std::max(x_in0, std::min(g.ow, (g.w + g.pad_left - KW) / g.sw + 1)) : x_in0;
+    const auto [x_in0, x_in1] = rows_inside ? windows_inside(g.w, g.pad_left, KW, g.sw, g.ow) : WindowsInside{0, 0};
     for (std::size_t b = 0; b < batch; ++b) {
         const float* img = in + b * g.h * g.w * g.c;
         for (std::size_t oy = 0; oy < g.oh; ++oy)

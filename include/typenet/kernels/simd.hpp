@@ -300,6 +300,17 @@ inline vfloat min_nan(vfloat a, vfloat b) noexcept { return xsimd::select(xsimd:
 inline vfloat relu_nan(vfloat x) noexcept { return xsimd::max(vfloat(0.f), x); }
 
 constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
+// The output positions [first, end) of a sliding window whose `extent` input positions lie
+// wholly inside the input's `size` (stride s, `pad` positions before it), within [0, out): the
+// ones a convolution or pooling loop runs without bounds checks.
+struct WindowsInside {
+    std::size_t first, end;
+};
+constexpr WindowsInside windows_inside(std::size_t size, std::size_t pad, std::size_t extent, std::size_t s, std::size_t out) noexcept {
+    const std::size_t first = std::min(out, (pad + s - 1) / s);
+    const std::size_t end = size + pad >= extent ? std::min(out, (size + pad - extent) / s + 1) : 0;
+    return {first, std::max(first, end)};
+}
 
 // Whether n floats at p (any alignment: the data section of a mapped file) are all finite.
 // Read as bits, so that no floating-point flag (-ffast-math assumes there is no NaN) can
