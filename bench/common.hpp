@@ -69,6 +69,33 @@ inline double measure_stream_ns(std::size_t bytes) {
     return best;
 }
 
+// GB/s of reading `bytes` over and over with vector loads (the best of rounds summing to at
+// least ~0.2 s): with 32 KB the L1's bandwidth, 512 KB the L2's, 8 MB the L3's, 256 MB the
+// memory's, as one core sees them.
+inline double measure_read_gbs(std::size_t bytes) {
+    using typenet::kernels::vfloat;
+    constexpr std::size_t L = typenet::kernels::lanes;
+    const std::size_t n = bytes / sizeof(float) / (4 * L) * (4 * L);
+    std::vector<float, xsimd::aligned_allocator<float, 64>> buf(n, 1.f);
+    const std::size_t rounds = std::max<std::size_t>(5, (std::size_t(1) << 32) / std::max<std::size_t>(bytes, 1) / 8);
+    double best = 1e30;
+    for (std::size_t rep = 0; rep < rounds; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        vfloat a0(0.f), a1(0.f), a2(0.f), a3(0.f);
+        for (std::size_t i = 0; i < n; i += 4 * L) {
+            a0 += vfloat::load_aligned(&buf[i]);
+            a1 += vfloat::load_aligned(&buf[i + L]);
+            a2 += vfloat::load_aligned(&buf[i + 2 * L]);
+            a3 += vfloat::load_aligned(&buf[i + 3 * L]);
+        }
+        float s = xsimd::hadd(a0 + a1 + a2 + a3);
+        benchmark::DoNotOptimize(s);
+        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+        if (rep > 1) best = std::min(best, ns);
+    }
+    return double(n * sizeof(float)) / best;
+}
+
 // make<M>(seed 2026) with non-trivial BatchNorm statistics (running_var and 1-D weights in
 // [0.5, 1.5), running_mean and 1-D biases in [-shift, shift)), so that folding has something
 // to fold; speed does not depend on the values.

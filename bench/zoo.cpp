@@ -2,8 +2,10 @@
 // GFLOP/s (the model's own count: 2 per multiply-add of every convolution and Dense) and the
 // fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion); the zoo's
 // depthwise layers alone (depthwise_*: GFLOP/s of their multiply-adds). After
-// the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md). ONNX Runtime on
-// the same models: bench/zoo_ort.sh (torchvision's definitions exported by PyTorch).
+// the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md), and one core's read
+// bandwidth from L1, L2, L3 and memory (the GB/s of zoo_profile's rows are against these).
+// ONNX Runtime on the same models: bench/zoo_ort.sh (torchvision's definitions exported by
+// PyTorch).
 //
 //   build/bench/bench/bench_zoo [--benchmark_filter=...]
 #include "common.hpp"
@@ -99,7 +101,9 @@ BENCHMARK(BM_zoo<MV2, tn::no_fusion>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3S>)->Name("mobilenet_v3_small_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<VGG>)->Name("vgg11_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
@@ -126,6 +130,11 @@ int main(int argc, char** argv) {
         describe<SQ>("squeezenet1_1");
         describe<SH>("shufflenet_v2_x1_0");
         describe<VGG>("vgg11");
+        std::printf("\nread bandwidth of one core, GB/s:");
+        for (const auto& [label, bytes] : {std::pair{"32 KB (L1)", std::size_t(32) << 10}, {"512 KB (L2)", std::size_t(512) << 10},
+                                           {"8 MB (L3)", std::size_t(8) << 20}, {"256 MB (memory)", std::size_t(256) << 20}})
+            std::printf("  %s %.1f", label, bench::measure_read_gbs(bytes));
+        std::printf("\n");
     });
     return bench::run(argc, argv, [] {}, 4096, "", "");
 }

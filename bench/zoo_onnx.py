@@ -12,7 +12,7 @@ import torchvision
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
           "squeezenet1_1", "shufflenet_v2_x1_0", "vgg11"]
-BATCHES = {"resnet18": [1, 8], "mobilenet_v2": [1, 8]}
+BATCHES = {name: [1, 8] for name in ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0"]}
 
 
 def main(out):

@@ -19,6 +19,13 @@ using Profiled = tn::Sequential<tn::Input<9, 7, 8>, tn::Named<"block", tn::Resid
                                 tn::DepthwiseConv2D<tn::kernel<3>, tn::stride<2>, tn::padding<1>, tn::relu6>,
                                 tn::GlobalAveragePool2D, tn::Named<"head", tn::Dense<4>>>;
 
+// The IR node of the row at `path`.
+std::size_t node_of(const std::vector<tn::LayerInfo>& info, const std::string& path) {
+    for (const auto& i : info)
+        if (i.path == path) return i.node;
+    return SIZE_MAX;
+}
+
 const tn::ProfileRow* find(const tn::Profile& p, const std::string& path) {
     for (const auto& r : p.rows)
         if (r.path == path) return &r;
@@ -59,6 +66,23 @@ TEST_CASE("profile: a row per kernel and per block, blocks summing their kernels
     CHECK(conv->flops == fused);
     CHECK(conv->flops >= 9 * 7 * 8 * 2 * 9 * 8);
 
+    // Bytes: what each kernel must move at the least, for both samples — its inputs from
+    // other kernels, its packed weights, its output. The 1x1 convolution reads the 3x3's
+    // output and the residual (the block's input); the depthwise layer 9x7x8 in, 5x4x8 out.
+    const auto info = Profiled::program::describe();
+    auto packed = [&](std::size_t node) {
+        for (const auto& i : info)
+            if (i.kind != tn::RowKind::block && i.node == node) return i.packed;
+        return std::size_t{0};
+    };
+    const tn::ProfileRow* depthwise = find(p, "1");
+    REQUIRE(depthwise);
+    const std::size_t dw_packed = packed(node_of(info, "1"));
+    CHECK(dw_packed >= 3 * 3 * 8 + 8);
+    CHECK(depthwise->bytes == 4 * (2 * 9 * 7 * 8 + dw_packed + 2 * 5 * 4 * 8));
+    CHECK(pointwise->bytes == 4 * (2 * (9 * 7 * 8 + 9 * 7 * 8) + packed(node_of(info, "block.3")) + 2 * 9 * 7 * 8));
+    CHECK(block->bytes == conv->bytes + pointwise->bytes);
+
     // The table: every row, indented by depth, and the pass; table(0) only the outermost rows.
     const std::string table = p.table();
     CHECK(table.find("  block.0") != std::string::npos);
@@ -69,6 +93,7 @@ TEST_CASE("profile: a row per kernel and per block, blocks summing their kernels
     const std::string kinds = p.by_kernel();
     CHECK(kinds.find("depthwise 3x3/2+bias+relu6") != std::string::npos);
     CHECK(kinds.find("dense+bias") != std::string::npos);
+    CHECK(kinds.find("GB/s") != std::string::npos);
 }
 
 TEST_CASE("profile: the observed pass computes what forward does", "[profile]") {

@@ -30,6 +30,8 @@ struct LayerInfo {
     std::string output_shape;  // "[12, 12, 5]"
     std::size_t params = 0;    // canonical floats it owns (a block: those of its nodes)
     std::size_t flops = 0;
+    std::size_t output_floats = 0;  // of its output, per sample
+    std::size_t packed = 0;    // floats of the packed weights its call reads (a shared layer's each call)
     std::size_t depth = 0;     // how many blocks it is inside
     RowKind kind = RowKind::layer;
     std::size_t node = 0;      // the IR node (a block: its last)

@@ -7,6 +7,12 @@
 //     std::cout << p;                         // blocks and kernels, indented
 //     std::cout << p.by_kernel();             // "conv 1x1 gemm+bias+relu6: 61%"
 //
+// Beside GFLOP/s, each row's GB/s: the bytes its kernels must move at the least — every input
+// they read from another kernel, their packed weights and their output, each once — over its
+// time. Where a kernel reads much more (windows that overlap, weights read again per tile) or
+// much less (a map still in cache from the kernel before), the figure says so against the
+// machine's cache and memory bandwidths.
+//
 // It runs Program::run_observed, which reads the clock after each kernel (~20 ns each), so
 // a model of microseconds reads slower than predict does; predict's own schedules for
 // some models (runtime/lanes.hpp's lanes of samples, threads) are not what it times.
@@ -38,6 +44,7 @@ struct ProfileRow {
     RowKind kind = RowKind::layer;
     std::size_t depth = 0;
     std::size_t flops = 0;  // a kernel: its own and those of the nodes fused into it
+    std::size_t bytes = 0;  // the least it moves: inputs from other kernels, packed weights, output (all samples)
     double seconds = 0;     // median over the calls
 };
 
@@ -46,8 +53,8 @@ struct Profile {
     double seconds = 0;  // the whole pass: the median of the calls' totals
     std::size_t batch = 1, calls = 0;
 
-    // The table: each row's path (indented by its blocks), kernel, time, share of the pass
-    // and GFLOP/s; rows deeper than max_depth are left out (0: the outermost only).
+    // The table: each row's path (indented by its blocks), kernel, time, share of the pass,
+    // GFLOP/s and GB/s; rows deeper than max_depth are left out (0: the outermost only).
     std::string table(std::size_t max_depth = SIZE_MAX) const;
     // The kernels' times summed by what they run, largest first.
     std::string by_kernel() const;
@@ -62,6 +69,30 @@ inline std::string profile_number(const char* format, double v) {
 }
 inline std::string profile_gflops(std::size_t flops, double seconds, std::size_t batch) {
     return flops && seconds > 0 ? profile_number("%.1f", double(flops) * double(batch) / seconds * 1e-9) : "";
+}
+inline std::string profile_gbytes(std::size_t bytes, double seconds) {
+    return bytes && seconds > 0 ? profile_number("%.1f", double(bytes) / seconds * 1e-9) : "";
+}
+// The bytes each kernel must move at the least (by the node that heads it): every input it
+// reads from a node of another kernel, the packed weights of its nodes (a BatchNorm folded
+// into them has none of its own) and the output of its last node, each once, for `batch`
+// samples.
+inline std::vector<std::size_t> kernel_bytes(const std::vector<LayerInfo>& info, std::size_t nodes, std::size_t batch) {
+    std::vector<const LayerInfo*> node(nodes, nullptr);
+    for (const LayerInfo& r : info)
+        if (r.kind != RowKind::block) node[r.node] = &r;
+    std::vector<std::size_t> bytes(nodes, 0), tail(nodes, SIZE_MAX);
+    for (const LayerInfo* r : node) {
+        if (!r || r->kind == RowKind::input || r->view) continue;  // a view moves nothing
+        const std::size_t h = r->kernel;
+        if (!r->folded_into_weights) bytes[h] += sizeof(float) * r->packed;
+        for (std::size_t a : r->args)
+            if (node[a] && node[a]->kernel != h) bytes[h] += sizeof(float) * batch * node[a]->output_floats;
+        tail[h] = r->node;  // nodes come in order: the kernel's last one wins
+    }
+    for (std::size_t h = 0; h < nodes; ++h)
+        if (tail[h] != SIZE_MAX) bytes[h] += sizeof(float) * batch * node[tail[h]]->output_floats;
+    return bytes;
 }
 // Columns left-aligned (the first n_left) or right-aligned, two spaces apart.
 inline std::string profile_columns(const std::vector<std::vector<std::string>>& cells, std::size_t n_left) {
@@ -109,18 +140,20 @@ inline Profile make_profile(const std::vector<LayerInfo>& info, const std::vecto
     std::vector<std::size_t> kernel_flops(node_seconds.size(), 0);  // each kernel's and those fused into it
     for (const LayerInfo& r : info)
         if (r.kind != RowKind::block) kernel_flops[r.kernel] += r.flops;
+    const std::vector<std::size_t> bytes = kernel_bytes(info, node_seconds.size(), batch);
     for (const LayerInfo& r : info) {
-        ProfileRow row{r.path, {}, r.output_shape, r.kind, r.depth, 0, 0};
+        ProfileRow row{r.path, {}, r.output_shape, r.kind, r.depth, 0, 0, 0};
         if (r.kind == RowKind::block) {
             row.kernel = r.type;
             row.flops = r.flops;
-            for (std::size_t k = r.first; k <= r.node; ++k) row.seconds += node_seconds[k];
+            for (std::size_t k = r.first; k <= r.node; ++k) row.seconds += node_seconds[k], row.bytes += ran[k] ? bytes[k] : 0;
         } else {
             if (!ran[r.node] || r.view) continue;  // an input, a view, a node fused into another's kernel
             row.kernel = r.kernel_name.empty() ? r.type : profile_kernel(r.kernel_name, r.type);
             if (r.adds_residual) row.kernel += " +residual";
             row.seconds = node_seconds[r.node];
             row.flops = kernel_flops[r.node];
+            row.bytes = bytes[r.node];
         }
         p.rows.push_back(std::move(row));
     }
@@ -129,39 +162,40 @@ inline Profile make_profile(const std::vector<LayerInfo>& info, const std::vecto
 }  // namespace detail
 
 inline std::string Profile::table(std::size_t max_depth) const {
-    std::vector<std::vector<std::string>> cells{{"Path", "Kernel", "Output shape", "us", "%", "GFLOP/s"}};
+    std::vector<std::vector<std::string>> cells{{"Path", "Kernel", "Output shape", "us", "%", "GFLOP/s", "GB/s"}};
     for (const ProfileRow& r : rows) {
         if (r.depth > max_depth) continue;
         cells.push_back({std::string(2 * r.depth, ' ') + r.path, r.kernel, r.output_shape, detail::profile_number("%.1f", r.seconds * 1e6),
                          detail::profile_number("%.1f", seconds > 0 ? 100 * r.seconds / seconds : 0),
-                         detail::profile_gflops(r.flops, r.seconds, batch)});
+                         detail::profile_gflops(r.flops, r.seconds, batch), detail::profile_gbytes(r.bytes, r.seconds)});
     }
-    std::size_t flops = 0;
+    std::size_t flops = 0, bytes = 0;
     for (const ProfileRow& r : rows)
-        if (r.kind != RowKind::block) flops += r.flops;
+        if (r.kind != RowKind::block) flops += r.flops, bytes += r.bytes;
     cells.push_back({"(the pass)", "batch " + std::to_string(batch) + ", median of " + std::to_string(calls) + " calls", "",
-                     detail::profile_number("%.1f", seconds * 1e6), "100.0", detail::profile_gflops(flops, seconds, batch)});
+                     detail::profile_number("%.1f", seconds * 1e6), "100.0", detail::profile_gflops(flops, seconds, batch),
+                     detail::profile_gbytes(bytes, seconds)});
     return detail::profile_columns(cells, 3);
 }
 
 inline std::string Profile::by_kernel() const {
     struct Sum {
         double seconds = 0;
-        std::size_t flops = 0, count = 0;
+        std::size_t flops = 0, bytes = 0, count = 0;
     };
     std::map<std::string, Sum> sums;
     for (const ProfileRow& r : rows) {
         if (r.kind == RowKind::block) continue;
         Sum& s = sums[r.kernel];
-        s.seconds += r.seconds, s.flops += r.flops, ++s.count;
+        s.seconds += r.seconds, s.flops += r.flops, s.bytes += r.bytes, ++s.count;
     }
     std::vector<std::pair<std::string, Sum>> sorted(sums.begin(), sums.end());
     std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
-    std::vector<std::vector<std::string>> cells{{"Kernel", "count", "us", "%", "GFLOP/s"}};
+    std::vector<std::vector<std::string>> cells{{"Kernel", "count", "us", "%", "GFLOP/s", "GB/s"}};
     for (const auto& [name, s] : sorted)
         cells.push_back({name, std::to_string(s.count), detail::profile_number("%.1f", s.seconds * 1e6),
                          detail::profile_number("%.1f", seconds > 0 ? 100 * s.seconds / seconds : 0),
-                         detail::profile_gflops(s.flops, s.seconds, batch)});
+                         detail::profile_gflops(s.flops, s.seconds, batch), detail::profile_gbytes(s.bytes, s.seconds)});
     return detail::profile_columns(cells, 1);
 }
 

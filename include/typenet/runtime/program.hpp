@@ -748,6 +748,8 @@ struct Program {
         r.output_shape = fns[k].shape();
         r.params = owner[k] == k ? facts.canonical[k] : 0;
         r.flops = facts.flops[k];
+        r.output_floats = facts.floats[k];
+        r.packed = facts.packed[k];
         r.kind = facts.kind[k] == Kind::input ? RowKind::input : facts.kind[k] == Kind::merge ? RowKind::merge : RowKind::layer;
         r.node = r.first = k;
         r.kernel = epilogues.head[k];
