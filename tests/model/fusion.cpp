@@ -372,6 +372,27 @@ constexpr auto band_two_readers = [] {
 using BandTwoReaders = decltype(band_two_readers());
 using BandDilated = tn::Sequential<tn::Input<40, 48, 8>, tn::Conv2D<72, tn::kernel<1>>,
                                    tn::DepthwiseConv2D<tn::kernel<3>, tn::dilation<2>, tn::padding<2>>>;
+// After the depthwise layer: the 1x1 convolution that alone reads it, on each band — with no
+// expansion before it (the model's input), at stride 2 after an expansion, with an odd number
+// of output rows; and not when its value has a second reader.
+using BandAfter = tn::Sequential<tn::Input<64, 66, 32>, tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>, tn::relu6>,
+                                 tn::Conv2D<16, tn::kernel<1>>>;
+using BandAfterStride2 = tn::Sequential<tn::Input<57, 50, 16>, Expand<96, 3, 2, tn::relu6>, tn::Conv2D<24, tn::kernel<1>, tn::no_bias>,
+                                        tn::BatchNorm<>, tn::GlobalAveragePool2D>;
+// Whether nodes a and b of M have arena buffers that do not overlap.
+template <class M>
+constexpr bool apart(std::size_t a, std::size_t b) {
+    constexpr auto& plan = M::program::plan;
+    constexpr auto& facts = M::program::facts;
+    return plan.offset[a] + facts.floats[a] <= plan.offset[b] || plan.offset[b] + facts.floats[b] <= plan.offset[a];
+}
+constexpr auto band_after_two_readers = [] {
+    auto x = tn::input<"x", 64, 66, 32>;
+    auto d = tn::layer<"d", tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>>>(x);
+    auto q = tn::conv2d<"q", 16, tn::kernel<1>>(d);
+    return tn::model(tn::inputs(x), tn::outputs(q, d));
+};
+using BandAfterTwoReaders = decltype(band_after_two_readers());
 using NoBands = tn::fusion_policy<true, true, true, true, true, false>;
 
 // Banded (one thread) against the same model without the pass, and against one sample on two
@@ -408,6 +429,23 @@ TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer tha
     STATIC_REQUIRE(!BandTwoReaders::program::bands.any());
     STATIC_REQUIRE(!BandDilated::program::bands.any());
     STATIC_REQUIRE(!tn::unfused<BandStride1>::program::bands.any());
+    // The 1x1 convolution after: on each band (the projection; in a residual block, with the
+    // block's input added in its epilogue).
+    STATIC_REQUIRE(BandStride1::program::bands.consumer[5] == 8);
+    STATIC_REQUIRE(BandStride1::program::bands.reader[8] == 5);
+    STATIC_REQUIRE(BandResidual::program::bands.consumer[5] == 8);
+    STATIC_REQUIRE(BandStride2::program::bands.consumer[2] == tn::passes::none);  // (its value is the model's output)
+    STATIC_REQUIRE(BandAfter::program::bands.producer[1] == tn::passes::none);
+    STATIC_REQUIRE(BandAfter::program::bands.consumer[1] == 2);
+    STATIC_REQUIRE(BandAfter::program::bands.count[1] == 3);  // ~192 KB of 8.25 KB output rows: 22 rows a band
+    STATIC_REQUIRE(BandAfterStride2::program::bands.producer[4] == 1);
+    STATIC_REQUIRE(BandAfterStride2::program::bands.consumer[4] == 7);
+    STATIC_REQUIRE(!BandAfterTwoReaders::program::bands.any());
+    // Its value is written from the depthwise layer's first band on, so it may not take the
+    // place of the expansion's or the depthwise layer's (the threads' path writes them).
+    STATIC_REQUIRE(BandAfterStride2::program::plan.where[7] == tn::passes::Where::arena);
+    STATIC_REQUIRE(apart<BandAfterStride2>(7, 1));
+    STATIC_REQUIRE(apart<BandAfterStride2>(7, 4));
     // The expansion's input lives until the depthwise layer's last band.
     STATIC_REQUIRE(BandStride1::program::plan.last_use[1] == 5);
     STATIC_REQUIRE(BandStride1::program::arena_floats(1) >=
@@ -417,15 +455,20 @@ TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer tha
         check_bands_bitwise<BandStride1>();
         check_bands_bitwise<BandResidual>();
         check_bands_bitwise<BandStride2>();
+        check_bands_bitwise<BandAfter>();
+        check_bands_bitwise<BandAfterStride2>();
     }
     SECTION("the summary and the profile say so") {
         const std::string s = tn::summary<BandStride1>();
         CHECK(s.find("conv+bias+relu6 (batchnorm folded), computed band by band by 1.3") != std::string::npos);
-        CHECK(s.find("depthwise+bias+relu6 (batchnorm folded), in 4 bands of rows, each after its rows of 1.0") != std::string::npos);
+        CHECK(s.find("depthwise+bias+relu6 (batchnorm folded), in 4 bands of rows, each after its rows of 1.0 and before 2 on them") !=
+              std::string::npos);
+        CHECK(s.find("conv+bias, computed on each band of 1.3") != std::string::npos);
+        CHECK(tn::summary<BandAfter>().find("in 3 bands of rows, each before 1 on them") != std::string::npos);
         const auto net = tn::make<BandStride1>();
         const tn::Profile p = tn::profile(net, 1, 3);
         std::size_t kernels = 0;
         for (const auto& r : p.rows) kernels += r.kind != tn::RowKind::block;
-        CHECK(kernels == 4);  // the stem, the expansion (its bands' parts), the depthwise, the projection
+        CHECK(kernels == 4);  // the stem, the expansion, the depthwise, the projection (each its bands' parts)
     }
 }

@@ -177,13 +177,14 @@ consteval LayerAliasing layer_aliasing() {
 //   (only what its reader reads)  forward_cropped<In, Act>(params, in, out, rows, scratch, std::size_t oh, std::size_t ow):
 //                                 the first oh x ow pixels of each output map, stored oh x ow
 //   computes any run of rows of   computes_rows<In> = true (a 1x1 convolution: each output row from
-//   its map alone                 its input row); forward_rows<In, Act>(params, in, out, std::size_t n, scratch):
-//                                 n rows of the map (In's width and channels), the same bits as the whole map's
+//   its map alone                 its input row); forward_rows<In, Act>(params, in, out, std::size_t n, scratch,
+//                                 const float* add = nullptr): n rows of the map (In's width and channels), plus
+//                                 `add` (laid out like them) before Act, the same bits as the whole map's
 //   computes a band of output     reads_rows<In>: a RowWindow {kh, stride, pad_top, unit, oh} (kh 0: not);
 //   rows from its input rows held forward_band<In, Act>(params, const float* rows, std::size_t first, std::size_t n,
-//   apart                         float* out, std::size_t band, std::size_t bands): the output rows of band
-//                                 `band` of `bands` (a share of oh in units of `unit` rows) from input rows
-//                                 [first, first + n) at `rows`, written at their places in out
+//   apart                         std::size_t oy0, std::size_t oy1, float* out): output rows [oy0, oy1) (whole
+//                                 units of `unit` rows, or the map's end) from input rows [first, first + n)
+//                                 at `rows`, written from out on
 //   reads only a top-left part    input_used<In>: std::array{rows, cols} it reads (less than In's when
 //   of its input map              a floor pooling's last stride leaves some out);
 //                                 forward_on_crop<In>(params, in, out, rows, std::size_t h, std::size_t w):
@@ -233,7 +234,7 @@ concept ComputesRows = requires { { L::template computes_rows<In> } -> std::conv
 template <class L, class In, class Act>
 concept ReadsRowWindow = requires { { L::template reads_rows<In> } -> std::convertible_to<RowWindow>; } &&
     (L::template reads_rows<In>.kh > 0) &&
-    requires(const float* p, const float* i, std::size_t n, float* o) { L::template forward_band<In, Act>(p, i, n, n, o, n, n); };
+    requires(const float* p, const float* i, std::size_t n, float* o) { L::template forward_band<In, Act>(p, i, n, n, n, n, o); };
 
 template <class L, class In>
 concept ReadsInputCrop = requires {

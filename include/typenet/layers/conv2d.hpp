@@ -240,15 +240,17 @@ struct ConvLayer {
     }
 
     // Bands (passes/bands.hpp): a 1x1 convolution computes any n rows of its map (a GEMM over
-    // their pixels), and a depthwise one a band of its output rows from its input rows held in
-    // a buffer of their own (the geometry of those rows: the band's first row is `first` rows
-    // further into the padding). The same bits as the whole map: every pixel is its own window.
+    // their pixels, with a residual `add` laid out like them, or none), and a depthwise one
+    // output rows [oy0, oy1) from its input rows [first, first + n) held in a buffer of their
+    // own, written from `out` on: the band as a map of its own, whose top padding is what is left
+    // of the map's above row `first`. The same bits as the whole map: every pixel is its own
+    // window, with the same taps in the same order.
     template <class In> static constexpr bool computes_rows = geometry<In>().pointwise() && !runs_int8<In>;
     template <class In, class Act>
-    static void forward_rows(const float* params, const float* in, float* out, std::size_t n, float* scratch) {
+    static void forward_rows(const float* params, const float* in, float* out, std::size_t n, float* scratch, const float* add = nullptr) {
         kernels::ConvGeometry g = geometry<In>();
         g.h = g.oh = n;
-        compute<In, Act>(g, params, in, out, 1, scratch);
+        compute<In, Act>(g, params, in, out, 1, scratch, add);
     }
     template <class In>
     static constexpr RowWindow reads_rows = [] {
@@ -258,11 +260,12 @@ struct ConvLayer {
         else return RowWindow{};
     }();
     template <class In, class Act>
-    static void forward_band(const float* params, const float* rows, std::size_t first, std::size_t n, float* out, std::size_t band,
-                             std::size_t bands) {
+    static void forward_band(const float* params, const float* rows, std::size_t first, std::size_t n, std::size_t oy0, std::size_t oy1,
+                             float* out) {
         kernels::ConvGeometry g = geometry<In>();
-        g.h = n, g.pad_top += first;
-        compute<In, Act>(g, params, rows, out, 1, nullptr, nullptr, 0, kernels::Share{band, bands});
+        g.h = n, g.oh = oy1 - oy0;
+        g.pad_top = g.pad_top + first - oy0 * g.sh;  // (first is the band's first row's top tap, or 0)
+        compute<In, Act>(g, params, rows, out, 1, nullptr);
     }
 
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a

@@ -10,8 +10,10 @@
 // TFLite's arena planner does): on a chain that is the largest pair of neighbours, the
 // least any plan can do.
 //
-// A 1x1 convolution that runs band by band (bands.hpp) reads its input until the last band of
-// its reader: that input lives until then.
+// A 1x1 convolution that runs band by band (bands.hpp) before its depthwise reader reads its
+// input until the reader's last band: that input lives until then. One that runs on each band
+// after its depthwise producer writes its value from the producer's first band: that value
+// lives from then.
 //
 // Sizes are floats per sample; a block of r rows scales every offset by r. Scratch (im2col
 // blocks) sits above the activations and is live only during its node.
@@ -104,7 +106,10 @@ constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e,
         if (f.kind[k] != Kind::input && f.output_slot[k] == none) p.naive_floats += kernels::round_up(f.floats[k], align);
     }
     // Live range and size of each arena group.
-    std::array<std::size_t, K> end{}, gsize{};
+    std::array<std::size_t, K> start{}, end{}, gsize{};
+    for (std::size_t k = 0; k < K; ++k) start[k] = k;
+    for (std::size_t d = 0; d < K; ++d)
+        if (b.consumer[d] != none) start[p.group[b.consumer[d]]] = std::min(start[p.group[b.consumer[d]]], d);
     for (std::size_t k = 0; k < K; ++k) {
         const std::size_t g = p.group[k];
         end[g] = std::max({end[g], p.last_use[k], k});
@@ -118,7 +123,7 @@ constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e,
     for (std::size_t i = 1; i < n; ++i)  // insertion sort: stable, by size descending
         for (std::size_t j = i; j > 0 && gsize[order[j]] > gsize[order[j - 1]]; --j) std::swap(order[j], order[j - 1]);
     std::array<bool, K> placed{};
-    auto overlaps = [&](std::size_t g, std::size_t h) { return g <= end[h] && h <= end[g]; };
+    auto overlaps = [&](std::size_t g, std::size_t h) { return start[g] <= end[h] && start[h] <= end[g]; };
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t g = order[i];
         std::size_t best = std::size_t(-1);

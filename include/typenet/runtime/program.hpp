@@ -144,30 +144,39 @@ struct NoObserver {
     constexpr void operator()(std::size_t) const noexcept {}
 };
 
-// A 1x1 convolution (P, its input shape, activation and run) and the depthwise one that alone
-// reads it (D), band by band (passes/bands.hpp): each band's input rows are computed into the
-// buffer at the start of scratch (rows the band before it read too are moved to its top, not
-// computed again), then the band's output rows from there. The observer is called after each
-// part, with P's node and then D's (Program::run_observed).
+// A depthwise convolution (D) band by band of its output rows (passes/bands.hpp), with the
+// 1x1 convolution whose value only it reads (P) and the one that alone reads its value (Q),
+// either or both: each band's input rows are computed by P into the buffer at the start of
+// scratch (rows the band before it read too are moved to its top, not computed again), the
+// band's output rows by D (into the second buffer when Q follows, else at their places in its
+// map), then Q's rows from there. The observer is called after each part, with the node that
+// ran it (Program::run_observed).
 struct BandPlan {
-    std::size_t p = 0, d = 0;  // the nodes
-    std::size_t bands = 0, h = 0, row = 0;  // bands per sample; the map's rows and floats per row
-    std::size_t p_row = 0;                  // floats per row of the 1x1 convolution's input
-    std::size_t in_floats = 0, out_floats = 0;  // per sample: the 1x1's input, the depthwise's output
+    std::size_t p = 0, d = 0, q = 0;            // the nodes (none: no P / no Q)
+    std::size_t bands = 0, h = 0, row = 0;      // bands per sample; D's input rows and floats per row
+    std::size_t p_row = 0;                      // floats per row of P's input
+    std::size_t in_floats = 0, out_floats = 0;  // per sample: the step's input (P's or D's), its output (D's or Q's)
+    std::size_t out_at = 0;                     // with Q: D's band rows in scratch, from here
+    std::size_t d_row = 0, q_row = 0;           // floats per output row of D and of Q
     RowWindow window;
 };
-// The two layers' entries, and an observer (none: call null), for the one loop below.
+// The layers' entries, and an observer (none: call null), for the one loop below.
 struct BandParts {
-    void (*rows)(const float* params, const float* in, float* out, std::size_t n);
-    void (*band)(const float* params, const float* rows, std::size_t first, std::size_t n, float* out, std::size_t band, std::size_t bands);
+    void (*rows)(const float* params, const float* in, float* out, std::size_t n) = nullptr;
+    void (*band)(const float* params, const float* rows, std::size_t first, std::size_t n, std::size_t oy0, std::size_t oy1, float* out) = nullptr;
+    void (*project)(const float* params, const float* in, float* out, std::size_t n, const float* add) = nullptr;
     void* observer = nullptr;
     void (*observe)(void* observer, std::size_t node) = nullptr;
 };
-// One function for every pair of layers and model: the entries come as pointers (compile
-// time: a band step is two small entries per pair, not a loop per pair).
-[[gnu::noinline]] inline void run_bands(const BandPlan& b, const BandParts& f, const float* pp, const float* pd, const float* x, float* y,
-                                        std::size_t rows, float* held) {
+// One function for every model and set of layers: the entries come as pointers (compile
+// time: a band step is a few small entries per depthwise layer, not a loop for each).
+// x: the step's input (P's, or D's without P); y: its output (Q's, or D's without Q); add: Q's
+// residual, laid out like y (or null).
+[[gnu::noinline]] inline void run_bands(const BandPlan& b, const BandParts& f, const float* pp, const float* pd, const float* pq,
+                                        const float* x, float* y, const float* add, std::size_t rows, float* scratch) {
     const RowWindow& w = b.window;
+    float* held = scratch;
+    float* band_out = scratch + b.out_at;
     for (std::size_t s = 0; s < rows; ++s) {
         std::size_t have0 = 0, have1 = 0;  // the map's rows in the buffer: [have0, have1) from its top
         for (std::size_t band = 0; band < b.bands; ++band) {
@@ -176,41 +185,76 @@ struct BandParts {
             const std::size_t iy0 = oy0 * w.stride > w.pad_top ? oy0 * w.stride - w.pad_top : 0;
             const std::size_t last = (oy1 - 1) * w.stride + w.kh;  // (one past the band's last input row, padding counted)
             const std::size_t iy1 = std::min(b.h, last > w.pad_top ? last - w.pad_top : 0);
-            std::size_t from = iy0;
-            if (iy0 < have1) {  // rows the band before read too
-                std::copy(held + (iy0 - have0) * b.row, held + (have1 - have0) * b.row, held);
-                from = have1;
+            const float* in_rows = x + s * b.in_floats + iy0 * b.row;
+            if (f.rows) {
+                std::size_t from = iy0;
+                if (iy0 < have1) {  // rows the band before read too
+                    std::copy(held + (iy0 - have0) * b.row, held + (have1 - have0) * b.row, held);
+                    from = have1;
+                }
+                if (from < iy1) f.rows(pp, x + s * b.in_floats + from * b.p_row, held + (from - iy0) * b.row, iy1 - from);
+                if (f.observe) f.observe(f.observer, b.p);
+                in_rows = held;
+                have0 = iy0, have1 = iy1;
             }
-            if (from < iy1) f.rows(pp, x + s * b.in_floats + from * b.p_row, held + (from - iy0) * b.row, iy1 - from);
-            if (f.observe) f.observe(f.observer, b.p);
-            f.band(pd, held, iy0, iy1 - iy0, y + s * b.out_floats, band, b.bands);
+            float* d_out = f.project ? band_out : y + s * b.out_floats + oy0 * b.d_row;
+            f.band(pd, in_rows, iy0, iy1 - iy0, oy0, oy1, d_out);
             if (f.observe) f.observe(f.observer, b.d);
-            have0 = iy0, have1 = iy1;
+            if (f.project) {
+                const std::size_t at = s * b.out_floats + oy0 * b.q_row;
+                f.project(pq, band_out, y + at, oy1 - oy0, add ? add + at : nullptr);
+                if (f.observe) f.observe(f.observer, b.q);
+            }
         }
     }
 }
-template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, BandPlan B>
-struct BandStep {
+// P, D and Q: a layer, its input shape, activation and run (P or Q void: none).
+template <class L, class In, class Act, LayerRun R>
+struct BandLayer {
+    using layer = L;
+    static constexpr LayerRun run = R;
+};
+template <class P, class D, class Q, BandPlan B>
+struct BandStep;
+template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, class LQ, class InQ, class ActQ,
+          LayerRun RQ, BandPlan B>
+struct BandStep<BandLayer<LP, InP, ActP, RP>, BandLayer<LD, InD, ActD, RD>, BandLayer<LQ, InQ, ActQ, RQ>, B> {
     static void pointwise(const float* params, const float* in, float* out, std::size_t n) {
         LP::template forward_rows<InP, ActP>(params, in, out, n, nullptr);
     }
-    static void depthwise(const float* params, const float* in, std::size_t first, std::size_t n, float* out, std::size_t band,
-                          std::size_t bands) {
-        LD::template forward_band<InD, ActD>(params, in, first, n, out, band, bands);
+    static void depthwise(const float* params, const float* in, std::size_t first, std::size_t n, std::size_t oy0, std::size_t oy1,
+                          float* out) {
+        LD::template forward_band<InD, ActD>(params, in, first, n, oy0, oy1, out);
+    }
+    static void project(const float* params, const float* in, float* out, std::size_t n, const float* add) {
+        LQ::template forward_rows<InQ, ActQ>(params, in, out, n, nullptr, add);
     }
     template <class After>
     static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
                     After& after) {
-        BandParts f{&pointwise, &depthwise};
+        BandParts f;
+        f.band = &depthwise;
+        if constexpr (!std::is_void_v<LP>) f.rows = &pointwise;
+        if constexpr (!std::is_void_v<LQ>) f.project = &project;
         if constexpr (!std::is_same_v<std::remove_cvref_t<After>, NoObserver>)
             f.observer = &after, f.observe = [](void* a, std::size_t k) { (*static_cast<std::remove_reference_t<After>*>(a))(k); };
-        run_bands(B, f, params + RP.params, params + RD.params, locate<RP.src>(ins, outs, rows, arena), locate<RD.dst>(ins, outs, rows, arena),
-                  rows, scratch);
+        const float* x = nullptr;
+        float* y = nullptr;
+        const float* add = nullptr;
+        if constexpr (std::is_void_v<LP>) x = locate<RD.src>(ins, outs, rows, arena);
+        else x = locate<RP.src>(ins, outs, rows, arena);
+        if constexpr (std::is_void_v<LQ>) {
+            y = locate<RD.dst>(ins, outs, rows, arena);
+        } else {
+            y = locate<RQ.dst>(ins, outs, rows, arena);
+            if constexpr (RQ.entry == Entry::add) add = locate<RQ.other>(ins, outs, rows, arena);
+        }
+        run_bands(B, f, params + RP.params, params + RD.params, params + RQ.params, x, y, add, rows, scratch);
     }
 };
 template <class S> inline constexpr bool is_band_step = false;
-template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, BandPlan B>
-inline constexpr bool is_band_step<BandStep<LP, InP, ActP, RP, LD, InD, ActD, RD, B>> = true;
+template <class P, class D, class Q, BandPlan B>
+inline constexpr bool is_band_step<BandStep<P, D, Q, B>> = true;
 
 // Node k's step S, then the observer's call (Program::run_observed). A class template of the
 // step alone, and the observer of run a type of its own: nothing per node is named with the
@@ -553,22 +597,34 @@ struct Program {
     };
     template <std::size_t k> using step = typename StepOf<k>::type;
 
-    // The steps run (one thread) runs: a 1x1 convolution run band by band is its depthwise
-    // reader's BandStep (passes/bands.hpp), and no step of its own.
-    template <std::size_t k, std::size_t p = bands.producer[k]>
+    // The steps run (one thread) runs: a depthwise convolution run in bands is a BandStep with
+    // the 1x1 convolutions beside it (passes/bands.hpp), which have no step of their own.
+    template <std::size_t k, std::size_t p = bands.producer[k], std::size_t q = bands.consumer[k]>
     static constexpr BandPlan band_plan() {
-        return {p, k, bands.count[k], facts.in_hwc[k][0], facts.in_hwc[k][1] * facts.in_hwc[k][2],
-                facts.in_hwc[p][1] * facts.in_hwc[p][2], shape<facts.arg(p)>::size, shape<k>::size, facts.row_window[k]};
+        const std::size_t oh = facts.row_window[k].oh, row = facts.in_hwc[k][1] * facts.in_hwc[k][2];
+        BandPlan b{p, k, q, bands.count[k], facts.in_hwc[k][0], row, 0, 0, shape<k>::size, bands.out_at(k, row), facts.floats[k] / oh, 0,
+                   facts.row_window[k]};
+        if constexpr (p != none) b.p_row = facts.in_hwc[p][1] * facts.in_hwc[p][2], b.in_floats = shape<facts.arg(p)>::size;
+        else b.in_floats = shape<facts.arg(k)>::size;
+        if constexpr (q != none) b.out_floats = facts.floats[q], b.q_row = facts.floats[q] / oh;
+        return b;
     }
-    template <std::size_t k, bool = bands.producer[k] != none>
+    template <std::size_t k, bool = (k != none)>
+    struct BandLayerOf {
+        using type = BandLayer<op<k>, in_shape<k>, own_or_fused_activation<k>, layer_run[k]>;
+    };
+    template <std::size_t k>
+    struct BandLayerOf<k, false> {
+        using type = BandLayer<void, void, void, LayerRun{}>;
+    };
+    template <std::size_t k> using band_layer = typename BandLayerOf<k>::type;
+    template <std::size_t k, bool = bands.runs_bands(k)>
     struct RunStepOf {
         using type = std::conditional_t<bands.reader[k] != none, NoStep, step<k>>;
     };
     template <std::size_t k>
     struct RunStepOf<k, true> {
-        static constexpr std::size_t p = bands.producer[k];
-        using type = BandStep<op<p>, in_shape<p>, own_or_fused_activation<p>, layer_run[p], op<k>, in_shape<k>, own_or_fused_activation<k>,
-                              layer_run[k], band_plan<k>()>;
+        using type = BandStep<band_layer<bands.producer[k]>, band_layer<k>, band_layer<bands.consumer[k]>, band_plan<k>()>;
     };
     template <std::size_t k> using run_step = typename RunStepOf<k>::type;
 
@@ -727,9 +783,13 @@ struct Program {
                  path_of(e.sole_reader[e.tail[k]]) + " reads)";
         }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
-        if (bands.reader[k] != none) s += ", computed band by band by " + path_of(bands.reader[k]);
-        if (bands.producer[k] != none)
-            s += ", in " + std::to_string(bands.count[k]) + " bands of rows, each after its rows of " + path_of(bands.producer[k]);
+        if (bands.reader[k] != none)
+            s += (bands.producer[bands.reader[k]] == k ? ", computed band by band by " : ", computed on each band of ") + path_of(bands.reader[k]);
+        if (bands.runs_bands(k)) {
+            s += ", in " + std::to_string(bands.count[k]) + " bands of rows";
+            if (bands.producer[k] != none) s += ", each after its rows of " + path_of(bands.producer[k]);
+            if (bands.consumer[k] != none) s += (bands.producer[k] != none ? " and before " : ", each before ") + path_of(bands.consumer[k]) + " on them";
+        }
         if (e.add[k] != none) {
             s += " +add " + path_of(e.addend[k]);
             if (e.activation[k] != none) s += ", then " + fns[k].activation();
