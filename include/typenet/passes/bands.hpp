@@ -77,9 +77,8 @@ constexpr Bands<K> band_rows(const Facts<K, A>& f, const Epilogues<K>& e, const 
         const std::size_t t = f.arg(d), p = e.head[t];
         const bool before = rows_kernel(p) && e.tail[p] == t && only_for(f, e, t, d) && writes_plainly(p);
         // After: the 1x1 kernel that alone reads d's value (its residual, if any, is another's).
-        std::size_t q = none;
-        for (std::size_t r = d + 1; r < K && q == none; ++r)
-            if (rows_kernel(r) && f.arg(r) == e.tail[d] && only_for(f, e, e.tail[d], r) && plain_kernel(r)) q = r;
+        const std::size_t r = e.sole_reader[e.tail[d]];
+        const std::size_t q = r != none && only_for(f, e, e.tail[d], r) && rows_kernel(r) && f.arg(r) == e.tail[d] && plain_kernel(r) ? r : none;
         const std::size_t h = f.in_hwc[d][0], row = f.in_hwc[d][1] * f.in_hwc[d][2], out_row = f.floats[d] / w.oh;
         const bool big_in = before && h * row * sizeof(float) >= band_min_bytes;
         const bool big_out = q != none && w.oh * out_row * sizeof(float) >= band_min_bytes;
