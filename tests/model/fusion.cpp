@@ -472,3 +472,71 @@ TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer tha
         CHECK(kernels == 4);  // the stem, the expansion, the depthwise, the projection (each its bands' parts)
     }
 }
+
+namespace {
+
+// Gates into weights (passes/gates.hpp): squeeze-and-excitation that only a 1x1 convolution
+// reads runs no pass of its own; the convolution takes its gate into its weights.
+template <class SE, std::size_t Out>
+using GatedBlock = tn::Sequential<tn::Conv2D<48, tn::kernel<1>, tn::no_bias>, tn::BatchNorm<>, tn::Activation<tn::silu>,
+                                  tn::DepthwiseConv2D<tn::kernel<3>, tn::padding<1>, tn::no_bias>, tn::BatchNorm<>, tn::Activation<tn::silu>, SE,
+                                  tn::Conv2D<Out, tn::kernel<1>, tn::no_bias>, tn::BatchNorm<>>;
+using Gated = tn::Sequential<tn::Input<15, 13, 16>, GatedBlock<tn::SqueezeExcite<4, tn::silu, tn::sigmoid>, 24>>;
+using GatedResidual = tn::Sequential<tn::Input<15, 13, 16>, tn::Residual<GatedBlock<tn::SqueezeExcite<12, tn::relu, tn::hard_sigmoid>, 16>>,
+                                     tn::GlobalAveragePool2D>;
+// Not gated: a map of fewer floats than the weights (scaling it is the less work); a second reader.
+using GatedSmallMap = tn::Sequential<tn::Input<2, 2, 64>, tn::SqueezeExcite<8>, tn::Conv2D<128, tn::kernel<1>>>;
+constexpr auto gated_two_readers = [] {
+    auto x = tn::input<"x", 15, 13, 48>;
+    auto s = tn::layer<"se", tn::SqueezeExcite<4>>(x);
+    auto q = tn::conv2d<"q", 24, tn::kernel<1>>(s);
+    return tn::model(tn::inputs(x), tn::outputs(q, s));
+};
+using GatedTwoReaders = decltype(gated_two_readers());
+using NoGates = tn::fusion_policy<true, true, true, true, true, true, false>;
+
+// Against the same model scaling the map (the rounding of one product per term apart), at
+// batch 1 and 3; one sample on two threads bitwise one thread's.
+template <class M>
+void check_gated() {
+    const auto net = tn::make<M>(tn::seed{4});
+    auto plain = tn::make<M, NoGates>();
+    plain.set_weights(net.get_weights());
+    STATIC_REQUIRE(!tn::with_policy<M, NoGates>::program::gates.any());
+    for (std::size_t rows : {1, 3}) {
+        const std::vector<float> x = ramp(rows * tn::Net<M>::in_size);
+        require_near(run(net, x, rows), run(plain, x, rows), 1e-5);
+    }
+    tn::ThreadPool two(2);
+    const std::vector<float> x = ramp(tn::Net<M>::in_size);
+    std::vector<float> shared(tn::Net<M>::out_size);
+    net.forward(x.data(), shared.data(), two);
+    CHECK(shared == run(net, x, 1));
+}
+
+}  // namespace
+
+TEST_CASE("gates: a squeeze-and-excitation's gate goes into the weights of the 1x1 convolution that reads it", "[fusion][gates]") {
+    // Nodes: input 0, expansion 1 (BatchNorm 2, SiLU 3), depthwise 4 (5, 6), SE 7, projection 8 (BatchNorm 9).
+    STATIC_REQUIRE(Gated::program::gates.applier[7] == 8);
+    STATIC_REQUIRE(Gated::program::gates.gate[8] == 7);
+    STATIC_REQUIRE(GatedResidual::program::gates.applier[7] == 8);
+    STATIC_REQUIRE(!GatedSmallMap::program::gates.any());
+    STATIC_REQUIRE(!GatedTwoReaders::program::gates.any());
+    STATIC_REQUIRE(!tn::unfused<Gated>::program::gates.any());
+    // Scratch holds the scaled weights, the gate and the gate's own scratch.
+    STATIC_REQUIRE(Gated::program::scratch_floats(1) >= Gated::program::facts.packed[8] + 2 * 48);
+
+    SECTION("the numbers of scaling the map") {
+        check_gated<Gated>();
+        check_gated<GatedResidual>();
+    }
+    SECTION("the summary and the profile say so") {
+        const std::string s = tn::summary<Gated>();
+        CHECK(s.find("its gate taken into the weights of 0.7") != std::string::npos);
+        CHECK(s.find("(its weights times the gate of 0.6)") != std::string::npos);
+        const auto net = tn::make<Gated>();
+        const tn::Profile p = tn::profile(net, 1, 3);
+        for (const auto& r : p.rows) CHECK(r.path != "0.6");  // no pass of its own
+    }
+}

@@ -236,6 +236,16 @@ concept ReadsRowWindow = requires { { L::template reads_rows<In> } -> std::conve
     (L::template reads_rows<In>.kh > 0) &&
     requires(const float* p, const float* i, std::size_t n, float* o) { L::template forward_band<In, Act>(p, i, n, n, n, n, o); };
 
+// A gate per channel from the whole input, the input times it (squeeze-and-excitation):
+// gate<In>(params, in, g, scratch) for one sample. And a layer that takes such a gate into its
+// weights: gate_weights<In>(packed, g, out), its packed weights with input channel k's times g[k].
+template <class L, class In>
+concept ScalesChannels = requires { { L::scales_channels } -> std::convertible_to<bool>; } && L::scales_channels &&
+    requires(const float* p, const float* i, float* g, float* s) { L::template gate<In>(p, i, g, s); };
+template <class L, class In>
+concept TakesInputGate = requires { { L::template takes_input_gate<In> } -> std::convertible_to<bool>; } && L::template takes_input_gate<In> &&
+    requires(const float* p, const float* g, float* o) { L::template gate_weights<In>(p, g, o); };
+
 template <class L, class In>
 concept ReadsInputCrop = requires {
     { L::template input_used<In>[0] } -> std::convertible_to<std::size_t>;

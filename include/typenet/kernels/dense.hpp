@@ -439,6 +439,19 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
         for (std::size_t r = 0; r < rows; ++r) apply_rows<Act>(y + r * ldy, 1, d.out);
 }
 
+// A packing of W diag(g): each input k's weights (a row of nr in every panel) times g[k], the
+// bias copied (squeeze-and-excitation's gate taken into the 1x1 convolution after it).
+inline void scale_packed_inputs(DensePacking d, const float* packed, const float* g, float* out) noexcept {
+    for (std::size_t p = 0; p < d.panels(); ++p)
+        for (std::size_t k = 0; k < d.in; ++k) {
+            const vfloat gk(g[k]);
+            const std::size_t at = (p * d.in + k) * nr;
+            TYPENET_UNROLL
+            for (std::size_t j = 0; j < nr; j += lanes) storeu(out + at + j, loadu(packed + at + j) * gk);
+        }
+    std::copy_n(packed + d.weight_floats(), d.bias_floats(), out + d.weight_floats());
+}
+
 // y[rows][out] = act(x[rows][in] W^T + b), rows packed back to back.
 template <class Act>
 inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,

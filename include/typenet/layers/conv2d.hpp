@@ -268,6 +268,15 @@ struct ConvLayer {
         compute<In, Act>(g, params, rows, out, 1, nullptr);
     }
 
+    // A gate per input channel taken into the weights (passes/gates.hpp: squeeze-and-excitation
+    // that only this 1x1 convolution reads): the packed weights with input channel k's times
+    // g[k], the bias as it is. out: packed_size_for<In> floats.
+    template <class In> static constexpr bool takes_input_gate = geometry<In>().pointwise() && !runs_int8<In>;
+    template <class In>
+    static void gate_weights(const float* packed, const float* g, float* out) noexcept {
+        kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out);
+    }
+
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).

@@ -83,6 +83,17 @@ struct SqueezeExcite {
             }
         }
     }
+    // The gate alone, for one sample (g: padded<In> floats, the first C the channels' gates;
+    // scratch: padded<In> floats): what a 1x1 convolution that alone reads this layer takes
+    // into its weights instead of the scaling pass (passes/gates.hpp).
+    static constexpr bool scales_channels = true;
+    template <class In>
+    static void gate(const float* params, const float* in, float* g, float* scratch) noexcept {
+        constexpr std::size_t C = channels<In>, Cp = padded<In>, pixels = In::size / C;
+        std::fill_n(scratch, Cp, 0.f);
+        kernels::global_pool<false>(pixels, C, in, scratch, 1);
+        kernels::squeeze_excite_gate<Act, Gate, C, Squeeze>(params, scratch, g);
+    }
     static std::string name() {
         return "SqueezeExcite<" + std::to_string(Squeeze) + ", " + Act::name() + ", " + Gate::name() + ">";
     }

@@ -43,7 +43,7 @@
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 template <bool FoldBatchNorm, bool FuseActivation, bool FuseResidualAdd, bool ConcatInPlace = true, bool CropToReaders = true,
-          bool BandRows = true>
+          bool BandRows = true, bool GateIntoWeights = true>
 struct fusion_policy {
     static constexpr bool fold_batchnorm = FoldBatchNorm;
     static constexpr bool fuse_activation = FuseActivation;
@@ -51,9 +51,10 @@ struct fusion_policy {
     static constexpr bool concat_in_place = ConcatInPlace;
     static constexpr bool crop_to_readers = CropToReaders;
     static constexpr bool band_rows = BandRows;
+    static constexpr bool gate_into_weights = GateIntoWeights;
 };
-using fuse_all = fusion_policy<true, true, true, true, true, true>;
-using no_fusion = fusion_policy<false, false, false, false, false, false>;
+using fuse_all = fusion_policy<true, true, true, true, true, true, true>;
+using no_fusion = fusion_policy<false, false, false, false, false, false, false>;
 
 namespace detail {
 template <class L>
@@ -101,6 +102,12 @@ struct Unfused : L {
     template <class In>
     static constexpr bool computes_rows = [] {
         if constexpr (requires { L::template computes_rows<In>; }) return P::band_rows && L::template computes_rows<In> && !separate_activation;
+        else return false;
+    }();
+    // Taking a squeeze-and-excitation's gate into its weights (passes/gates.hpp).
+    template <class In>
+    static constexpr bool takes_input_gate = [] {
+        if constexpr (requires { L::template takes_input_gate<In>; }) return P::gate_into_weights && L::template takes_input_gate<In> && !separate_activation;
         else return false;
     }();
     template <class In>

@@ -10,7 +10,8 @@
 // TFLite's arena planner does): on a chain that is the largest pair of neighbours, the
 // least any plan can do.
 //
-// A 1x1 convolution that runs band by band (bands.hpp) before its depthwise reader reads its
+// A 1x1 convolution that takes a squeeze-and-excitation's gate into its weights (gates.hpp)
+// reads that layer's input. A 1x1 convolution that runs band by band (bands.hpp) before its depthwise reader reads its
 // input until the reader's last band: that input lives until then. One that runs on each band
 // after its depthwise producer writes its value from the producer's first band: that value
 // lives from then.
@@ -25,6 +26,7 @@
 
 #include "../kernels/simd.hpp"
 #include "bands.hpp"
+#include "gates.hpp"
 #include "epilogue.hpp"
 #include "facts.hpp"
 
@@ -52,7 +54,7 @@ struct MemoryPlan {
 };
 
 template <std::size_t K, std::size_t A>
-constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e, const Bands<K>& b) {
+constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e, const Bands<K>& b, const Gates<K>& gates) {
     constexpr std::size_t align = kernels::alignment / sizeof(float);
     MemoryPlan<K> p;
     for (std::size_t k = 0; k < K; ++k) p.last_use[k] = k;
@@ -61,6 +63,9 @@ constexpr MemoryPlan<K> plan_memory(const Facts<K, A>& f, const Epilogues<K>& e,
     // A 1x1 convolution run band by band reads its input until its depthwise reader's last band.
     for (std::size_t d = 0; d < K; ++d)
         if (b.producer[d] != none) p.last_use[f.arg(b.producer[d])] = std::max(p.last_use[f.arg(b.producer[d])], d);
+    // A squeeze-and-excitation whose gate a 1x1 convolution takes: that convolution reads its input.
+    for (std::size_t s = 0; s < K; ++s)
+        if (gates.applier[s] != none) p.last_use[f.arg(s)] = std::max(p.last_use[f.arg(s)], gates.applier[s]);
     // Whether every reader of group g's members, other than k, has run before node k.
     auto readers_done_by = [&](std::size_t g, std::size_t k) {
         for (std::size_t m = 0; m < k; ++m)

@@ -33,6 +33,7 @@
 #include "../core/layer.hpp"
 #include "threads.hpp"
 #include "../passes/bands.hpp"
+#include "../passes/gates.hpp"
 #include "../passes/concat_in_place.hpp"
 #include "../passes/crop_to_readers.hpp"
 #include "../passes/epilogue.hpp"
@@ -252,6 +253,30 @@ struct BandStep<BandLayer<LP, InP, ActP, RP>, BandLayer<LD, InD, ActD, RD>, Band
         run_bands(B, f, params + RP.params, params + RD.params, params + RQ.params, x, y, add, rows, scratch);
     }
 };
+// A squeeze-and-excitation (S: a layer, its input shape and run) and the 1x1 convolution that
+// alone reads it (Q), one step (passes/gates.hpp): per sample, S's gate from the unscaled map,
+// Q's packed weights times it into scratch (WeightFloats, then the gate and its scratch of
+// Channels floats each), and Q on the unscaled map with them.
+template <class LS, class InS, LayerRun RS, class LQ, class InQ, class ActQ, LayerRun RQ, std::size_t WeightFloats, std::size_t Channels>
+struct GatedStep {
+    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
+                    float*) {
+        using OutQ = typename LQ::template output_shape_for<InQ>;
+        const float* x = locate<RS.src>(ins, outs, rows, arena);
+        float* y = locate<RQ.dst>(ins, outs, rows, arena);
+        const float* add = nullptr;
+        if constexpr (RQ.entry == Entry::add) add = locate<RQ.other>(ins, outs, rows, arena);
+        float* weights = scratch;
+        float* gate = scratch + WeightFloats;
+        for (std::size_t r = 0; r < rows; ++r) {
+            LS::template gate<InS>(params + RS.params, x + r * InS::size, gate, gate + Channels);
+            LQ::template gate_weights<InQ>(params + RQ.params, gate, weights);
+            LQ::template forward_rows<InQ, ActQ>(weights, x + r * InS::size, y + r * OutQ::size, InQ::dims[0], nullptr,
+                                                 add ? add + r * OutQ::size : nullptr);
+        }
+    }
+};
+
 template <class S> inline constexpr bool is_band_step = false;
 template <class P, class D, class Q, BandPlan B>
 inline constexpr bool is_band_step<BandStep<P, D, Q, B>> = true;
@@ -484,7 +509,8 @@ struct Program {
         facts, passes::fuse_activation(facts, passes::fuse_residual_add(facts, passes::fold_batchnorm(facts, owner, passes::unfused_epilogues(facts)))));
     static constexpr auto crops = passes::crop_to_readers(facts, epilogues);
     static constexpr auto bands = passes::band_rows(facts, epilogues, crops);
-    static constexpr auto plan = passes::plan_memory(facts, epilogues, bands);
+    static constexpr auto gates = passes::gate_into_weights(facts, epilogues, crops);
+    static constexpr auto plan = passes::plan_memory(facts, epilogues, bands, gates);
     static constexpr auto flattened_hwc = passes::flatten_permutation(facts);
 
     // ---- Parameters: one slot per owner ----
@@ -525,7 +551,7 @@ struct Program {
     }();
     // The activations and scratch (the layers' and the bands' buffer), then (when the caller
     // gives no state) a zero state.
-    static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max(plan.scratch_floats(rows), bands.floats); }
+    static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max({plan.scratch_floats(rows), bands.floats, gates.floats}); }
     static constexpr std::size_t working_floats(std::size_t rows) { return plan.activation_floats * rows + scratch_floats(rows); }
     static constexpr std::size_t arena_floats(std::size_t rows) {
         return working_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0);
@@ -587,13 +613,24 @@ struct Program {
     // gives a symbol to each used static member of a class, named with the whole model.)
     template <std::size_t k, class = std::make_index_sequence<node<k>::arity>>
     struct StepOf;
+    // A 1x1 convolution taking a squeeze-and-excitation's gate into its weights (passes/gates.hpp).
+    template <std::size_t k, std::size_t s = gates.gate[k]>
+    struct GatedOf {
+        using type = GatedStep<op<s>, in_shape<s>, layer_run[s], op<k>, in_shape<k>, own_or_fused_activation<k>, layer_run[k],
+                               passes::Gates<K>::weights_floats(facts.packed[k]), kernels::round_up(facts.last_dim[s], kernels::alignment / sizeof(float))>;
+    };
+    template <std::size_t k>
+    struct GatedOf<k, passes::none> {
+        using type = void;
+    };
     template <std::size_t k, std::size_t... j>
     struct StepOf<k, std::index_sequence<j...>> {
-        using type = std::conditional_t<idle[k], NoStep,
+        using type = std::conditional_t<idle[k] || gates.applier[k] != passes::none, NoStep,
+                                        std::conditional_t<gates.gate[k] != passes::none, typename GatedOf<k>::type,
                                         std::conditional_t<facts.kind[k] == Kind::merge,
                                                            MergeStep<op<k>, loc(k), std::array<Loc, sizeof...(j)>{arg_loc(k, node<k>::args[j])...},
                                                                      shape<node<k>::args[j]>...>,
-                                                           LayerStep<op<k>, in_shape<k>, step_activation<k>, layer_run[k]>>>;
+                                                           LayerStep<op<k>, in_shape<k>, step_activation<k>, layer_run[k]>>>>;
     };
     template <std::size_t k> using step = typename StepOf<k>::type;
 
@@ -641,6 +678,7 @@ struct Program {
     // smaller layer does not win back; bench/threads.cpp.)
     static constexpr std::array<bool, K> shared = []<std::size_t... k>(std::index_sequence<k...>) {
         return std::array<bool, K>{(facts.kind[k] == Kind::layer && epilogues.head[k] == k && facts.flops[k] >= min_shared_flops &&
+                                    gates.gate[k] == passes::none &&
                                     takes_share<op<k>, in_shape<k>, shared_activation<k>>())...};
     }(std::make_index_sequence<K>{});
     static constexpr bool any_shared = std::find(shared.begin(), shared.end(), true) != shared.end();
@@ -783,6 +821,8 @@ struct Program {
                  path_of(e.sole_reader[e.tail[k]]) + " reads)";
         }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
+        if (gates.applier[k] != none) s += ", its gate taken into the weights of " + path_of(gates.applier[k]);
+        if (gates.gate[k] != none) s += " (its weights times the gate of " + path_of(gates.gate[k]) + ")";
         if (bands.reader[k] != none)
             s += (bands.producer[bands.reader[k]] == k ? ", computed band by band by " : ", computed on each band of ") + path_of(bands.reader[k]);
         if (bands.runs_bands(k)) {
