@@ -533,7 +533,7 @@ TEST_CASE("gates: a squeeze-and-excitation's gate goes into the weights of the 1
     }
     SECTION("the summary and the profile say so") {
         const std::string s = tn::summary<Gated>();
-        CHECK(s.find("its gate taken into the weights of 0.7") != std::string::npos);
+        CHECK(s.find("no pass: its gate taken into the weights of 0.7") != std::string::npos);
         CHECK(s.find("(its weights times the gate of 0.6)") != std::string::npos);
         const auto net = tn::make<Gated>();
         const tn::Profile p = tn::profile(net, 1, 3);

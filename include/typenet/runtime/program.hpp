@@ -811,6 +811,7 @@ struct Program {
                 return "merge (copies " + std::to_string(facts.arity(k) - in_place) + " of " + std::to_string(facts.arity(k)) + " inputs)";
             return "merge";
         }
+        if (gates.applier[k] != none) return "no pass: its gate taken into the weights of " + path_of(gates.applier[k]);
         std::string s;
         if (owner[k] != k) s = "shares the weights of " + path_of(owner[k]) + "; ";
         s += e.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel();
@@ -821,7 +822,6 @@ struct Program {
                  path_of(e.sole_reader[e.tail[k]]) + " reads)";
         }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
-        if (gates.applier[k] != none) s += ", its gate taken into the weights of " + path_of(gates.applier[k]);
         if (gates.gate[k] != none) s += " (its weights times the gate of " + path_of(gates.gate[k]) + ")";
         if (bands.reader[k] != none)
             s += (bands.producer[bands.reader[k]] == k ? ", computed band by band by " : ", computed on each band of ") + path_of(bands.reader[k]);
