@@ -44,56 +44,47 @@ inline double measure_peak_gflops(int trials = 10) {
     return best;
 }
 
-// Time to read `bytes` that sit in L2, with vector loads: the floor for a batch-1 dense
-// layer whose weights do not fit L1.
-inline double measure_stream_ns(std::size_t bytes) {
+// One read of n floats (a multiple of 4 vectors) with vector loads, in ns.
+inline double read_once_ns(const float* buf, std::size_t n) {
     using typenet::kernels::vfloat;
-    const std::size_t n = bytes / sizeof(float);
+    constexpr std::size_t L = typenet::kernels::lanes;
+    const auto t0 = std::chrono::steady_clock::now();
+    vfloat a0(0.f), a1(0.f), a2(0.f), a3(0.f);
+    for (std::size_t i = 0; i < n; i += 4 * L) {
+        a0 += vfloat::load_aligned(&buf[i]);
+        a1 += vfloat::load_aligned(&buf[i + L]);
+        a2 += vfloat::load_aligned(&buf[i + 2 * L]);
+        a3 += vfloat::load_aligned(&buf[i + 3 * L]);
+    }
+    float s = xsimd::hadd(a0 + a1 + a2 + a3);
+    benchmark::DoNotOptimize(s);
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The best of `rounds` reads of `bytes` (the first `skip` not counted), in ns.
+inline double best_read_ns(std::size_t bytes, std::size_t rounds, std::size_t skip) {
+    constexpr std::size_t L = typenet::kernels::lanes;
+    const std::size_t n = bytes / sizeof(float) / (4 * L) * (4 * L);
     std::vector<float, xsimd::aligned_allocator<float, 64>> buf(n, 1.f);
     double best = 1e30;
-    for (int rep = 0; rep < 2000; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        vfloat a0(0.f), a1(0.f), a2(0.f), a3(0.f);
-        constexpr std::size_t L = typenet::kernels::lanes;
-        for (std::size_t i = 0; i + 4 * L <= n; i += 4 * L) {
-            a0 += vfloat::load_aligned(&buf[i]);
-            a1 += vfloat::load_aligned(&buf[i + L]);
-            a2 += vfloat::load_aligned(&buf[i + 2 * L]);
-            a3 += vfloat::load_aligned(&buf[i + 3 * L]);
-        }
-        float s = xsimd::hadd(a0 + a1 + a2 + a3);
-        benchmark::DoNotOptimize(s);
-        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-        if (rep > 10) best = std::min(best, ns);
+    for (std::size_t rep = 0; rep < rounds; ++rep) {
+        const double ns = read_once_ns(buf.data(), n);
+        if (rep >= skip) best = std::min(best, ns);
     }
     return best;
 }
 
-// GB/s of reading `bytes` over and over with vector loads (the best of rounds summing to at
-// least ~0.2 s): with 32 KB the L1's bandwidth, 512 KB the L2's, 8 MB the L3's, 256 MB the
-// memory's, as one core sees them.
+// Time to read `bytes` that sit in L2, with vector loads: the floor for a batch-1 dense
+// layer whose weights do not fit L1.
+inline double measure_stream_ns(std::size_t bytes) { return best_read_ns(bytes, 2000, 11); }
+
+// GB/s of reading `bytes` over and over (the best of rounds summing to at least ~0.2 s): with
+// 32 KB the L1's bandwidth, 512 KB the L2's, 8 MB the L3's, 256 MB the memory's, as one core
+// sees them.
 inline double measure_read_gbs(std::size_t bytes) {
-    using typenet::kernels::vfloat;
     constexpr std::size_t L = typenet::kernels::lanes;
-    const std::size_t n = bytes / sizeof(float) / (4 * L) * (4 * L);
-    std::vector<float, xsimd::aligned_allocator<float, 64>> buf(n, 1.f);
     const std::size_t rounds = std::max<std::size_t>(5, (std::size_t(1) << 32) / std::max<std::size_t>(bytes, 1) / 8);
-    double best = 1e30;
-    for (std::size_t rep = 0; rep < rounds; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        vfloat a0(0.f), a1(0.f), a2(0.f), a3(0.f);
-        for (std::size_t i = 0; i < n; i += 4 * L) {
-            a0 += vfloat::load_aligned(&buf[i]);
-            a1 += vfloat::load_aligned(&buf[i + L]);
-            a2 += vfloat::load_aligned(&buf[i + 2 * L]);
-            a3 += vfloat::load_aligned(&buf[i + 3 * L]);
-        }
-        float s = xsimd::hadd(a0 + a1 + a2 + a3);
-        benchmark::DoNotOptimize(s);
-        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-        if (rep > 1) best = std::min(best, ns);
-    }
-    return double(n * sizeof(float)) / best;
+    return double(bytes / sizeof(float) / (4 * L) * (4 * L) * sizeof(float)) / best_read_ns(bytes, rounds, 2);
 }
 
 // make<M>(seed 2026) with non-trivial BatchNorm statistics (running_var and 1-D weights in

@@ -62,6 +62,16 @@ std::vector<float> run(const tn::Net<M>& net, const std::vector<float>& x, std::
     return y;
 }
 
+// One sample on two threads: bitwise one thread's.
+template <class M>
+void check_two_threads(const tn::Net<M>& net) {
+    tn::ThreadPool two(2);
+    const std::vector<float> x = ramp(tn::Net<M>::in_size);
+    std::vector<float> shared(tn::Net<M>::out_size);
+    net.forward(x.data(), shared.data(), two);
+    CHECK(shared == run(net, x, 1));
+}
+
 void require_near(const std::vector<float>& a, const std::vector<float>& b, double rel) {
     REQUIRE(a.size() == b.size());
     double scale = 1e-30;
@@ -408,11 +418,7 @@ void check_bands_bitwise() {
         const std::vector<float> banded = run(net, x, rows), whole = run(plain, x, rows);
         CHECK(banded == whole);
     }
-    tn::ThreadPool two(2);
-    const std::vector<float> x = ramp(tn::Net<M>::in_size);
-    std::vector<float> shared(tn::Net<M>::out_size);
-    net.forward(x.data(), shared.data(), two);
-    CHECK(shared == run(net, x, 1));
+    check_two_threads(net);
 }
 
 }  // namespace
@@ -507,11 +513,7 @@ void check_gated() {
         const std::vector<float> x = ramp(rows * tn::Net<M>::in_size);
         require_near(run(net, x, rows), run(plain, x, rows), 1e-5);
     }
-    tn::ThreadPool two(2);
-    const std::vector<float> x = ramp(tn::Net<M>::in_size);
-    std::vector<float> shared(tn::Net<M>::out_size);
-    net.forward(x.data(), shared.data(), two);
-    CHECK(shared == run(net, x, 1));
+    check_two_threads(net);
 }
 
 }  // namespace
