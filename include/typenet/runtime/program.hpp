@@ -211,10 +211,7 @@ struct BandParts {
 }
 // P, D and Q: a layer, its input shape, activation and run (P or Q void: none).
 template <class L, class In, class Act, LayerRun R>
-struct BandLayer {
-    using layer = L;
-    static constexpr LayerRun run = R;
-};
+struct BandLayer {};
 template <class P, class D, class Q, BandPlan B>
 struct BandStep;
 template <class LP, class InP, class ActP, LayerRun RP, class LD, class InD, class ActD, LayerRun RD, class LQ, class InQ, class ActQ,
