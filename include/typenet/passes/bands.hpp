@@ -64,11 +64,7 @@ constexpr Bands<K> band_rows(const Facts<K, A>& f, const Epilogues<K>& e, const 
     b.producer.fill(none);
     b.consumer.fill(none);
     b.reader.fill(none);
-    auto plain_kernel = [&](std::size_t k) {
-        return e.into[k] == none && c.out[k][0] == 0 && c.in[k][0] == 0 && !f.separate_activation[k] && !f.scratch_per_row[k] &&
-               !f.scratch_fixed[k];
-    };
-    auto writes_plainly = [&](std::size_t k) { return e.add[k] == none && plain_kernel(k); };
+    auto writes_plainly = [&](std::size_t k) { return e.add[k] == none && plain_kernel(f, e, c, k); };
     auto rows_kernel = [&](std::size_t k) { return f.kind[k] == Kind::layer && f.computes_rows[k] && e.head[k] == k && f.arity(k) == 1; };
     for (std::size_t d = 0; d < K; ++d) {
         const RowWindow w = f.row_window[d];
@@ -78,7 +74,8 @@ constexpr Bands<K> band_rows(const Facts<K, A>& f, const Epilogues<K>& e, const 
         const bool before = rows_kernel(p) && e.tail[p] == t && only_for(f, e, t, d) && writes_plainly(p);
         // After: the 1x1 kernel that alone reads d's value (its residual, if any, is another's).
         const std::size_t r = e.sole_reader[e.tail[d]];
-        const std::size_t q = r != none && only_for(f, e, e.tail[d], r) && rows_kernel(r) && f.arg(r) == e.tail[d] && plain_kernel(r) ? r : none;
+        const bool q_ok = r != none && only_for(f, e, e.tail[d], r) && rows_kernel(r) && f.arg(r) == e.tail[d] && plain_kernel(f, e, c, r);
+        const std::size_t q = q_ok ? r : none;
         const std::size_t h = f.in_hwc[d][0], row = f.in_hwc[d][1] * f.in_hwc[d][2], out_row = f.floats[d] / w.oh;
         const bool big_in = before && h * row * sizeof(float) >= band_min_bytes;
         const bool big_out = q != none && w.oh * out_row * sizeof(float) >= band_min_bytes;

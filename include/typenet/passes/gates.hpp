@@ -45,8 +45,7 @@ constexpr Gates<K> gate_into_weights(const Facts<K, A>& f, const Epilogues<K>& e
         if (f.kind[s] != Kind::layer || !f.scales_channels[s] || e.head[s] != s || e.tail[s] != s || f.arity(s) != 1) continue;
         const std::size_t q = e.sole_reader[s];
         if (q == none || !only_for(f, e, s, q)) continue;
-        if (f.kind[q] != Kind::layer || !f.takes_input_gate[q] || e.head[q] != q || f.arity(q) != 1 || e.into[q] != none ||
-            c.out[q][0] != 0 || c.in[q][0] != 0 || f.separate_activation[q] || f.scratch_per_row[q] || f.scratch_fixed[q])
+        if (f.kind[q] != Kind::layer || !f.takes_input_gate[q] || e.head[q] != q || f.arity(q) != 1 || !plain_kernel(f, e, c, q))
             continue;
         // Scaling the weights costs as much per float as scaling the map (a read and a write,
         // and the GEMM then reads the copy): it pays where the map has several times the
