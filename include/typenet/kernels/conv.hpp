@@ -121,14 +121,16 @@ inline void copy_bordered(const ConvGeometry& g, const float* img, float* dst, s
 
 // The micro-kernel widths a convolution of cout output channels needs: two vectors for its
 // whole panels of nr, and its last panel's (cout % nr columns) one or two. A layer instantiates
-// only those (each width is ten-odd register tiles of compile time); cout = 0: both.
+// only those (each width is ten-odd register tiles of compile time); cout = 0: both. whole:
+// every panel is whole vectors (cout a multiple of lanes; a thread's columns start and end at
+// multiples of lanes), so the micro-kernels store rows without width tests (gemm_micro's Whole).
 struct PanelWidths {
-    bool one = true, two = true;
+    bool one = true, two = true, whole = false;
 };
 inline constexpr PanelWidths panel_widths(std::size_t cout) noexcept {
     if (cout == 0) return {};
     const std::size_t last = cout % nr;
-    return {last != 0 && last <= lanes, cout >= nr || last > lanes};
+    return {last != 0 && last <= lanes, cout >= nr || last > lanes, cout % lanes == 0};
 }
 
 namespace detail {
@@ -146,7 +148,7 @@ inline void by_panel_width(std::size_t ncols, F&& f) {
 
 // M output pixels sx floats apart in the image (along one output row) by V vectors of
 // output channels: every tap, every input channel, one broadcast per pixel and V weight vectors.
-template <std::size_t M, std::size_t V>
+template <std::size_t M, std::size_t V, bool Whole>
 inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin,
                            const float* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias,
                            const float* add, bool clamp) noexcept {
@@ -172,7 +174,7 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
             for (std::size_t ci = 0; ci < cin; ++ci, pw += nr) step(xt + ci, pw);
         }
     }
-    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    const std::size_t n0 = Whole ? lanes : std::min(lanes, ncols), n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         store_row(y + i * ldy, acc[i][0], V == 2 ? acc[i][V - 1] : vfloat(0.f), n0, n1, bias, add ? add + i * ldy : nullptr, clamp);
@@ -183,7 +185,7 @@ template <class Act, std::size_t W, PanelWidths PW>
 inline void implicit_wide(const float* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cin, const float* pw,
                           float* y, std::size_t ldy, std::size_t ncols, const float* bias, const float* add) noexcept {
     by_panel_width<PW>(ncols, [&]<std::size_t V>(std::integral_constant<std::size_t, V>) {
-        implicit_micro<W, V>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
+        implicit_micro<W, V, PW.whole>(x, sx, tap, taps, cin, pw, y, ldy, ncols, bias, add, clamps_in_registers<Act>);
     });
     apply_tile<Act>(y, W, ldy, ncols);
 }
@@ -195,7 +197,7 @@ inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, con
     row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         const float* a = add ? add + i * ldy : nullptr;
         by_panel_width<PW>(ncols, [&]<std::size_t V>(std::integral_constant<std::size_t, V>) {
-            implicit_micro<M, V>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
+            implicit_micro<M, V, PW.whole>(x + i * sx, sx, tap, taps, cin, pw, y + i * ldy, ldy, ncols, bias, a, clamps_in_registers<Act>);
         });
     });
     apply_tile<Act>(y, m, ldy, ncols);
@@ -204,7 +206,7 @@ inline void implicit_dispatch(std::size_t m, const float* x, std::size_t sx, con
 // The same over M pixels anywhere in the image (x[i]: where pixel i's window starts; y[i],
 // add[i]: its output): tiles that run across the ends of output rows. ahead: the next panel's
 // weights to prefetch along the way, a part in each tap (Lookahead).
-template <std::size_t M, std::size_t V>
+template <std::size_t M, std::size_t V, bool Whole>
 inline void implicit_gather_micro(const float* const* x, const std::size_t* tap, std::size_t taps, std::size_t cin,
                                   const float* pw, float* const* y, std::size_t ncols, const float* bias, const float* const* add,
                                   bool clamp, Ahead ahead) noexcept {
@@ -231,7 +233,7 @@ inline void implicit_gather_micro(const float* const* x, const std::size_t* tap,
         }
         ahead.at += fetch * cache_line, ahead.lines -= fetch;
     }
-    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    const std::size_t n0 = Whole ? lanes : std::min(lanes, ncols), n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         store_row(y[i], acc[i][0], V == 2 ? acc[i][V - 1] : vfloat(0.f), n0, n1, bias, add ? add[i] : nullptr, clamp);
@@ -245,7 +247,7 @@ inline void implicit_gather_dispatch(std::size_t m, const float* const* x, const
     row_tiles(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
         const float* const* a = add ? add + i : nullptr;
         by_panel_width<PW>(ncols, [&]<std::size_t V>(std::integral_constant<std::size_t, V>) {
-            implicit_gather_micro<M, V>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>, ahead);
+            implicit_gather_micro<M, V, PW.whole>(x + i, tap, taps, cin, pw, y + i, ncols, bias, a, clamps_in_registers<Act>, ahead);
         });
         ahead.lines = 0;  // (a tail in several blocks: the first fetches them)
     });

@@ -1,0 +1,88 @@
+// One side of tools/ab.sh: a set of models built against one revision's headers into a shared
+// object of its own (hidden symbols, bound within it), so that two revisions run in one process
+// without their inline functions and templates merging. The driver (bench/ab_main.cpp) loads
+// two such objects and times their models call by call, alternating.
+//   AB_SET=1: MLP 784-128-64-10 at batch 1 and 256, the Keras tutorial CNN at 1 and 64,
+//             ResNet-20 at 1;
+//   AB_SET=2: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ShuffleNetV2 x1.0 at 224x224,
+//             batch 1.
+#include <typenet/typenet.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#if AB_SET == 2
+#include <zoo/efficientnet_b0.hpp>
+#include <zoo/mobilenet_v2.hpp>
+#include <zoo/mobilenet_v3.hpp>
+#include <zoo/shufflenet_v2.hpp>
+#else
+#include <resnet20.hpp>
+#include <tutorial_cnn.hpp>
+#endif
+
+namespace {
+namespace tn = typenet;
+
+struct Model {
+    virtual ~Model() = default;
+    virtual double run(int calls) = 0;  // microseconds per call
+};
+
+template <class M>
+struct Timed final : Model {
+    tn::Net<M> net = tn::make<M>(tn::seed{3});
+    std::size_t rows;
+    std::vector<float> x, y;
+    explicit Timed(std::size_t r) : rows(r), x(r * tn::Net<M>::in_size), y(r * tn::Net<M>::out_size) {
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.01f * float(i % 97);
+    }
+    double run(int calls) override {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int c = 0; c < calls; ++c) {
+            if (rows == 1) net.forward(x.data(), y.data());
+            else net.predict(x.data(), y.data(), rows);
+        }
+        return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / calls;
+    }
+};
+
+struct Entry {
+    const char* name;
+    std::unique_ptr<Model> (*make)();
+};
+template <class M, std::size_t Rows>
+std::unique_ptr<Model> make_timed() {
+    return std::make_unique<Timed<M>>(Rows);
+}
+
+#if AB_SET == 2
+constexpr Entry entries[] = {
+    {"efficientnet_b0", make_timed<zoo::EfficientNetB0<224, 224>, 1>},
+    {"mobilenet_v2", make_timed<zoo::MobileNetV2<224, 224>, 1>},
+    {"mobilenet_v3_large", make_timed<zoo::MobileNetV3Large<224, 224>, 1>},
+    {"shufflenet_v2_x1_0", make_timed<zoo::ShuffleNetV2x1_0<224, 224>, 1>},
+};
+#else
+using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+constexpr Entry entries[] = {
+    {"mlp_b1", make_timed<Mlp, 1>},
+    {"mlp_b256", make_timed<Mlp, 256>},
+    {"cnn_b1", make_timed<example::TutorialCnn, 1>},
+    {"cnn_b64", make_timed<example::TutorialCnn, 64>},
+    {"resnet20_b1", make_timed<resnet::ResNet20, 1>},
+};
+#endif
+std::vector<std::unique_ptr<Model>> models;
+
+}  // namespace
+
+extern "C" {
+[[gnu::visibility("default")]] int ab_count() { return int(std::size(entries)); }
+[[gnu::visibility("default")]] const char* ab_name(int i) { return entries[i].name; }
+[[gnu::visibility("default")]] void ab_setup() {
+    for (const Entry& e : entries) models.push_back(e.make());
+}
+[[gnu::visibility("default")]] double ab_run(int i, int calls) { return models[std::size_t(i)]->run(calls); }
+}
