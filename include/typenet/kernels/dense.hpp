@@ -198,7 +198,7 @@ public:
         tile_ = 0;
     }
     // Tile t's share, at most one line per step of K (steps).
-    Ahead take(std::size_t steps) noexcept {
+    [[gnu::always_inline]] Ahead take(std::size_t steps) noexcept {
         if (left_ == 0 || tile_++ + fetching_ < tiles_) return {};
         const Ahead a{at_, std::min({per_, steps, left_})};
         at_ += a.lines * cache_line, left_ -= a.lines;
