@@ -174,7 +174,9 @@ inline void implicit_micro(const float* x, std::size_t sx, const std::size_t* ta
             for (std::size_t ci = 0; ci < cin; ++ci, pw += nr) step(xt + ci, pw);
         }
     }
-    const std::size_t n0 = Whole ? lanes : std::min(lanes, ncols), n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
+    // (Two vectors: the first is whole, whatever ncols.)
+    const std::size_t n0 = Whole || V == 2 ? lanes : std::min(lanes, ncols);
+    const std::size_t n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         store_row(y + i * ldy, acc[i][0], V == 2 ? acc[i][V - 1] : vfloat(0.f), n0, n1, bias, add ? add + i * ldy : nullptr, clamp);
@@ -233,7 +235,9 @@ inline void implicit_gather_micro(const float* const* x, const std::size_t* tap,
         }
         ahead.at += fetch * cache_line, ahead.lines -= fetch;
     }
-    const std::size_t n0 = Whole ? lanes : std::min(lanes, ncols), n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
+    // (Two vectors: the first is whole, whatever ncols.)
+    const std::size_t n0 = Whole || V == 2 ? lanes : std::min(lanes, ncols);
+    const std::size_t n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         store_row(y[i], acc[i][0], V == 2 ? acc[i][V - 1] : vfloat(0.f), n0, n1, bias, add ? add[i] : nullptr, clamp);

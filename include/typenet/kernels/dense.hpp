@@ -233,7 +233,9 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
                        float ceiling, std::size_t tiles, Lookahead* ahead, TileActivation act) noexcept {
     // Whole: ncols is V whole vectors, known here — no width tests and masked-store branches in
     // each row's epilogue (a 12-row tile's ~100 cycles of them, a third of its FMAs' time at K = 16).
-    const std::size_t n0 = Whole ? lanes : std::min(lanes, ncols), n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
+    // (Two vectors: the first is whole, whatever ncols.)
+    const std::size_t n0 = Whole || V == 2 ? lanes : std::min(lanes, ncols);
+    const std::size_t n1 = Whole ? (V == 2 ? lanes : 0) : ncols > lanes ? ncols - lanes : 0;
     const vfloat top(ceiling);
     for (std::size_t t = 0; t < tiles; ++t, x += M * ldx, y += M * ldy) {
         vfloat acc[M][2];
