@@ -374,24 +374,17 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
     const TileActivation act = last ? tile_activation<Act>() : nullptr;
     const std::size_t step = row_step(rows), whole = rows / step;
     auto run = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i, std::size_t tiles, Lookahead* a) {
+        auto micro = [&]<std::size_t V, bool Whole>() {
+            gemm_micro<M, V, Whole>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
+                                    clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
+        };
+        // A panel of whole vectors in the whole tiles (nearly all of a layer's rows): its own kernel.
         if constexpr (M == mr || M == 7) {
-            if (ncols == nr) {
-                gemm_micro<M, 2, true>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last,
-                                       add ? add + i * ldy : nullptr, clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
-                return;
-            }
-            if (ncols == lanes) {
-                gemm_micro<M, 1, true>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last,
-                                       add ? add + i * ldy : nullptr, clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
-                return;
-            }
+            if (ncols == nr) return micro.template operator()<2, true>();
+            if (ncols == lanes) return micro.template operator()<1, true>();
         }
-        if (ncols > lanes)
-            gemm_micro<M, 2>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
-                             clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
-        else
-            gemm_micro<M, 1>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
-                             clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
+        if (ncols > lanes) micro.template operator()<2, false>();
+        else micro.template operator()<1, false>();
     };
     if (whole) {
         if constexpr (mr > 7)
