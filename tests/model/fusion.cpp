@@ -169,6 +169,17 @@ TEST_CASE("fused and unfused models compute the same", "[fusion]") {
     auto ds_plain = tn::make<DenseSkip, tn::no_fusion>();
     ds_plain.set_weights(ds.get_weights());
     for (std::size_t rows : {1u, 3u, 40u}) require_near(run(ds, ramp(rows * 24), rows), run(ds_plain, ramp(rows * 24), rows), 1e-6);
+
+    // 24 channels (on AVX-512 the GEMM's paired tiles: kernels::detail::gemm_micro_paired) with
+    // the residual add and ReLU, and with ReLU6's ceiling, in the epilogue.
+    using Pairs = tn::Sequential<tn::Input<9, 7, 24>, tn::Residual<tn::Sequential<tn::Conv2D<24, tn::kernel<1>>>, tn::relu>,
+                                 tn::Conv2D<24, tn::kernel<1>>, tn::ReLU6>;
+    auto pairs = tn::make<Pairs>(tn::seed{6});
+    auto pairs_plain = tn::make<Pairs, tn::no_fusion>();
+    pairs_plain.set_weights(pairs.get_weights());
+    const auto x24 = ramp(5 * 9 * 7 * 24);
+    require_near(run(pairs, x24, 5), run(pairs_plain, x24, 5), 1e-6);
+    CHECK(tn::summary<Pairs>().find("+relu6") != std::string::npos);
 }
 
 TEST_CASE("Concat in place: producers write their slices of the output", "[fusion][concat]") {

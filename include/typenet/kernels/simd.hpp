@@ -198,6 +198,37 @@ inline void store_partial(float* p, vfloat v, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n && i < lanes; ++i) p[i] = tmp[i];  // (the bound for g++'s -Wstringop-overflow)
 }
 
+// Two rows' short ends in one register (the GEMM's paired tiles, dense.hpp): the lower half of
+// the lanes holds one row's values, the upper half the next row's.
+// a's lower half and b's upper half (one blend).
+inline vfloat join_halves(vfloat a, vfloat b) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vfloat(_mm512_mask_blend_ps(__mmask16(0xFF00), a, b));
+    else
+#endif
+        return xsimd::select(lower_half_mask(), a, b);
+}
+// p[0, lanes / 2) in both halves (one broadcast load on AVX-512).
+inline vfloat dup_half(const float* p) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (is_avx512) return vfloat(_mm512_broadcast_f32x8(_mm256_loadu_ps(p)));
+    else
+#endif
+    {
+        const vfloat v = load_partial(p, lanes / 2, 0.f);
+        return join_halves(v, swap_halves(v));
+    }
+}
+// n <= lanes / 2 values from lo in the lower half and from hi in the upper half, zeros above them.
+inline vfloat load_halves(const float* lo, const float* hi, std::size_t n) noexcept {
+    return join_halves(load_partial(lo, n, 0.f), swap_halves(load_partial(hi, n, 0.f)));
+}
+// The first n <= lanes / 2 values of v's lower half to lo, of its upper half to hi.
+inline void store_halves(float* lo, float* hi, vfloat v, std::size_t n) noexcept {
+    store_partial(lo, v, n);
+    store_partial(hi, upper_half_down(v), n);
+}
+
 // out[2 j] = a[j], out[2 j + 1] = b[j] for j < n: two runs interleaved (ShuffleNet's channel
 // shuffle of two groups, per pixel). AVX-512: two vpermt2ps per 16 pairs, the last pairs
 // masked; elsewhere element by element. (ShuffleNetV2's sixteen shuffles, one core, 166.6 us
