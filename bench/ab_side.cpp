@@ -5,7 +5,9 @@
 //   AB_SET=1: MLP 784-128-64-10 at batch 1 and 256, the Keras tutorial CNN at 1 and 64,
 //             ResNet-20 at 1;
 //   AB_SET=2: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ShuffleNetV2 x1.0 at 224x224,
-//             batch 1.
+//             batch 1;
+//   AB_SET=3: ResNet-18 and ResNet-50 at batch 1, MobileNetV3-Large at batch 8, and Dense
+//             layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16.
 #include <typenet/typenet.hpp>
 
 #include <chrono>
@@ -17,6 +19,10 @@
 #include <zoo/mobilenet_v2.hpp>
 #include <zoo/mobilenet_v3.hpp>
 #include <zoo/shufflenet_v2.hpp>
+#elif AB_SET == 3
+#include <zoo/mobilenet_v3.hpp>
+#include <zoo/resnet18.hpp>
+#include <zoo/resnet50.hpp>
 #else
 #include <resnet20.hpp>
 #include <tutorial_cnn.hpp>
@@ -63,6 +69,16 @@ constexpr Entry entries[] = {
     {"mobilenet_v2", make_timed<zoo::MobileNetV2<224, 224>, 1>},
     {"mobilenet_v3_large", make_timed<zoo::MobileNetV3Large<224, 224>, 1>},
     {"shufflenet_v2_x1_0", make_timed<zoo::ShuffleNetV2x1_0<224, 224>, 1>},
+};
+#elif AB_SET == 3
+using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
+using Classifier = tn::Sequential<tn::Input<1280>, tn::Dense<1000>>;
+constexpr Entry entries[] = {
+    {"resnet18_b1", make_timed<zoo::ResNet18<224, 224>, 1>},
+    {"resnet50_b1", make_timed<zoo::ResNet50<224, 224>, 1>},
+    {"mobilenet_v3_large_b8", make_timed<zoo::MobileNetV3Large<224, 224>, 8>},
+    {"classifier_1280_1000_b8", make_timed<Classifier, 8>},
+    {"mlp_b16", make_timed<Mlp, 16>},
 };
 #else
 using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;

@@ -6,14 +6,15 @@
 # percent slower or faster on a VM for reasons of placement alone); the effect is the geometric
 # mean of the two orders' medians, work tree / REV (below 1: the work tree is faster).
 #   tools/ab.sh REV [SET] [PAIRS] [ROUNDS]
-#   SET: small (MLP, Keras CNN, ResNet-20; the default) or zoo (EfficientNet-B0, MobileNetV2,
-#        MobileNetV3-Large, ShuffleNetV2 at 224x224)
+#   SET: small (MLP, Keras CNN, ResNet-20; the default), zoo (EfficientNet-B0, MobileNetV2,
+#        MobileNetV3-Large, ShuffleNetV2 at 224x224) or big (ResNet-18 and -50, MobileNetV3-Large
+#        at batch 8, Dense layers at a few rows)
 # e.g. tools/ab.sh HEAD zoo       (the uncommitted change against the last commit)
 # A null check: tools/ab.sh HEAD on a clean tree reads 1.000 within its spread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=$1 set=${2:-small} pairs=${3:-2} rounds=${4:-31}
-case $set in small) n=1 ;; zoo) n=2 ;; *) echo "ab.sh: SET is small or zoo" >&2; exit 2 ;; esac
+case $set in small) n=1 ;; zoo) n=2 ;; big) n=3 ;; *) echo "ab.sh: SET is small, zoo or big" >&2; exit 2 ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git worktree add -q --detach "$tmp/rev" "$rev"

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "epilogue.hpp"
+#include "share.hpp"
 #include "simd.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
@@ -482,8 +483,8 @@ inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
 // a layer by its outputs: a column is the same chain of FMAs in either vector of a panel, so
 // its bits do not depend on the range it is computed in.
 // fetch_ahead: fetch each panel's weights while the panel before it runs, for a caller whose
-// weights come from memory (a network's 1x1 convolutions and large Winograd GEMMs: its weights
-// do not stay in cache from one pass to the next). Where they do stay — an MLP, the Keras
+// weights come from memory (a network's 1x1 convolutions and large Winograd GEMMs, a Dense
+// layer's weights beyond L2: they do not stay in cache from one pass to the next). Where they do stay — an MLP, the Keras
 // CNN's Dense at batch 64 — the fetches only cost load slots: 1-4% slower.
 template <class Act>
 inline void gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t ldx, std::size_t rows,
@@ -491,8 +492,12 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
                  bool fetch_ahead = false) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
     // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
-    // store every output tile for very little work.
-    const std::size_t kblocks = (d.in + gemm_kc - 1) / gemm_kc;
+    // store every output tile for very little work. K blocks keep a panel's slice in L1 while
+    // the row tiles run over it; at most two tiles (a small batch through a Dense layer) have
+    // little to share, and there the blocks only cut each panel's weights into short streams,
+    // each restarting the prefetchers: one block (Dense 1280 -> 1000 at 8 rows, weights from
+    // L3: ~240 -> ~140 us; docs/performance.md, "A few rows").
+    const std::size_t kblocks = rows <= 2 * mr ? 1 : (d.in + gemm_kc - 1) / gemm_kc;
     const std::size_t kstep = (d.in + kblocks - 1) / kblocks;
     const std::size_t p0 = c0 / nr, p1 = (std::min(c1, d.out) + nr - 1) / nr;
     detail::Lookahead ahead(fetch_ahead ? detail::row_tile_count(rows) : 0);
@@ -536,11 +541,15 @@ inline void scale_packed_inputs(DensePacking d, const float* packed, const float
 template <class Act>
 inline void dense_gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t rows,
                        float* y, const float* add = nullptr) noexcept {
+    // Weights beyond L2 (a classifier's 5 MB) come from L3 or memory on every call: the next
+    // panel's fetched while a panel runs (MobileNetV2's classifier at 8 rows, weights evicted
+    // by other work: ~165 -> ~138 us).
+    const bool ahead = weights_stream(d.weight_floats() * sizeof(float));
     if constexpr (Act::row_wise) {
-        gemm<linear>(d, packed, has_bias, x, d.in, rows, y, d.out, add);
+        gemm<linear>(d, packed, has_bias, x, d.in, rows, y, d.out, add, 0, ~std::size_t{0}, ahead);
         apply_rows<Act>(y, rows, d.out);  // contiguous rows: the multi-row path
     } else {
-        gemm<Act>(d, packed, has_bias, x, d.in, rows, y, d.out, add);
+        gemm<Act>(d, packed, has_bias, x, d.in, rows, y, d.out, add, 0, ~std::size_t{0}, ahead);
     }
 }
 
