@@ -255,9 +255,10 @@ inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::
         });
         return;
     }
-    // K blocks of pairs: a panel's slice (nr words per pair) stays in L1 while row blocks pass.
+    // K blocks of pairs: a panel's slice (nr words per pair) stays in L1 while row blocks pass;
+    // at most two row tiles run the whole K in one block, as the fp32 GEMM does (gemm).
     constexpr std::size_t kc_max = 32 * 1024 / (nr * sizeof(std::uint32_t));
-    const std::size_t kblocks = (d.pairs() + kc_max - 1) / kc_max, kstep = (d.pairs() + kblocks - 1) / kblocks;
+    const std::size_t kblocks = rows <= 2 * mr ? 1 : (d.pairs() + kc_max - 1) / kc_max, kstep = (d.pairs() + kblocks - 1) / kblocks;
     for (std::size_t k0 = 0; k0 < d.pairs(); k0 += kstep) {
         const std::size_t kc = std::min(kstep, d.pairs() - k0);
         const bool first = k0 == 0, last = k0 + kc == d.pairs();
