@@ -313,6 +313,9 @@ inline void int8_row_panels(const std::uint32_t* x, float sx, const std::uint32_
     }
 }
 
+// A Dense row for int8_micro: one tap, the row's quads from its start.
+inline constexpr std::size_t whole_row[1] = {0};
+
 }  // namespace detail
 
 // Scratch for `rows` rows: each row's bytes (whole vectors of words), then the rows' scales.
@@ -336,7 +339,6 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
         });
         return;
     }
-    static constexpr std::size_t whole_row[1] = {0};  // one tap: the row's quads from its start
     for (std::size_t p = 0; p < d.panels(); ++p) {
         const std::uint32_t* pw = w + p * d.quads() * nr;
         const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
@@ -347,11 +349,11 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
             detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
                 const std::uint32_t* xb = xq + (i + r) * ldq;
                 if (ncols > lanes)
-                    detail::int8_micro<M, 2>(xb, ldq, whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
+                    detail::int8_micro<M, 2>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
                                              correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
                                              detail::clamps_in_registers<Act>);
                 else
-                    detail::int8_micro<M, 1>(xb, ldq, whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
+                    detail::int8_micro<M, 1>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
                                              correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
                                              detail::clamps_in_registers<Act>);
             });
