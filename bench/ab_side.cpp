@@ -6,8 +6,8 @@
 //             ResNet-20 at 1;
 //   AB_SET=2: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ShuffleNetV2 x1.0 at 224x224,
 //             batch 1;
-//   AB_SET=3: ResNet-18 and ResNet-50 at batch 1, MobileNetV3-Large at batch 8, and Dense
-//             layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16.
+//   AB_SET=3: ResNet-18, MobileNetV2, MobileNetV3-Large and EfficientNet-B0 at batch 8, and
+//             Dense layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16.
 #include <typenet/typenet.hpp>
 
 #include <chrono>
@@ -20,9 +20,10 @@
 #include <zoo/mobilenet_v3.hpp>
 #include <zoo/shufflenet_v2.hpp>
 #elif AB_SET == 3
+#include <zoo/efficientnet_b0.hpp>
+#include <zoo/mobilenet_v2.hpp>
 #include <zoo/mobilenet_v3.hpp>
 #include <zoo/resnet18.hpp>
-#include <zoo/resnet50.hpp>
 #else
 #include <resnet20.hpp>
 #include <tutorial_cnn.hpp>
@@ -74,9 +75,10 @@ constexpr Entry entries[] = {
 using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;
 using Classifier = tn::Sequential<tn::Input<1280>, tn::Dense<1000>>;
 constexpr Entry entries[] = {
-    {"resnet18_b1", make_timed<zoo::ResNet18<224, 224>, 1>},
-    {"resnet50_b1", make_timed<zoo::ResNet50<224, 224>, 1>},
+    {"resnet18_b8", make_timed<zoo::ResNet18<224, 224>, 8>},
+    {"mobilenet_v2_b8", make_timed<zoo::MobileNetV2<224, 224>, 8>},
     {"mobilenet_v3_large_b8", make_timed<zoo::MobileNetV3Large<224, 224>, 8>},
+    {"efficientnet_b0_b8", make_timed<zoo::EfficientNetB0<224, 224>, 8>},
     {"classifier_1280_1000_b8", make_timed<Classifier, 8>},
     {"mlp_b16", make_timed<Mlp, 16>},
 };
