@@ -286,8 +286,8 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
 // last columns, a quarter of its work on columns that are not there. Here rows 2j and 2j + 1
 // share one register for them, row 2j's in the lower half of the lanes and row 2j + 1's in the
 // upper: the weights' short vector in both halves (one broadcast load), the two rows' inputs
-// joined by one blend, 18 FMAs a step of K for 12 rows instead of 24 (1x1 96 -> 24 on 56x56:
-// ~160 -> ~200 GFLOP/s, a /tmp program). Each output is the same chain of FMAs, in the same
+// joined by one blend, 18 FMAs a step of K for 12 rows instead of 24 (1x1 96 -> 24 on 28x28:
+// ~160 -> ~200 GFLOP/s). Each output is the same chain of FMAs, in the same
 // order, as in gemm_micro: the same bits. Tiles of an even M only (the whole tiles of mr rows).
 template <std::size_t M>
 inline void gemm_micro_paired(const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y, std::size_t ldy,
@@ -484,8 +484,9 @@ inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
 // its bits do not depend on the range it is computed in.
 // fetch_ahead: fetch each panel's weights while the panel before it runs, for a caller whose
 // weights come from memory (a network's 1x1 convolutions and large Winograd GEMMs, a Dense
-// layer's weights beyond L2: they do not stay in cache from one pass to the next). Where they do stay — an MLP, the Keras
-// CNN's Dense at batch 64 — the fetches only cost load slots: 1-4% slower.
+// layer's weights beyond L2: they do not stay in cache from one pass to the next). Where they
+// do stay — an MLP, the Keras CNN's Dense at batch 64 — the fetches only cost load slots: 1-4%
+// slower.
 template <class Act>
 inline void gemm(DensePacking d, const float* packed, bool has_bias, const float* x, std::size_t ldx, std::size_t rows,
                  float* y, std::size_t ldy, const float* add = nullptr, std::size_t c0 = 0, std::size_t c1 = ~std::size_t{0},
@@ -496,7 +497,7 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
     // the row tiles run over it; at most two tiles (a small batch through a Dense layer) have
     // little to share, and there the blocks only cut each panel's weights into short streams,
     // each restarting the prefetchers: one block (Dense 1280 -> 1000 at 8 rows, weights from
-    // L3: ~240 -> ~140 us; docs/performance.md, "A few rows").
+    // L3: ~240 -> ~140 us; docs/performance.md, "Paired tiles, and a small batch").
     const std::size_t kblocks = rows <= 2 * mr ? 1 : (d.in + gemm_kc - 1) / gemm_kc;
     const std::size_t kstep = (d.in + kblocks - 1) / kblocks;
     const std::size_t p0 = c0 / nr, p1 = (std::min(c1, d.out) + nr - 1) / nr;
