@@ -163,6 +163,9 @@ TEST_CASE("Dense with bf16 weights computes exactly the documented sums, for eve
     check_bf16_sums<40>();
     check_bf16_sums<70>();
     check_bf16_sums<150>();
+    // 2.2 MB of bf16 weights (beyond L2): the batch kernel fetches each next panel ahead.
+    STATIC_REQUIRE(tn::kernels::weights_stream(tn::kernels::Bf16Packing{601, 1800}.weight_words() * 4));
+    check_bf16_sums<1800>();
 }
 
 TEST_CASE("bf16 Dense: activations, no bias, residual add and a Concat slice in the epilogue", "[precision][bf16]") {

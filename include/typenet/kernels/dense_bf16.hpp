@@ -158,10 +158,11 @@ inline vword bf16_pairs_away_of(vfloat x) noexcept {
 inline vword load_words(const std::uint32_t* p) noexcept { return vword::load_aligned(p); }
 
 // M rows x V vectors of outputs over pairs [0, kc) of one panel; x rows are ldx words apart.
+// ahead: the next panel's weights to prefetch along the way, a share per tile (null: none).
 template <std::size_t M, std::size_t V>
 inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint32_t* pw, std::size_t kc, float* y,
                        std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last, const float* add,
-                       bool clamp) noexcept {
+                       bool clamp, Lookahead* ahead = nullptr) noexcept {
     vfloat acc[M][2];
     const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
@@ -173,7 +174,7 @@ inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint3
             acc[i][1] = n1 ? load_n(y + i * ldy + lanes, n1) : vfloat(0.f);
         }
     }
-    for (std::size_t k = 0; k < kc; ++k) {
+    auto step = [&](std::size_t k) __attribute__((always_inline)) {
         const vword w0 = load_words(pw + k * nr);
         const vword w1 = V == 2 ? load_words(pw + k * nr + lanes) : vword(0u);
         TYPENET_UNROLL
@@ -182,7 +183,11 @@ inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint3
             acc[i][0] = dot_bf16(acc[i][0], w0, xb);
             if constexpr (V == 2) acc[i][1] = dot_bf16(acc[i][1], w1, xb);
         }
-    }
+    };
+    const Ahead a = ahead ? ahead->take(kc) : Ahead{};
+    std::size_t k = 0;
+    for (; k < a.lines; ++k) prefetch(a.at + k * cache_line), step(k);
+    for (; k < kc; ++k) step(k);
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last && clamp);
@@ -259,24 +264,36 @@ inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::
     // at most two row tiles run the whole K in one block, as the fp32 GEMM does (gemm).
     constexpr std::size_t kc_max = 32 * 1024 / (nr * sizeof(std::uint32_t));
     const std::size_t kblocks = rows <= 2 * mr ? 1 : (d.pairs() + kc_max - 1) / kc_max, kstep = (d.pairs() + kblocks - 1) / kblocks;
+    // Weights beyond L2 come from L3 or memory on every call: the next panel's fetched while a
+    // panel runs, as the fp32 Dense does (dense_gemm).
+    const bool fetch = weights_stream(d.weight_words() * sizeof(std::uint32_t));
+    detail::Lookahead ahead(fetch ? (rows + mr - 1) / mr : 0);
     for (std::size_t k0 = 0; k0 < d.pairs(); k0 += kstep) {
         const std::size_t kc = std::min(kstep, d.pairs() - k0);
         const bool first = k0 == 0, last = k0 + kc == d.pairs();
         for (std::size_t p = 0; p < d.panels(); ++p) {
             const std::uint32_t* pw = w + (p * d.pairs() + k0) * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
+            if (fetch) {
+                const std::size_t pn = p + 1 < d.panels() ? p + 1 : 0, kn = p + 1 < d.panels() ? k0 : k0 + kc;
+                if (kn < d.pairs()) ahead.next(reinterpret_cast<const float*>(w + (pn * d.pairs() + kn) * nr),
+                                               std::min(kstep, d.pairs() - kn) * nr * sizeof(std::uint32_t));
+                else ahead.next(nullptr, 0);
+            }
             for (std::size_t i = 0; i < rows; i += mr) {
                 const std::size_t m = std::min(mr, rows - i);
                 float* yb = y + i * ldy + col;
                 const float* ab = add && last ? add + i * ldy + col : nullptr;
+                detail::Lookahead* a = fetch ? &ahead : nullptr;  // (a tail in several blocks: the first fetches its share)
                 detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
                     const std::uint32_t* xb = xw + (i + r) * ldw + k0;
                     if (ncols > lanes)
                         detail::bf16_micro<M, 2>(xb, ldw, pw, kc, yb + r * ldy, ldy, ncols, bias_all + col, first, last,
-                                                 ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                                                 ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>, a);
                     else
                         detail::bf16_micro<M, 1>(xb, ldw, pw, kc, yb + r * ldy, ldy, ncols, bias_all + col, first, last,
-                                                 ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>);
+                                                 ab ? ab + r * ldy : nullptr, detail::clamps_in_registers<Act>, a);
+                    a = nullptr;
                 });
                 if (last) detail::apply_tile<Act>(yb, m, ldy, ncols);
             }
