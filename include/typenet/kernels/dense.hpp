@@ -206,10 +206,34 @@ public:
         return a;
     }
 
+    // Before panel p's tiles of a GEMM over panels [p0, p1) in K blocks of kstep (this one
+    // [k0, k0 + kc) of depth): the slice the tiles run next — panel p + 1's, or after the last
+    // panel the next block's first — in weights laid out panel by panel, nr words per step of K.
+    template <class W>
+    void next_panel(const W* packed, std::size_t p, std::size_t p0, std::size_t p1, std::size_t k0, std::size_t kc,
+                    std::size_t kstep, std::size_t depth) noexcept {
+        static_assert(sizeof(W) == sizeof(float));
+        const std::size_t pn = p + 1 < p1 ? p + 1 : p0, kn = p + 1 < p1 ? k0 : k0 + kc;
+        if (kn < depth)
+            next(reinterpret_cast<const float*>(packed + (pn * depth + kn) * nr), std::min(kstep, depth - kn) * nr * sizeof(W));
+        else
+            next(nullptr, 0);
+    }
+
 private:
     const char* at_ = nullptr;
     std::size_t tiles_, fetching_, left_ = 0, per_ = 0, tile_ = 0;
 };
+
+// A micro-kernel's steps of K [0, kc), step(k) each, the first ones each fetching a line of
+// its tile's share of the next panel (ahead: null, none). (No test in the loop that fetches nothing.)
+template <class Step>
+[[gnu::always_inline]] inline void steps_fetching(Lookahead* ahead, std::size_t kc, Step&& step) noexcept {
+    const Ahead a = ahead ? ahead->take(kc) : Ahead{};
+    std::size_t k = 0;
+    for (; k < a.lines; ++k) prefetch(a.at + k * cache_line), step(k);
+    for (; k < kc; ++k) step(k);
+}
 
 // The activation a micro-kernel runs over each tile it has just stored (apply_tile<Act>), or
 // null: a pointer, not a template parameter, so that one micro-kernel per block shape serves
@@ -266,10 +290,7 @@ inline void gemm_micro(const float* x, std::size_t ldx, const float* pw, std::si
                 if constexpr (V == 2) acc[i][1] = kernels::fma(w1, xb, acc[i][1]);
             }
         };
-        const Ahead a = ahead ? ahead->take(kc) : Ahead{};
-        std::size_t k = 0;
-        for (; k < a.lines; ++k) prefetch(a.at + k * cache_line), step(k);  // (no test in the loop that fetches nothing)
-        for (; k < kc; ++k) step(k);
+        steps_fetching(ahead, kc, step);
         const float* r = last ? add : nullptr;
         TYPENET_UNROLL
         for (std::size_t i = 0; i < M; ++i)
@@ -319,10 +340,7 @@ inline void gemm_micro_paired(const float* x, std::size_t ldx, const float* pw, 
                 pairs[j] = kernels::fma(w1, join_halves(xa, xb), pairs[j]);
             }
         };
-        const Ahead a = ahead ? ahead->take(kc) : Ahead{};
-        std::size_t k = 0;
-        for (; k < a.lines; ++k) prefetch(a.at + k * cache_line), step(k);
-        for (; k < kc; ++k) step(k);
+        steps_fetching(ahead, kc, step);
         // The epilogue in store_row's order: the residual, the bias, the ReLU and its ceiling.
         const float* r = last ? add : nullptr;
         const float* b = last ? bias : nullptr;
@@ -512,11 +530,7 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
             // While this panel runs, the weights the next one reads (the next K block's first
             // panel after the last): a small map's few tiles per panel would otherwise wait
             // for each panel's weights from memory (docs/performance.md, "Weights ahead").
-            if (fetch_ahead) {
-                const std::size_t pn = p + 1 < p1 ? p + 1 : p0, kn = p + 1 < p1 ? k0 : k0 + kc;
-                if (kn < d.in) ahead.next(packed + (pn * d.in + kn) * nr, std::min(kstep, d.in - kn) * nr * sizeof(float));
-                else ahead.next(nullptr, 0);
-            }
+            if (fetch_ahead) ahead.next_panel(packed, p, p0, p1, k0, kc, kstep, d.in);
             detail::gemm_panel<Act>(rows, x + k0, ldx, pw, kc, y + col, ldy, ncols, bias, first, last, add ? add + col : nullptr,
                                     fetch_ahead ? &ahead : nullptr);
         }

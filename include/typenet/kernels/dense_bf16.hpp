@@ -184,10 +184,7 @@ inline void bf16_micro(const std::uint32_t* x, std::size_t ldx, const std::uint3
             if constexpr (V == 2) acc[i][1] = dot_bf16(acc[i][1], w1, xb);
         }
     };
-    const Ahead a = ahead ? ahead->take(kc) : Ahead{};
-    std::size_t k = 0;
-    for (; k < a.lines; ++k) prefetch(a.at + k * cache_line), step(k);
-    for (; k < kc; ++k) step(k);
+    steps_fetching(ahead, kc, step);
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i)
         store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, last ? bias : nullptr, last && add ? add + i * ldy : nullptr, last && clamp);
@@ -274,12 +271,7 @@ inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::
         for (std::size_t p = 0; p < d.panels(); ++p) {
             const std::uint32_t* pw = w + (p * d.pairs() + k0) * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
-            if (fetch) {
-                const std::size_t pn = p + 1 < d.panels() ? p + 1 : 0, kn = p + 1 < d.panels() ? k0 : k0 + kc;
-                if (kn < d.pairs()) ahead.next(reinterpret_cast<const float*>(w + (pn * d.pairs() + kn) * nr),
-                                               std::min(kstep, d.pairs() - kn) * nr * sizeof(std::uint32_t));
-                else ahead.next(nullptr, 0);
-            }
+            if (fetch) ahead.next_panel(w, p, 0, d.panels(), k0, kc, kstep, d.pairs());
             for (std::size_t i = 0; i < rows; i += mr) {
                 const std::size_t m = std::min(mr, rows - i);
                 float* yb = y + i * ldy + col;
