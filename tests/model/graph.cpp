@@ -455,6 +455,51 @@ TEST_CASE("SqueezeExcite computes torchvision's SqueezeExcitation, with its name
     golden::check_model<ModelSiLU>("squeeze_excite_silu", 2e-5);
 }
 
+// A batch's gates come from one GEMM over its pooled rows (blocks of SqueezeExcite::block),
+// one sample's from the GEMV: every batch size up to three blocks, against the layer's
+// formula in double precision from the same weights, and against one sample at a time.
+TEST_CASE("SqueezeExcite gates a batch by products over its rows, as one sample at a time", "[layers]") {
+    constexpr std::size_t C = 40, S = 12, P = 6;
+    using SE = tn::SqueezeExcite<S, tn::silu, tn::sigmoid>;
+    using Model = tn::Sequential<tn::Input<2, 3, C>, SE>;
+    auto net = tn::make<Model>(tn::seed{11});
+    const std::vector<float>& w = net.get_weights();  // fc1.weight [S][C], fc1.bias, fc2.weight [C][S], fc2.bias
+    const float *w1 = w.data(), *b1 = w1 + S * C, *w2 = b1 + S, *b2 = w2 + C * S;
+    constexpr std::size_t most = 3 * SE::block + 1;
+    std::vector<float> x(most * P * C);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int((i * 37) % 101) - 50) / 25.f;
+    std::vector<double> want(x.size());
+    for (std::size_t r = 0; r < most; ++r) {
+        const float* xr = x.data() + r * P * C;
+        double s[C] = {}, h[S], g[C];
+        for (std::size_t p = 0; p < P; ++p)
+            for (std::size_t c = 0; c < C; ++c) s[c] += xr[p * C + c] / double(P);
+        for (std::size_t j = 0; j < S; ++j) {
+            double a = b1[j];
+            for (std::size_t c = 0; c < C; ++c) a += double(w1[j * C + c]) * s[c];
+            h[j] = a / (1 + std::exp(-a));
+        }
+        for (std::size_t c = 0; c < C; ++c) {
+            double a = b2[c];
+            for (std::size_t j = 0; j < S; ++j) a += double(w2[c * S + j]) * h[j];
+            g[c] = 1 / (1 + std::exp(-a));
+        }
+        for (std::size_t p = 0; p < P; ++p)
+            for (std::size_t c = 0; c < C; ++c) want[(r * P + p) * C + c] = xr[p * C + c] * g[c];
+    }
+    std::vector<float> one(x.size());
+    for (std::size_t r = 0; r < most; ++r) net.forward(x.data() + r * P * C, one.data() + r * P * C);
+    for (std::size_t rows = 1; rows <= most; ++rows) {
+        std::vector<float> y(rows * P * C);
+        net.predict(x.data(), y.data(), rows);
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            INFO("rows " << rows << ", float " << i);
+            REQUIRE(std::abs(y[i] - want[i]) <= 2e-6 * std::max(1.0, std::abs(want[i])));
+            REQUIRE(std::abs(y[i] - one[i]) <= 2e-6 * std::max(1.f, std::abs(one[i])));
+        }
+    }
+}
+
 // ShuffleNetV2's unit: the channels split in two (ChannelSlice), one half through a branch,
 // joined and shuffled.
 TEST_CASE("ChannelSlice, Concat and ChannelShuffle make ShuffleNet's unit, as PyTorch computes it", "[graph][golden]") {

@@ -55,7 +55,7 @@ constexpr Gates<K> gate_into_weights(const Facts<K, A>& f, const Epilogues<K>& e
         if (4 * f.packed[q] > f.floats[s]) continue;
         const std::size_t channels = kernels::round_up(f.last_dim[s], align);
         g.applier[s] = q, g.gate[q] = s;
-        g.floats = std::max(g.floats, Gates<K>::weights_floats(f.packed[q]) + 2 * channels);
+        g.floats = std::max(g.floats, Gates<K>::weights_floats(f.packed[q]) + channels + f.scratch_per_row[s]);  // a row's scratch: the gate's
     }
     return g;
 }

@@ -253,7 +253,7 @@ struct BandStep<BandLayer<LP, InP, ActP, RP>, BandLayer<LD, InD, ActD, RD>, Band
 // A squeeze-and-excitation (S: a layer, its input shape and run) and the 1x1 convolution that
 // alone reads it (Q), one step (passes/gates.hpp): per sample, S's gate from the unscaled map,
 // Q's packed weights times it into scratch (WeightFloats, then the gate and its scratch of
-// Channels floats each), and Q on the unscaled map with them.
+// Channels floats, then the gate's own scratch: a row of S's), and Q on the unscaled map with them.
 template <class LS, class InS, LayerRun RS, class LQ, class InQ, class ActQ, LayerRun RQ, std::size_t WeightFloats, std::size_t Channels>
 struct GatedStep {
     static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
