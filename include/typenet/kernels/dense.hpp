@@ -494,6 +494,17 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
 
 // K-block: a panel slice of nr x kc floats should stay in L1 (32 KB) while row blocks stream.
 inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
+// The steps of K per block for a GEMM of `rows` rows over depth steps, at most kc_max a block:
+// equal blocks (784 -> 4 x 196, not 3 x 256 + 16: a short last block would reload and store
+// every output tile for very little work). K blocks keep a panel's slice in L1 while the row
+// tiles run over it; at most two tiles (a small batch through a Dense layer) have little to
+// share, and there the blocks only cut each panel's weights into short streams, each
+// restarting the prefetchers: one block (Dense 1280 -> 1000 at 8 rows, weights from L3:
+// ~240 -> ~140 us; docs/performance.md, "Paired tiles, and a small batch").
+constexpr std::size_t gemm_kstep(std::size_t rows, std::size_t depth, std::size_t kc_max) noexcept {
+    const std::size_t blocks = rows <= 2 * mr ? 1 : (depth + kc_max - 1) / kc_max;
+    return (depth + blocks - 1) / blocks;
+}
 
 // y = act(x W^T + b) for `rows` rows: x rows are d.in floats at stride ldx, y rows d.out
 // floats at stride ldy (a convolution group writes a column slice of its NHWC output).
@@ -510,14 +521,7 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
                  float* y, std::size_t ldy, const float* add = nullptr, std::size_t c0 = 0, std::size_t c1 = ~std::size_t{0},
                  bool fetch_ahead = false) noexcept {
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
-    // Equal K blocks (784 -> 4 x 196, not 3 x 256 + 16): a short last block would reload and
-    // store every output tile for very little work. K blocks keep a panel's slice in L1 while
-    // the row tiles run over it; at most two tiles (a small batch through a Dense layer) have
-    // little to share, and there the blocks only cut each panel's weights into short streams,
-    // each restarting the prefetchers: one block (Dense 1280 -> 1000 at 8 rows, weights from
-    // L3: ~240 -> ~140 us; docs/performance.md, "Paired tiles, and a small batch").
-    const std::size_t kblocks = rows <= 2 * mr ? 1 : (d.in + gemm_kc - 1) / gemm_kc;
-    const std::size_t kstep = (d.in + kblocks - 1) / kblocks;
+    const std::size_t kstep = gemm_kstep(rows, d.in, gemm_kc);
     const std::size_t p0 = c0 / nr, p1 = (std::min(c1, d.out) + nr - 1) / nr;
     detail::Lookahead ahead(fetch_ahead ? detail::row_tile_count(rows) : 0);
     for (std::size_t k0 = 0; k0 < d.in; k0 += kstep) {

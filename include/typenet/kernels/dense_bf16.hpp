@@ -257,10 +257,9 @@ inline void dense_bf16(Bf16Packing d, const float* packed, const float* x, std::
         });
         return;
     }
-    // K blocks of pairs: a panel's slice (nr words per pair) stays in L1 while row blocks pass;
-    // at most two row tiles run the whole K in one block, as the fp32 GEMM does (gemm).
-    constexpr std::size_t kc_max = 32 * 1024 / (nr * sizeof(std::uint32_t));
-    const std::size_t kblocks = rows <= 2 * mr ? 1 : (d.pairs() + kc_max - 1) / kc_max, kstep = (d.pairs() + kblocks - 1) / kblocks;
+    // K blocks of pairs, as the fp32 GEMM's (gemm_kstep): a panel's slice (nr words per pair)
+    // stays in L1 while row blocks pass.
+    const std::size_t kstep = gemm_kstep(rows, d.pairs(), 32 * 1024 / (nr * sizeof(std::uint32_t)));
     // Weights beyond L2 come from L3 or memory on every call: the next panel's fetched while a
     // panel runs, as the fp32 Dense does (dense_gemm).
     const bool fetch = weights_stream(d.weight_words() * sizeof(std::uint32_t));
