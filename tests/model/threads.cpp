@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -89,6 +91,44 @@ TEST_CASE("predict's row split: equal runs of several blocks where they leave th
     // Runs within one block stay pieces of a block.
     CHECK(tasks(RowSplit(17, 12, 9)) == Tasks{{0, 9}, {9, 3}, {12, 5}});
     CHECK(tasks(RowSplit(5, 1, 3)) == Tasks{{0, 3}, {3, 2}});  // blocks of one row: every row alone anyway
+}
+
+// A one-sample arena above TYPENET_BLOCK_ARENA_BYTES: predict runs one sample at a time, but
+// the classifier after the pooling (1.3 MB of weights) on up to tail_rows samples at once
+// (Program::run_with_tail), its value kept in the arena's stash between the samples.
+using LargeMapClassifier = tn::Sequential<tn::Input<96, 96, 8>, tn::Conv2D<64, tn::kernel<3, 3>, tn::padding_same, tn::relu>,
+                                          tn::GlobalAveragePool2D, tn::Dense<512, tn::relu>, tn::Dropout<1, 4>, tn::Dense<600>>;
+static_assert(tn::Net<LargeMapClassifier>::block_rows == 1);
+static_assert(LargeMapClassifier::program::tail_begin == 3 && LargeMapClassifier::program::tail_rows >= 3);
+
+TEST_CASE("predict runs a large network's classifier on several samples at once, as one sample", "[threads][predict]") {
+    const auto net = tn::make<LargeMapClassifier>(tn::seed{5});
+    using N = tn::Net<LargeMapClassifier>;
+    constexpr std::size_t R = LargeMapClassifier::program::tail_rows;
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    tn::ThreadPool two(2);
+    for (const std::size_t n : batches({2, 3, R - 1, R, R + 1, R + 2, 2 * R + 1, 3 * R}, {2, R + 1})) {
+        std::vector<float> xs(n * N::in_size);
+        for (auto& v : xs) v = u(rng);
+        std::vector<float> batch(n * N::out_size, -7.f), alone(n * N::out_size), threaded(n * N::out_size, -7.f);
+        net.predict(xs.data(), batch.data(), n);
+        for (std::size_t r = 0; r < n; ++r) net.forward(xs.data() + r * N::in_size, alone.data() + r * N::out_size);
+        net.predict(xs.data(), threaded.data(), n, two);
+        INFO("batch " << n);
+        float largest = 0;
+        for (float v : alone) largest = std::max(largest, std::abs(v));
+        for (std::size_t i = 0; i < alone.size(); ++i) REQUIRE(std::abs(batch[i] - alone[i]) <= 1e-6f * largest);
+        CHECK(std::memcmp(batch.data(), threaded.data(), batch.size() * sizeof(float)) == 0);
+        // The caller's arena of one sample: the same blocks.
+        std::vector<std::byte> arena(N::arena_bytes(1) + tn::kernels::alignment);
+        void* p = arena.data();
+        std::size_t space = arena.size();
+        std::span<std::byte> aligned(static_cast<std::byte*>(std::align(tn::kernels::alignment, N::arena_bytes(1), p, space)), N::arena_bytes(1));
+        std::vector<float> own(n * N::out_size, -7.f);
+        net.predict(xs.data(), own.data(), n, aligned);
+        CHECK(std::memcmp(batch.data(), own.data(), batch.size() * sizeof(float)) == 0);
+    }
 }
 
 TEST_CASE("predict on a pool gives bitwise the outputs of one thread", "[threads][predict]") {

@@ -739,6 +739,8 @@ class Net<Model, true> {
             runtime::LanesSchedule<program>::run(params_.get(), xs[0], ys[0], n);
             return;
         }
+        if constexpr (program::tail_rows > 0)  // one sample at a time: the classifier on several (Program::run_with_tail)
+            if (block == 1 && n > 1) return program::run_with_tail(params_.get(), xs[0], ys[0], n, arena);
         for (std::size_t i = 0; i < n; i += block) {
             const RowPointers at(xs, ys, i);
             program::run(params_.get(), at.ins.data(), at.outs.data(), std::min(block, n - i), arena);

@@ -550,10 +550,8 @@ struct Program {
     // gives no state) a zero state.
     static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max({plan.scratch_floats(rows), bands.floats, gates.floats}); }
     static constexpr std::size_t working_floats(std::size_t rows) { return plan.activation_floats * rows + scratch_floats(rows); }
-    static constexpr std::size_t arena_floats(std::size_t rows) {
-        return working_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0);
-    }
     static constexpr std::size_t param_align = typenet::detail::param_align_floats;
+
     static constexpr std::size_t naive_floats = plan.naive_floats;
 
     // ---- Running ----
@@ -662,6 +660,92 @@ struct Program {
     };
     template <std::size_t k> using run_step = typename RunStepOf<k>::type;
 
+    // ---- A batch's tail on several samples at once ----
+    //
+    // Net::predict runs a network whose one-sample arena is above TYPENET_BLOCK_ARENA_BYTES
+    // one sample at a time, so its classifier — Dense layers on a pooled vector, megabytes of
+    // weights — would stream its weights from L3 or memory once a sample. The tail: the last
+    // nodes, a chain of layers, each reading the one before (at most tail_input_floats a
+    // sample) and read by nothing else, the last the model's one output, with weights beyond L2
+    // (kernels::weights_stream). run_with_tail runs the nodes before it sample by sample, puts
+    // the value the tail reads (node tail_begin - 1) in a region of its own after the working
+    // floats, and runs the tail on tail_rows samples at once there: its values laid out anew,
+    // each buffer of the plan at an offset of its own (tail_layout), its scratch after them.
+    static constexpr std::size_t tail_input_floats = 32768;
+    static constexpr std::size_t tail_begin = [] {
+        if constexpr (M::n_inputs != 1 || M::n_outputs != 1) return K;
+        else {
+            if (M::outputs[0] != K - 1 || state_floats > 0) return K;
+            std::size_t t = K;
+            for (; t > 2; --t) {  // may node t - 1 join the tail?
+                const std::size_t k = t - 1;
+                if (facts.kind[k] != Kind::layer || facts.arity(k) != 1 || facts.arg(k) != k - 1 || epilogues.readers[k - 1] != 1 ||
+                    facts.floats[k - 1] > tail_input_floats || facts.kind[k - 1] != Kind::layer)
+                    break;
+                if (bands.runs_bands(k) || bands.reader[k] != none || gates.gate[k] != none || gates.applier[k] != none) break;
+                if (!idle[k] && layer_run[k].entry != Entry::plain && layer_run[k].entry != Entry::fused) break;
+            }
+            // Nothing the tail computes may be another kernel's epilogue from before it, nor the
+            // value it reads one from within it.
+            while (t < K && (epilogues.head[t] < t || epilogues.tail[epilogues.head[t - 1]] >= t || plan.where[t - 1] != Where::arena)) ++t;
+            std::size_t weights = 0;
+            for (std::size_t k = t; k < K; ++k) weights += facts.packed[k];
+            return t < K && kernels::weights_stream(weights * sizeof(float)) ? t : K;
+        }
+    }();
+    // The tail's values (and the one it reads) per sample: each offset of the plan they use
+    // (values in place share one) gets a region of its own, as large as the largest of them.
+    struct TailLayout {
+        std::array<std::size_t, K> old{}, at{};  // the plan's offsets and theirs here, `count` of them
+        std::size_t count = 0, floats = 0;
+        constexpr std::size_t of(std::size_t plan_offset) const {
+            for (std::size_t j = 0; j < count; ++j)
+                if (old[j] == plan_offset) return at[j];
+            return 0;
+        }
+    };
+    static constexpr TailLayout tail_layout = [] {
+        TailLayout t;
+        if (tail_begin == K) return t;
+        std::array<std::size_t, K> size{};
+        for (std::size_t k = tail_begin - 1; k < K; ++k) {
+            if (plan.where[k] != Where::arena) continue;
+            std::size_t j = 0;
+            while (j < t.count && t.old[j] != plan.offset[k]) ++j;
+            if (j == t.count) t.old[t.count++] = plan.offset[k];
+            size[j] = std::max(size[j], kernels::round_up(facts.floats[k], param_align));
+        }
+        for (std::size_t j = 0; j < t.count; ++j) t.at[j] = t.floats, t.floats += size[j];
+        return t;
+    }();
+    static constexpr Loc tail_loc(Loc l) { return l.where == Where::arena && !l.skip ? Loc{l.where, l.index, tail_layout.of(l.offset)} : l; }
+    static constexpr LayerRun tail_run(std::size_t k) {
+        LayerRun r = layer_run[k];
+        r.src = tail_loc(r.src), r.dst = tail_loc(r.dst), r.other = tail_loc(r.other);
+        return r;
+    }
+    template <std::size_t k>
+    using tail_step = std::conditional_t<idle[k], NoStep, LayerStep<op<k>, in_shape<k>, step_activation<k>, tail_run(k)>>;
+    static constexpr std::size_t tail_scratch(std::size_t rows) {
+        std::size_t m = 0;
+        for (std::size_t k = tail_begin; k < K; ++k)
+            m = std::max(m, std::min(plan.scratch_per_row[k] * rows + plan.scratch_fixed[k], plan.scratch_most[k]));
+        return m;
+    }
+    static constexpr std::size_t tail_floats(std::size_t rows) { return kernels::round_up(tail_layout.floats * rows, param_align) + tail_scratch(rows); }
+    // Samples per tail run (0: no tail): up to two register blocks, with the region at most an
+    // eighth of the one-sample working floats.
+    static constexpr std::size_t tail_rows = [] {
+        if (tail_begin == K) return std::size_t{0};
+        std::size_t r = 2 * kernels::mr;
+        while (r >= 3 && 8 * tail_floats(r) > working_floats(1)) --r;
+        return r >= 3 ? r : std::size_t{0};
+    }();
+    static constexpr std::size_t arena_floats(std::size_t rows) {
+        return working_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0) +
+               (tail_rows ? tail_floats(tail_rows) : 0);
+    }
+
     // ---- One sample on several threads: the convolutions split their output pixels ----
     //
     // Node k runs shared when its kernel takes a share (a layer's forward_shared: Conv2D on the
@@ -739,6 +823,45 @@ struct Program {
         }(std::make_index_sequence<K>{});
         [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
             std::make_index_sequence<M::n_outputs>{});
+    }
+
+    // Nodes [B, E) on `rows` samples, their scratch at `scratch`.
+    template <std::size_t B, std::size_t E>
+    static void run_nodes(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch) {
+        NoObserver none;
+        [&]<std::size_t... k>(std::index_sequence<k...>) {
+            (Observed<run_step<B + k>>::run(B + k, params, ins, outs, rows, arena, scratch, nullptr, none), ...);
+        }(std::make_index_sequence<E - B>{});
+    }
+    // n >= 2 samples (x: n inputs, y: n outputs), the tail on up to tail_rows at once; `arena`
+    // holds arena_floats(1) floats. A run of one sample would take the tail's matrix-vector
+    // kernels, whose sums may round otherwise than a block's: the blocks are cut so that none
+    // has one sample (17 -> 15 + 2 for blocks of 16), and each row's bits are the same
+    // whatever the blocks (the GEMM's rows are: kernels/dense.hpp), so a batch split among
+    // threads gives the bits of one thread.
+    static void run_with_tail(const float* params, const float* x, float* y, std::size_t n, float* arena) requires(tail_rows > 0)
+    {
+        constexpr std::size_t c = tail_begin - 1, cut = shape<c>::size, in = shape<0>::size, out = shape<K - 1>::size;
+        float* region = arena + working_floats(1);
+        for (std::size_t i = 0; i < n;) {
+            std::size_t m = std::min(tail_rows, n - i);
+            if (n - i - m == 1) --m;
+            float* value = region + tail_layout.of(plan.offset[c]) * m;  // the value the tail reads, m rows
+            for (std::size_t r = 0; r < m; ++r) {
+                const float* xr = x + (i + r) * in;
+                float* yr = y + (i + r) * out;
+                run_nodes<0, tail_begin>(params, &xr, &yr, 1, arena, arena + plan.activation_floats);
+                std::copy_n(location(c, &xr, &yr, 1, arena), cut, value + r * cut);
+            }
+            const float* xb = x + i * in;
+            float* yb = y + i * out;
+            float* scratch = region + kernels::round_up(tail_layout.floats * m, param_align);
+            NoObserver none;
+            [&]<std::size_t... k>(std::index_sequence<k...>) {
+                (Observed<tail_step<tail_begin + k>>::run(tail_begin + k, params, &xb, &yb, m, region, scratch, nullptr, none), ...);
+            }(std::make_index_sequence<K - tail_begin>{});
+            i += m;
+        }
     }
 
     // ---- Per-node functions, instantiated per layer type, not per node: nodes with equal
