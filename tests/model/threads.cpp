@@ -100,6 +100,10 @@ using LargeMapClassifier = tn::Sequential<tn::Input<96, 96, 8>, tn::Conv2D<64, t
                                           tn::GlobalAveragePool2D, tn::Dense<512, tn::relu>, tn::Dropout<1, 4>, tn::Dense<600>>;
 static_assert(tn::Net<LargeMapClassifier>::block_rows == 1);
 static_assert(LargeMapClassifier::program::tail_begin == 3 && LargeMapClassifier::program::tail_rows >= 3);
+// A sample within the block budget: predict runs blocks of samples already, and no region is
+// set aside for a tail.
+using SmallDenseStack = tn::Sequential<tn::Input<1280>, tn::Dense<1000, tn::relu>, tn::Dense<1000>>;
+static_assert(SmallDenseStack::program::tail_begin == 2 && SmallDenseStack::program::tail_rows == 0 && tn::Net<SmallDenseStack>::block_rows > 1);
 
 TEST_CASE("predict runs a large network's classifier on several samples at once, as one sample", "[threads][predict]") {
     const auto net = tn::make<LargeMapClassifier>(tn::seed{5});

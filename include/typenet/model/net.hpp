@@ -44,12 +44,6 @@
 // 106 to 252 KiB and ResNet-20 from 264 to 552.)
 #define TYPENET_NET_ARENA_BYTES (1024 * 1024)
 #endif
-#ifndef TYPENET_BLOCK_ARENA_BYTES
-// How much arena one block of predict() rows may use in a Workspace: about a core's L2. More
-// rows per block only help GEMMs (the MLP needs 8); past the L2, large feature maps slow down
-// (Inception 3a at batch 64: 172 ms in blocks of 1-2 rows, 196 ms in blocks of 16).
-#define TYPENET_BLOCK_ARENA_BYTES (2 * 1024 * 1024)
-#endif
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 

@@ -46,6 +46,13 @@
 #include "../passes/param_owners.hpp"
 #include "../passes/records.hpp"
 
+#ifndef TYPENET_BLOCK_ARENA_BYTES
+// How much arena one block of predict() rows may use in a Workspace: about a core's L2. More
+// rows per block only help GEMMs (the MLP needs 8); past the L2, large feature maps slow down
+// (Inception 3a at batch 64: 172 ms in blocks of 1-2 rows, 196 ms in blocks of 16).
+#define TYPENET_BLOCK_ARENA_BYTES (2 * 1024 * 1024)
+#endif
+
 namespace typenet::inline TYPENET_ISA_NAMESPACE::runtime {
 
 using passes::Kind;
@@ -733,10 +740,11 @@ struct Program {
         return m;
     }
     static constexpr std::size_t tail_floats(std::size_t rows) { return kernels::round_up(tail_layout.floats * rows, param_align) + tail_scratch(rows); }
-    // Samples per tail run (0: no tail): up to two register blocks, with the region at most an
+    // Samples per tail run (0: no tail, or a sample fits a block's budget, so that predict
+    // runs blocks of several already): up to two register blocks, with the region at most an
     // eighth of the one-sample working floats.
     static constexpr std::size_t tail_rows = [] {
-        if (tail_begin == K) return std::size_t{0};
+        if (tail_begin == K || working_floats(1) * sizeof(float) <= TYPENET_BLOCK_ARENA_BYTES) return std::size_t{0};
         std::size_t r = 2 * kernels::mr;
         while (r >= 3 && 8 * tail_floats(r) > working_floats(1)) --r;
         return r >= 3 ? r : std::size_t{0};
