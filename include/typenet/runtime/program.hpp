@@ -673,7 +673,8 @@ struct Program {
     // one sample at a time, so its classifier — Dense layers on a pooled vector, megabytes of
     // weights — would stream its weights from L3 or memory once a sample. The tail: the last
     // nodes, a chain of layers, each reading the one before (at most tail_input_floats a
-    // sample) and read by nothing else, the last the model's one output, with weights beyond L2
+    // sample) and read by nothing else, the last the model's one output (written where the
+    // caller's output is), with weights beyond L2
     // (kernels::weights_stream). run_with_tail runs the nodes before it sample by sample, puts
     // the value the tail reads (node tail_begin - 1) in a region of its own after the working
     // floats, and runs the tail on tail_rows samples at once there: its values laid out anew,
@@ -682,7 +683,7 @@ struct Program {
     static constexpr std::size_t tail_begin = [] {
         if constexpr (M::n_inputs != 1 || M::n_outputs != 1) return K;
         else {
-            if (M::outputs[0] != K - 1 || state_floats > 0) return K;
+            if (M::outputs[0] != K - 1 || plan.where[K - 1] != Where::output || state_floats > 0) return K;
             std::size_t t = K;
             for (; t > 2; --t) {  // may node t - 1 join the tail?
                 const std::size_t k = t - 1;
