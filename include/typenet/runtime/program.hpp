@@ -826,20 +826,17 @@ struct Program {
                 state = arena + working_floats(rows);
                 std::fill_n(state, state_floats * rows, 0.f);
             }
-        float* scratch = arena + plan.activation_floats * rows;
-        [&]<std::size_t... k>(std::index_sequence<k...>) {
-            (Observed<run_step<k>>::run(k, params, ins, outs, rows, arena, scratch, state, after), ...);
-        }(std::make_index_sequence<K>{});
+        run_nodes<0, K>(params, ins, outs, rows, arena, arena + plan.activation_floats * rows, state, after);
         [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
             std::make_index_sequence<M::n_outputs>{});
     }
 
-    // Nodes [B, E) on `rows` samples, their scratch at `scratch`.
-    template <std::size_t B, std::size_t E>
-    static void run_nodes(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch) {
-        NoObserver none;
+    // Nodes [B, E) on `rows` samples, their scratch at `scratch`, after(k) for each that ran.
+    template <std::size_t B, std::size_t E, class After>
+    static void run_nodes(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
+                          float* state, After& after) {
         [&]<std::size_t... k>(std::index_sequence<k...>) {
-            (Observed<run_step<B + k>>::run(B + k, params, ins, outs, rows, arena, scratch, nullptr, none), ...);
+            (Observed<run_step<B + k>>::run(B + k, params, ins, outs, rows, arena, scratch, state, after), ...);
         }(std::make_index_sequence<E - B>{});
     }
     // n >= 2 samples (x: n inputs, y: n outputs), the tail on up to tail_rows at once; `arena`
@@ -852,6 +849,7 @@ struct Program {
     {
         constexpr std::size_t c = tail_begin - 1, cut = shape<c>::size, in = shape<0>::size, out = shape<K - 1>::size;
         float* region = arena + working_floats(1);
+        NoObserver none;
         for (std::size_t i = 0; i < n;) {
             std::size_t m = std::min(tail_rows, n - i);
             if (n - i - m == 1) --m;
@@ -859,13 +857,12 @@ struct Program {
             for (std::size_t r = 0; r < m; ++r) {
                 const float* xr = x + (i + r) * in;
                 float* yr = y + (i + r) * out;
-                run_nodes<0, tail_begin>(params, &xr, &yr, 1, arena, arena + plan.activation_floats);
+                run_nodes<0, tail_begin>(params, &xr, &yr, 1, arena, arena + plan.activation_floats, nullptr, none);
                 std::copy_n(location(c, &xr, &yr, 1, arena), cut, value + r * cut);
             }
             const float* xb = x + i * in;
             float* yb = y + i * out;
             float* scratch = region + kernels::round_up(tail_layout.floats * m, param_align);
-            NoObserver none;
             [&]<std::size_t... k>(std::index_sequence<k...>) {
                 (Observed<tail_step<tail_begin + k>>::run(tail_begin + k, params, &xb, &yb, m, region, scratch, nullptr, none), ...);
             }(std::make_index_sequence<K - tail_begin>{});
