@@ -4,7 +4,7 @@
 // two such objects and times their models call by call, alternating.
 //   AB_SET=1: MLP 784-128-64-10 at batch 1 and 256, the Keras tutorial CNN at 1 and 64,
 //             ResNet-20 at 1;
-//   AB_SET=2: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ShuffleNetV2 x1.0 at 224x224,
+//   AB_SET=2: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ShuffleNetV2 x1.0, SqueezeNet 1.1 at 224x224,
 //             batch 1;
 //   AB_SET=3: ResNet-18, MobileNetV2, MobileNetV3-Large and EfficientNet-B0 at batch 8, and
 //             Dense layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16.
@@ -19,6 +19,7 @@
 #include <zoo/mobilenet_v2.hpp>
 #include <zoo/mobilenet_v3.hpp>
 #include <zoo/shufflenet_v2.hpp>
+#include <zoo/squeezenet1_1.hpp>
 #elif AB_SET == 3
 #include <zoo/efficientnet_b0.hpp>
 #include <zoo/mobilenet_v2.hpp>
@@ -70,6 +71,7 @@ constexpr Entry entries[] = {
     {"mobilenet_v2", make_timed<zoo::MobileNetV2<224, 224>, 1>},
     {"mobilenet_v3_large", make_timed<zoo::MobileNetV3Large<224, 224>, 1>},
     {"shufflenet_v2_x1_0", make_timed<zoo::ShuffleNetV2x1_0<224, 224>, 1>},
+    {"squeezenet1_1", make_timed<zoo::SqueezeNet1_1<224, 224>, 1>},
 };
 #elif AB_SET == 3
 using Mlp = tn::Sequential<tn::Input<784>, tn::Dense<128, tn::relu>, tn::Dense<64, tn::relu>, tn::Dense<10, tn::softmax>>;

@@ -7,7 +7,7 @@
 # mean of the two orders' medians, work tree / REV (below 1: the work tree is faster).
 #   tools/ab.sh REV [SET] [PAIRS] [ROUNDS]
 #   SET: small (MLP, Keras CNN, ResNet-20; the default), zoo (EfficientNet-B0, MobileNetV2,
-#        MobileNetV3-Large, ShuffleNetV2 at 224x224) or big (ResNet-18, MobileNetV2,
+#        MobileNetV3-Large, ShuffleNetV2, SqueezeNet at 224x224) or big (ResNet-18, MobileNetV2,
 #        MobileNetV3-Large, EfficientNet-B0 at batch 8, Dense layers at a few rows)
 # e.g. tools/ab.sh HEAD zoo       (the uncommitted change against the last commit)
 # A null check: tools/ab.sh HEAD on a clean tree reads 1.000 within its spread.

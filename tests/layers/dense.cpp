@@ -30,15 +30,16 @@ TEST_CASE("Dense matches PyTorch: odd sizes 37-53-29-11 (every SIMD tail)", "[de
 TEST_CASE("Dense matches PyTorch: no bias", "[dense][golden]") { golden::check_model<NoBias>("nobias"); }
 
 namespace {
-// Every GEMM block height 1..mr and partial panels, beyond the fixtures, and the tiles of 7
-// rows (14, 19 = 12 + 7, 49: kernels::detail::row_step): every row of a batch of 2 or more the
-// same bits as in a batch of 12. K > kc: several K blocks.
-template <std::size_t Out>
+// Every GEMM block height 1..mr and partial panels, beyond the fixtures, the tiles of 7 rows
+// (49: kernels::detail::row_step) and the last tiles of 13, 7 + 7 and 8 + 7 rows (13-15, 25-27,
+// 37-39: wide_tail_rows): every row of a batch of 2 or more the same bits as in a batch of 12.
+// In = 1100 > gemm_kc: two K blocks.
+template <std::size_t Out, std::size_t In = 1100>
 void check_dense_against_reference() {
-    using Wide = tn::Sequential<tn::Input<300>, tn::Dense<Out, tn::leaky_relu>>;
+    using Wide = tn::Sequential<tn::Input<In>, tn::Dense<Out, tn::leaky_relu>>;
     auto net = tn::make<Wide>(tn::seed{7});
     const std::vector<float> w = net.get_weights();
-    std::vector<float> x(98 * 300), y12(12 * Out);
+    std::vector<float> x(98 * In), y12(12 * Out);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 101) / 50.f - 1.f;
     net.predict(x.data(), y12.data(), 12);
     for (std::size_t rows = 1; rows <= 98; rows += rows < 40 ? 1 : rows < 49 ? 9 : 49) {
@@ -48,8 +49,8 @@ void check_dense_against_reference() {
         if (rows >= 2) CHECK(std::memcmp(y.data(), y12.data(), std::min<std::size_t>(rows, 12) * Out * sizeof(float)) == 0);
         for (std::size_t r = 0; r < rows; ++r)
             for (std::size_t o = 0; o < Out; ++o) {
-                double s = w[Out * 300 + o];
-                for (std::size_t k = 0; k < 300; ++k) s += double(w[o * 300 + k]) * x[r * 300 + k];
+                double s = w[Out * In + o];
+                for (std::size_t k = 0; k < In; ++k) s += double(w[o * In + k]) * x[r * In + k];
                 ref[r * Out + o] = float(s > 0 ? s : 0.01 * s);
             }
         golden::require_close(y.data(), ref.data(), rows, Out, 2e-5);
@@ -58,6 +59,18 @@ void check_dense_against_reference() {
 }  // namespace
 
 TEST_CASE("Dense kernels agree with a scalar reference for every batch height and width", "[dense][kernels]") {
+    namespace k = tn::kernels;
+    STATIC_REQUIRE(1100 > k::gemm_kc);
+    // 32 vector registers (mr 12): 13 x 12 + 1 rows run as 12 x 12 + 13, 2 x 12 + 2 as 12 + 7 + 7,
+    // 2 x 12 + 3 as 12 + 8 + 7; 14 and 49 stay tiles of 7 (row_step).
+    constexpr bool wide = k::mr == 12;
+    STATIC_REQUIRE(k::detail::wide_tail_rows(169) == (wide ? 13 : 0));
+    STATIC_REQUIRE(k::detail::gemm_tile_count(169) == (wide ? 14 : 29));
+    STATIC_REQUIRE(k::detail::wide_tail_rows(26) == (wide ? 14 : 0));
+    STATIC_REQUIRE(k::detail::gemm_tile_count(27) == (wide ? 3 : 5));
+    STATIC_REQUIRE(k::detail::wide_tail_rows(14) == 0);
+    STATIC_REQUIRE(k::detail::wide_tail_rows(49) == 0);
+    STATIC_REQUIRE(k::detail::wide_tail_rows(12) == 0);
     check_dense_against_reference<70>();  // a last panel of 6 columns
     // Last panels of 24 and 20 columns: on AVX-512, one whole vector and half a vector or less,
     // the whole tiles paired (kernels::detail::gemm_micro_paired), the rest not: the same bits.

@@ -392,6 +392,20 @@ inline constexpr std::size_t row_step(std::size_t n) noexcept {
 // The register tiles of n rows at row_step(n) rows a tile (divisions by constants: a GEMM
 // call on a few rows, as Winograd makes, should not pay for one by a variable).
 inline constexpr std::size_t row_tile_count(std::size_t n) noexcept { return row_step(n) == mr ? (n + mr - 1) / mr : (n + 6) / 7; }
+// The rows after a GEMM's whole tiles of mr that tiles of mr would end in 1 to 3 rows, taken
+// with the last whole tile (mr < n, row_step(n) == mr): a 13x13 map's 169 pixels are 14 x 12
+// + 1, and a row alone, a chain of dependent FMAs, took 1/3 of a tile's time for 1/12 of its
+// work (SqueezeNet's classifier, 169 x 512 -> 1000: 4.5% of the layer). Run as one tile of 13
+// (26 accumulators: where 32 vector registers hold them), 7 + 7 or 8 + 7, each enough chains
+// to keep the FMA units busy. Each row is the same chain of FMAs in any tile: the same bits.
+inline constexpr std::size_t wide_tail_rows(std::size_t n) noexcept {
+    return mr == 12 && n > mr && row_step(n) == mr && n % mr != 0 && n % mr <= 3 ? mr + n % mr : 0;
+}
+// The tiles gemm_panel runs n rows in (for the Lookahead's shares).
+inline constexpr std::size_t gemm_tile_count(std::size_t n) noexcept {
+    const std::size_t wide = wide_tail_rows(n);
+    return wide ? (n - wide) / mr + (wide == mr + 1 ? 1 : 2) : row_tile_count(n);
+}
 // A tile of row_step's: 7 rows at once, else row_blocks.
 template <class F>
 inline void row_tiles(std::size_t m, F&& block) {
@@ -458,7 +472,7 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
                        std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last, const float* add,
                        Lookahead* ahead) noexcept {
     const TileActivation act = last ? tile_activation<Act>() : nullptr;
-    const std::size_t step = row_step(rows), whole = rows / step;
+    const std::size_t wide = wide_tail_rows(rows), step = row_step(rows), whole = (rows - wide) / step;
     auto run = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i, std::size_t tiles, Lookahead* a) {
         auto micro = [&]<std::size_t V, bool Whole>() {
             gemm_micro<M, V, Whole>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
@@ -483,6 +497,14 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
     }
     const std::size_t done = whole * step;
     if (done == rows) return;
+    if constexpr (mr == 12) {
+        if (wide == mr + 1) return run(std::integral_constant<std::size_t, mr + 1>{}, done, 1, ahead);
+        if (wide == mr + 3) run(std::integral_constant<std::size_t, 8>{}, done, 1, ahead);
+        if (wide) {
+            if (wide == mr + 2) run(std::integral_constant<std::size_t, 7>{}, done, 1, ahead);
+            return run(std::integral_constant<std::size_t, 7>{}, rows - 7, 1, ahead);
+        }
+    }
     Lookahead* a = ahead;  // (a tail in several blocks: the first fetches its share)
     row_tiles(rows - done, [&]<std::size_t M>(std::integral_constant<std::size_t, M> m, std::size_t i) {
         run(m, done + i, 1, a);
@@ -492,11 +514,16 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
 
 }  // namespace detail
 
-// K-block: a panel slice of nr x kc floats should stay in L1 (32 KB) while row blocks stream.
-inline constexpr std::size_t gemm_kc = 32 * 1024 / (nr * sizeof(float));
+// K-block: a panel slice of nr x kc floats, 128 KB, stays in L2 while the row tiles run over
+// it. A tile's step of K reads 2 vectors of it against 2 mr FMAs, which L2 feeds (64 bytes a
+// cycle on Zen 4 and 5); slices of 32 KB, to stay in L1, cut K = 512 in two, and the second
+// block reloads and stores every output tile again: SqueezeNet's classifier (169 x 512 -> 1000)
+// 3-7% and 784 x 512 -> 128 4-9% slower than in one block, 3136 x 576 -> 96 6-8%; 2048 in
+// blocks of 1024 or 512 within 2% of each other (docs/performance.md, "K blocks in L2").
+inline constexpr std::size_t gemm_kc = 128 * 1024 / (nr * sizeof(float));
 // The steps of K per block for a GEMM of `rows` rows over depth steps, at most kc_max a block:
-// equal blocks (784 -> 4 x 196, not 3 x 256 + 16: a short last block would reload and store
-// every output tile for very little work). K blocks keep a panel's slice in L1 while the row
+// equal blocks (2048 -> 2 x 1024, 1100 -> 2 x 550, not 1024 + 76: a short last block would reload and store
+// every output tile for very little work). K blocks keep a panel's slice in cache while the row
 // tiles run over it; at most two tiles (a small batch through a Dense layer) have little to
 // share, and there the blocks only cut each panel's weights into short streams, each
 // restarting the prefetchers: one block (Dense 1280 -> 1000 at 8 rows, weights from L3:
@@ -523,7 +550,7 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
     const float* bias_all = has_bias ? packed + d.weight_floats() : nullptr;
     const std::size_t kstep = gemm_kstep(rows, d.in, gemm_kc);
     const std::size_t p0 = c0 / nr, p1 = (std::min(c1, d.out) + nr - 1) / nr;
-    detail::Lookahead ahead(fetch_ahead ? detail::row_tile_count(rows) : 0);
+    detail::Lookahead ahead(fetch_ahead ? detail::gemm_tile_count(rows) : 0);
     for (std::size_t k0 = 0; k0 < d.in; k0 += kstep) {
         const std::size_t kc = std::min(kstep, d.in - k0);
         const bool first = k0 == 0, last = k0 + kc == d.in;
