@@ -115,3 +115,44 @@ TEST_CASE("profile: the observed pass computes what forward does", "[profile]") 
     // With the caller's inputs.
     CHECK(tn::profile(net, x.data(), 1, 3).rows.size() == tn::profile(net, 1, 3).rows.size());
 }
+
+namespace {
+// A sample's arena above the block budget (96x96x64 floats): predict runs one sample at a
+// time, the classifier after the pooling on several at once (Program::run_with_tail).
+using LargeMapClassifier = tn::Sequential<tn::Input<96, 96, 8>, tn::Conv2D<64, tn::kernel<3, 3>, tn::padding_same, tn::relu>,
+                                          tn::GlobalAveragePool2D, tn::Dense<512, tn::relu>, tn::Dropout<1, 4>, tn::Dense<600>>;
+}  // namespace
+
+TEST_CASE("profile at a batch times predict's schedule: samples one by one, the classifier on several", "[profile]") {
+    using N = tn::Net<LargeMapClassifier>;
+    using P = LargeMapClassifier::program;
+    STATIC_REQUIRE(N::block_rows == 1);
+    STATIC_REQUIRE(P::tail_begin == 3);
+    STATIC_REQUIRE(P::tail_rows >= 3);
+    const auto net = tn::make<LargeMapClassifier>(tn::seed{5});
+    constexpr std::size_t n = 5;
+    std::vector<float> x(n * N::in_size);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.01f * float(int(i % 37) - 18);
+    std::vector<float> expected(n * N::out_size), got(n * N::out_size, -1.f);
+    net.predict(x.data(), expected.data(), n);
+    auto arena = tn::detail::allocate_floats(N::arena_floats(1));
+    const float* xs[] = {x.data()};
+    float* ys[] = {got.data()};
+    std::vector<std::size_t> runs(P::K, 0);
+    net.predict_observed(xs, ys, n, {reinterpret_cast<std::byte*>(arena.get()), N::arena_bytes(1)}, [&](std::size_t k) { ++runs[k]; });
+    CHECK(got == expected);  // predict's path, bit for bit
+    // The convolution and the pooling once a sample; the two Dense layers once for the five
+    // (one block of the tail: 5 <= tail_rows).
+    CHECK(runs[1] == n);
+    CHECK(runs[2] == n);
+    CHECK(runs[3] == 1);
+    CHECK(runs[5] == 1);
+
+    const tn::Profile p = tn::profile(net, n, 2);
+    CHECK(p.batch == n);
+    const tn::ProfileRow* conv = find(p, "0");
+    const tn::ProfileRow* head = find(p, "4");
+    REQUIRE((conv && head));
+    CHECK(conv->seconds > 0);
+    CHECK(head->seconds > 0);
+}

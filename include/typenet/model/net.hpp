@@ -356,10 +356,16 @@ class Net<Model, true> {
     }
     void predict(const float* xs, float* ys, std::size_t n, std::span<std::byte> arena) const { predict(&xs, &ys, n, arena); }
     void predict(const float* const* xs, float* const* ys, std::size_t n, std::span<std::byte> arena) const {
+        predict_observed(xs, ys, n, arena, runtime::NoObserver{});
+    }
+    // predict's blocks of samples (and a batched tail where the model has one), calling
+    // after(k) as each node's kernel ends: tn::profile at a batch times this schedule.
+    template <class After>
+    void predict_observed(const float* const* xs, float* const* ys, std::size_t n, std::span<std::byte> arena, After&& after) const {
         float* a = checked_arena(arena, 1);
         std::size_t rows = block_rows;
         while (rows > 1 && arena_bytes(rows) > arena.size()) --rows;
-        run_blocks(xs, ys, n, a, rows);
+        run_blocks(xs, ys, n, a, rows, after);
     }
 
     // n samples, row-major: xs is n x in_size, ys is n x out_size (one input, one output).
@@ -728,16 +734,23 @@ class Net<Model, true> {
                                         std::to_string(arena.size()) + " bytes");
         return reinterpret_cast<float*>(arena.data());
     }
-    void run_blocks(const float* const* xs, float* const* ys, std::size_t n, float* arena, std::size_t block = block_rows) const {
-        if constexpr (n_in == 1 && n_out == 1 && runtime::LanesSchedule<program>::applies) {  // runtime/lanes.hpp
+    // after(k) as node k's step ends (Program::run_observed), for tn::profile; lanes of samples
+    // (runtime/lanes.hpp) interleave the nodes of several samples and are not observed: with an
+    // observer, such a model runs its blocks.
+    template <class After = runtime::NoObserver>
+    void run_blocks(const float* const* xs, float* const* ys, std::size_t n, float* arena, std::size_t block = block_rows,
+                    After&& after = {}) const {
+        constexpr bool observed = !std::is_same_v<std::remove_cvref_t<After>, runtime::NoObserver>;
+        if constexpr (!observed && n_in == 1 && n_out == 1 && runtime::LanesSchedule<program>::applies) {  // runtime/lanes.hpp
             runtime::LanesSchedule<program>::run(params_.get(), xs[0], ys[0], n);
             return;
         }
         if constexpr (program::tail_rows > 0)  // one sample at a time: the classifier on several (Program::run_with_tail)
-            if (block == 1 && n > 1) return program::run_with_tail(params_.get(), xs[0], ys[0], n, arena);
+            if (block == 1 && n > 1) return program::run_with_tail(params_.get(), xs[0], ys[0], n, arena, after);
         for (std::size_t i = 0; i < n; i += block) {
             const RowPointers at(xs, ys, i);
-            program::run(params_.get(), at.ins.data(), at.outs.data(), std::min(block, n - i), arena);
+            if constexpr (observed) program::run_observed(params_.get(), at.ins.data(), at.outs.data(), std::min(block, n - i), arena, nullptr, after);
+            else program::run(params_.get(), at.ins.data(), at.outs.data(), std::min(block, n - i), arena);
         }
     }
     // Every input's and output's pointer at row i of a batch.

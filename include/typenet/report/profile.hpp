@@ -13,9 +13,10 @@
 // much less (a map still in cache from the kernel before), the figure says so against the
 // machine's cache and memory bandwidths.
 //
-// It runs Program::run_observed, which reads the clock after each kernel (~20 ns each), so
-// a model of microseconds reads slower than predict does; predict's own schedules for
-// some models (runtime/lanes.hpp's lanes of samples, threads) are not what it times.
+// It runs predict's blocks of samples through Program::run_observed (Net::predict_observed),
+// which reads the clock after each kernel (~20 ns each), so a model of microseconds reads
+// slower than predict does; predict's lanes of samples (runtime/lanes.hpp, small models at
+// a batch) and threads are not what it times.
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
@@ -199,7 +200,10 @@ inline std::string Profile::by_kernel() const {
     return detail::profile_columns(cells, 1);
 }
 
-// Times `calls` forward passes of `batch` samples (after one untimed), kernel by kernel.
+// Times `calls` passes of `batch` samples (after one untimed), kernel by kernel, as predict
+// runs them: in blocks of at most Net::block_rows samples, a model whose one-sample arena is
+// above the block budget one sample at a time with its classifier on several
+// (Program::run_with_tail); each kernel's time summed over the blocks.
 // xs: one pointer per input, each to batch samples. Allocates; not for a real-time thread.
 template <class M>
 Profile profile(const Net<M, true>& net, const float* const* xs, std::size_t batch = 1, std::size_t calls = 30) {
@@ -212,8 +216,10 @@ Profile profile(const Net<M, true>& net, const float* const* xs, std::size_t bat
         (out_buffers.emplace_back(batch * M::template output_shape_at<o>::size), ...);
     }(std::make_index_sequence<M::n_outputs>{});
     for (auto& b : out_buffers) ys.push_back(b.data());
-    const detail::aligned_floats arena = detail::allocate_floats(std::max<std::size_t>(Net<M, true>::arena_floats(batch), 1));
-    const std::span<std::byte> arena_bytes(reinterpret_cast<std::byte*>(arena.get()), Net<M, true>::arena_bytes(batch));
+    // predict's arena: blocks of at most block_rows samples.
+    const std::size_t block = std::min(batch, Net<M, true>::block_rows);
+    const detail::aligned_floats arena = detail::allocate_floats(std::max<std::size_t>(Net<M, true>::arena_floats(block), 1));
+    const std::span<std::byte> arena_bytes(reinterpret_cast<std::byte*>(arena.get()), Net<M, true>::arena_bytes(block));
 
     using clock = std::chrono::steady_clock;
     std::vector<double> times(calls * K, 0.0), totals(calls);
@@ -222,9 +228,9 @@ Profile profile(const Net<M, true>& net, const float* const* xs, std::size_t bat
         double* t = c ? &times[(c - 1) * K] : nullptr;
         clock::time_point last = clock::now();
         const clock::time_point start = last;
-        net.forward_observed(xs, ys.data(), batch, arena_bytes, [&](std::size_t k) {
+        net.predict_observed(xs, ys.data(), batch, arena_bytes, [&](std::size_t k) {
             const clock::time_point now = clock::now();
-            if (t) t[k] += std::chrono::duration<double>(now - last).count();  // (a kernel run in bands: each band's part)
+            if (t) t[k] += std::chrono::duration<double>(now - last).count();  // (a kernel run in bands or blocks: each part)
             ran[k] = true;
             last = now;
         });

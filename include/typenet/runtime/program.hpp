@@ -845,11 +845,13 @@ struct Program {
     // has one sample (17 -> 15 + 2 for blocks of 16), and each row's bits are the same
     // whatever the blocks (the GEMM's rows are: kernels/dense.hpp), so a batch split among
     // threads gives the bits of one thread.
-    static void run_with_tail(const float* params, const float* x, float* y, std::size_t n, float* arena) requires(tail_rows > 0)
+    // after(k) as node k's step ends, as in run_observed (tn::profile at a batch: predict's schedule).
+    template <class After = NoObserver>
+    static void run_with_tail(const float* params, const float* x, float* y, std::size_t n, float* arena, After&& after = {})
+        requires(tail_rows > 0)
     {
         constexpr std::size_t c = tail_begin - 1, cut = shape<c>::size, in = shape<0>::size, out = shape<K - 1>::size;
         float* region = arena + working_floats(1);
-        NoObserver none;
         for (std::size_t i = 0; i < n;) {
             std::size_t m = std::min(tail_rows, n - i);
             if (n - i - m == 1) --m;
@@ -857,14 +859,14 @@ struct Program {
             for (std::size_t r = 0; r < m; ++r) {
                 const float* xr = x + (i + r) * in;
                 float* yr = y + (i + r) * out;
-                run_nodes<0, tail_begin>(params, &xr, &yr, 1, arena, arena + plan.activation_floats, nullptr, none);
+                run_nodes<0, tail_begin>(params, &xr, &yr, 1, arena, arena + plan.activation_floats, nullptr, after);
                 std::copy_n(location(c, &xr, &yr, 1, arena), cut, value + r * cut);
             }
             const float* xb = x + i * in;
             float* yb = y + i * out;
             float* scratch = region + kernels::round_up(tail_layout.floats * m, param_align);
             [&]<std::size_t... k>(std::index_sequence<k...>) {
-                (Observed<tail_step<tail_begin + k>>::run(tail_begin + k, params, &xb, &yb, m, region, scratch, nullptr, none), ...);
+                (Observed<tail_step<tail_begin + k>>::run(tail_begin + k, params, &xb, &yb, m, region, scratch, nullptr, after), ...);
             }(std::make_index_sequence<K - tail_begin>{});
             i += m;
         }
