@@ -1,4 +1,6 @@
 #include "../golden.hpp"
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace tn = typenet;
@@ -26,6 +28,37 @@ TEST_CASE("global pooling matches PyTorch", "[pool][golden]") {
 }
 
 using Spatial = tn::Sequential<tn::Input<5, 4, 3>, tn::ZeroPadding2D<1, 3, 2, 0>, tn::UpSampling2D<2, 3>, tn::Cropping2D<1, 2, 0, 1>>;
+TEST_CASE("global pooling kernels: every channel block and pixel count against a reference", "[pool][kernels]") {
+    // kernels::global_pool runs four channel vectors at a time, then the last 1-3 (the last
+    // maybe partial), several pixels' chains each with the pixels left over after them.
+    for (const std::size_t c : {1, 13, 16, 32, 40, 64, 72, 130, 144}) {
+        for (const std::size_t pixels : {1, 3, 5, 49, 50}) {
+            const std::size_t batch = 2;
+            std::vector<float> x(batch * pixels * c), mean(batch * c), most(batch * c);
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int((i * 37) % 101) - 50) / 16.f;
+            tn::kernels::global_pool<false>(pixels, c, x.data(), mean.data(), batch);
+            tn::kernels::global_pool<true>(pixels, c, x.data(), most.data(), batch);
+            for (std::size_t b = 0; b < batch; ++b)
+                for (std::size_t k = 0; k < c; ++k) {
+                    double sum = 0;
+                    float top = -INFINITY;
+                    for (std::size_t p = 0; p < pixels; ++p) {
+                        sum += x[(b * pixels + p) * c + k];
+                        top = std::max(top, x[(b * pixels + p) * c + k]);
+                    }
+                    INFO("C = " << c << ", pixels = " << pixels << ", channel " << k);
+                    CHECK(std::abs(mean[b * c + k] - sum / double(pixels)) <= 1e-6);  // (multiples of 1/16: exact sums)
+                    CHECK(most[b * c + k] == top);
+                }
+            // A NaN in the last channel of the last pixel wins the maximum there, and only there.
+            x[pixels * c - 1] = NAN;
+            tn::kernels::global_pool<true>(pixels, c, x.data(), most.data(), 1);
+            CHECK(std::isnan(most[c - 1]));
+            if (c > 1) CHECK(!std::isnan(most[c - 2]));
+        }
+    }
+}
+
 TEST_CASE("ZeroPadding2D, UpSampling2D, Cropping2D match PyTorch", "[spatial][golden]") {
     STATIC_REQUIRE(Spatial::output_shape == tn::shape<15, 17, 3>);
     STATIC_REQUIRE(!tn::Cropping2D<2, 3>::accepts<tn::Shape<5, 9, 1>>);
