@@ -158,15 +158,16 @@ inline void pool_channels(const float* img, std::size_t pixels, std::size_t c, s
     for (std::size_t i = 0; i < P; ++i)
         TYPENET_UNROLL
         for (std::size_t g = 0; g < G; ++g) acc[i][g] = vfloat(Max ? -INFINITY : 0.f);
-    std::size_t p = 0;
-    for (; p + P <= pixels; p += P)
+    // (Counts, not a pointer compared with the end: g++ then bounds the loop left over.)
+    const std::size_t groups = pixels / P, rest = pixels % P;
+    for (std::size_t q = 0; q < groups; ++q)
         TYPENET_UNROLL
         for (std::size_t i = 0; i < P; ++i)
             TYPENET_UNROLL
-            for (std::size_t g = 0; g < G; ++g) acc[i][g] = take(acc[i][g], at(p + i, g));
-    for (; p < pixels; ++p)
+            for (std::size_t g = 0; g < G; ++g) acc[i][g] = take(acc[i][g], at(q * P + i, g));
+    for (std::size_t r = 0; r < rest; ++r)
         TYPENET_UNROLL
-        for (std::size_t g = 0; g < G; ++g) acc[0][g] = take(acc[0][g], at(p, g));
+        for (std::size_t g = 0; g < G; ++g) acc[0][g] = take(acc[0][g], at(groups * P + r, g));
     TYPENET_UNROLL
     for (std::size_t g = 0; g < G; ++g) {
         vfloat r = acc[0][g];
