@@ -497,12 +497,13 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
     }
     const std::size_t done = whole * step;
     if (done == rows) return;
-    if constexpr (mr == 12) {
-        if (wide == mr + 1) return run(std::integral_constant<std::size_t, mr + 1>{}, done, 1, ahead);
-        if (wide == mr + 3) run(std::integral_constant<std::size_t, 8>{}, done, 1, ahead);
-        if (wide) {
-            if (wide == mr + 2) run(std::integral_constant<std::size_t, 7>{}, done, 1, ahead);
-            return run(std::integral_constant<std::size_t, 7>{}, rows - 7, 1, ahead);
+    if constexpr (mr == 12) {  // the last tile of 12 and 1-3 rows (wide_tail_rows): 13, 7 + 7 or 8 + 7
+        using R7 = std::integral_constant<std::size_t, 7>;
+        switch (wide) {
+            case mr + 1: return run(std::integral_constant<std::size_t, mr + 1>{}, done, 1, ahead);
+            case mr + 2: run(R7{}, done, 1, ahead); return run(R7{}, done + 7, 1, ahead);
+            case mr + 3: run(std::integral_constant<std::size_t, 8>{}, done, 1, ahead); return run(R7{}, done + 8, 1, ahead);
+            default: break;
         }
     }
     Lookahead* a = ahead;  // (a tail in several blocks: the first fetches its share)
