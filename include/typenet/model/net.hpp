@@ -749,9 +749,7 @@ class Net<Model, true> {
             if (block == 1 && n > 1) return program::run_with_tail(params_.get(), xs[0], ys[0], n, arena, after);
         for (std::size_t i = 0; i < n; i += block) {
             const RowPointers at(xs, ys, i);
-            const std::size_t rows = std::min(block, n - i);
-            if constexpr (observed) program::run_observed(params_.get(), at.ins.data(), at.outs.data(), rows, arena, nullptr, after);
-            else program::run(params_.get(), at.ins.data(), at.outs.data(), rows, arena);
+            program::run_observed(params_.get(), at.ins.data(), at.outs.data(), std::min(block, n - i), arena, nullptr, after);
         }
     }
     // Every input's and output's pointer at row i of a batch.
