@@ -7,19 +7,25 @@
 //   AB_SET=2: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ShuffleNetV2 x1.0, SqueezeNet 1.1 at 224x224,
 //             batch 1;
 //   AB_SET=3: ResNet-18, MobileNetV2, MobileNetV3-Large and EfficientNet-B0 at batch 8, and
-//             Dense layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16.
+//             Dense layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16;
+//   AB_SET=4: EfficientNet-B0, MobileNetV2, MobileNetV3-Large and ResNet-18 at batch 1 on two
+//             threads (a tn::ThreadPool without a spin window, so that one side's workers do not
+//             spin while the other side runs).
 #include <typenet/typenet.hpp>
 
 #include <chrono>
 #include <memory>
 #include <vector>
 
-#if AB_SET == 2
+#if AB_SET == 2 || AB_SET == 4
 #include <zoo/efficientnet_b0.hpp>
 #include <zoo/mobilenet_v2.hpp>
 #include <zoo/mobilenet_v3.hpp>
 #include <zoo/shufflenet_v2.hpp>
 #include <zoo/squeezenet1_1.hpp>
+#if AB_SET == 4
+#include <zoo/resnet18.hpp>
+#endif
 #elif AB_SET == 3
 #include <zoo/efficientnet_b0.hpp>
 #include <zoo/mobilenet_v2.hpp>
@@ -38,6 +44,13 @@ struct Model {
     virtual double run(int calls) = 0;  // microseconds per call
 };
 
+#if AB_SET == 4
+tn::ThreadPool& pool() {
+    static tn::ThreadPool p(2);
+    return p;
+}
+#endif
+
 template <class M>
 struct Timed final : Model {
     tn::Net<M> net = tn::make<M>(tn::seed{3});
@@ -49,8 +62,12 @@ struct Timed final : Model {
     double run(int calls) override {
         const auto t0 = std::chrono::steady_clock::now();
         for (int c = 0; c < calls; ++c) {
+#if AB_SET == 4
+            net.forward(x.data(), y.data(), pool());
+#else
             if (rows == 1) net.forward(x.data(), y.data());
             else net.predict(x.data(), y.data(), rows);
+#endif
         }
         return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / calls;
     }
@@ -65,7 +82,14 @@ std::unique_ptr<Model> make_timed() {
     return std::make_unique<Timed<M>>(Rows);
 }
 
-#if AB_SET == 2
+#if AB_SET == 4
+constexpr Entry entries[] = {
+    {"efficientnet_b0_2threads", make_timed<zoo::EfficientNetB0<224, 224>, 1>},
+    {"mobilenet_v2_2threads", make_timed<zoo::MobileNetV2<224, 224>, 1>},
+    {"mobilenet_v3_large_2threads", make_timed<zoo::MobileNetV3Large<224, 224>, 1>},
+    {"resnet18_2threads", make_timed<zoo::ResNet18<224, 224>, 1>},
+};
+#elif AB_SET == 2
 constexpr Entry entries[] = {
     {"efficientnet_b0", make_timed<zoo::EfficientNetB0<224, 224>, 1>},
     {"mobilenet_v2", make_timed<zoo::MobileNetV2<224, 224>, 1>},

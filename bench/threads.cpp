@@ -15,6 +15,7 @@
 
 #include "../examples/resnet20.hpp"
 #include "../examples/tutorial_cnn.hpp"
+#include "../examples/zoo/efficientnet_b0.hpp"
 #include "../examples/zoo/mobilenet_v2.hpp"
 #include "../examples/zoo/resnet18.hpp"
 #include "../examples/zoo/resnet50.hpp"
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
         scaling<zoo::ResNet18<224, 224>>("resnet18", 1, spinning_pool(), ", pool spinning 200 us", 2);
         scaling<zoo::ResNet50<224, 224>>("resnet50", 1, spinning_pool(), ", pool spinning 200 us", 2);
         scaling<zoo::MobileNetV2<224, 224>>("mobilenet_v2", 1, spinning_pool(), ", pool spinning 200 us", 5);
+        scaling<zoo::MobileNetV2<224, 224>>("mobilenet_v2", 1, pool(), ", pool without a spin window", 5);
+        scaling<zoo::EfficientNetB0<224, 224>>("efficientnet_b0", 1, spinning_pool(), ", pool spinning 200 us", 3);
         // An idle pool: its workers sleep, so a second without calls costs no CPU time.
         const double c0 = cpu_seconds();
         std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -7,14 +7,17 @@
 # mean of the two orders' medians, work tree / REV (below 1: the work tree is faster).
 #   tools/ab.sh REV [SET] [PAIRS] [ROUNDS]
 #   SET: small (MLP, Keras CNN, ResNet-20; the default), zoo (EfficientNet-B0, MobileNetV2,
-#        MobileNetV3-Large, ShuffleNetV2, SqueezeNet at 224x224) or big (ResNet-18, MobileNetV2,
-#        MobileNetV3-Large, EfficientNet-B0 at batch 8, Dense layers at a few rows)
+#        MobileNetV3-Large, ShuffleNetV2, SqueezeNet at 224x224), big (ResNet-18, MobileNetV2,
+#        MobileNetV3-Large, EfficientNet-B0 at batch 8, Dense layers at a few rows) or threads
+#        (EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ResNet-18: one sample on two threads,
+#        cores 0 and 1)
 # e.g. tools/ab.sh HEAD zoo       (the uncommitted change against the last commit)
 # A null check: tools/ab.sh HEAD on a clean tree reads 1.000 within its spread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=$1 set=${2:-small} pairs=${3:-2} rounds=${4:-31}
-case $set in small) n=1 ;; zoo) n=2 ;; big) n=3 ;; *) echo "ab.sh: SET is small, zoo or big" >&2; exit 2 ;; esac
+cores=1
+case $set in small) n=1 ;; zoo) n=2 ;; big) n=3 ;; threads) n=4 cores=0,1 ;; *) echo "ab.sh: SET is small, zoo, big or threads" >&2; exit 2 ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git worktree add -q --detach "$tmp/rev" "$rev"
@@ -25,8 +28,8 @@ g++ "${flags[@]}" -Iinclude -Iexamples bench/ab_side.cpp -o "$tmp/work.so"
 wait
 g++ -std=c++20 -O2 bench/ab_main.cpp -o "$tmp/ab_main" -ldl
 for ((p = 0; p < pairs; ++p)); do
-  taskset -c 1 "$tmp/ab_main" "$tmp/work.so" "$tmp/rev.so" "$rounds" > "$tmp/wr$p"
-  taskset -c 1 "$tmp/ab_main" "$tmp/rev.so" "$tmp/work.so" "$rounds" > "$tmp/rw$p"
+  taskset -c "$cores" "$tmp/ab_main" "$tmp/work.so" "$tmp/rev.so" "$rounds" > "$tmp/wr$p"
+  taskset -c "$cores" "$tmp/ab_main" "$tmp/rev.so" "$tmp/work.so" "$rounds" > "$tmp/rw$p"
 done
 python3 - "$tmp" "$pairs" <<'PY'
 import math, sys

@@ -416,8 +416,18 @@ constexpr auto band_after_two_readers = [] {
 using BandAfterTwoReaders = decltype(band_after_two_readers());
 using NoBands = tn::fusion_policy<true, true, true, true, true, false>;
 
+// An executor that claims three threads but runs its tasks one after another, last first: the
+// leader then runs every share of the bands, in order.
+struct OneByOne {
+    std::size_t concurrency() const { return 3; }
+    void run(std::size_t tasks, tn::TaskRef f) const {
+        for (std::size_t i = tasks; i-- > 0;) f(i);
+    }
+};
+
 // Banded (one thread) against the same model without the pass, and against one sample on two
-// threads (which runs the two layers whole): bitwise, at batch 1 and 3.
+// and three threads (which split each sample's bands, each share's buffers in the values the
+// step never writes whole: Program::SharedBandStep): bitwise, at batch 1 and 3.
 template <class M>
 void check_bands_bitwise() {
     const auto net = tn::make<M>(tn::seed{9});
@@ -430,6 +440,15 @@ void check_bands_bitwise() {
         CHECK(banded == whole);
     }
     check_two_threads(net);
+    const std::vector<float> x = ramp(tn::Net<M>::in_size), one = run(net, x, 1);
+    tn::ThreadPool three(3);
+    OneByOne serial;
+    std::vector<float> shared(tn::Net<M>::out_size);
+    net.forward(x.data(), shared.data(), three);
+    CHECK(shared == one);
+    std::fill(shared.begin(), shared.end(), -7.f);
+    net.forward(x.data(), shared.data(), serial);
+    CHECK(shared == one);
 }
 
 }  // namespace
@@ -465,6 +484,14 @@ TEST_CASE("bands: a 1x1 convolution runs band by band in the depthwise layer tha
     STATIC_REQUIRE(apart<BandAfterStride2>(7, 4));
     // The expansion's input lives until the depthwise layer's last band.
     STATIC_REQUIRE(BandStride1::program::plan.last_use[1] == 5);
+    // One sample on several threads: at most as many shares of the bands as the values the
+    // step never writes whole hold buffers for — the expansion's (40 rows of 12 held) and the
+    // depthwise layer's (40 rows of 10) — and the shared band step is the pass's only team phase.
+    STATIC_REQUIRE(BandStride1::program::band_pieces(5) == 3);
+    STATIC_REQUIRE(BandAfter::program::band_pieces(1) == 2);          // 64 rows of 22 (no expansion)
+    STATIC_REQUIRE(BandAfterStride2::program::band_pieces(4) == 4);   // (at most band_pieces_most)
+    STATIC_REQUIRE(BandStride1::program::band_pieces(2) == 1);        // not a band step
+    STATIC_REQUIRE(BandAfter::program::any_shared);
     STATIC_REQUIRE(BandStride1::program::arena_floats(1) >=
                    BandStride1::program::plan.activation_floats + BandStride1::program::bands.held[5] * 48 * 72);
 

@@ -222,6 +222,14 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     using Dw = tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::relu6>;
     STATIC_REQUIRE(Dw::shares<tn::Shape<41, 41, 144>> && Dw::share_phases<tn::Shape<41, 41, 144>> == 1);
     STATIC_REQUIRE(!tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>::shares<tn::Shape<21, 21, 72>>);
+    // The inverted residual's expansion (41x41x144, 968 KB) runs in bands, which one sample
+    // on several threads splits among them (Program::SharedBandStep).
+    STATIC_REQUIRE([] {
+        using P = Depthwise::program;
+        for (std::size_t k = 0; k < P::K; ++k)
+            if (P::bands.producer[k] != tn::passes::none && P::bands.consumer[k] != tn::passes::none && P::band_pieces(k) >= 2) return true;
+        return false;
+    }());
     tn::ThreadPool two(2, std::chrono::microseconds(50)), three(3);
     for (tn::ThreadPool* pool : {&two, &three}) {
         check_shared_forward<resnet::ResNet20>(*pool);

@@ -14,7 +14,7 @@
 // 1x1 convolutions' rows by the GEMM, the depthwise's output rows by its tiles over the
 // band's rows. Only for kernels that write plainly (no slice or crop; the projection may add a
 // residual), whose own activation is not a pass of its own; one sample on several threads
-// (run_shared) runs the layers whole, each split among the threads.
+// (run_shared) splits each sample's bands among the threads (Program::SharedBandStep).
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>

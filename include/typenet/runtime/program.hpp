@@ -179,15 +179,20 @@ struct BandParts {
 // One function for every model and set of layers: the entries come as pointers (compile
 // time: a band step is a few small entries per depthwise layer, not a loop for each).
 // x: the step's input (P's, or D's without P); y: its output (Q's, or D's without Q); add: Q's
-// residual, laid out like y (or null).
+// residual, laid out like y (or null). The buffers: the input rows at `scratch`, D's band rows
+// after them (or at `out`). `share`: this call's part of each sample's bands (a thread's, in
+// run_shared: its first band computes all its input rows, which the band before it computed
+// too — with the same sums, so the same bits).
 [[gnu::noinline]] inline void run_bands(const BandPlan& b, const BandParts& f, const float* pp, const float* pd, const float* pq,
-                                        const float* x, float* y, const float* add, std::size_t rows, float* scratch) {
+                                        const float* x, float* y, const float* add, std::size_t rows, float* scratch,
+                                        kernels::Share share = {}, float* out = nullptr) {
     const RowWindow& w = b.window;
     float* held = scratch;
-    float* band_out = scratch + b.out_at;
+    float* band_out = out ? out : scratch + b.out_at;
+    const auto [band0, band1] = share.range(b.bands);
     for (std::size_t s = 0; s < rows; ++s) {
         std::size_t have0 = 0, have1 = 0;  // the map's rows in the buffer: [have0, have1) from its top
-        for (std::size_t band = 0; band < b.bands; ++band) {
+        for (std::size_t band = band0; band < band1; ++band) {
             const auto [oy0, oy1] = kernels::Share{band, b.bands}.range(w.oh, w.unit);
             if (oy0 == oy1) continue;
             const std::size_t iy0 = oy0 * w.stride > w.pad_top ? oy0 * w.stride - w.pad_top : 0;
@@ -236,7 +241,7 @@ struct BandStep<BandLayer<LP, InP, ActP, RP>, BandLayer<LD, InD, ActD, RD>, Band
     }
     template <class After>
     static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
-                    After& after) {
+                    After& after, kernels::Share share = {}, float* out = nullptr) {
         BandParts f;
         f.band = &depthwise;
         if constexpr (!std::is_void_v<LP>) f.rows = &pointwise;
@@ -254,7 +259,24 @@ struct BandStep<BandLayer<LP, InP, ActP, RP>, BandLayer<LD, InD, ActD, RD>, Band
             y = locate<RQ.dst>(ins, outs, rows, arena);
             if constexpr (RQ.entry == Entry::add) add = locate<RQ.other>(ins, outs, rows, arena);
         }
-        run_bands(B, f, params + RP.params, params + RD.params, params + RQ.params, x, y, add, rows, scratch);
+        run_bands(B, f, params + RP.params, params + RD.params, params + RQ.params, x, y, add, rows, scratch, share, out);
+    }
+};
+// A band step of one sample on several threads (Program::run_shared): its bands in at most
+// Pieces shares, share t's input rows at Held + t * HeldFloats in the arena and its band rows
+// at Out + t * OutFloats — in the values the step computes but never writes whole (P's, and
+// D's when Q follows), which the memory plan keeps apart from every value alive beside them.
+// One team phase, no barrier between the three layers, and each thread's rows stay in its L2.
+template <class S, std::size_t Held, std::size_t HeldFloats, std::size_t Out, std::size_t OutFloats, std::size_t Pieces>
+struct SharedBandStep {
+    static void run(Team* team, std::size_t n, const float* params, const float* const* ins, float* const* outs, float* arena,
+                    float* scratch) {
+        NoObserver none;
+        const std::size_t m = std::min(n, Pieces);  // (more shares than threads: more rows computed twice, no faster)
+        if (team == nullptr || m <= 1) return S::run(params, ins, outs, 1, arena, scratch, none);
+        team->parallel(m, [&](std::size_t t) {
+            S::run(params, ins, outs, 1, arena, arena + Held + t * HeldFloats, none, {t, m}, arena + Out + t * OutFloats);
+        });
     }
 };
 // A squeeze-and-excitation (S: a layer, its input shape and run) and the 1x1 convolution that
@@ -771,10 +793,51 @@ struct Program {
                                     gates.gate[k] == passes::none &&
                                     takes_share<op<k>, in_shape<k>, shared_activation<k>>())...};
     }(std::make_index_sequence<K>{});
-    static constexpr bool any_shared = std::find(shared.begin(), shared.end(), true) != shared.end();
+    // A depthwise layer run in bands runs them shared, the 1x1 convolutions beside it inside
+    // (SharedBandStep): each thread a run of bands, its input rows in the expansion's value and
+    // its band rows in the depthwise layer's (values this step never writes whole), at most
+    // band_pieces_most shares and as many as those values hold buffers for. Against each layer
+    // whole, split among the threads (two more barriers a block, and the expanded map out to
+    // memory and back): MobileNetV2 at batch 1 on two threads ~7% faster, MobileNetV3-Large ~5%
+    // (tools/ab.sh HEAD threads). A band step with room for one share keeps that older path.
+    static constexpr std::size_t band_pieces_most = 4;
+    static constexpr std::size_t band_held_floats(std::size_t k) {
+        return kernels::round_up(bands.held[k] * facts.in_hwc[k][1] * facts.in_hwc[k][2], param_align);
+    }
+    static constexpr std::size_t band_out_floats(std::size_t k) {
+        return kernels::round_up(bands.out_rows[k] * (facts.floats[k] / facts.row_window[k].oh), param_align);
+    }
+    static constexpr std::size_t band_pieces(std::size_t k) {
+        if (!bands.runs_bands(k)) return 1;
+        std::size_t m = std::min(band_pieces_most, bands.count[k]);
+        auto room = [&](std::size_t node, std::size_t per) {  // shares a spare value holds buffers for
+            if (node != none) m = plan.where[node] == Where::arena ? std::min(m, facts.floats[node] / per) : 1;
+        };
+        room(bands.producer[k], band_held_floats(k));
+        room(bands.consumer[k] != none ? k : none, band_out_floats(k));
+        return m;
+    }
+    static constexpr bool shares_bands(std::size_t k) { return bands.runs_bands(k) && band_pieces(k) > 1; }
+    // A 1x1 convolution that a shared band step runs: no step of its own.
+    static constexpr bool inside_shared_bands(std::size_t k) { return bands.reader[k] != none && shares_bands(bands.reader[k]); }
+    static constexpr bool any_shared = [] {
+        for (std::size_t k = 0; k < K; ++k)
+            if (shares_bands(k) || (shared[k] && !inside_shared_bands(k))) return true;
+        return false;
+    }();
+    template <std::size_t k, bool = shares_bands(k)>
+    struct SharedStepOf {
+        using type = std::conditional_t<inside_shared_bands(k), LeaderStep<NoStep>,
+                                        std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>,
+                                                           LeaderStep<step<k>>>>;
+    };
     template <std::size_t k>
-    using shared_step =
-        std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>, LeaderStep<step<k>>>;
+    struct SharedStepOf<k, true> {
+        using type = SharedBandStep<run_step<k>, bands.producer[k] != none ? plan.offset[bands.producer[k]] : 0, band_held_floats(k),
+                                    plan.offset[k], band_out_floats(k), band_pieces(k)>;
+    };
+    template <std::size_t k>
+    using shared_step = typename SharedStepOf<k>::type;
 
     // One sample; `arena` holds arena_floats(1) floats. The outputs are bitwise run's.
     template <class E>
