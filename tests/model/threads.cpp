@@ -194,6 +194,17 @@ using SevenBySeven = tn::Sequential<
     tn::Conv2D<56, tn::kernel<3, 3>, tn::padding_same, tn::direct, tn::relu>, tn::Conv2D<70, tn::kernel<1, 1>, tn::relu>,
     tn::Residual<tn::Sequential<tn::Conv2D<70, tn::kernel<1, 1>>, tn::BatchNorm<>>, tn::relu>, tn::GlobalAveragePool2D, tn::Dense<10>>;
 
+// Squeeze-and-excitation taken into the weights of the 1x1 convolution after it
+// (passes/gates.hpp), in a residual: on several threads the gate is the leader's, the weights
+// times it are split by panels (three panels: 96 channels; 40: one and a partial one) and the
+// convolution by rows of its map — an odd row count.
+using Gated = tn::Sequential<
+    tn::Input<23, 20, 40>, tn::Conv2D<144, tn::kernel<1, 1>, tn::silu>, tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::silu>,
+    tn::SqueezeExcite<12, tn::silu, tn::sigmoid>, tn::Conv2D<96, tn::kernel<1, 1>>,
+    tn::Residual<tn::Sequential<tn::Conv2D<192, tn::kernel<1, 1>, tn::relu>, tn::SqueezeExcite<24, tn::relu, tn::hard_sigmoid>,
+                                tn::Conv2D<96, tn::kernel<1, 1>>>>,
+    tn::Conv2D<40, tn::kernel<1, 1>>, tn::GlobalAveragePool2D, tn::Dense<10>>;
+
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
     const auto net = tn::make<M>(tn::seed{21});
@@ -222,6 +233,13 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     using Dw = tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::relu6>;
     STATIC_REQUIRE(Dw::shares<tn::Shape<41, 41, 144>> && Dw::share_phases<tn::Shape<41, 41, 144>> == 1);
     STATIC_REQUIRE(!tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>::shares<tn::Shape<21, 21, 72>>);
+    // Both gated 1x1 convolutions of Gated share their weights and rows.
+    STATIC_REQUIRE([] {
+        using P = Gated::program;
+        std::size_t n = 0;
+        for (std::size_t k = 0; k < P::K; ++k) n += P::shares_gated(k) && P::gates.gate[k] != tn::passes::none;
+        return n;
+    }() == 2);
     // The inverted residual's expansion (41x41x144, 968 KB) runs in bands, which one sample
     // on several threads splits among them (Program::SharedBandStep).
     STATIC_REQUIRE([] {
@@ -240,6 +258,7 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<NarrowMaps>(*pool);
         check_shared_forward<SevenBySeven>(*pool);
         check_shared_forward<Depthwise>(*pool);
+        check_shared_forward<Gated>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
 }

@@ -572,16 +572,18 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
 }
 
 // A packing of W diag(g): each input k's weights (a row of nr in every panel) times g[k], the
-// bias copied (squeeze-and-excitation's gate taken into the 1x1 convolution after it).
-inline void scale_packed_inputs(DensePacking d, const float* packed, const float* g, float* out) noexcept {
-    for (std::size_t p = 0; p < d.panels(); ++p)
+// bias copied (squeeze-and-excitation's gate taken into the 1x1 convolution after it). share:
+// the panels of one of several threads (the last share copies the bias).
+inline void scale_packed_inputs(DensePacking d, const float* packed, const float* g, float* out, Share share = {}) noexcept {
+    const auto [p0, p1] = share.range(d.panels());
+    for (std::size_t p = p0; p < p1; ++p)
         for (std::size_t k = 0; k < d.in; ++k) {
             const vfloat gk(g[k]);
             const std::size_t at = (p * d.in + k) * nr;
             TYPENET_UNROLL
             for (std::size_t j = 0; j < nr; j += lanes) storeu(out + at + j, loadu(packed + at + j) * gk);
         }
-    std::copy_n(packed + d.weight_floats(), d.bias_floats(), out + d.weight_floats());
+    if (share.index + 1 == share.count) std::copy_n(packed + d.weight_floats(), d.bias_floats(), out + d.weight_floats());
 }
 
 // y[rows][out] = act(x[rows][in] W^T + b), rows packed back to back.

@@ -270,11 +270,11 @@ struct ConvLayer {
 
     // A gate per input channel taken into the weights (passes/gates.hpp: squeeze-and-excitation
     // that only this 1x1 convolution reads): the packed weights with input channel k's times
-    // g[k], the bias as it is. out: packed_size_for<In> floats.
+    // g[k], the bias as it is. out: packed_size_for<In> floats. share: one thread's panels.
     template <class In> static constexpr bool takes_input_gate = geometry<In>().pointwise() && !runs_int8<In>;
     template <class In>
-    static void gate_weights(const float* packed, const float* g, float* out) noexcept {
-        kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out);
+    static void gate_weights(const float* packed, const float* g, float* out, kernels::Share share = {}) noexcept {
+        kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out, share);
     }
 
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a

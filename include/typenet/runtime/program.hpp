@@ -301,6 +301,38 @@ struct GatedStep {
                                                  add ? add + r * OutQ::size : nullptr);
         }
     }
+    // One sample on a team (Program::run_shared): the gate on the leader, then the weights
+    // times it split by panels, then the convolution by rows of its map (a barrier after
+    // each). A pixel's sums are the GEMM's row chain whatever rows are computed with it: the
+    // bits of one thread.
+    static void run_shared(Team* team, std::size_t n, const float* params, const float* const* ins, float* const* outs, float* arena,
+                           float* scratch) {
+        using OutQ = typename LQ::template output_shape_for<InQ>;
+        const float* x = locate<RS.src>(ins, outs, 1, arena);
+        float* y = locate<RQ.dst>(ins, outs, 1, arena);
+        const float* add = nullptr;
+        if constexpr (RQ.entry == Entry::add) add = locate<RQ.other>(ins, outs, 1, arena);
+        float* weights = scratch;
+        float* gate = scratch + WeightFloats;
+        LS::template gate<InS>(params + RS.params, x, gate, gate + Channels);
+        team->parallel(n, [&](std::size_t t) { LQ::template gate_weights<InQ>(params + RQ.params, gate, weights, {t, n}); });
+        constexpr std::size_t h = InQ::dims[0], in_row = InQ::size / h, out_row = OutQ::size / h;
+        team->parallel(n, [&](std::size_t t) {
+            const auto [r0, r1] = kernels::Share{t, n}.range(h);
+            if (r0 < r1)
+                LQ::template forward_rows<InQ, ActQ>(weights, x + r0 * in_row, y + r0 * out_row, r1 - r0, nullptr,
+                                                     add ? add + r0 * out_row : nullptr);
+        });
+    }
+};
+// A GatedStep of one sample on several threads (GatedStep::run_shared).
+template <class S>
+struct SharedGatedStep {
+    static void run(Team* team, std::size_t n, const float* params, const float* const* ins, float* const* outs, float* arena,
+                    float* scratch) {
+        if (team == nullptr || n <= 1) return S::run(params, ins, outs, 1, arena, scratch, nullptr);
+        S::run_shared(team, n, params, ins, outs, arena, scratch);
+    }
 };
 
 template <class S> inline constexpr bool is_band_step = false;
@@ -820,16 +852,21 @@ struct Program {
     static constexpr bool shares_bands(std::size_t k) { return bands.runs_bands(k) && band_pieces(k) > 1; }
     // A 1x1 convolution that a shared band step runs: no step of its own.
     static constexpr bool inside_shared_bands(std::size_t k) { return bands.reader[k] != none && shares_bands(bands.reader[k]); }
+    // A 1x1 convolution that takes a squeeze-and-excitation's gate into its weights: the gate
+    // on the leader, the weights and the rows shared (GatedStep::run_shared).
+    static constexpr bool shares_gated(std::size_t k) { return gates.gate[k] != none && !idle[k] && facts.flops[k] >= min_shared_flops; }
     static constexpr bool any_shared = [] {
         for (std::size_t k = 0; k < K; ++k)
-            if (shares_bands(k) || (shared[k] && !inside_shared_bands(k))) return true;
+            if (shares_bands(k) || shares_gated(k) || (shared[k] && !inside_shared_bands(k))) return true;
         return false;
     }();
     template <std::size_t k, bool = shares_bands(k)>
     struct SharedStepOf {
-        using type = std::conditional_t<inside_shared_bands(k), LeaderStep<NoStep>,
-                                        std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>,
-                                                           LeaderStep<step<k>>>>;
+        using type = std::conditional_t<
+            inside_shared_bands(k), LeaderStep<NoStep>,
+            std::conditional_t<shares_gated(k), SharedGatedStep<step<k>>,
+                               std::conditional_t<shared[k], SharedStep<op<k>, in_shape<k>, shared_activation<k>, layer_run[k]>,
+                                                  LeaderStep<step<k>>>>>;
     };
     template <std::size_t k>
     struct SharedStepOf<k, true> {
