@@ -205,6 +205,11 @@ using Gated = tn::Sequential<
                                 tn::Conv2D<96, tn::kernel<1, 1>>>>,
     tn::Conv2D<40, tn::kernel<1, 1>>, tn::GlobalAveragePool2D, tn::Dense<10>>;
 
+// A classifier whose weights stream from memory (5.6 and 4.4 MB): on several threads each
+// takes whole groups of the matrix-vector kernel's panels (35 panels: 8 groups of 4 and 3 more).
+using Classifier = tn::Sequential<tn::Input<7, 7, 64>, tn::Conv2D<1280, tn::kernel<1, 1>, tn::relu>, tn::GlobalAveragePool2D,
+                                  tn::Dense<1100, tn::hard_swish>, tn::Dense<1000>, tn::Dense<10, tn::softmax>>;
+
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
     const auto net = tn::make<M>(tn::seed{21});
@@ -233,6 +238,15 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     using Dw = tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::relu6>;
     STATIC_REQUIRE(Dw::shares<tn::Shape<41, 41, 144>> && Dw::share_phases<tn::Shape<41, 41, 144>> == 1);
     STATIC_REQUIRE(!tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::dilation<2>>::shares<tn::Shape<21, 21, 72>>);
+    STATIC_REQUIRE(tn::Dense<1100, tn::hard_swish>::shares<tn::Shape<1280>>);
+    STATIC_REQUIRE([] {  // the 1x1 convolution and the two large Dense layers
+        std::size_t n = 0;
+        for (bool b : Classifier::program::shared) n += b;
+        return n;
+    }() == 3);
+    STATIC_REQUIRE(tn::Dense<1000>::shares<tn::Shape<1100>>);
+    STATIC_REQUIRE(!tn::Dense<10>::shares<tn::Shape<1000>>);          // (its weights stay in cache)
+    STATIC_REQUIRE(!tn::Dense<512, tn::bf16_weights>::shares<tn::Shape<1024>>);
     // Both gated 1x1 convolutions of Gated share their weights and rows.
     STATIC_REQUIRE([] {
         using P = Gated::program;
@@ -259,6 +273,7 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<SevenBySeven>(*pool);
         check_shared_forward<Depthwise>(*pool);
         check_shared_forward<Gated>(*pool);
+        check_shared_forward<Classifier>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
 }

@@ -157,15 +157,19 @@ template <class Act, std::size_t In, std::size_t Out>
     if constexpr (Act::row_wise) apply_rows<Act>(y, 1, Out);
 }
 
-// y[out] = act(W x + b [+ add]) for one sample.
+// y[out] = act(W x + b [+ add]) for one sample. share: one of several threads' whole groups of
+// panels (the last share also the panels after them), so that each output sums in the order
+// it does on one thread; a row-wise activation is the caller's then.
 template <class Act>
 inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const float* x, float* y,
-                       const float* add = nullptr) noexcept {
+                       const float* add = nullptr, Share share = {}) noexcept {
     constexpr std::size_t group = vector_registers >= 32 ? 4 : 2;  // panels in flight
     const float* bias = has_bias ? packed + d.weight_floats() : nullptr;
     const std::size_t panels = d.panels();
-    std::size_t p = 0;
-    for (; p + group <= panels; p += group) detail::gemv_panels<Act, group, 1>(packed, bias, x, y, d.in, d.out, p, add);
+    const auto [g0, g1] = share.range(panels / group);
+    std::size_t p = g0 * group;
+    for (; p < g1 * group; p += group) detail::gemv_panels<Act, group, 1>(packed, bias, x, y, d.in, d.out, p, add);
+    if (share.index + 1 != share.count) return;
     switch (panels - p) {  // the remaining panels, with the K loop split to keep chains busy
         case 1: detail::gemv_panels<Act, 1, group>(packed, bias, x, y, d.in, d.out, p, add); break;
         case 2: if constexpr (group > 2) detail::gemv_panels<Act, 2, 2>(packed, bias, x, y, d.in, d.out, p, add); break;

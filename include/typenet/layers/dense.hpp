@@ -147,6 +147,20 @@ struct Dense {
         else kernels::gemm<Act>(packing<In>, params, true, in, features<In>, rows * steps<In>, out, ldo);
     }
 
+    // Several threads on one sample (runtime/program.hpp, run_shared): a layer on a vector
+    // whose fp32 weights stream from beyond L2 (a classifier's megabytes) takes whole groups of
+    // the matrix-vector kernel's panels (kernels::dense_gemv's share), each thread streaming
+    // its part of the weights; every output is the same chain of FMAs as on one thread.
+    template <class In>
+    static constexpr bool shares = !bf16 && !int8 && In::rank == 1 && !kernels::dense_is_small<features<In>, Units> &&
+                                   kernels::weights_stream(features<In> * Units * sizeof(float));
+    template <class In> static constexpr int share_phases = 1;
+    template <class In, class Act>
+    static void forward_shared(const float* params, const float* in, float* out, float*, const float* add, std::size_t, kernels::Share share,
+                               std::size_t = 0, std::size_t = 0) {
+        kernels::dense_gemv<Act>(packing<In>, params, true, in, out, add, share);
+    }
+
     static std::string name() {
         std::string s = "Dense<" + std::to_string(Units);
         if constexpr (!std::is_same_v<activation, linear>) {
