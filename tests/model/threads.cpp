@@ -210,6 +210,13 @@ using Gated = tn::Sequential<
 using Classifier = tn::Sequential<tn::Input<7, 7, 64>, tn::Conv2D<1280, tn::kernel<1, 1>, tn::relu>, tn::GlobalAveragePool2D,
                                   tn::Dense<1100, tn::hard_swish>, tn::Dense<1000>, tn::Dense<10, tn::softmax>>;
 
+namespace zoo_like {
+// EfficientNet-B0's last gated block on its 7x7 map: 7 rows for 5 threads.
+using SevenRows = tn::Sequential<tn::Input<7, 7, 192>, tn::Conv2D<1152, tn::kernel<1, 1>, tn::silu>,
+                                 tn::DepthwiseConv2D<tn::kernel<5, 5>, tn::padding_same, tn::silu>, tn::SqueezeExcite<48, tn::silu, tn::sigmoid>,
+                                 tn::Conv2D<320, tn::kernel<1, 1>>>;
+}  // namespace zoo_like
+
 template <class M>
 void check_shared_forward(tn::ThreadPool& pool) {
     const auto net = tn::make<M>(tn::seed{21});
@@ -276,6 +283,13 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         check_shared_forward<Classifier>(*pool);
         check_shared_forward<test_models::Mnist>(*pool);  // nothing to split: all on the caller
     }
+    // More threads than some steps have pieces (a 7-row map's shares, 8 groups of panels for 5
+    // threads, at most 4 shares of bands): the empty shares do nothing.
+    tn::ThreadPool five(5);
+    check_shared_forward<Gated>(five);
+    check_shared_forward<Classifier>(five);
+    check_shared_forward<Depthwise>(five);
+    check_shared_forward<zoo_like::SevenRows>(five);
 }
 
 namespace {
