@@ -285,20 +285,28 @@ struct SharedBandStep {
 // Channels floats, then the gate's own scratch: a row of S's), and Q on the unscaled map with them.
 template <class LS, class InS, LayerRun RS, class LQ, class InQ, class ActQ, LayerRun RQ, std::size_t WeightFloats, std::size_t Channels>
 struct GatedStep {
-    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
-                    float*) {
-        using OutQ = typename LQ::template output_shape_for<InQ>;
-        const float* x = locate<RS.src>(ins, outs, rows, arena);
-        float* y = locate<RQ.dst>(ins, outs, rows, arena);
+    using OutQ = typename LQ::template output_shape_for<InQ>;
+    // S's input (Q's too), Q's output and Q's residual (or null), for `rows` samples.
+    struct Operands {
+        const float* x;
+        float* y;
+        const float* add;
+    };
+    static Operands operands(const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
         const float* add = nullptr;
         if constexpr (RQ.entry == Entry::add) add = locate<RQ.other>(ins, outs, rows, arena);
+        return {locate<RS.src>(ins, outs, rows, arena), locate<RQ.dst>(ins, outs, rows, arena), add};
+    }
+    static void run(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
+                    float*) {
+        const Operands o = operands(ins, outs, rows, arena);
         float* weights = scratch;
         float* gate = scratch + WeightFloats;
         for (std::size_t r = 0; r < rows; ++r) {
-            LS::template gate<InS>(params + RS.params, x + r * InS::size, gate, gate + Channels);
+            LS::template gate<InS>(params + RS.params, o.x + r * InS::size, gate, gate + Channels);
             LQ::template gate_weights<InQ>(params + RQ.params, gate, weights);
-            LQ::template forward_rows<InQ, ActQ>(weights, x + r * InS::size, y + r * OutQ::size, InQ::dims[0], nullptr,
-                                                 add ? add + r * OutQ::size : nullptr);
+            LQ::template forward_rows<InQ, ActQ>(weights, o.x + r * InS::size, o.y + r * OutQ::size, InQ::dims[0], nullptr,
+                                                 o.add ? o.add + r * OutQ::size : nullptr);
         }
     }
     // One sample on a team (Program::run_shared): the gate on the leader, then the weights
@@ -307,21 +315,17 @@ struct GatedStep {
     // bits of one thread.
     static void run_shared(Team* team, std::size_t n, const float* params, const float* const* ins, float* const* outs, float* arena,
                            float* scratch) {
-        using OutQ = typename LQ::template output_shape_for<InQ>;
-        const float* x = locate<RS.src>(ins, outs, 1, arena);
-        float* y = locate<RQ.dst>(ins, outs, 1, arena);
-        const float* add = nullptr;
-        if constexpr (RQ.entry == Entry::add) add = locate<RQ.other>(ins, outs, 1, arena);
+        const Operands o = operands(ins, outs, 1, arena);
         float* weights = scratch;
         float* gate = scratch + WeightFloats;
-        LS::template gate<InS>(params + RS.params, x, gate, gate + Channels);
+        LS::template gate<InS>(params + RS.params, o.x, gate, gate + Channels);
         team->parallel(n, [&](std::size_t t) { LQ::template gate_weights<InQ>(params + RQ.params, gate, weights, {t, n}); });
         constexpr std::size_t h = InQ::dims[0], in_row = InQ::size / h, out_row = OutQ::size / h;
         team->parallel(n, [&](std::size_t t) {
             const auto [r0, r1] = kernels::Share{t, n}.range(h);
             if (r0 < r1)
-                LQ::template forward_rows<InQ, ActQ>(weights, x + r0 * in_row, y + r0 * out_row, r1 - r0, nullptr,
-                                                     add ? add + r0 * out_row : nullptr);
+                LQ::template forward_rows<InQ, ActQ>(weights, o.x + r0 * in_row, o.y + r0 * out_row, r1 - r0, nullptr,
+                                                     o.add ? o.add + r0 * out_row : nullptr);
         });
     }
 };
