@@ -89,12 +89,16 @@ BENCHMARK(BM_precision<Mlp, void>)->Name("mlp_b256/typenet")->Arg(256)->MinTime(
 BENCHMARK(BM_precision<Mlp, tn::bf16_weights>)->Name("mlp_b256/bf16")->Arg(256)->MinTime(0.5);
 BENCHMARK(BM_precision<Mlp, tn::int8_weights>)->Name("mlp_b256/int8")->Arg(256)->MinTime(0.5);
 BENCHMARK(BM_precision<TutorialCnn, void>)->Name("cnn28_b1/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_precision<TutorialCnn, tn::bf16_weights>)->Name("cnn28_b1/bf16")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_precision<TutorialCnn, tn::int8_weights>)->Name("cnn28_b1/int8")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_precision<TutorialCnn, void>)->Name("cnn28_b64/typenet")->Arg(64)->MinTime(0.5);
+BENCHMARK(BM_precision<TutorialCnn, tn::bf16_weights>)->Name("cnn28_b64/bf16")->Arg(64)->MinTime(0.5);
 BENCHMARK(BM_precision<TutorialCnn, tn::int8_weights>)->Name("cnn28_b64/int8")->Arg(64)->MinTime(0.5);
 BENCHMARK(BM_precision<ResNet20, void>)->Name("resnet20_b1/typenet")->Arg(1)->MinTime(0.5);
+BENCHMARK(BM_precision<ResNet20, tn::bf16_weights>)->Name("resnet20_b1/bf16")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_precision<ResNet20, tn::int8_weights>)->Name("resnet20_b1/int8")->Arg(1)->MinTime(0.5);
 BENCHMARK(BM_precision<ResNet20, void>)->Name("resnet20_b64/typenet")->Arg(64)->MinTime(0.5);
+BENCHMARK(BM_precision<ResNet20, tn::bf16_weights>)->Name("resnet20_b64/bf16")->Arg(64)->MinTime(0.5);
 BENCHMARK(BM_precision<ResNet20, tn::int8_weights>)->Name("resnet20_b64/int8")->Arg(64)->MinTime(0.5);
 
 int main(int argc, char** argv) {
@@ -104,9 +108,13 @@ int main(int argc, char** argv) {
         speedup<Mlp, tn::int8_weights>("mlp", "int8", 1);
         speedup<Mlp, tn::bf16_weights>("mlp", "bf16", 256);
         speedup<Mlp, tn::int8_weights>("mlp", "int8", 256);
+        speedup<TutorialCnn, tn::bf16_weights>("cnn28", "bf16", 1);
         speedup<TutorialCnn, tn::int8_weights>("cnn28", "int8", 1);
+        speedup<TutorialCnn, tn::bf16_weights>("cnn28", "bf16", 64);
         speedup<TutorialCnn, tn::int8_weights>("cnn28", "int8", 64);
+        speedup<ResNet20, tn::bf16_weights>("resnet20", "bf16", 1);
         speedup<ResNet20, tn::int8_weights>("resnet20", "int8", 1);
+        speedup<ResNet20, tn::bf16_weights>("resnet20", "bf16", 64);
         speedup<ResNet20, tn::int8_weights>("resnet20", "int8", 64);
         std::printf("\n| model | policy | max abs diff | max rel diff | top-1 agreement |\n|---|---|---|---|---|\n");
         accuracy_row<Mlp, tn::bf16_weights>("MLP 784-128-64-10", "bf16_weights");

@@ -1,6 +1,7 @@
 // torchvision's models as types (examples/zoo/), at 224x224, batch 1 and 8, one core: time,
 // GFLOP/s (the model's own count: 2 per multiply-add of every convolution and Dense) and the
-// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion); the zoo's
+// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion), ResNet-50
+// and MobileNetV2 also under tn::bf16_weights (with their error against fp32); the zoo's
 // depthwise layers alone (depthwise_*: GFLOP/s of their multiply-adds). After
 // the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md), and one core's read
 // bandwidth from L1, L2, L3 and memory (the GB/s of zoo_profile's rows are against these).
@@ -23,6 +24,7 @@
 #include "../examples/zoo/shufflenet_v2.hpp"
 #include "../examples/zoo/squeezenet1_1.hpp"
 #include "../examples/zoo/vgg11.hpp"
+#include "../tests/model/accuracy.hpp"
 
 namespace tn = typenet;
 
@@ -43,7 +45,7 @@ std::vector<float> inputs(std::size_t n) {
 }
 
 // Policy: tn::no_fusion (MobileNetV2 unfused), tn::direct (every convolution a direct sum:
-// Winograd's gain on ResNet and VGG).
+// Winograd's gain on ResNet and VGG), tn::bf16_weights (ResNet-50 and MobileNetV2 in bf16).
 template <class M, class Policy = tn::fuse_all>
 void BM_zoo(benchmark::State& state) {
     const auto& m = []() -> const auto& {
@@ -77,6 +79,15 @@ void describe(const char* name) {
                 double(tn::Net<M>::arena_bytes(8)) / 1e6);
 }
 
+// A model under bf16_weights against the same weights in fp32, on n random inputs in [0, 1).
+template <class M>
+void bf16_accuracy(const char* name, std::size_t n) {
+    auto reduced = tn::make<M, tn::bf16_weights>();
+    reduced.set_weights(net<M>().get_weights());
+    const accuracy::Report r = accuracy::compare(net<M>(), reduced, n);
+    std::printf("%-20s bf16_weights: max abs diff %.3g, max rel %.3g, top-1 agreement %zu / %zu\n", name, r.max_abs, r.max_rel, r.agree, r.n);
+}
+
 using R18 = zoo::ResNet18<224, 224>;
 using R50 = zoo::ResNet50<224, 224>;
 using MV2 = zoo::MobileNetV2<224, 224>;
@@ -96,9 +107,11 @@ BENCHMARK(BM_zoo<R18, tn::direct>)->Name("resnet18_b8/direct")->Arg(8)->MinTime(
 BENCHMARK(BM_zoo<R50>)->Name("resnet50_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50, tn::direct>)->Name("resnet50_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50>)->Name("resnet50_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R50, tn::bf16_weights>)->Name("resnet50_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2, tn::no_fusion>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV2, tn::bf16_weights>)->Name("mobilenet_v2_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3S>)->Name("mobilenet_v3_small_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
@@ -130,6 +143,9 @@ int main(int argc, char** argv) {
         describe<SQ>("squeezenet1_1");
         describe<SH>("shufflenet_v2_x1_0");
         describe<VGG>("vgg11");
+        std::printf("\n");
+        bf16_accuracy<R50>("resnet50", 20);
+        bf16_accuracy<MV2>("mobilenet_v2", 20);
         std::printf("\nread bandwidth of one core, GB/s:");
         for (const auto& [label, bytes] : {std::pair{"32 KB (L1)", std::size_t(32) << 10}, {"512 KB (L2)", std::size_t(512) << 10},
                                            {"8 MB (L3)", std::size_t(8) << 20}, {"256 MB (memory)", std::size_t(256) << 20}})

@@ -7,10 +7,12 @@ set(TYPENET_COMPILE_FAIL_CASES dense_needs_rank1 reshape_size not_a_layer nested
     conv_kernel_too_large conv_groups conv_stride_zero pool_too_large
     graph_concat_shapes residual_shape graph_unused_input graph_undeclared_input graph_name_clash graph_shared_shapes
     graph_layer_shape whole_program wrong_input_tensor size_overflow predict_wrong_batch
-    step_bidirectional pool1d_too_long graph_broadcast_shapes int8_grouped_conv bf16_small_recurrent
+    step_bidirectional pool1d_too_long graph_broadcast_shapes int8_grouped_conv bf16_grouped_conv bf16_small_recurrent
     winograd_stride winograd_two_tiles)
 set(TYPENET_CF_int8_grouped_conv_EXPECT
     "at_layer<0, [a-z0-9_:]*Conv2D<12, [a-z0-9_:]*kernel<3(, 3)?>, [a-z0-9_:]*groups<3>, [a-z0-9_:]*int8_weights> ?>::has_invalid_options<[a-z0-9_:]*int8_weights_is_for_conv2d_with_groups_1>")
+set(TYPENET_CF_bf16_grouped_conv_EXPECT
+    "at_layer<0, [a-z0-9_:]*Conv2D<12, [a-z0-9_:]*kernel<3(, 3)?>, [a-z0-9_:]*groups<2>, [a-z0-9_:]*bf16_weights> ?>::has_invalid_options<[a-z0-9_:]*bf16_weights_is_for_conv2d_with_groups_1>")
 set(TYPENET_CF_bf16_small_recurrent_EXPECT
     "at_layer<0, [a-z0-9_:]*LSTM<8, [a-z0-9_:]*return_sequences, [a-z0-9_:]*bf16_weights> ?>::has_invalid_options<[a-z0-9_:]*bf16_weights_is_for_recurrent_layers_of_16_units_or_more>")
 set(TYPENET_CF_step_bidirectional_EXPECT

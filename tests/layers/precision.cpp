@@ -1,4 +1,4 @@
-// Reduced precision (kernels/dense_bf16.hpp, dense_int8.hpp; the bf16_weights and int8_weights
+// Reduced precision (kernels/dense_bf16.hpp, conv_bf16.hpp, dense_int8.hpp; the bf16_weights and int8_weights
 // options and policies): each kernel computes exactly what it documents — bf16: weights and
 // inputs rounded to bf16, products summed in fp32 pair by pair; int8: symmetric per-output
 // weights, per-row inputs, exact int32 sums — on every instruction set (vdpbf16ps / vpdpbusd
@@ -332,4 +332,72 @@ TEST_CASE("the int8_weights policy, and layers that name their precision", "[pre
     std::vector<float> y(d.rows * 10);
     net.predict(d.input.data(), y.data(), d.rows);
     golden::require_close(y.data(), d.output.data(), d.rows, 10, 5e-2);
+}
+namespace {
+// The bf16 scheme for one output pixel and channel (kernels/conv_bf16.hpp): weights and image
+// rounded to bf16 (padding: zero), per tap (ky, kx) and pair of channels acc += w_odd x_odd,
+// then acc += w_even x_even, each an fp32 FMA of exact products; then + add, + bias, the ReLU.
+float conv_bf16_reference(const float* w, const float* img, const tn::kernels::ConvGeometry& g, std::size_t oy, std::size_t ox,
+                          float bias, float add, bool relu) {
+    auto bf = [](float v) { return tn::kernels::from_bf16(tn::kernels::to_bf16(v)); };
+    float acc = 0.f;
+    for (std::size_t ky = 0; ky < g.kh; ++ky)
+        for (std::size_t kx = 0; kx < g.kw; ++kx) {
+            const std::ptrdiff_t iy = std::ptrdiff_t(oy * g.sh + ky * g.dh) - std::ptrdiff_t(g.pad_top);
+            const std::ptrdiff_t ix = std::ptrdiff_t(ox * g.sw + kx * g.dw) - std::ptrdiff_t(g.pad_left);
+            const bool inside = iy >= 0 && ix >= 0 && iy < std::ptrdiff_t(g.h) && ix < std::ptrdiff_t(g.w);
+            for (std::size_t ci = 0; ci < g.c; ci += 2) {
+                auto x = [&](std::size_t c) { return inside ? bf(img[(std::size_t(iy) * g.w + std::size_t(ix)) * g.c + c]) : 0.f; };
+                auto wt = [&](std::size_t c) { return bf(w[(c * g.kh + ky) * g.kw + kx]); };
+                acc = std::fma(wt(ci + 1), x(ci + 1), acc);
+                acc = std::fma(wt(ci), x(ci), acc);
+            }
+        }
+    const float y = (acc + add) + bias;
+    return relu ? std::max(y, 0.f) : y;
+}
+}  // namespace
+
+TEST_CASE("Conv2D with bf16 weights computes the documented scheme, bit for bit", "[precision][bf16][conv]") {
+    // The kernel alone, on every tile height and both panel widths: 1x1 at stride 1 (tiles of
+    // pixels rounded on the stack), with a stride, padding, dilation, a 5x5 window, a residual and its ReLU, outputs in
+    // a wider tensor (ldo), two samples.
+    namespace k = tn::kernels;
+    auto run = [](const k::ConvGeometry& g, bool relu, bool residual) {
+        INFO(g.h << "x" << g.w << "x" << g.c << " k" << g.kh << "x" << g.kw << " s" << g.sh << " d" << g.dh << " -> " << g.cout);
+        REQUIRE(k::conv_bf16_applies(g));
+        const auto w = uniform(g.cout * g.k(), 31, -1.f, 1.f), b = uniform(g.cout, 32, -0.5f, 0.5f);
+        const std::size_t batch = 2, ldo = g.cout + 3, outs = batch * g.oh * g.ow * ldo;
+        const auto x = uniform(batch * g.h * g.w * g.c, 33, -3.f, 3.f), add = uniform(outs, 34, -1.f, 1.f);
+        using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;  // the kernels load the weights aligned
+        Aligned packed(k::conv_bf16_packing(g).floats()), scratch(k::conv_bf16_scratch(g));
+        k::conv_pack_bf16(g, w.data(), b.data(), packed.data());
+        std::vector<float> y(outs, 7.f);
+        const float* r = residual ? add.data() : nullptr;
+        if (relu) k::conv2d_bf16<tn::relu>(g, packed.data(), x.data(), y.data(), batch, scratch.data(), r, ldo);
+        else k::conv2d_bf16<tn::linear>(g, packed.data(), x.data(), y.data(), batch, scratch.data(), r, ldo);
+        for (std::size_t s = 0; s < batch; ++s)
+            for (std::size_t oy = 0; oy < g.oh; ++oy)
+                for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                    const std::size_t at = ((s * g.oh + oy) * g.ow + ox) * ldo;
+                    for (std::size_t o = 0; o < g.cout; ++o) {
+                        const float expected = conv_bf16_reference(w.data() + o * g.k(), x.data() + s * g.h * g.w * g.c, g, oy, ox, b[o],
+                                                                   residual ? add[at + o] : 0.f, relu);
+                        INFO("sample " << s << ", pixel " << oy << "," << ox << ", channel " << o);
+                        REQUIRE(y[at + o] == expected);
+                    }
+                    for (std::size_t o = g.cout; o < ldo; ++o) REQUIRE(y[at + o] == 7.f);  // past the channels: untouched
+                }
+    };
+    //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
+    run(k::ConvGeometry{7, 7, 24, 1, 1, 1, 1, 1, 1, 0, 0, 7, 7, 40, 1}, false, true);    // tiles of 12 pixels: 49 = 4 x 12 + 1
+    run(k::ConvGeometry{2, 3, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 2, 3, 5, 1}, true, true);    // more pairs than a tile holds: the image
+    run(k::ConvGeometry{4, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 6, 7, 9, 1}, true, false);      // a padded 1x1: one run of the bordered image
+    run(k::ConvGeometry{5, 6, 96, 1, 1, 1, 1, 1, 1, 0, 0, 5, 6, 16, 1}, true, false);    // one vector of outputs
+    run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true); // rows of 12 + 4
+    run(k::ConvGeometry{15, 31, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8, 16, 70, 1}, true, false); // a stride, three panels
+    run(k::ConvGeometry{12, 13, 8, 3, 3, 1, 1, 2, 2, 2, 2, 12, 13, 11, 1}, false, true); // dilation, 11 outputs
+    run(k::ConvGeometry{11, 13, 2, 5, 5, 1, 1, 1, 1, 2, 2, 11, 13, 33, 1}, true, false); // a 5x5 window, one pair per tap
+    run(k::ConvGeometry{8, 8, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 24, 1}, false, true);    // a 1x1 at stride 2 (ResNet's shortcut)
+    run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);    // asymmetric padding
 }

@@ -113,6 +113,13 @@ TEST_CASE("convolutional models allocate nothing in forward: stack arena, or a W
     STATIC_REQUIRE(tn::Net<SmallCnn>::owns_arena);  // allocated by make(), with the weights
     STATIC_REQUIRE(!tn::Net<BigCnn>::owns_arena);  // 96x96x32 activations: a Workspace
     check_no_allocation<SmallCnn>();
+    // Reduced precision: the int8 image and bf16 image in the arena's scratch, a bf16 1x1's
+    // tiles on the stack.
+    using Reduced = tn::Sequential<tn::Input<12, 12, 4>, tn::Conv2D<8, tn::kernel<3>, tn::padding<1>, tn::relu>,
+                                   tn::Conv2D<6, tn::kernel<1>>, tn::GlobalAveragePool2D, tn::Dense<3>>;
+    check_no_allocation<tn::with_policy<Reduced, tn::bf16_weights>>();
+    check_no_allocation<tn::with_policy<Reduced, tn::int8_weights>>();
+    check_no_allocation<tn::with_policy<SmallCnn, tn::bf16_weights>>();
     const auto net = tn::make<BigCnn>();
     const tn::Net<BigCnn>::Workspace ws;
     std::vector<float> x(3 * 96 * 96 * 3, 0.5f), y(3 * 4);

@@ -1,5 +1,5 @@
-// Precision policies on whole models: the int8 convolution computes its documented scheme
-// (kernels/conv_int8.hpp), the policy leaves what it should in fp32, and the Keras CNN and
+// Precision policies on whole models: the int8 and bf16 convolutions compute their documented
+// schemes (kernels/conv_int8.hpp, conv_bf16.hpp), the policies leave what they should in fp32, and the Keras CNN and
 // ResNet-20 under bf16_weights and int8_weights stay within the bounds docs/precision-and-threads.md
 // gives against fp32 (1,000 random inputs; 8 under the sanitizers, whose builds run at -O0).
 #include <catch2/catch.hpp>
@@ -125,6 +125,53 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
     run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);
     run(k::ConvGeometry{7, 7, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 65, 1}, true, true);
     run(k::ConvGeometry{9, 11, 48, 3, 3, 2, 1, 1, 1, 1, 1, 5, 11, 16, 1}, true, true);  // lanes: three 16-channel chunks, 11 = 6 + 4 + 1
+}
+
+TEST_CASE("the bf16 policy: which convolutions run bf16", "[precision][bf16][policy]") {
+    // An image's first layer (3 channels), grouped and depthwise convolutions, and 3x3 ones
+    // from 32 channels on (Winograd, fp32) keep fp32; a layer that names its precision keeps it.
+    using Mixed = tn::Sequential<tn::Input<16, 16, 3>, tn::Conv2D<16, tn::kernel<3, 3>, tn::padding<1>>,  // 3 channels: fp32
+                                 tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>>,                       // 16: bf16
+                                 tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>>,                       // 32: Winograd
+                                 tn::Conv2D<32, tn::kernel<3, 3>, tn::stride<2>, tn::padding<1>>,        // strided: bf16
+                                 tn::DepthwiseConv2D<tn::kernel<3, 3>>, tn::Conv2D<8, tn::kernel<3, 3>, tn::groups<2>>,
+                                 tn::Conv2D<8, tn::kernel<1, 1>, tn::fp32_weights>, tn::Conv2D<6, tn::kernel<1, 1>>, tn::Flatten,
+                                 tn::Dense<10>>;
+    using Mixed16 = tn::with_policy<Mixed, tn::bf16_weights>;
+    STATIC_REQUIRE(std::is_same_v<Mixed16, tn::Sequential<tn::Input<16, 16, 3>, tn::Conv2D<16, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_policy>,
+                                                          tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_policy>,
+                                                          tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_policy>,
+                                                          tn::Conv2D<32, tn::kernel<3, 3>, tn::stride<2>, tn::padding<1>, tn::bf16_policy>,
+                                                          tn::DepthwiseConv2D<tn::kernel<3, 3>>, tn::Conv2D<8, tn::kernel<3, 3>, tn::groups<2>>,
+                                                          tn::Conv2D<8, tn::kernel<1, 1>, tn::fp32_weights>,
+                                                          tn::Conv2D<6, tn::kernel<1, 1>, tn::bf16_policy>, tn::Flatten,
+                                                          tn::Dense<10, tn::bf16_weights>>>);
+    using C16 = tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_policy>;
+    STATIC_REQUIRE(!C16::runs_bf16<tn::Shape<16, 16, 3>>);
+    STATIC_REQUIRE(C16::runs_bf16<tn::Shape<16, 16, 16>>);
+    STATIC_REQUIRE(!C16::runs_bf16<tn::Shape<16, 16, 32>>);
+    STATIC_REQUIRE(C16::winograd_tile<tn::Shape<16, 16, 32>> == 4);
+    STATIC_REQUIRE(tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_weights>::runs_bf16<tn::Shape<16, 16, 32>>);  // asked for
+    STATIC_REQUIRE(!tn::Conv2D<32, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_weights>::runs_bf16<tn::Shape<16, 16, 3>>);  // odd: fp32
+    const std::string s = tn::summary<Mixed16>();
+    INFO(s);
+    CHECK(s.find("conv (fp32: 3 input channels)+bias") != std::string::npos);
+    CHECK(s.find("conv_bf16+bias") != std::string::npos);
+    CHECK(s.find("conv_winograd+bias (fp32)") == std::string::npos);
+    CHECK(s.find("conv_winograd (fp32)+bias") != std::string::npos);
+    CHECK(s.find("depthwise+bias") != std::string::npos);
+    CHECK(s.find("dense_bf16+bias") != std::string::npos);
+    // The same weights file loads into every precision; bf16 stays within its rounding of fp32.
+    auto a = tn::make<Mixed>(tn::seed{2});
+    auto b = tn::make<Mixed, tn::bf16_weights>();
+    b.set_weights(a.get_weights());
+    const auto x = uniform(2 * 16 * 16 * 3, 1, 0.f, 1.f);
+    std::vector<float> ya(2 * 10), yb(ya.size());
+    a.predict(x.data(), ya.data(), 2);
+    b.predict(x.data(), yb.data(), 2);
+    double scale = 0, diff = 0;
+    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    CHECK(diff <= 0.02 * scale);
 }
 
 TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]") {

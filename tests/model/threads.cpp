@@ -269,8 +269,24 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
             if (P::bands.producer[k] != tn::passes::none && P::bands.consumer[k] != tn::passes::none && P::band_pieces(k) >= 2) return true;
         return false;
     }());
+    // bf16 convolutions share their rows (3x3: the bordered image by rows first) or tiles of
+    // pixels (1x1): ResNet-20's six 3x3 convolutions of 16 channels and two strided ones (its
+    // 1x1 shortcuts are under the megaflop a split needs; its deeper 3x3s are fp32 Winograd on
+    // maps of too few tiles).
+    using Bf16 = tn::with_policy<resnet::ResNet20, tn::bf16_weights>;
+    STATIC_REQUIRE([] {
+        std::size_t n = 0;
+        for (bool b : Bf16::program::shared) n += b;
+        return n;
+    }() == 8);
+    using B3 = tn::Conv2D<16, tn::kernel<3, 3>, tn::padding<1>, tn::bf16_weights>;
+    STATIC_REQUIRE(B3::shares<tn::Shape<32, 32, 16>> && B3::share_phases<tn::Shape<32, 32, 16>> == 2);
+    using B1 = tn::Conv2D<96, tn::kernel<1, 1>, tn::bf16_weights>;
+    STATIC_REQUIRE(B1::shares<tn::Shape<13, 13, 24>> && B1::share_phases<tn::Shape<13, 13, 24>> == 1);
     tn::ThreadPool two(2, std::chrono::microseconds(50)), three(3);
     for (tn::ThreadPool* pool : {&two, &three}) {
+        check_shared_forward<Bf16>(*pool);
+        check_shared_forward<tn::with_policy<Depthwise, tn::bf16_weights>>(*pool);
         check_shared_forward<resnet::ResNet20>(*pool);
         check_shared_forward<example::TutorialCnn>(*pool);
         check_shared_forward<test_models::SmallCnn>(*pool);

@@ -24,7 +24,8 @@ template <std::size_t Groups> struct channels_divisible_by {};
 // Reasons a layer's own options are invalid, whatever its input.
 struct stride_must_be_at_least_1 {};
 struct int8_weights_is_for_conv2d_with_groups_1 {};  // grouped and depthwise convolutions run in fp32
-struct convolutions_take_int8_or_fp32_weights {};    // bf16_weights is for Dense and recurrent layers
+struct bf16_weights_is_for_conv2d_with_groups_1 {};  // grouped and depthwise convolutions run in fp32
+struct a_convolution_takes_one_precision {};         // fp32_weights, bf16_weights or int8_weights
 struct bf16_weights_is_for_recurrent_layers_of_16_units_or_more {};  // smaller ones are latency-bound: fp32
 struct recurrent_layers_take_bf16_or_fp32_weights {};  // int8 is for Dense and Conv2D
 struct dilation_must_be_at_least_1 {};
@@ -33,6 +34,7 @@ struct winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1 {};
 struct a_convolution_takes_winograd_or_direct_not_both {};
 struct a_convolution_takes_one_winograd_option {};  // winograd, winograd_4x4 or winograd_2x2
 struct winograd_runs_in_fp32_not_int8 {};  // int8 convolutions are direct
+struct winograd_runs_in_fp32_not_bf16 {};  // bf16 convolutions are direct
 // Residual<F>: x must have the shape of F(x); Residual<F, Projection<P>>: P(x) that of F(x).
 template <class BodyOutput> struct shape_of_its_body_output {};
 template <class ProjectionOutput, class BodyOutput> struct projection_output_equal_to_body_output {};

@@ -6,7 +6,8 @@
 // The model runs it as an implicit GEMM (kernels/conv.hpp); a depthwise convolution with
 // multiplier 1 has its own direct kernel. Conv2D (groups 1) takes tn::int8_weights (or gets it
 // from the policy): kernels/conv_int8.hpp, int8 weights per output channel, the input map
-// quantized per sample.
+// quantized per sample; or tn::bf16_weights: kernels/conv_bf16.hpp, weights and input map
+// rounded to bf16, sums in fp32.
 #pragma once
 #include "../core/isa.hpp"
 #include <array>
@@ -18,6 +19,7 @@
 #include "options.hpp"
 #include "../core/diagnostics.hpp"
 #include "../kernels/conv.hpp"
+#include "../kernels/conv_bf16.hpp"
 #include "../kernels/conv_int8.hpp"
 #include "../kernels/winograd.hpp"
 #include "../core/layer.hpp"
@@ -34,7 +36,9 @@ struct ConvLayer {
     static constexpr bool bias = !has_option<no_bias, Options...>;
     static constexpr bool int8 = has_option<int8_weights, Options...>;
     static constexpr bool int8_by_policy = has_option<int8_policy, Options...>;
-    static constexpr bool names_precision = int8 || int8_by_policy || has_option<fp32_weights, Options...>;
+    static constexpr bool bf16 = has_option<bf16_weights, Options...>;
+    static constexpr bool bf16_by_policy = has_option<bf16_policy, Options...>;
+    static constexpr bool names_precision = int8 || int8_by_policy || bf16 || bf16_by_policy || has_option<fp32_weights, Options...>;
     static constexpr std::string_view keras_class = Spec::depthwise ? "depthwise_conv2d" : "conv2d";
     static constexpr bool spatial = true;  // PyTorch holds its output channels-first
     using stride_option = find_option_t<is_stride, stride<1>, Options...>;
@@ -58,15 +62,16 @@ struct ConvLayer {
         asks_winograd && asks_direct, a_convolution_takes_winograd_or_direct_not_both,
         std::conditional_t<(winograd_options > 1), a_convolution_takes_one_winograd_option,
         std::conditional_t<asks_winograd && !winograd_shaped, winograd_is_for_3x3_convolutions_with_stride_1_dilation_1_groups_1,
+        std::conditional_t<(int(int8) + int(bf16) + int(has_option<fp32_weights, Options...>) > 1), a_convolution_takes_one_precision,
         std::conditional_t<asks_winograd && int8, winograd_runs_in_fp32_not_int8,
-        std::conditional_t<
-        has_option<bf16_weights, Options...>, convolutions_take_int8_or_fp32_weights,
+        std::conditional_t<asks_winograd && bf16, winograd_runs_in_fp32_not_bf16,
+        std::conditional_t<bf16 && grouped, bf16_weights_is_for_conv2d_with_groups_1,
         std::conditional_t<int8 && grouped, int8_weights_is_for_conv2d_with_groups_1,
         std::conditional_t<
         std::is_same_v<find_option_t<is_kernel, void, Options...>, void>, kernel_size_required,
         std::conditional_t<pair_of<stride_option>::h == 0 || pair_of<stride_option>::w == 0, stride_must_be_at_least_1,
                            std::conditional_t<pair_of<dilation_option>::h == 0 || pair_of<dilation_option>::w == 0,
-                                              dilation_must_be_at_least_1, void>>>>>>>>>;
+                                              dilation_must_be_at_least_1, void>>>>>>>>>>>;
 
     template <class In>
     static consteval kernels::ConvGeometry geometry() {
@@ -126,13 +131,24 @@ struct ConvLayer {
     // byte arithmetic to pay (C >= 4: an image's first layer stays fp32).
     template <class In>
     static constexpr bool runs_int8 = geometry<In>().groups == 1 && (int8 || (int8_by_policy && geometry<In>().c >= 4));
+    // bf16 when asked for by the layer, or by the policy, where the channels come in pairs (an
+    // image's first layer, C = 3, stays fp32) and where the fp32 Winograd would not run faster:
+    // from 32 input channels on, a 3x3 convolution keeps Winograd's 4x fewer products over
+    // bf16's twice the products per instruction (one core of Zen 4, the layer alone: 16x16x32
+    // Winograd 1.22x bf16, 56x56x64 1.45x, 14x14x256 1.40x; at 16 channels bf16 1.16x Winograd,
+    // whose transforms weigh more there: docs/precision-and-threads.md).
+    template <class In>
+    static constexpr bool runs_bf16 =
+        (bf16 || bf16_by_policy) && kernels::conv_bf16_applies(geometry<In>()) &&
+        !(bf16_by_policy && !asks_direct && kernels::winograd_tile(geometry<In>()) != 0 && geometry<In>().c >= 32);
+    template <class In> static constexpr bool reduced = runs_int8<In> || runs_bf16<In>;
     // Winograd F(m x m, 3x3) where the layer asks for it, or by default where it applies and
     // pays (kernels/winograd.hpp, winograd_tile): the tile m (4 or 2), or 0 for the direct sum;
     // int8 convolutions stay direct.
     template <class In>
     static constexpr std::size_t winograd_tile = [] {
         constexpr auto g = geometry<In>();
-        if constexpr (runs_int8<In> || Spec::depthwise || asks_direct || !kernels::winograd_applies(g)) return std::size_t{0};
+        if constexpr (reduced<In> || Spec::depthwise || asks_direct || !kernels::winograd_applies(g)) return std::size_t{0};
         else if constexpr (asked_tile != 0) return asked_tile;
         else if constexpr (kernels::winograd_tile(g) != 0) return kernels::winograd_tile(g);
         // Asked for where the default is the direct sum: F(2x2) where F(4x4)'s weights would
@@ -143,6 +159,7 @@ struct ConvLayer {
     template <class In> static constexpr bool runs_winograd = winograd_tile<In> != 0;
     template <class In>
     static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
+                                                   : runs_bf16<In>        ? kernels::conv_bf16_packing(geometry<In>()).floats()
                                                    : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())
                                                    : runs_winograd<In>    ? kernels::winograd_floats(geometry<In>(), winograd_tile<In>)
                                                                           : geometry<In>().groups * geometry<In>().group_floats();
@@ -158,6 +175,7 @@ struct ConvLayer {
     static constexpr std::size_t scratch_fixed_for = [] {
         constexpr auto g = geometry<In>();
         if constexpr (runs_int8<In>) return kernels::conv_int8_scratch(g);
+        else if constexpr (runs_bf16<In>) return kernels::conv_bf16_scratch(g);
         else if constexpr (runs_winograd<In>) return kernels::winograd_scratch(g, winograd_tile<In>);
         else if constexpr (direct_depthwise<In> || g.pointwise()) return std::size_t{0};
         else if constexpr (g.groups == 1 && g.kh * g.kw <= 64) return kernels::implicit_scratch(g);
@@ -176,6 +194,8 @@ struct ConvLayer {
         constexpr auto g = geometry<In>();
         if constexpr (runs_int8<In>) {
             kernels::conv_pack_int8(g, canonical, b, packed);
+        } else if constexpr (runs_bf16<In>) {
+            kernels::conv_pack_bf16(g, canonical, b, packed);
         } else if constexpr (direct_depthwise<In>) {
             kernels::depthwise_pack(g, canonical, b, packed);
         } else if constexpr (runs_winograd<In>) {
@@ -195,6 +215,7 @@ struct ConvLayer {
                         float* scratch, const float* add = nullptr, std::size_t ldo = 0, kernels::Share share = {}) {
         constexpr auto whole = geometry<In>();
         if constexpr (runs_int8<In>) kernels::conv2d_int8<Act, kernels::conv_int8_path(whole)>(g, params, in, out, rows, scratch, add, ldo);
+        else if constexpr (runs_bf16<In>) kernels::conv2d_bf16<Act>(g, params, in, out, rows, scratch, add, ldo, share);
         else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c, kernels::depthwise_path(whole)>(g, params, in, out, rows, add, ldo, share);
         else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act, winograd_tile<In>>(g, params, in, out, rows, scratch, add, ldo, share);
         else kernels::conv2d_gemm<Act, kernels::conv_plan(whole)>(g, params, in, out, rows, scratch, add, ldo, share);
@@ -245,7 +266,9 @@ struct ConvLayer {
     // own, written from `out` on: the band as a map of its own, whose top padding is what is left
     // of the map's above row `first`. The same bits as the whole map: every pixel is its own
     // window, with the same taps in the same order.
-    template <class In> static constexpr bool computes_rows = geometry<In>().pointwise() && !runs_int8<In>;
+    template <class In>
+    static constexpr bool computes_rows =
+        geometry<In>().pointwise() && (runs_bf16<In> ? kernels::conv_bf16_by_tiles(geometry<In>()) : !runs_int8<In>);
     template <class In, class Act>
     static void forward_rows(const float* params, const float* in, float* out, std::size_t n, float* scratch, const float* add = nullptr) {
         kernels::ConvGeometry g = geometry<In>();
@@ -271,7 +294,7 @@ struct ConvLayer {
     // A gate per input channel taken into the weights (passes/gates.hpp: squeeze-and-excitation
     // that only this 1x1 convolution reads): the packed weights with input channel k's times
     // g[k], the bias as it is. out: packed_size_for<In> floats. share: one thread's panels.
-    template <class In> static constexpr bool takes_input_gate = geometry<In>().pointwise() && !runs_int8<In>;
+    template <class In> static constexpr bool takes_input_gate = geometry<In>().pointwise() && !reduced<In>;
     template <class In>
     static void gate_weights(const float* packed, const float* g, float* out, kernels::Share share = {}) noexcept {
         kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out, share);
@@ -281,12 +304,15 @@ struct ConvLayer {
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
-    static constexpr bool shares = !runs_int8<In> && (direct_depthwise<In> ? kernels::depthwise_shares(geometry<In>())
-                                                      : runs_winograd<In> ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>)
-                                                                          : kernels::conv2d_shares(geometry<In>()));
+    static constexpr bool shares = !runs_int8<In> && (runs_bf16<In>         ? true
+                                                      : direct_depthwise<In> ? kernels::depthwise_shares(geometry<In>())
+                                                      : runs_winograd<In>    ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>)
+                                                                             : kernels::conv2d_shares(geometry<In>()));
     template <class In>
     static constexpr int share_phases =
-        !runs_winograd<In> && !direct_depthwise<In> && kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2 : 1;
+        runs_bf16<In> ? (kernels::conv_bf16_by_tiles(geometry<In>()) ? 1 : 2)
+        : !runs_winograd<In> && !direct_depthwise<In> && kernels::implicit_scratch(geometry<In>()) > 0 && !geometry<In>().pointwise() ? 2
+                                                                                                                                  : 1;
     template <class In, class Act>
     static void forward_shared(const float* params, const float* in, float* out, float* scratch, const float* add, std::size_t ldo,
                                kernels::Share share, std::size_t oh = 0, std::size_t ow = 0) {
@@ -316,6 +342,7 @@ struct ConvLayer {
         }
         if constexpr (!bias) s += ", no_bias";
         if constexpr (int8 || int8_by_policy) s += ", int8_weights";
+        if constexpr (bf16 || bf16_by_policy) s += ", bf16_weights";
         if constexpr (has_option<fp32_weights, Options...>) s += ", fp32_weights";
         if constexpr (has_option<winograd, Options...>) s += ", winograd";
         if constexpr (asked_tile != 0) s += asked_tile == 4 ? ", winograd_4x4" : ", winograd_2x2";
@@ -324,16 +351,24 @@ struct ConvLayer {
     }
     template <class Act = activation>
     static std::string kernel_name() { return kernel_name_on<Act, void>(); }
-    // The kernel on input In (the int8 policy leaves a convolution over few channels in fp32).
+    // The kernel on input In (the int8 and bf16 policies leave a convolution over few or an odd
+    // number of channels in fp32; the bf16 policy a Winograd one).
     template <class Act = activation, class In = void>
     static std::string kernel_name_on() {
-        bool i8 = int8;
-        if constexpr (!std::is_void_v<In>) i8 = runs_int8<In>;
+        bool i8 = int8, b16 = bf16;
+        if constexpr (!std::is_void_v<In>) i8 = runs_int8<In>, b16 = runs_bf16<In>;
         std::size_t tile = asks_winograd ? (asked_tile ? asked_tile : 4) : 0;
         if constexpr (!std::is_void_v<In>) tile = winograd_tile<In>;
-        std::string s = Spec::depthwise ? "depthwise" : i8 ? "conv_int8" : tile == 4 ? "conv_winograd" : tile == 2 ? "conv_winograd2x2" : "conv";
-        if constexpr (int8_by_policy && !std::is_void_v<In>)
-            if (!i8) s = "conv (fp32: " + std::to_string(geometry<In>().c) + " input channels)";
+        std::string s = Spec::depthwise ? "depthwise"
+                        : i8            ? "conv_int8"
+                        : b16           ? "conv_bf16"
+                        : tile == 4     ? "conv_winograd"
+                        : tile == 2     ? "conv_winograd2x2"
+                                        : "conv";
+        if constexpr ((int8_by_policy || bf16 || bf16_by_policy) && !std::is_void_v<In>)
+            if (!i8 && !b16 && tile == 0) s = "conv (fp32: " + std::to_string(geometry<In>().c) + " input channels)";
+        if constexpr (bf16_by_policy && !std::is_void_v<In>)
+            if (tile != 0) s += " (fp32)";
         s += "+bias";
         if constexpr (!std::is_same_v<Act, linear>) {
             s += "+";

@@ -30,7 +30,7 @@
 namespace typenet::inline TYPENET_ISA_NAMESPACE {
 
 struct no_bias {};
-// Weights in bf16 (layers that support it: Dense); as a policy, every such layer of a model.
+// Weights in bf16 (layers that support it: Dense, Conv2D, recurrent layers); as a policy, every such layer of a model.
 struct bf16_weights {};
 // Weights in int8, symmetric per output, inputs quantized per row and call (kernels/dense_int8.hpp).
 struct int8_weights {};
@@ -39,6 +39,10 @@ struct fp32_weights {};
 // What the int8_weights policy gives a layer: int8 where its shape lets int8 pay (a Conv2D over
 // fewer than 4 input channels, an image's first layer, stays fp32), written as int8_weights.
 struct int8_policy {};
+// What the bf16_weights policy gives a Conv2D: bf16 where its shape lets it run so (groups 1, an
+// even number of input channels: an image's first layer stays fp32) and where Winograd would
+// not run instead (kernels/conv_bf16.hpp), written as bf16_weights.
+struct bf16_policy {};
 
 template <std::size_t Units, class... Options>
 struct Dense {

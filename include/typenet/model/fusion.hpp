@@ -216,6 +216,14 @@ template <std::size_t F, class... O> struct policy_leaf<Conv2D<F, O...>, int8_we
     using type = std::conditional_t<Conv2D<F, O...>::names_precision || grouped || Conv2D<F, O...>::asks_winograd, Conv2D<F, O...>,
                                     Conv2D<F, O..., int8_policy>>;
 };
+// bf16 convolutions: Conv2D with groups 1 (bf16_policy: the layer decides on its input — an
+// even number of channels, and not where the fp32 Winograd runs); grouped and depthwise ones
+// stay fp32, and so does a layer that asks for Winograd.
+template <std::size_t F, class... O> struct policy_leaf<Conv2D<F, O...>, bf16_weights> {
+    static constexpr bool grouped = groups_of<find_option_t<is_groups, groups<1>, O...>>::value > 1;
+    using type = std::conditional_t<Conv2D<F, O...>::names_precision || grouped || Conv2D<F, O...>::asks_winograd, Conv2D<F, O...>,
+                                    Conv2D<F, O..., bf16_policy>>;
+};
 // tn::direct as a policy: every Conv2D that does not name its algorithm computes the direct sum.
 template <class T> struct policy_leaf<T, direct> {
     using type = T;
