@@ -183,7 +183,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 // slower for seconds at a time, which sequential benchmarks turn into noise in a ratio. Here the
 // two run alternately, `calls` calls each per round; the ratio of the medians over the rounds.
 template <class A, class B>
-double interleaved_ratio(A&& a, B&& b, int rounds = 41, int calls = 20) {
+double interleaved_ratio(A&& a, B&& b, int rounds = 41, int calls = 20, double* seconds_a = nullptr, double* seconds_b = nullptr) {
     std::vector<double> ta, tb;
     for (int r = 0; r < rounds; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -196,6 +196,8 @@ double interleaved_ratio(A&& a, B&& b, int rounds = 41, int calls = 20) {
     }
     std::sort(ta.begin(), ta.end());
     std::sort(tb.begin(), tb.end());
+    if (seconds_a) *seconds_a = ta[ta.size() / 2] / calls;  // the medians, per call
+    if (seconds_b) *seconds_b = tb[tb.size() / 2] / calls;
     return tb[tb.size() / 2] / ta[ta.size() / 2];
 }
 

@@ -1,7 +1,8 @@
 // Reduced precision against fp32, same process, same weights, one core: the MNIST MLP
 // (batch 1 and 256), the Keras tutorial CNN and ResNet-20 (batch 1 and 64), each in fp32,
-// under tn::bf16_weights (its Dense layers) and under tn::int8_weights (Dense and Conv2D with
-// at least 4 input channels). Besides Google Benchmark's rows it prints each speedup as the
+// under tn::bf16_weights (Dense, and Conv2D where the policy gives it) and under
+// tn::int8_weights (Dense and Conv2D with at least 4 input channels); and single convolutions
+// in fp32 and with bf16_weights. Besides Google Benchmark's rows it prints each speedup as the
 // ratio of medians of interleaved rounds (bench::interleaved_ratio), and the accuracy table of
 // docs/precision-and-threads.md: each reduced model against fp32 on 1,000 random inputs.
 //   taskset -c 1 build/bench/bench/bench_precision
@@ -77,6 +78,28 @@ void sequence_row(const char* model, const char* policy) {
     const auto r = accuracy::compare(fp32<M>(), net<M, P>(), 1000);
     std::printf("| %s | %s | %.3g | %.3g | — |\n", model, policy, r.max_abs, r.max_rel);
 }
+// One convolution in fp32 (Winograd where the library would choose it) and with bf16_weights
+// written on it, the same weights, batch 1: bf16's time against fp32's, and each one's GFLOP/s.
+template <std::size_t H, std::size_t C, std::size_t K, std::size_t S, std::size_t Cout, class... Precision>
+using ConvAlone = tn::Sequential<tn::Input<H, H, C>, tn::Conv2D<Cout, tn::kernel<K>, tn::stride<S>, tn::padding<K / 2>, tn::relu, Precision...>>;
+template <std::size_t H, std::size_t C, std::size_t K, std::size_t S, std::size_t Cout>
+void conv_bf16_row() {
+    using A = ConvAlone<H, C, K, S, Cout>;
+    using B = ConvAlone<H, C, K, S, Cout, tn::bf16_weights>;
+    const auto a = tn::make<A>(tn::seed{4});
+    auto b = tn::make<B>();
+    b.set_weights(a.get_weights());
+    const auto x = inputs(A::input_shape_type::size);
+    std::vector<float> y(A::output_shape_type::size);
+    double ta = 0, tb = 0;
+    const double r = bench::interleaved_ratio([&] { a.forward(x.data(), y.data()); }, [&] { b.forward(x.data(), y.data()); }, 31, 50,
+                                              &ta, &tb);
+    const double flops = double(A::flops);
+    std::printf("| %zux%zu %zux%zu%s, %zu -> %zu | %s | %.0f | %.0f | %.2fx |\n", K, K, H, H, S == 2 ? "/2" : "", C, Cout,
+                tn::Conv2D<Cout, tn::kernel<K>, tn::stride<S>, tn::padding<K / 2>, tn::relu>::template kernel_name_on<tn::relu, tn::Shape<H, H, C>>().c_str(),
+                flops / ta / 1e9, flops / tb / 1e9, 1 / r);
+}
+
 template <template <std::size_t, class...> class Cell>
 using Seq64 = tn::Sequential<tn::Input<64, 1>, Cell<64, tn::return_sequences>, tn::Dense<1>>;
 
@@ -116,6 +139,16 @@ int main(int argc, char** argv) {
         speedup<ResNet20, tn::int8_weights>("resnet20", "int8", 1);
         speedup<ResNet20, tn::bf16_weights>("resnet20", "bf16", 64);
         speedup<ResNet20, tn::int8_weights>("resnet20", "int8", 64);
+        std::printf("\n| convolution (batch 1, ReLU) | fp32 kernel | fp32 GFLOP/s | bf16 GFLOP/s | bf16 / fp32 |\n|---|---|---|---|---|\n");
+        conv_bf16_row<56, 24, 1, 1, 144>();   // MobileNetV2's expansions
+        conv_bf16_row<14, 576, 1, 1, 96>();   // ... and projections
+        conv_bf16_row<7, 960, 1, 1, 320>();
+        conv_bf16_row<56, 64, 1, 1, 256>();   // ResNet-50's bottlenecks
+        conv_bf16_row<28, 128, 3, 2, 256>();  // a strided 3x3: direct in fp32
+        conv_bf16_row<32, 16, 3, 1, 16>();    // ResNet-20's first stage: bf16 over Winograd
+        conv_bf16_row<16, 32, 3, 1, 32>();    // from 32 channels Winograd (fp32) is faster
+        conv_bf16_row<56, 64, 3, 1, 64>();
+        conv_bf16_row<14, 256, 3, 1, 256>();
         std::printf("\n| model | policy | max abs diff | max rel diff | top-1 agreement |\n|---|---|---|---|---|\n");
         accuracy_row<Mlp, tn::bf16_weights>("MLP 784-128-64-10", "bf16_weights");
         accuracy_row<Mlp, tn::int8_weights>("MLP 784-128-64-10", "int8_weights");

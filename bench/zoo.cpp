@@ -1,7 +1,8 @@
 // torchvision's models as types (examples/zoo/), at 224x224, batch 1 and 8, one core: time,
 // GFLOP/s (the model's own count: 2 per multiply-add of every convolution and Dense) and the
-// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion), ResNet-50
-// and MobileNetV2 also under tn::bf16_weights (with their error against fp32); the zoo's
+// fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion), ResNet-50,
+// MobileNetV2, MobileNetV3-Large and EfficientNet-B0 also under tn::bf16_weights (with their
+// error against fp32); the zoo's
 // depthwise layers alone (depthwise_*: GFLOP/s of their multiply-adds). After
 // the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md), and one core's read
 // bandwidth from L1, L2, L3 and memory (the GB/s of zoo_profile's rows are against these).
@@ -45,7 +46,7 @@ std::vector<float> inputs(std::size_t n) {
 }
 
 // Policy: tn::no_fusion (MobileNetV2 unfused), tn::direct (every convolution a direct sum:
-// Winograd's gain on ResNet and VGG), tn::bf16_weights (ResNet-50 and MobileNetV2 in bf16).
+// Winograd's gain on ResNet and VGG), tn::bf16_weights.
 template <class M, class Policy = tn::fuse_all>
 void BM_zoo(benchmark::State& state) {
     const auto& m = []() -> const auto& {
@@ -114,8 +115,10 @@ BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Uni
 BENCHMARK(BM_zoo<MV2, tn::bf16_weights>)->Name("mobilenet_v2_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3S>)->Name("mobilenet_v3_small_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV3L, tn::bf16_weights>)->Name("mobilenet_v3_large_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<EB0, tn::bf16_weights>)->Name("efficientnet_b0_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
@@ -146,6 +149,8 @@ int main(int argc, char** argv) {
         std::printf("\n");
         bf16_accuracy<R50>("resnet50", 20);
         bf16_accuracy<MV2>("mobilenet_v2", 20);
+        bf16_accuracy<MV3L>("mobilenet_v3_large", 20);
+        bf16_accuracy<EB0>("efficientnet_b0", 20);
         std::printf("\nread bandwidth of one core, GB/s:");
         for (const auto& [label, bytes] : {std::pair{"32 KB (L1)", std::size_t(32) << 10}, {"512 KB (L2)", std::size_t(512) << 10},
                                            {"8 MB (L3)", std::size_t(8) << 20}, {"256 MB (memory)", std::size_t(256) << 20}})
