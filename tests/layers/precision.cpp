@@ -9,6 +9,8 @@
 #include "../model/accuracy.hpp"
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 
 namespace tn = typenet;
@@ -400,4 +402,34 @@ TEST_CASE("Conv2D with bf16 weights computes the documented scheme, bit for bit"
     run(k::ConvGeometry{11, 13, 2, 5, 5, 1, 1, 1, 1, 2, 2, 11, 13, 33, 1}, true, false); // a 5x5 window, one pair per tap
     run(k::ConvGeometry{8, 8, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 24, 1}, false, true);    // a 1x1 at stride 2 (ResNet's shortcut)
     run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);    // asymmetric padding
+}
+
+TEST_CASE("a gate taken into packed bf16 weights: each weight times its input's gate, rounded to bf16", "[precision][bf16][gate]") {
+    // kernels::scale_packed_pairs (a squeeze-and-excitation before a bf16 1x1 convolution): an odd
+    // number of inputs (the last pair's zero half), two panels, a NaN gate (its weights NaN, the
+    // others exact), the bias copied; on two shares of the panels as on one.
+    namespace k = tn::kernels;
+    const k::Bf16Packing d{37, 40};
+    const auto w = uniform(d.out * d.in, 41), b = uniform(d.out, 42);
+    auto g = uniform(d.in, 43, 0.f, 1.f);
+    g[5] = std::numeric_limits<float>::quiet_NaN();
+    using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;
+    Aligned packed(d.floats()), one(d.floats(), -1.f), two(d.floats(), -1.f);
+    k::dense_pack_bf16(d, w.data(), b.data(), packed.data());
+    k::scale_packed_pairs(d, packed.data(), g.data(), one.data());
+    for (std::size_t t = 0; t < 2; ++t) k::scale_packed_pairs(d, packed.data(), g.data(), two.data(), {t, 2});
+    REQUIRE(std::memcmp(one.data(), two.data(), d.floats() * sizeof(float)) == 0);
+    const auto* words = reinterpret_cast<const std::uint32_t*>(one.data());
+    for (std::size_t o = 0; o < d.out; ++o)
+        for (std::size_t i = 0; i < d.in; ++i) {
+            const std::uint32_t word = words[((o / k::nr) * d.pairs() + i / 2) * k::nr + o % k::nr];
+            const auto got = std::uint16_t(i % 2 ? word >> 16 : word & 0xffffu);
+            const float expected = k::from_bf16(k::to_bf16(k::from_bf16(k::to_bf16(w[o * d.in + i])) * g[i]));
+            INFO("output " << o << ", input " << i);
+            if (std::isnan(expected)) REQUIRE(std::isnan(k::from_bf16(got)));
+            else REQUIRE(got == k::to_bf16(expected));
+        }
+    for (std::size_t o = 0; o < d.out; ++o)  // the odd input's missing partner stays zero
+        REQUIRE((words[((o / k::nr) * d.pairs() + d.pairs() - 1) * k::nr + o % k::nr] >> 16) == 0);
+    for (std::size_t o = 0; o < d.out; ++o) REQUIRE(one[d.weight_words() + o] == b[o]);
 }

@@ -174,6 +174,34 @@ TEST_CASE("the bf16 policy: which convolutions run bf16", "[precision][bf16][pol
     CHECK(diff <= 0.02 * scale);
 }
 
+TEST_CASE("the bf16 policy on a squeeze-and-excitation: the gate taken into the bf16 weights", "[precision][bf16][gate]") {
+    // EfficientNet's block: the projection after the gate runs in bf16 with the gate in its
+    // weights (one step, passes/gates.hpp: where the map has over 4x the weights' floats, on
+    // every instruction set here), within bf16's rounding of fp32.
+    using Block = tn::Sequential<tn::Input<24, 20, 40>, tn::Conv2D<96, tn::kernel<1, 1>, tn::silu>,
+                                 tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::silu>, tn::SqueezeExcite<12, tn::silu, tn::sigmoid>,
+                                 tn::Conv2D<48, tn::kernel<1, 1>>>;
+    using Block16 = tn::with_policy<Block, tn::bf16_weights>;
+    STATIC_REQUIRE([] {
+        using P = Block16::program;
+        std::size_t n = 0;
+        for (std::size_t k = 0; k < P::K; ++k) n += P::gates.gate[k] != tn::passes::none;
+        return n;
+    }() == 1);
+    const auto a = tn::make<Block>(tn::seed{7});
+    auto b = tn::make<Block16>();
+    b.set_weights(a.get_weights());
+    const auto x = uniform(3 * 24 * 20 * 40, 2, -1.f, 1.f);
+    std::vector<float> ya(3 * 24 * 20 * 48), yb(ya.size());
+    a.predict(x.data(), ya.data(), 3);
+    b.predict(x.data(), yb.data(), 3);
+    double scale = 0, diff = 0;
+    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    INFO("max |difference| " << diff << " of " << scale);
+    CHECK(diff <= 0.02 * scale);
+    CHECK(diff > 0);  // (bf16 did run)
+}
+
 TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]") {
     using Cnn8 = tn::with_policy<example::TutorialCnn, tn::int8_weights>;
     const std::string s = tn::summary<Cnn8>();

@@ -261,6 +261,13 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
         for (std::size_t k = 0; k < P::K; ++k) n += P::shares_gated(k) && P::gates.gate[k] != tn::passes::none;
         return n;
     }() == 2);
+    // ... and under bf16 (the gate rounded into the bf16 weights: kernels::scale_packed_pairs).
+    STATIC_REQUIRE([] {
+        using P = tn::with_policy<Gated, tn::bf16_weights>::program;
+        std::size_t n = 0;
+        for (std::size_t k = 0; k < P::K; ++k) n += P::shares_gated(k) && P::gates.gate[k] != tn::passes::none;
+        return n;
+    }() == 2);
     // The inverted residual's expansion (41x41x144, 968 KB) runs in bands, which one sample
     // on several threads splits among them (Program::SharedBandStep).
     STATIC_REQUIRE([] {
@@ -287,6 +294,7 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     for (tn::ThreadPool* pool : {&two, &three}) {
         check_shared_forward<Bf16>(*pool);
         check_shared_forward<tn::with_policy<Depthwise, tn::bf16_weights>>(*pool);
+        check_shared_forward<tn::with_policy<Gated, tn::bf16_weights>>(*pool);
         check_shared_forward<resnet::ResNet20>(*pool);
         check_shared_forward<example::TutorialCnn>(*pool);
         check_shared_forward<test_models::SmallCnn>(*pool);

@@ -26,6 +26,7 @@
 
 #include "dense.hpp"
 #include "epilogue.hpp"
+#include "share.hpp"
 #include "simd.hpp"
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
@@ -128,6 +129,14 @@ inline void to_bf16_pairs_away(const float* x, std::size_t n, std::uint32_t* pai
 namespace detail {
 
 using vword = xsimd::batch<std::uint32_t, arch>;
+
+// Each lane of x rounded to bf16 as to_bf16 does (nearest, ties to even; a NaN stays a quiet
+// NaN), the bf16 in the upper half of the word, the lower half zero.
+inline vword bf16_upper(vfloat x) noexcept {
+    const vword u = xsimd::bitwise_cast<vword>(x), high(0xffff0000u);
+    const vword rounded = (u + vword(0x7fffu) + ((u >> 16) & vword(1u))) & high;
+    return xsimd::select((u & vword(0x7fffffffu)) > vword(0x7f800000u), (u | vword(0x00400000u)) & high, rounded);
+}
 
 // A vector's lanes rounded to bf16 pairs by to_bf16_away (a recurrent layer's state), as
 // to_bf16_pairs_away writes them: word k holds lanes 2k and 2k + 1, for k < lanes / 2 (the
@@ -233,6 +242,29 @@ inline void bf16_gemv_panels(const std::uint32_t* x, const std::uint32_t* w, con
 }
 
 }  // namespace detail
+
+// A gate per input feature taken into packed bf16 weights (squeeze-and-excitation before a 1x1
+// convolution: passes/gates.hpp): each weight times its input's gate, rounded to bf16 again;
+// the bias as it is. share: one thread's panels (the last share also copies the bias).
+inline void scale_packed_pairs(Bf16Packing d, const float* packed, const float* g, float* out, Share share = {}) noexcept {
+    const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
+    auto* o = reinterpret_cast<std::uint32_t*>(out);
+    const auto [p0, p1] = share.range(d.panels());
+    const detail::vword high(0xffff0000u);
+    for (std::size_t p = p0; p < p1; ++p)
+        for (std::size_t kp = 0; kp < d.pairs(); ++kp) {
+            const vfloat even(g[2 * kp]), odd(2 * kp + 1 < d.in ? g[2 * kp + 1] : 0.f);
+            const std::size_t at = (p * d.pairs() + kp) * nr;
+            TYPENET_UNROLL
+            for (std::size_t j = 0; j < nr; j += lanes) {
+                const detail::vword v = detail::vword::load_unaligned(w + at + j);
+                const detail::vword e = detail::bf16_upper(xsimd::bitwise_cast<vfloat>(v << 16) * even);
+                const detail::vword q = detail::bf16_upper(xsimd::bitwise_cast<vfloat>(v & high) * odd);
+                (q | (e >> 16)).store_unaligned(o + at + j);
+            }
+        }
+    if (share.index + 1 == share.count) std::copy_n(packed + d.weight_words(), d.bias_floats(), out + d.weight_words());
+}
 
 // Scratch for `rows` rows: their inputs as pairs, in floats.
 inline constexpr std::size_t bf16_scratch_floats(Bf16Packing d, std::size_t rows) noexcept {

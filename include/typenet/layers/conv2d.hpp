@@ -294,10 +294,12 @@ struct ConvLayer {
     // A gate per input channel taken into the weights (passes/gates.hpp: squeeze-and-excitation
     // that only this 1x1 convolution reads): the packed weights with input channel k's times
     // g[k], the bias as it is. out: packed_size_for<In> floats. share: one thread's panels.
-    template <class In> static constexpr bool takes_input_gate = geometry<In>().pointwise() && !reduced<In>;
+    // (bf16: each weight times its gate rounded to bf16 again, the 1x1's tiles taking any rows.)
+    template <class In> static constexpr bool takes_input_gate = computes_rows<In>;
     template <class In>
     static void gate_weights(const float* packed, const float* g, float* out, kernels::Share share = {}) noexcept {
-        kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out, share);
+        if constexpr (runs_bf16<In>) kernels::scale_packed_pairs(kernels::conv_bf16_packing(geometry<In>()), packed, g, out, share);
+        else kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out, share);
     }
 
     // Several threads on one sample (runtime/program.hpp, run_shared): the kernel takes a
