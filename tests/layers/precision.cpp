@@ -394,6 +394,9 @@ TEST_CASE("Conv2D with bf16 weights computes the documented scheme, bit for bit"
     //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
     run(k::ConvGeometry{7, 7, 24, 1, 1, 1, 1, 1, 1, 0, 0, 7, 7, 40, 1}, false, true);    // tiles of 12 pixels: 49 = 4 x 12 + 1
     run(k::ConvGeometry{2, 3, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 2, 3, 5, 1}, true, true);    // more pairs than a tile holds: the image
+    run(k::ConvGeometry{7, 9, 6, 1, 1, 1, 1, 1, 1, 0, 0, 5, 9, 10, 1}, false, true);     // a crop of rows: still one run
+    run(k::ConvGeometry{7, 9, 6, 1, 1, 1, 1, 1, 1, 0, 0, 5, 6, 40, 1}, true, false);     // a crop of columns: a run per row
+    run(k::ConvGeometry{7, 9, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 3, 4, 3, 1}, false, false);  // ... of the bordered image
     run(k::ConvGeometry{4, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 6, 7, 9, 1}, true, false);      // a padded 1x1: one run of the bordered image
     run(k::ConvGeometry{5, 6, 96, 1, 1, 1, 1, 1, 1, 0, 0, 5, 6, 16, 1}, true, false);    // one vector of outputs
     run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true); // rows of 12 + 4

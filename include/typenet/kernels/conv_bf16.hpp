@@ -159,15 +159,21 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
     };
     if (conv_bf16_by_tiles(g)) {
         if (!share.computes()) return;
-        const auto [q0, q1] = share.range(pixels, mr);
+        // Whole rows (ow == w, a crop of rows at most): the output pixels are one run of the
+        // input's; a crop of columns, a run per row.
+        const bool flat = g.ow == g.w;
+        const std::size_t runs = flat ? 1 : g.oh, run = flat ? pixels : g.ow;
+        const auto [r0, r1] = flat ? std::pair<std::size_t, std::size_t>{0, 1} : share.range(runs);
+        const auto [q0, q1] = flat ? share.range(run, mr) : std::pair<std::size_t, std::size_t>{0, run};
         alignas(64) std::uint32_t held[mr * conv_bf16_tile_pairs];
         for (std::size_t b = 0; b < batch; ++b)
-            for (std::size_t q = q0; q < q1; q += mr) {
-                const std::size_t m = std::min(mr, q1 - q), at = (b * pixels + q) * ldo;
-                to_bf16_pairs(in + (b * pixels + q) * g.c, m * g.c, held);
-                for (std::size_t p = 0; p < d.panels(); ++p)
-                    tile(held, m, out + at + p * nr, add ? add + at + p * nr : nullptr, w + p * d.pairs() * nr, p * nr);
-            }
+            for (std::size_t r = r0; r < r1; ++r)
+                for (std::size_t q = q0; q < q1; q += mr) {
+                    const std::size_t m = std::min(mr, q1 - q), at = (b * pixels + r * g.ow + q) * ldo;
+                    to_bf16_pairs(in + (b * g.h * g.w + r * g.w + q) * g.c, m * g.c, held);
+                    for (std::size_t p = 0; p < d.panels(); ++p)
+                        tile(held, m, out + at + p * nr, add ? add + at + p * nr : nullptr, w + p * d.pairs() * nr, p * nr);
+                }
         return;
     }
     const auto [r0, r1] = one_run ? std::pair<std::size_t, std::size_t>{0, 1} : share.range(rows);

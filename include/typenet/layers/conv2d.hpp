@@ -135,8 +135,8 @@ struct ConvLayer {
     // image's first layer, C = 3, stays fp32) and where the fp32 Winograd would not run faster:
     // from 32 input channels on, a 3x3 convolution keeps Winograd's 4x fewer products over
     // bf16's twice the products per instruction (one core of Zen 4, the layer alone: 16x16x32
-    // Winograd 1.22x bf16, 56x56x64 1.45x, 14x14x256 1.40x; at 16 channels bf16 1.16x Winograd,
-    // whose transforms weigh more there: docs/precision-and-threads.md).
+    // Winograd 1.22x bf16, 56x56x64 1.43x, 14x14x256 1.45x; at 16 channels bf16 1.19x Winograd,
+    // whose transforms weigh more there: bench_precision, docs/precision-and-threads.md).
     template <class In>
     static constexpr bool runs_bf16 =
         (bf16 || bf16_by_policy) && kernels::conv_bf16_applies(geometry<In>()) &&
