@@ -362,7 +362,7 @@ float conv_bf16_reference(const float* w, const float* img, const tn::kernels::C
 
 TEST_CASE("Conv2D with bf16 weights computes the documented scheme, bit for bit", "[precision][bf16][conv]") {
     // The kernel alone, on every tile height and both panel widths: 1x1 at stride 1 (tiles of
-    // pixels rounded on the stack), with a stride, padding, dilation, a 5x5 window, a residual and its ReLU, outputs in
+    // pixels rounded on the stack, K in blocks), with a stride, padding, dilation, a 5x5 window, a residual and its ReLU, outputs in
     // a wider tensor (ldo), two samples.
     namespace k = tn::kernels;
     auto run = [](const k::ConvGeometry& g, bool relu, bool residual) {
@@ -393,10 +393,11 @@ TEST_CASE("Conv2D with bf16 weights computes the documented scheme, bit for bit"
     };
     //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
     run(k::ConvGeometry{7, 7, 24, 1, 1, 1, 1, 1, 1, 0, 0, 7, 7, 40, 1}, false, true);    // tiles of 12 pixels: 49 = 4 x 12 + 1
-    run(k::ConvGeometry{2, 3, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 2, 3, 5, 1}, true, true);    // more pairs than a tile holds: the image
+    run(k::ConvGeometry{2, 3, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 2, 3, 5, 1}, true, true);    // K in blocks of 128 pairs: 8 + 1 pair
+    run(k::ConvGeometry{5, 5, 600, 1, 1, 1, 1, 1, 1, 0, 0, 5, 5, 36, 1}, true, false);   // ... 128 + 128 + 44, two panels
     run(k::ConvGeometry{7, 9, 6, 1, 1, 1, 1, 1, 1, 0, 0, 5, 9, 10, 1}, false, true);     // a crop of rows: still one run
     run(k::ConvGeometry{7, 9, 6, 1, 1, 1, 1, 1, 1, 0, 0, 5, 6, 40, 1}, true, false);     // a crop of columns: a run per row
-    run(k::ConvGeometry{7, 9, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 3, 4, 3, 1}, false, false);  // ... of the bordered image
+    run(k::ConvGeometry{7, 9, 2050, 1, 1, 1, 1, 1, 1, 0, 0, 3, 4, 3, 1}, false, false);  // ... and K in blocks
     run(k::ConvGeometry{4, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 6, 7, 9, 1}, true, false);      // a padded 1x1: one run of the bordered image
     run(k::ConvGeometry{5, 6, 96, 1, 1, 1, 1, 1, 1, 0, 0, 5, 6, 16, 1}, true, false);    // one vector of outputs
     run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true); // rows of 12 + 4

@@ -52,6 +52,22 @@ float conv_reference(const float* w, const float* img, std::size_t h, std::size_
             }
     return float(sum) * ((mw / 127.f) * (mx / 127.f)) + bias;
 }
+
+// Model M (seeded weights) and the same weights under policy P, on `batch` random inputs in
+// [0, 1): the largest |difference| of their outputs, and the largest |output| of M.
+template <class M, class P>
+std::pair<double, double> policy_difference(std::size_t batch) {
+    const auto a = tn::make<M>(tn::seed{2});
+    auto b = tn::make<M, P>();
+    b.set_weights(a.get_weights());
+    const auto x = uniform(batch * M::input_shape_type::size, 1, 0.f, 1.f);
+    std::vector<float> ya(batch * M::output_shape_type::size), yb(ya.size());
+    a.predict(x.data(), ya.data(), batch);
+    b.predict(x.data(), yb.data(), batch);
+    double scale = 0, diff = 0;
+    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    return {diff, scale};
+}
 }  // namespace
 
 namespace {
@@ -162,15 +178,7 @@ TEST_CASE("the bf16 policy: which convolutions run bf16", "[precision][bf16][pol
     CHECK(s.find("depthwise+bias") != std::string::npos);
     CHECK(s.find("dense_bf16+bias") != std::string::npos);
     // The same weights file loads into every precision; bf16 stays within its rounding of fp32.
-    auto a = tn::make<Mixed>(tn::seed{2});
-    auto b = tn::make<Mixed, tn::bf16_weights>();
-    b.set_weights(a.get_weights());
-    const auto x = uniform(2 * 16 * 16 * 3, 1, 0.f, 1.f);
-    std::vector<float> ya(2 * 10), yb(ya.size());
-    a.predict(x.data(), ya.data(), 2);
-    b.predict(x.data(), yb.data(), 2);
-    double scale = 0, diff = 0;
-    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    const auto [diff, scale] = policy_difference<Mixed, tn::bf16_weights>(2);
     CHECK(diff <= 0.02 * scale);
 }
 
@@ -188,15 +196,7 @@ TEST_CASE("the bf16 policy on a squeeze-and-excitation: the gate taken into the 
         for (std::size_t k = 0; k < P::K; ++k) n += P::gates.gate[k] != tn::passes::none;
         return n;
     }() == 1);
-    const auto a = tn::make<Block>(tn::seed{7});
-    auto b = tn::make<Block16>();
-    b.set_weights(a.get_weights());
-    const auto x = uniform(3 * 24 * 20 * 40, 2, -1.f, 1.f);
-    std::vector<float> ya(3 * 24 * 20 * 48), yb(ya.size());
-    a.predict(x.data(), ya.data(), 3);
-    b.predict(x.data(), yb.data(), 3);
-    double scale = 0, diff = 0;
-    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    const auto [diff, scale] = policy_difference<Block, tn::bf16_weights>(3);
     INFO("max |difference| " << diff << " of " << scale);
     CHECK(diff <= 0.02 * scale);
     CHECK(diff > 0);  // (bf16 did run)
@@ -219,15 +219,7 @@ TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]")
                                                          tn::Conv2D<8, tn::kernel<1, 1>, tn::fp32_weights>,
                                                          tn::Conv2D<4, tn::kernel<1, 1>, tn::int8_policy>>>);
     // The same weights file loads into every precision.
-    auto a = tn::make<Mixed>(tn::seed{2});
-    auto b = tn::make<Mixed, tn::int8_weights>();
-    b.set_weights(a.get_weights());
-    const auto x = uniform(2 * 16 * 16 * 8, 1, 0.f, 1.f);
-    std::vector<float> ya(2 * 12 * 12 * 4), yb(ya.size());
-    a.predict(x.data(), ya.data(), 2);
-    b.predict(x.data(), yb.data(), 2);
-    double scale = 0, diff = 0;
-    for (std::size_t i = 0; i < ya.size(); ++i) scale = std::max(scale, double(std::abs(ya[i]))), diff = std::max(diff, double(std::abs(ya[i] - yb[i])));
+    const auto [diff, scale] = policy_difference<Mixed, tn::int8_weights>(2);
     CHECK(diff <= 0.03 * scale);
 }
 

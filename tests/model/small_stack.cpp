@@ -89,6 +89,10 @@ TEST_CASE("every model runs on a 64 KiB thread stack", "[net][stack]") {
     check_on_small_stack<resnet::ResNet20>();
     check_on_small_stack<BigCnn>();
     check_on_small_stack<Graph>();
+    // bf16: a 1x1 convolution's tiles of pixels rounded on the stack (6 KB), whatever its channels.
+    check_on_small_stack<tn::with_policy<resnet::ResNet20, tn::bf16_weights>>();
+    check_on_small_stack<tn::with_policy<SmallCnn, tn::bf16_weights>>();
+    check_on_small_stack<tn::Sequential<tn::Input<6, 6, 600>, tn::Conv2D<40, tn::kernel<1>, tn::bf16_weights>, tn::Flatten, tn::Dense<3>>>();
     // net(x): the input and output tensors are on the caller's stack too (a few KiB here).
     const auto mnist = tn::make<Mnist>();
     tn::Net<Mnist>::input_type x;

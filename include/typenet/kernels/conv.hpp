@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "dense.hpp"
 #include "epilogue.hpp"
@@ -40,17 +41,28 @@ struct ConvGeometry {
 // Output pixels per im2col block: a multiple of the GEMM's row block.
 inline constexpr std::size_t pixel_block = 8 * mr;
 
-// Canonical weight [cout][cin_g][kh][kw] (PyTorch's Conv2d) and bias [cout] (or null) to one
-// packed GEMM operand per group; K ordered (ky, kx, ci) to match im2col. Scratch: k() floats
-// per output channel of a group.
-inline void conv_pack(const ConvGeometry& g, const float* w, const float* b, float* packed, float* tmp) noexcept {
+// Group grp's canonical weights [cout][cin_g][kh][kw] (PyTorch's Conv2d) as GEMM rows
+// [cout_g][k], K ordered (ky, kx, ci) to match im2col and the implicit GEMM's taps.
+inline void conv_group_rows(const ConvGeometry& g, const float* w, std::size_t grp, float* rows) noexcept {
     const std::size_t cin = g.cin_g(), k = g.k();
+    for (std::size_t o = 0; o < g.cout_g(); ++o)
+        for (std::size_t ci = 0; ci < cin; ++ci)
+            for (std::size_t y = 0; y < g.kh; ++y)
+                for (std::size_t x = 0; x < g.kw; ++x)
+                    rows[o * k + (y * g.kw + x) * cin + ci] = w[(((grp * g.cout_g() + o) * cin + ci) * g.kh + y) * g.kw + x];
+}
+// A convolution of groups 1 as those rows: what the int8 and bf16 packings take.
+inline std::vector<float> conv_weight_rows(const ConvGeometry& g, const float* w) {
+    std::vector<float> rows(g.cout * g.k());
+    conv_group_rows(g, w, 0, rows.data());
+    return rows;
+}
+
+// Canonical weight and bias [cout] (or null) to one packed GEMM operand per group. Scratch:
+// k() floats per output channel of a group.
+inline void conv_pack(const ConvGeometry& g, const float* w, const float* b, float* packed, float* tmp) noexcept {
     for (std::size_t grp = 0; grp < g.groups; ++grp) {
-        for (std::size_t o = 0; o < g.cout_g(); ++o)
-            for (std::size_t ci = 0; ci < cin; ++ci)
-                for (std::size_t y = 0; y < g.kh; ++y)
-                    for (std::size_t x = 0; x < g.kw; ++x)
-                        tmp[o * k + (y * g.kw + x) * cin + ci] = w[(((grp * g.cout_g() + o) * cin + ci) * g.kh + y) * g.kw + x];
+        conv_group_rows(g, w, grp, tmp);
         float* pg = packed + grp * g.group_floats();
         dense_pack(g.packing(), tmp, nullptr, pg);
         float* pb = pg + g.packing().weight_floats();

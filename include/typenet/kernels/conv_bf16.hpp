@@ -35,21 +35,17 @@ inline constexpr Bf16Packing conv_bf16_packing(const ConvGeometry& g) noexcept {
 
 // Canonical [cout][cin][kh][kw] weights and bias (or null) to Bf16Packing's panels, K ordered (ky, kx, ci).
 inline void conv_pack_bf16(const ConvGeometry& g, const float* w, const float* b, float* packed) {
-    const std::size_t cin = g.c, k = g.k();
-    std::vector<float> tmp(g.cout * k);
-    for (std::size_t o = 0; o < g.cout; ++o)
-        for (std::size_t ci = 0; ci < cin; ++ci)
-            for (std::size_t y = 0; y < g.kh; ++y)
-                for (std::size_t x = 0; x < g.kw; ++x) tmp[o * k + (y * g.kw + x) * cin + ci] = w[((o * cin + ci) * g.kh + y) * g.kw + x];
-    dense_pack_bf16(conv_bf16_packing(g), tmp.data(), b, packed);
+    dense_pack_bf16(conv_bf16_packing(g), conv_weight_rows(g, w).data(), b, packed);
 }
 
-// A 1x1 convolution at stride 1 without padding of up to 2048 channels rounds each tile of mr
-// pixels into a buffer on the stack (at most 48 KB) and runs every panel over it: no scratch,
-// so it computes any rows of its map alone (the band steps of passes/bands.hpp). Others round
-// the whole image into scratch first.
-inline constexpr std::size_t conv_bf16_tile_pairs = 1024;
-inline constexpr bool conv_bf16_by_tiles(const ConvGeometry& g) noexcept { return g.pointwise() && g.c / 2 <= conv_bf16_tile_pairs; }
+// A 1x1 convolution at stride 1 without padding rounds each tile of mr pixels into a buffer on
+// the stack, 128 pairs of channels at a time (6 KB: every model runs on a 64 KiB thread stack,
+// tests/model/small_stack.cpp), and runs every panel over it, its partial sums kept in the
+// output between blocks of K (the same sums, in the same order): no scratch, so it computes
+// any rows of its map alone (the band steps of passes/bands.hpp, the gated projections).
+// Other convolutions round the whole image into scratch first.
+inline constexpr std::size_t conv_bf16_tile_pairs = 128;
+inline constexpr bool conv_bf16_by_tiles(const ConvGeometry& g) noexcept { return g.pointwise(); }
 // Scratch, in floats: the image as bf16 pairs inside its border (none for the tiles' path).
 inline constexpr std::size_t conv_bf16_scratch(const ConvGeometry& g) noexcept {
     const ImplicitGeometry ig = implicit_geometry(g);
@@ -74,36 +70,33 @@ inline void bf16_bordered(const ConvGeometry& g, const float* img, std::uint32_t
 }
 
 namespace detail {
-// A vector of weight pairs through an empty asm (settle for vfloat, simd.hpp): loaded once into
-// a register, where g++ would otherwise fold the load into every product of a short tile.
-inline void settle_words(vword& v) noexcept {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    __asm__("" : "+v"(v.data));
-#elif defined(__GNUC__) && defined(__aarch64__)
-    __asm__("" : "+w"(v.data));
-#else
-    (void)v;
-#endif
-}
-
 // M output pixels (sx words apart) by V vectors of one panel: per tap (at x + tap[t]) and pair
-// of channels, the pixel's word broadcast against the panel's weight pairs. The epilogue of
-// store_row: residual, bias, ReLU and a ceiling (ReLU6) in registers.
+// of channels (cq of them), the pixel's word broadcast against the panel's weight pairs.
+// first: from zero, else from the partial sums in y; last: the epilogue of store_row (residual,
+// bias, ReLU and a ceiling (ReLU6) in registers), else the partial sums stored as they are.
 template <std::size_t M, std::size_t V>
 inline void bf16_conv_micro(const std::uint32_t* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cq,
                             const std::uint32_t* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias, const float* add,
-                            bool clamp, float ceiling) noexcept {
+                            bool clamp, float ceiling, bool first = true, bool last = true) noexcept {
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     vfloat acc[M][2];
     TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) acc[i][0] = acc[i][1] = vfloat(0.f);
+    for (std::size_t i = 0; i < M; ++i) {
+        if (first) {
+            acc[i][0] = acc[i][1] = vfloat(0.f);
+        } else {
+            acc[i][0] = load_n(y + i * ldy, n0);
+            acc[i][1] = n1 ? load_n(y + i * ldy + lanes, n1) : vfloat(0.f);
+        }
+    }
     for (std::size_t t = 0; t < taps; ++t) {
         const std::uint32_t* xt = x + tap[t];
         for (std::size_t k = 0; k < cq; ++k, pw += nr) {
             vword w0 = load_words(pw);
             vword w1 = V == 2 ? load_words(pw + lanes) : vword(0u);
             if constexpr (M <= 4) {
-                settle_words(w0);
-                if constexpr (V == 2) settle_words(w1);
+                settle(w0);  // (once into a register, as gemm_micro does)
+                if constexpr (V == 2) settle(w1);
             }
             TYPENET_UNROLL
             for (std::size_t i = 0; i < M; ++i) {
@@ -113,10 +106,11 @@ inline void bf16_conv_micro(const std::uint32_t* x, std::size_t sx, const std::s
             }
         }
     }
-    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
     TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i)
-        store_row<true>(y + i * ldy, acc[i][0], acc[i][1], n0, n1, bias, add ? add + i * ldy : nullptr, clamp, vfloat(ceiling));
+    for (std::size_t i = 0; i < M; ++i) {
+        if (last) store_row<true>(y + i * ldy, acc[i][0], acc[i][1], n0, n1, bias, add ? add + i * ldy : nullptr, clamp, vfloat(ceiling));
+        else store_row(y + i * ldy, acc[i][0], acc[i][1], n0, n1, nullptr, nullptr, false);
+    }
 }
 }  // namespace detail
 
@@ -146,16 +140,23 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
     const std::size_t rows = one_run ? 1 : g.oh, cols = one_run ? pixels : g.ow, sx = g.sw * cq;
     constexpr bool clamp = detail::clamps_in_gemm<Act>;
     constexpr float ceiling = detail::gemm_ceiling<Act>();
-    auto tile = [&](const std::uint32_t* x, std::size_t m, float* y, const float* a, const std::uint32_t* pw, std::size_t col) {
+    // m pixels (x, xs words apart) by one panel (its weights from pw): kc pairs of channels,
+    // those [k0, k0 + kc) of cq.
+    auto tile = [&](const std::uint32_t* x, std::size_t xs, std::size_t m, float* y, const float* a, const std::uint32_t* pw, std::size_t col,
+                    std::size_t k0, std::size_t kc) {
         const std::size_t ncols = std::min(nr, g.cout - col);
+        const bool first = k0 == 0, last = k0 + kc == cq;
         detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
             const float* ai = a ? a + i * ldo : nullptr;
             if (ncols > lanes)
-                detail::bf16_conv_micro<M, 2>(x + i * sx, sx, tap, taps, cq, pw, y + i * ldo, ldo, ncols, bias + col, ai, clamp, ceiling);
+                detail::bf16_conv_micro<M, 2>(x + i * xs, xs, tap, taps, kc, pw, y + i * ldo, ldo, ncols, bias + col, ai, clamp, ceiling,
+                                              first, last);
             else
-                detail::bf16_conv_micro<M, 1>(x + i * sx, sx, tap, taps, cq, pw, y + i * ldo, ldo, ncols, bias + col, ai, clamp, ceiling);
+                detail::bf16_conv_micro<M, 1>(x + i * xs, xs, tap, taps, kc, pw, y + i * ldo, ldo, ncols, bias + col, ai, clamp, ceiling,
+                                              first, last);
         });
-        if constexpr (!clamp) detail::apply_tile<Act>(y, m, ldo, ncols);
+        if constexpr (!clamp)
+            if (last) detail::apply_tile<Act>(y, m, ldo, ncols);
     };
     if (conv_bf16_by_tiles(g)) {
         if (!share.computes()) return;
@@ -170,9 +171,16 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
             for (std::size_t r = r0; r < r1; ++r)
                 for (std::size_t q = q0; q < q1; q += mr) {
                     const std::size_t m = std::min(mr, q1 - q), at = (b * pixels + r * g.ow + q) * ldo;
-                    to_bf16_pairs(in + (b * g.h * g.w + r * g.w + q) * g.c, m * g.c, held);
-                    for (std::size_t p = 0; p < d.panels(); ++p)
-                        tile(held, m, out + at + p * nr, add ? add + at + p * nr : nullptr, w + p * d.pairs() * nr, p * nr);
+                    const float* src = in + (b * g.h * g.w + r * g.w + q) * g.c;
+                    for (std::size_t k0 = 0; k0 < cq; k0 += conv_bf16_tile_pairs) {
+                        const std::size_t kc = std::min(conv_bf16_tile_pairs, cq - k0);
+                        if (kc == cq) to_bf16_pairs(src, m * g.c, held);  // (one block: the pixels' channels one run)
+                        else
+                            for (std::size_t i = 0; i < m; ++i) to_bf16_pairs(src + i * g.c + 2 * k0, 2 * kc, held + i * kc);
+                        for (std::size_t p = 0; p < d.panels(); ++p)
+                            tile(held, kc, m, out + at + p * nr, add ? add + at + p * nr : nullptr, w + (p * d.pairs() + k0) * nr, p * nr,
+                                 k0, kc);
+                    }
                 }
         return;
     }
@@ -190,8 +198,8 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
             for (std::size_t oy = r0; oy < r1; ++oy)
                 for (std::size_t ox = c0; ox < c1; ox += mr) {
                     const std::size_t at = (oy * g.ow + ox) * ldo + p * nr;
-                    tile(words + (oy * g.sh * ig.wp + ox * g.sw) * cq, std::min(mr, c1 - ox), o + at, a ? a + at : nullptr,
-                         w + p * d.pairs() * nr, p * nr);
+                    tile(words + (oy * g.sh * ig.wp + ox * g.sw) * cq, sx, std::min(mr, c1 - ox), o + at, a ? a + at : nullptr,
+                         w + p * d.pairs() * nr, p * nr, 0, cq);
                 }
     }
 }

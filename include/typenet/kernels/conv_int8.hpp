@@ -47,14 +47,9 @@ inline constexpr bool conv_int8_implicit(const ConvGeometry& g) noexcept { retur
 // [block][tap][16 channels][g][lane], lane 4a + j holding output 16 block + 4a + g's word j
 // of those channels (the corrections, scales and bias where Int8Packing has them).
 inline void conv_pack_int8(const ConvGeometry& g, const float* w, const float* b, float* packed, Int8ConvPath path) {
-    const std::size_t cin = g.c, k = g.k();
-    std::vector<float> tmp(g.cout * k);
-    for (std::size_t o = 0; o < g.cout; ++o)
-        for (std::size_t ci = 0; ci < cin; ++ci)
-            for (std::size_t y = 0; y < g.kh; ++y)
-                for (std::size_t x = 0; x < g.kw; ++x) tmp[o * k + (y * g.kw + x) * cin + ci] = w[((o * cin + ci) * g.kh + y) * g.kw + x];
+    const std::size_t cin = g.c;
     const Int8Packing d = conv_int8_packing(g);
-    dense_pack_int8(d, tmp.data(), b, packed);
+    dense_pack_int8(d, conv_weight_rows(g, w).data(), b, packed);
     if (path != Int8ConvPath::lanes) return;
     auto* words = reinterpret_cast<std::uint32_t*>(packed);
     const std::vector<std::uint32_t> panels(words, words + d.weight_words());

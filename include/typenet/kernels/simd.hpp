@@ -114,7 +114,8 @@ template <std::size_t S, class At>
 // An empty asm through which v must pass: the compiler can no longer fold the operation that
 // made v into the FMAs that use it (GCC's default -ffp-contract=fast may otherwise rebuild a
 // short latency tree into a longer chain).
-inline void settle(vfloat& v) noexcept {
+template <class Batch = vfloat>
+inline void settle(Batch& v) noexcept {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __asm__("" : "+v"(v.data));
 #elif defined(__GNUC__) && defined(__aarch64__)
