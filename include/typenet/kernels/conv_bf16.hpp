@@ -70,25 +70,12 @@ inline void bf16_bordered(const ConvGeometry& g, const float* img, std::uint32_t
 }
 
 namespace detail {
-// M output pixels (sx words apart) by V vectors of one panel: per tap (at x + tap[t]) and pair
-// of channels (cq of them), the pixel's word broadcast against the panel's weight pairs.
-// first: from zero, else from the partial sums in y; last: the epilogue of store_row (residual,
-// bias, ReLU and a ceiling (ReLU6) in registers), else the partial sums stored as they are.
+// The sums of M output pixels (sx words apart) by V vectors of one panel, into acc: per tap (at
+// x + tap[t]) and pair of channels (cq of them), the pixel's word broadcast against the panel's
+// weight pairs.
 template <std::size_t M, std::size_t V>
-inline void bf16_conv_micro(const std::uint32_t* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cq,
-                            const std::uint32_t* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias, const float* add,
-                            bool clamp, float ceiling, bool first = true, bool last = true) noexcept {
-    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
-    vfloat acc[M][2];
-    TYPENET_UNROLL
-    for (std::size_t i = 0; i < M; ++i) {
-        if (first) {
-            acc[i][0] = acc[i][1] = vfloat(0.f);
-        } else {
-            acc[i][0] = load_n(y + i * ldy, n0);
-            acc[i][1] = n1 ? load_n(y + i * ldy + lanes, n1) : vfloat(0.f);
-        }
-    }
+[[gnu::always_inline]] inline void bf16_conv_sums(vfloat (&acc)[M][2], const std::uint32_t* x, std::size_t sx, const std::size_t* tap,
+                                                  std::size_t taps, std::size_t cq, const std::uint32_t* pw) noexcept {
     for (std::size_t t = 0; t < taps; ++t) {
         const std::uint32_t* xt = x + tap[t];
         for (std::size_t k = 0; k < cq; ++k, pw += nr) {
@@ -106,6 +93,40 @@ inline void bf16_conv_micro(const std::uint32_t* x, std::size_t sx, const std::s
             }
         }
     }
+}
+
+// Those sums from zero, through store_row's epilogue: residual, bias, ReLU and a ceiling
+// (ReLU6) in registers.
+template <std::size_t M, std::size_t V>
+inline void bf16_conv_micro(const std::uint32_t* x, std::size_t sx, const std::size_t* tap, std::size_t taps, std::size_t cq,
+                            const std::uint32_t* pw, float* y, std::size_t ldy, std::size_t ncols, const float* bias, const float* add,
+                            bool clamp, float ceiling) noexcept {
+    vfloat acc[M][2];
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) acc[i][0] = acc[i][1] = vfloat(0.f);
+    bf16_conv_sums<M, V>(acc, x, sx, tap, taps, cq, pw);
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i)
+        store_row<true>(y + i * ldy, acc[i][0], acc[i][1], n0, n1, bias, add ? add + i * ldy : nullptr, clamp, vfloat(ceiling));
+}
+
+// A block of K of a 1x1's tiles: from the partial sums in y unless first; the epilogue if last,
+// else the partial sums stored as they are. (A kernel of its own: with these two tests in it,
+// the kernel every other convolution runs took 5-7% longer.)
+template <std::size_t M, std::size_t V>
+inline void bf16_conv_micro_block(const std::uint32_t* x, std::size_t sx, std::size_t cq, const std::uint32_t* pw, float* y, std::size_t ldy,
+                                  std::size_t ncols, const float* bias, const float* add, bool clamp, float ceiling, bool first,
+                                  bool last) noexcept {
+    const std::size_t n0 = std::min(lanes, ncols), n1 = ncols > lanes ? ncols - lanes : 0;
+    vfloat acc[M][2];
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
+        acc[i][0] = first ? vfloat(0.f) : load_n(y + i * ldy, n0);
+        acc[i][1] = first || !n1 ? vfloat(0.f) : load_n(y + i * ldy + lanes, n1);
+    }
+    const std::size_t tap = 0;
+    bf16_conv_sums<M, V>(acc, x, sx, &tap, 1, cq, pw);
     TYPENET_UNROLL
     for (std::size_t i = 0; i < M; ++i) {
         if (last) store_row<true>(y + i * ldy, acc[i][0], acc[i][1], n0, n1, bias, add ? add + i * ldy : nullptr, clamp, vfloat(ceiling));
@@ -142,18 +163,21 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
     constexpr float ceiling = detail::gemm_ceiling<Act>();
     // m pixels (x, xs words apart) by one panel (its weights from pw): kc pairs of channels,
     // those [k0, k0 + kc) of cq.
-    auto tile = [&](const std::uint32_t* x, std::size_t xs, std::size_t m, float* y, const float* a, const std::uint32_t* pw, std::size_t col,
-                    std::size_t k0, std::size_t kc) {
+    auto tile = [&]<bool Blocked>(std::bool_constant<Blocked>, const std::uint32_t* x, std::size_t xs, std::size_t m, float* y, const float* a,
+                                  const std::uint32_t* pw, std::size_t col, std::size_t k0, std::size_t kc) {
         const std::size_t ncols = std::min(nr, g.cout - col);
         const bool first = k0 == 0, last = k0 + kc == cq;
         detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
             const float* ai = a ? a + i * ldo : nullptr;
-            if (ncols > lanes)
-                detail::bf16_conv_micro<M, 2>(x + i * xs, xs, tap, taps, kc, pw, y + i * ldo, ldo, ncols, bias + col, ai, clamp, ceiling,
-                                              first, last);
-            else
-                detail::bf16_conv_micro<M, 1>(x + i * xs, xs, tap, taps, kc, pw, y + i * ldo, ldo, ncols, bias + col, ai, clamp, ceiling,
-                                              first, last);
+            const std::uint32_t* xi = x + i * xs;
+            float* yi = y + i * ldo;
+            if constexpr (!Blocked) {
+                if (ncols > lanes) detail::bf16_conv_micro<M, 2>(xi, xs, tap, taps, kc, pw, yi, ldo, ncols, bias + col, ai, clamp, ceiling);
+                else detail::bf16_conv_micro<M, 1>(xi, xs, tap, taps, kc, pw, yi, ldo, ncols, bias + col, ai, clamp, ceiling);
+            } else {
+                if (ncols > lanes) detail::bf16_conv_micro_block<M, 2>(xi, xs, kc, pw, yi, ldo, ncols, bias + col, ai, clamp, ceiling, first, last);
+                else detail::bf16_conv_micro_block<M, 1>(xi, xs, kc, pw, yi, ldo, ncols, bias + col, ai, clamp, ceiling, first, last);
+            }
         });
         if constexpr (!clamp)
             if (last) detail::apply_tile<Act>(y, m, ldo, ncols);
@@ -177,9 +201,13 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
                         if (kc == cq) to_bf16_pairs(src, m * g.c, held);  // (one block: the pixels' channels one run)
                         else
                             for (std::size_t i = 0; i < m; ++i) to_bf16_pairs(src + i * g.c + 2 * k0, 2 * kc, held + i * kc);
-                        for (std::size_t p = 0; p < d.panels(); ++p)
-                            tile(held, kc, m, out + at + p * nr, add ? add + at + p * nr : nullptr, w + (p * d.pairs() + k0) * nr, p * nr,
-                                 k0, kc);
+                        for (std::size_t p = 0; p < d.panels(); ++p) {
+                            float* y = out + at + p * nr;
+                            const float* ap = add ? add + at + p * nr : nullptr;
+                            const std::uint32_t* pw = w + (p * d.pairs() + k0) * nr;
+                            if (kc == cq) tile(std::false_type{}, held, kc, m, y, ap, pw, p * nr, k0, kc);  // (K in one block)
+                            else tile(std::true_type{}, held, kc, m, y, ap, pw, p * nr, k0, kc);
+                        }
                     }
                 }
         return;
@@ -198,7 +226,7 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
             for (std::size_t oy = r0; oy < r1; ++oy)
                 for (std::size_t ox = c0; ox < c1; ox += mr) {
                     const std::size_t at = (oy * g.ow + ox) * ldo + p * nr;
-                    tile(words + (oy * g.sh * ig.wp + ox * g.sw) * cq, sx, std::min(mr, c1 - ox), o + at, a ? a + at : nullptr,
+                    tile(std::false_type{}, words + (oy * g.sh * ig.wp + ox * g.sw) * cq, sx, std::min(mr, c1 - ox), o + at, a ? a + at : nullptr,
                          w + p * d.pairs() * nr, p * nr, 0, cq);
                 }
     }
