@@ -106,6 +106,12 @@ constexpr ImplicitGeometry implicit_geometry(const ConvGeometry& g) noexcept {
     const std::size_t hp = std::max(g.h + g.pad_top, need_h), wp = std::max(g.w + g.pad_left, need_w);
     return {hp, wp, g.pad_top != 0 || g.pad_left != 0 || hp != g.h || wp != g.w};
 }
+// The offsets of a window's kh x kw taps in an implicit GEMM's image, wp pixels a row and
+// `unit` elements a pixel (words of packed channels: the int8 and bf16 kernels): tap[kh kw].
+inline void implicit_taps(const ConvGeometry& g, std::size_t wp, std::size_t unit, std::size_t* tap) noexcept {
+    for (std::size_t y = 0; y < g.kh; ++y)
+        for (std::size_t x = 0; x < g.kw; ++x) tap[y * g.kw + x] = (y * g.dh * wp + x * g.dw) * unit;
+}
 // Scratch floats for one image (0 when the input is read directly).
 constexpr std::size_t implicit_scratch(const ConvGeometry& g) noexcept {
     const ImplicitGeometry ig = implicit_geometry(g);

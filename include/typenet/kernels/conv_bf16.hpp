@@ -152,8 +152,7 @@ inline void conv2d_bf16(const ConvGeometry& g, const float* packed, const float*
     const float* bias = packed + d.weight_words();
     const std::size_t cq = g.c / 2, taps = g.kh * g.kw, pixels = g.oh * g.ow;
     std::size_t tap[64];  // kh * kw <= 64 (conv_bf16_applies)
-    for (std::size_t y = 0; y < g.kh; ++y)
-        for (std::size_t x = 0; x < g.kw; ++x) tap[y * g.kw + x] = (y * g.dh * ig.wp + x * g.dw) * cq;
+    implicit_taps(g, ig.wp, cq, tap);
     auto* words = reinterpret_cast<std::uint32_t*>(scratch);
     // A 1x1 convolution at stride 1 over the whole width: its output pixels are one run of the
     // image's, so a map of 7 columns tiles as 49 pixels, not 7 rows of 7.

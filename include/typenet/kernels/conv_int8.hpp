@@ -162,8 +162,7 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
     const float* bias = scale + d.column_floats();
     const std::size_t cq = g.c / 4, taps = g.kh * g.kw, pixels = g.oh * g.ow;
     std::size_t tap[64];  // kh * kw <= 64 (conv_int8_implicit)
-    for (std::size_t y = 0; y < g.kh; ++y)
-        for (std::size_t x = 0; x < g.kw; ++x) tap[y * g.kw + x] = (y * g.dh * ig.wp + x * g.dw) * cq;
+    implicit_taps(g, ig.wp, cq, tap);
     auto* qimg = reinterpret_cast<std::uint8_t*>(scratch);
     const auto* words = reinterpret_cast<const std::uint32_t*>(scratch);
     const std::size_t sx = g.sw * cq;
