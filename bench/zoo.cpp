@@ -1,8 +1,8 @@
 // torchvision's models as types (examples/zoo/), at 224x224, batch 1 and 8, one core: time,
 // GFLOP/s (the model's own count: 2 per multiply-add of every convolution and Dense) and the
 // fraction of this run's FP32 peak; MobileNetV2 also with fusion off (tn::no_fusion), ResNet-50,
-// MobileNetV2, MobileNetV3-Large and EfficientNet-B0 also under tn::bf16_weights (with their
-// error against fp32); the zoo's
+// MobileNetV2, MobileNetV3-Large and EfficientNet-B0 also under tn::bf16_weights and
+// tn::int8_weights (with their error against fp32); the zoo's
 // depthwise layers alone (depthwise_*: GFLOP/s of their multiply-adds). After
 // the runs: each model's parameters, FLOPs and arena bytes (docs/zoo.md), and one core's read
 // bandwidth from L1, L2, L3 and memory (the GB/s of zoo_profile's rows are against these).
@@ -46,7 +46,7 @@ std::vector<float> inputs(std::size_t n) {
 }
 
 // Policy: tn::no_fusion (MobileNetV2 unfused), tn::direct (every convolution a direct sum:
-// Winograd's gain on ResNet and VGG), tn::bf16_weights.
+// Winograd's gain on ResNet and VGG), tn::bf16_weights, tn::int8_weights.
 template <class M, class Policy = tn::fuse_all>
 void BM_zoo(benchmark::State& state) {
     const auto& m = []() -> const auto& {
@@ -80,13 +80,13 @@ void describe(const char* name) {
                 double(tn::Net<M>::arena_bytes(8)) / 1e6);
 }
 
-// A model under bf16_weights against the same weights in fp32, on n random inputs in [0, 1).
-template <class M>
-void bf16_accuracy(const char* name, std::size_t n) {
-    auto reduced = tn::make<M, tn::bf16_weights>();
+// A model under a precision policy against the same weights in fp32, on n random inputs in [0, 1).
+template <class M, class P>
+void policy_accuracy(const char* name, const char* policy, std::size_t n) {
+    auto reduced = tn::make<M, P>();
     reduced.set_weights(net<M>().get_weights());
     const accuracy::Report r = accuracy::compare(net<M>(), reduced, n);
-    std::printf("%-20s bf16_weights: max abs diff %.3g, max rel %.3g, top-1 agreement %zu / %zu\n", name, r.max_abs, r.max_rel, r.agree, r.n);
+    std::printf("%-20s %s: max abs diff %.3g, max rel %.3g, top-1 agreement %zu / %zu\n", name, policy, r.max_abs, r.max_rel, r.agree, r.n);
 }
 
 using R18 = zoo::ResNet18<224, 224>;
@@ -109,16 +109,20 @@ BENCHMARK(BM_zoo<R50>)->Name("resnet50_b1/typenet")->Arg(1)->MinTime(1)->Unit(be
 BENCHMARK(BM_zoo<R50, tn::direct>)->Name("resnet50_b1/direct")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50>)->Name("resnet50_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<R50, tn::bf16_weights>)->Name("resnet50_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<R50, tn::int8_weights>)->Name("resnet50_b1/int8")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2, tn::no_fusion>)->Name("mobilenet_v2_b1/unfused")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2>)->Name("mobilenet_v2_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV2, tn::bf16_weights>)->Name("mobilenet_v2_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV2, tn::int8_weights>)->Name("mobilenet_v2_b1/int8")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3S>)->Name("mobilenet_v3_small_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L, tn::bf16_weights>)->Name("mobilenet_v3_large_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<MV3L, tn::int8_weights>)->Name("mobilenet_v3_large_b1/int8")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<MV3L>)->Name("mobilenet_v3_large_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<EB0, tn::bf16_weights>)->Name("efficientnet_b0_b1/bf16")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zoo<EB0, tn::int8_weights>)->Name("efficientnet_b0_b1/int8")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<EB0>)->Name("efficientnet_b0_b8/typenet")->Arg(8)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SQ>)->Name("squeezenet1_1_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zoo<SH>)->Name("shufflenet_v2_x1_0_b1/typenet")->Arg(1)->MinTime(1)->Unit(benchmark::kMillisecond);
@@ -147,10 +151,14 @@ int main(int argc, char** argv) {
         describe<SH>("shufflenet_v2_x1_0");
         describe<VGG>("vgg11");
         std::printf("\n");
-        bf16_accuracy<R50>("resnet50", 20);
-        bf16_accuracy<MV2>("mobilenet_v2", 20);
-        bf16_accuracy<MV3L>("mobilenet_v3_large", 20);
-        bf16_accuracy<EB0>("efficientnet_b0", 20);
+        policy_accuracy<R50, tn::bf16_weights>("resnet50", "bf16_weights", 20);
+        policy_accuracy<MV2, tn::bf16_weights>("mobilenet_v2", "bf16_weights", 20);
+        policy_accuracy<MV3L, tn::bf16_weights>("mobilenet_v3_large", "bf16_weights", 20);
+        policy_accuracy<EB0, tn::bf16_weights>("efficientnet_b0", "bf16_weights", 20);
+        policy_accuracy<R50, tn::int8_weights>("resnet50", "int8_weights", 20);
+        policy_accuracy<MV2, tn::int8_weights>("mobilenet_v2", "int8_weights", 20);
+        policy_accuracy<MV3L, tn::int8_weights>("mobilenet_v3_large", "int8_weights", 20);
+        policy_accuracy<EB0, tn::int8_weights>("efficientnet_b0", "int8_weights", 20);
         std::printf("\nread bandwidth of one core, GB/s:");
         for (const auto& [label, bytes] : {std::pair{"32 KB (L1)", std::size_t(32) << 10}, {"512 KB (L2)", std::size_t(512) << 10},
                                            {"8 MB (L3)", std::size_t(8) << 20}, {"256 MB (memory)", std::size_t(256) << 20}})

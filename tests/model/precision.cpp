@@ -32,12 +32,15 @@ std::vector<float> uniform(std::size_t n, unsigned seed, float lo, float hi) {
     return v;
 }
 
-// The scheme for one output pixel and channel: the image quantized with one scale, the
-// receptive field's bytes (padding: zero), the weights per output channel, exact sums.
+// The scheme for one output pixel and channel: the image quantized with one scale (a 1x1 at
+// stride 1: each row of the map with its own), the receptive field's bytes (padding: zero),
+// the weights per output channel, exact sums.
 float conv_reference(const float* w, const float* img, std::size_t h, std::size_t wd, std::size_t c, std::size_t k, std::size_t stride,
                      std::size_t pad, std::size_t oy, std::size_t ox, float bias) {
+    const bool per_row = k == 1 && stride == 1 && pad == 0;
+    const float* scaled = per_row ? img + oy * wd * c : img;
     float mx = 0.f;
-    for (std::size_t i = 0; i < h * wd * c; ++i) mx = std::max(mx, std::abs(img[i]));
+    for (std::size_t i = 0; i < (per_row ? wd * c : h * wd * c); ++i) mx = std::max(mx, std::abs(scaled[i]));
     float mw = 0.f;
     for (std::size_t i = 0; i < c * k * k; ++i) mw = std::max(mw, std::abs(w[i]));
     auto q = [](float v, float m) { return m > 0.f ? int(std::nearbyint(std::clamp(v * (127.f / m), -127.f, 127.f))) : 0; };
@@ -103,6 +106,8 @@ TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision
     check_int8_conv<6, 29, 20, 3, 1, 1, 70>();  // implicit: 29 = 12 + 12 + 4 + 1, three panels
     check_int8_conv<11, 13, 12, 5, 1, 2, 16>(); // a 5x5 window, one vector of outputs
     check_int8_conv<8, 8, 64, 1, 2, 0, 24>();   // a 1x1 at stride 2 (ResNet's shortcut)
+    check_int8_conv<7, 9, 24, 1, 1, 0, 40>();   // a 1x1 at stride 1: each row of the map its own scale
+    check_int8_conv<3, 5, 6, 1, 1, 0, 17>();    // the same, channels not whole quads
     check_int8_conv<10, 14, 32, 3, 1, 1, 13>(); // lanes (AVX-512): 13 outputs, two 16-channel chunks
 }
 
@@ -141,6 +146,60 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
     run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);
     run(k::ConvGeometry{7, 7, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 65, 1}, true, true);
     run(k::ConvGeometry{9, 11, 48, 3, 3, 2, 1, 1, 1, 1, 1, 5, 11, 16, 1}, true, true);  // lanes: three 16-channel chunks, 11 = 6 + 4 + 1
+}
+
+TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by rows and by shares", "[precision][int8][conv]") {
+    // The map's rows quantized into scratch and one GEMM over their pixels, or each row
+    // quantized on the stack (no scratch: a band step's rows, a thread's share): a pixel's
+    // outputs depend on its row alone.
+    namespace k = tn::kernels;
+    using Path = k::Int8ConvPath;
+    auto run = [](k::ConvGeometry g, bool residual) {
+        INFO(g.h << "x" << g.w << "x" << g.c << " -> " << g.oh << "x" << g.ow << "x" << g.cout);
+        STATIC_REQUIRE(k::conv_int8_path(k::ConvGeometry{4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 4, 4, 8, 1}) == Path::pixels);
+        REQUIRE(k::conv_int8_path(g) == Path::pixels);
+        const auto w = uniform(g.cout * g.c, 31, -1.f, 1.f), b = uniform(g.cout, 32, -0.5f, 0.5f);
+        const std::size_t batch = 2, ldo = g.cout + 3, outs = batch * g.oh * g.ow * ldo;
+        const auto x = uniform(batch * g.h * g.w * g.c, 33, -3.f, 3.f), add = uniform(outs, 34, -1.f, 1.f);
+        using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;
+        Aligned packed(k::conv_int8_packing(g).floats()), scratch(k::conv_int8_scratch(g));
+        k::conv_pack_int8(g, w.data(), b.data(), packed.data());
+        const float* r = residual ? add.data() : nullptr;
+        auto conv = [&](float* s, std::size_t shares, const float* in = nullptr, const float* gate = nullptr) {
+            std::vector<float> y(outs, 7.f);
+            for (std::size_t t = 0; t < shares; ++t)
+                k::conv2d_int8<tn::relu, Path::pixels>(g, packed.data(), in ? in : x.data(), y.data(), batch, s, r, ldo, k::Share{t, shares}, gate);
+            CHECK(y[g.cout] == 7.f);  // past the channels: untouched
+            return y;
+        };
+        const auto whole = conv(scratch.data(), 1);
+        REQUIRE(std::memcmp(conv(nullptr, 1).data(), whole.data(), outs * sizeof(float)) == 0);
+        REQUIRE(std::memcmp(conv(nullptr, 2).data(), whole.data(), outs * sizeof(float)) == 0);
+        REQUIRE(std::memcmp(conv(nullptr, 5).data(), whole.data(), outs * sizeof(float)) == 0);
+        // A gate per channel taken in as the rows are quantized: the bits of the map times it.
+        auto gate = uniform(g.c, 35, 0.f, 1.f);
+        gate[0] = 0.f;
+        std::vector<float> gated(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) gated[i] = x[i] * gate[i % g.c];
+        const auto times = conv(scratch.data(), 1, gated.data());
+        REQUIRE(std::memcmp(conv(scratch.data(), 1, nullptr, gate.data()).data(), times.data(), outs * sizeof(float)) == 0);
+        REQUIRE(std::memcmp(conv(nullptr, 3, nullptr, gate.data()).data(), times.data(), outs * sizeof(float)) == 0);
+        // Against the reference, sample 1, with ReLU and the residual.
+        for (std::size_t oy = 0; oy < g.oh; ++oy)
+            for (std::size_t ox = 0; ox < g.ow; ++ox)
+                for (std::size_t o = 0; o < g.cout; ++o) {
+                    const std::size_t at = ((g.oh + oy) * g.ow + ox) * ldo + o;
+                    float expected = conv_reference(w.data() + o * g.c, x.data() + g.h * g.w * g.c, g.h, g.w, g.c, 1, 1, 0, oy, ox, b[o]);
+                    if (residual) expected += add[at];
+                    INFO("pixel " << oy << "," << ox << ", channel " << o);
+                    REQUIRE(std::abs(whole[at] - std::max(expected, 0.f)) <= 1e-6f * (std::abs(expected) + 1.f));
+                }
+    };
+    //                  h   w    c    kh kw sh sw dh dw pt pl oh  ow cout groups
+    run(k::ConvGeometry{5, 7, 24, 1, 1, 1, 1, 1, 1, 0, 0, 5, 7, 40, 1}, true);     // 35 pixels: 12 + 12 + 11 whole, 7 a row
+    run(k::ConvGeometry{3, 4, 1300, 1, 1, 1, 1, 1, 1, 0, 0, 3, 4, 20, 1}, false);  // 1300 channels: a row's 1300 quads on the stack
+    run(k::ConvGeometry{6, 9, 12, 1, 1, 1, 1, 1, 1, 0, 0, 4, 5, 16, 1}, true);     // cropped: 4 rows of 5 of the map's 6 x 9
+    run(k::ConvGeometry{4, 6, 7, 1, 1, 1, 1, 1, 1, 0, 0, 4, 6, 9, 1}, false);      // 7 channels: each pixel's bytes padded to 2 quads
 }
 
 TEST_CASE("the bf16 policy: which convolutions run bf16", "[precision][bf16][policy]") {
@@ -200,6 +259,55 @@ TEST_CASE("the bf16 policy on a squeeze-and-excitation: the gate taken into the 
     INFO("max |difference| " << diff << " of " << scale);
     CHECK(diff <= 0.02 * scale);
     CHECK(diff > 0);  // (bf16 did run)
+}
+
+TEST_CASE("the int8 policy on inverted residual blocks: 1x1s in bands, the gate in the inputs, the unfused bits", "[precision][int8][gate]") {
+    // An int8 1x1 quantizes each pixel on its own (Int8ConvPath::pixels), so it computes any rows
+    // alone: the expansion and projection run in the depthwise layer's bands, and the projection
+    // after a squeeze-and-excitation multiplies each pixel by the gate as it quantizes it — the
+    // products the gate's own pass would store. Bitwise the same model without bands and gates,
+    // at batch 1 and 3, and one sample on two threads.
+    using Block = tn::Sequential<tn::Input<48, 40, 40>, tn::Conv2D<96, tn::kernel<1, 1>, tn::silu>,
+                                 tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::silu>, tn::SqueezeExcite<12, tn::silu, tn::sigmoid>,
+                                 tn::Conv2D<48, tn::kernel<1, 1>>>;
+    using Inverted = tn::Sequential<tn::Input<56, 56, 24>, tn::Conv2D<144, tn::kernel<1, 1>, tn::relu6>,
+                                    tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding<1>, tn::relu6>, tn::Conv2D<32, tn::kernel<1, 1>>>;
+    using Block8 = tn::with_policy<Block, tn::int8_weights>;
+    using Inverted8 = tn::with_policy<Inverted, tn::int8_weights>;
+    STATIC_REQUIRE(Block8::program::gates.gate[4] == 3);  // nodes: input 0, expansion 1, depthwise 2, SE 3, projection 4
+    STATIC_REQUIRE(Block8::program::facts.gates_inputs[4]);
+    STATIC_REQUIRE(Inverted8::program::bands.any());
+    STATIC_REQUIRE(Block8::program::bands.any());
+    const std::string s = tn::summary<Block8>();
+    INFO(s);
+    CHECK(s.find("(its inputs times the gate of 2)") != std::string::npos);
+    using Plain = tn::fusion_policy<true, true, true, true, true, false, false>;
+    auto check = [&]<class M>(std::type_identity<M>) {
+        const auto net = tn::make<M, tn::int8_weights>(tn::seed{6});
+        using Unbanded = tn::with_policy<tn::with_policy<M, tn::int8_weights>, Plain>;
+        STATIC_REQUIRE(!Unbanded::program::bands.any());
+        STATIC_REQUIRE(!Unbanded::program::gates.any());
+        auto plain = tn::make<Unbanded>();
+        plain.set_weights(net.get_weights());
+        for (std::size_t rows : {1, 3}) {
+            const auto x = uniform(rows * M::input_shape_type::size, 7, -1.f, 1.f);
+            std::vector<float> a(rows * M::output_shape_type::size), b(a.size());
+            net.predict(x.data(), a.data(), rows);
+            plain.predict(x.data(), b.data(), rows);
+            CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+        }
+        const auto x = uniform(M::input_shape_type::size, 8, -1.f, 1.f);
+        std::vector<float> a(M::output_shape_type::size), b(a.size());
+        net.forward(x.data(), a.data());
+        tn::ThreadPool pool(2);
+        net.forward(x.data(), b.data(), pool);
+        CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+    };
+    check(std::type_identity<Block>{});
+    check(std::type_identity<Inverted>{});
+    // Within int8's rounding of fp32.
+    const auto [diff, scale] = policy_difference<Inverted, tn::int8_weights>(2);
+    CHECK(diff <= 0.03 * scale);
 }
 
 TEST_CASE("the int8 policy: which layers run int8", "[precision][int8][policy]") {

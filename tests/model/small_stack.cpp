@@ -93,6 +93,14 @@ TEST_CASE("every model runs on a 64 KiB thread stack", "[net][stack]") {
     check_on_small_stack<tn::with_policy<resnet::ResNet20, tn::bf16_weights>>();
     check_on_small_stack<tn::with_policy<SmallCnn, tn::bf16_weights>>();
     check_on_small_stack<tn::Sequential<tn::Input<6, 6, 600>, tn::Conv2D<40, tn::kernel<1>, tn::bf16_weights>, tn::Flatten, tn::Dense<3>>>();
+    // int8: a 1x1 convolution's map rows quantized on the stack (16 KiB) where bands and gated
+    // steps compute rows alone, with the gate's products (8 KiB).
+    using Gated = tn::Sequential<tn::Input<48, 40, 40>, tn::Conv2D<96, tn::kernel<1, 1>, tn::silu>,
+                                 tn::DepthwiseConv2D<tn::kernel<3, 3>, tn::padding_same, tn::silu>, tn::SqueezeExcite<12, tn::silu, tn::sigmoid>,
+                                 tn::Conv2D<48, tn::kernel<1, 1>>, tn::GlobalAveragePool2D>;
+    STATIC_REQUIRE(tn::with_policy<Gated, tn::int8_weights>::program::gates.any());
+    STATIC_REQUIRE(tn::with_policy<Gated, tn::int8_weights>::program::bands.any());
+    check_on_small_stack<tn::with_policy<Gated, tn::int8_weights>>();
     // net(x): the input and output tensors are on the caller's stack too (a few KiB here).
     const auto mnist = tn::make<Mnist>();
     tn::Net<Mnist>::input_type x;

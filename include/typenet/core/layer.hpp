@@ -238,13 +238,18 @@ concept ReadsRowWindow = requires { { L::template reads_rows<In> } -> std::conve
 
 // A gate per channel from the whole input, the input times it (squeeze-and-excitation):
 // gate<In>(params, in, g, scratch) for one sample. And a layer that takes such a gate into its
-// weights: gate_weights<In>(packed, g, out), its packed weights with input channel k's times g[k].
+// weights: gate_weights<In>(packed, g, out), its packed weights with input channel k's times g[k];
+// or, where gates_inputs<In> (int8: each pixel is quantized on its own anyway), no weights of
+// its own: forward_rows_gated<In, Act>(packed, g, in, out, n, add, scratch), its input times the
+// gate as it quantizes each row (scratch: its own, or null).
 template <class L, class In>
 concept ScalesChannels = requires { { L::scales_channels } -> std::convertible_to<bool>; } && L::scales_channels &&
     requires(const float* p, const float* i, float* g, float* s) { L::template gate<In>(p, i, g, s); };
 template <class L, class In>
 concept TakesInputGate = requires { { L::template takes_input_gate<In> } -> std::convertible_to<bool>; } && L::template takes_input_gate<In> &&
     requires(const float* p, const float* g, float* o) { L::template gate_weights<In>(p, g, o); };
+template <class L, class In>
+concept GatesInputs = TakesInputGate<L, In> && requires { { L::template gates_inputs<In> } -> std::convertible_to<bool>; } && L::template gates_inputs<In>;
 
 template <class L, class In>
 concept ReadsInputCrop = requires {

@@ -12,9 +12,11 @@
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "conv.hpp"
@@ -34,13 +36,18 @@ inline constexpr Int8Packing conv_int8_packing(const ConvGeometry& g) noexcept {
 //             sums of each output added in registers. Where a layer has one vector of
 //             outputs, the implicit loop is a load per vpdpbusd (ResNet-20's first stage,
 //             16 -> 16 channels: 53% of the VNNI peak).
-enum class Int8ConvPath { gathered, implicit, lanes };
+//   pixels    (a 1x1 at stride 1: g.pointwise()) a Dense over the pixels, each row of the map
+//             quantized with its own scale (conv2d_int8_pixels).
+enum class Int8ConvPath { gathered, implicit, lanes, pixels };
 inline constexpr Int8ConvPath conv_int8_path(const ConvGeometry& g) noexcept {
+    if (g.pointwise()) return Int8ConvPath::pixels;
     if (g.c % 4 != 0 || g.kh * g.kw > 64) return Int8ConvPath::gathered;
     if (is_avx512 && g.c % 16 == 0 && g.cout <= 16) return Int8ConvPath::lanes;
     return Int8ConvPath::implicit;
 }
-inline constexpr bool conv_int8_implicit(const ConvGeometry& g) noexcept { return conv_int8_path(g) != Int8ConvPath::gathered; }
+inline constexpr bool conv_int8_implicit(const ConvGeometry& g) noexcept {
+    return conv_int8_path(g) == Int8ConvPath::implicit || conv_int8_path(g) == Int8ConvPath::lanes;
+}
 
 // Canonical [cout][cin][kh][kw] weights and bias to the int8 GEMM operand (K ordered (ky, kx, ci)):
 // Int8Packing's panels, or for the lanes loop the same quantized words in blocks of 16 outputs
@@ -74,8 +81,12 @@ inline constexpr std::size_t conv_int8_implicit_scratch(const ConvGeometry& g) n
 inline constexpr std::size_t conv_int8_gathered_scratch(const ConvGeometry& g) noexcept {
     return round_up((g.h * g.w * g.c + 3) / 4 + 1, lanes) + pixel_block * int8_row_words(conv_int8_packing(g)) + pixel_block;
 }
+// A 1x1's map: each row's bytes, and its scale for each of its pixels.
+inline constexpr std::size_t conv_int8_pixels_scratch(const ConvGeometry& g) noexcept { return ((g.c + 3) / 4 + 1) * g.h * g.w; }
 inline constexpr std::size_t conv_int8_scratch(const ConvGeometry& g) noexcept {
-    return conv_int8_implicit(g) ? conv_int8_implicit_scratch(g) : conv_int8_gathered_scratch(g);
+    return conv_int8_path(g) == Int8ConvPath::pixels ? conv_int8_pixels_scratch(g)
+           : conv_int8_implicit(g)                   ? conv_int8_implicit_scratch(g)
+                                                     : conv_int8_gathered_scratch(g);
 }
 
 // One image to bytes q_x + 128 inside a border of 128s (q_x = 0): hp x wp pixels, the image at
@@ -252,14 +263,133 @@ inline void conv2d_int8_gathered(const ConvGeometry& g, const float* packed, con
     }
 }
 
+// A 1x1 convolution at stride 1 (Int8ConvPath::pixels) is a Dense over its pixels, and
+// quantizes each row of its map with its own scale (the row's largest |x| / 127): a pixel's
+// outputs depend on its row alone, so any rows of the map compute alone (band steps, gated
+// projections, threads) with the bits of the whole map, at the cost of the image's scale (one
+// pass for the largest |x|, one to bytes, each over long runs). With scratch, the map's rows
+// are quantized into it and the int8 GEMM runs its panels over all their pixels (a panel's
+// weights read once); without (rows alone, a share of them), each row is quantized on the
+// stack, at most int8_tile_words words: rows_alone says where a map's rows fit.
+inline constexpr std::size_t int8_tile_words = 4096, int8_chunk_pixels = 256;
+inline constexpr bool conv_int8_rows_alone(const ConvGeometry& g) noexcept { return g.w * ((g.c + 3) / 4) <= int8_tile_words; }
+// A squeeze-and-excitation's gate (passes/gates.hpp) is taken into the inputs as they are
+// quantized, up to this many channels (quantize_map_row's products of whole pixels on the stack).
+inline constexpr std::size_t int8_gated_channels = 2048;
+
+// One row of the map, w pixels of c channels (times gate[k] where a gate is given: the
+// products a squeeze-and-excitation's pass would store), to bytes q_x + 128, pixel i's quads
+// at q + i * (c + 3) / 4 words (padded with 128); returns the row's scale (NaN for a NaN or
+// an infinity in it).
+inline float quantize_map_row(const float* x, const float* gate, std::size_t w, std::size_t c, std::uint32_t* q) noexcept {
+    const std::size_t ldq = (c + 3) / 4;
+    auto* bytes = reinterpret_cast<std::uint8_t*>(q);
+    if (gate == nullptr) {
+        const float m = largest_magnitude(x, w * c);
+        if (c % 4 == 0) quantize_with(x, w * c, m, bytes);
+        else
+            for (std::size_t i = 0; i < w; ++i) quantize_with(x + i * c, c, m, bytes + i * ldq * 4);
+        return m / 127.f;
+    }
+    // The products a chunk of whole pixels at a time, into the stack: one pass for their
+    // largest magnitude, one to bytes (quantize_with on the products: the bytes of the map
+    // times the gate, which the gate's own pass would have stored).
+    constexpr std::size_t chunk = int8_gated_channels;
+    alignas(alignment) float products[chunk];
+    const std::size_t per = chunk / c;  // pixels a chunk (c <= int8_gated_channels: the layer's takes_input_gate)
+    auto multiply = [&](std::size_t i0, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const float* px = x + (i0 + i) * c;
+            float* pp = products + i * c;
+            std::size_t k = 0;
+            for (; k + lanes <= c; k += lanes) (loadu(px + k) * loadu(gate + k)).store_unaligned(pp + k);
+            for (; k < c; ++k) pp[k] = px[k] * gate[k];
+        }
+    };
+    float m = 0.f;
+    for (std::size_t i0 = 0; i0 < w; i0 += per) {
+        const std::size_t n = std::min(per, w - i0);
+        multiply(i0, n);
+        const float mi = largest_magnitude(products, n * c);
+        if (mi != mi) {  // a NaN or an infinity: the row's scale is NaN
+            m = mi;
+            break;
+        }
+        m = std::max(m, mi);
+    }
+    for (std::size_t i0 = 0; i0 < w; i0 += per) {
+        const std::size_t n = std::min(per, w - i0);
+        multiply(i0, n);
+        if (c % 4 == 0) quantize_with(products, n * c, m, bytes + i0 * c);
+        else
+            for (std::size_t i = 0; i < n; ++i) quantize_with(products + i * c, c, m, bytes + (i0 + i) * ldq * 4);
+    }
+    return m / 127.f;
+}
+
+template <class Act>
+inline void conv2d_int8_pixels(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
+                               float* scratch, const float* add, std::size_t ldo, Share share, const float* gate) noexcept {
+    if (!share.computes()) return;
+    const Int8Packing d = conv_int8_packing(g);
+    const std::size_t ldq = d.quads(), row_in = g.w * g.c;
+    if (scratch != nullptr && share.count <= 1) {
+        auto* q = reinterpret_cast<std::uint32_t*>(scratch);
+        float* sx = scratch + ldq * g.h * g.w;
+        for (std::size_t b = 0; b < batch; ++b) {
+            const float* x = in + b * g.h * row_in;
+            float* y = out + b * g.oh * g.ow * ldo;
+            const float* a = add ? add + b * g.oh * g.ow * ldo : nullptr;
+            // Each row's scale for each of its pixels, then one GEMM over a narrow map (tiles
+            // across rows: a 7x7 map's 49 pixels are 4 x 12 + 1, not 7 x (4 + 2 + 1)), or one a
+            // row with its scale as a constant (the epilogue then multiplies the weights' scales
+            // by it once, not once a row: a 56x56x24 -> 144 layer alone, Zen 4, 145 us against
+            // 157), and where columns are cropped (a floor pooling's reader).
+            for (std::size_t r = 0; r < g.oh; ++r)
+                std::fill_n(sx + r * g.w, g.w, quantize_map_row(x + r * row_in, gate, g.w, g.c, q + r * g.w * ldq));
+            if (g.ow == g.w && g.ow < 2 * mr) {
+                int8_gemm<Act>(d, packed, q, ldq, sx, g.oh * g.ow, y, ldo, a);
+                continue;
+            }
+            for (std::size_t r = 0; r < g.oh; ++r) {
+                const std::size_t at = r * g.ow * ldo;
+                int8_gemm<Act>(d, packed, q + r * g.w * ldq, ldq, sx + r * g.w, g.ow, y + at, ldo, a ? a + at : nullptr, 0);
+            }
+        }
+        return;
+    }
+    // Rows alone: a row at a time, or, on a narrow map, as many rows as the stack holds (their
+    // pixels' scales beside them: at most int8_chunk_pixels), one GEMM over them.
+    alignas(alignment) std::uint32_t q[int8_tile_words];
+    const auto [r0, r1] = share.range(batch * g.oh);
+    const bool narrow = g.ow == g.w && g.ow < 2 * mr;
+    const std::size_t chunk = narrow ? std::max<std::size_t>(1, std::min(int8_tile_words / (g.w * ldq), int8_chunk_pixels / g.w)) : 1;
+    float sx[int8_chunk_pixels];
+    for (std::size_t r = r0; r < r1;) {
+        const std::size_t b = r / g.oh, row = r % g.oh, n = std::min({chunk, r1 - r, g.oh - row});  // (rows of one sample)
+        const float* x = in + b * g.h * row_in + row * row_in;
+        const std::size_t at = (b * g.oh + row) * g.ow * ldo;
+        if (n == 1) {
+            const float s = quantize_map_row(x, gate, g.w, g.c, q);
+            int8_gemm<Act>(d, packed, q, ldq, &s, g.ow, out + at, ldo, add ? add + at : nullptr, 0);
+        } else {
+            for (std::size_t i = 0; i < n; ++i)
+                std::fill_n(sx + i * g.w, g.w, quantize_map_row(x + i * row_in, gate, g.w, g.c, q + i * g.w * ldq));
+            int8_gemm<Act>(d, packed, q, ldq, sx, n * g.w, out + at, ldo, add ? add + at : nullptr);
+        }
+        r += n;
+    }
+}
+
 // out = act(conv(in) + b [+ add]), outputs ldo floats apart (cout by default). Path:
 // conv_int8_path of the layer's geometry (a crop of it has the same channels, window and
 // outputs), the one the weights were packed for, so that a layer instantiates only its loop.
 template <class Act, Int8ConvPath Path>
 inline void conv2d_int8(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch, float* scratch,
-                        const float* add = nullptr, std::size_t ldo = 0) noexcept {
+                        const float* add = nullptr, std::size_t ldo = 0, Share share = {}, const float* gate = nullptr) noexcept {
     if (ldo == 0) ldo = g.cout;
-    if constexpr (Path == Int8ConvPath::gathered) conv2d_int8_gathered<Act>(g, packed, in, out, batch, scratch, add, ldo);
+    if constexpr (Path == Int8ConvPath::pixels) conv2d_int8_pixels<Act>(g, packed, in, out, batch, scratch, add, ldo, share, gate);
+    else if constexpr (Path == Int8ConvPath::gathered) conv2d_int8_gathered<Act>(g, packed, in, out, batch, scratch, add, ldo);
     else conv2d_int8_implicit<Act, Path == Int8ConvPath::lanes>(g, packed, in, out, batch, scratch, add, ldo);
 }
 

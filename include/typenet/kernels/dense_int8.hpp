@@ -325,10 +325,11 @@ inline constexpr std::size_t int8_scratch_floats(Int8Packing d, std::size_t rows
 }
 
 // y = act(x W^T + b [+ add]) for `rows` rows already quantized: row r's bytes at xq + r * ldq
-// (words), its scale sx[r]; outputs ldy apart. Each row's outputs depend on that row alone.
+// (words), its scale sx[r * sx_step] (sx_step 0: one scale for all); outputs ldy apart. Each
+// row's outputs depend on that row alone.
 template <class Act>
 inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* xq, std::size_t ldq, const float* sx, std::size_t rows,
-                      float* y, std::size_t ldy, const float* add = nullptr) noexcept {
+                      float* y, std::size_t ldy, const float* add = nullptr, std::size_t sx_step = 1) noexcept {
     const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
     const auto* correction = reinterpret_cast<const std::int32_t*>(packed + d.weight_words());
     const float* scale = packed + d.weight_words() + d.column_floats();
@@ -349,11 +350,11 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
             detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
                 const std::uint32_t* xb = xq + (i + r) * ldq;
                 if (ncols > lanes)
-                    detail::int8_micro<M, 2>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
+                    detail::int8_micro<M, 2>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + (i + r) * sx_step, sx_step, yb + r * ldy, ldy, ncols,
                                              correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
                                              detail::clamps_in_registers<Act>);
                 else
-                    detail::int8_micro<M, 1>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + i + r, 1, yb + r * ldy, ldy, ncols,
+                    detail::int8_micro<M, 1>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + (i + r) * sx_step, sx_step, yb + r * ldy, ldy, ncols,
                                              correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
                                              detail::clamps_in_registers<Act>);
             });

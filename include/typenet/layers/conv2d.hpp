@@ -214,7 +214,7 @@ struct ConvLayer {
     static void compute(const kernels::ConvGeometry& g, const float* params, const float* in, float* out, std::size_t rows,
                         float* scratch, const float* add = nullptr, std::size_t ldo = 0, kernels::Share share = {}) {
         constexpr auto whole = geometry<In>();
-        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act, kernels::conv_int8_path(whole)>(g, params, in, out, rows, scratch, add, ldo);
+        if constexpr (runs_int8<In>) kernels::conv2d_int8<Act, kernels::conv_int8_path(whole)>(g, params, in, out, rows, scratch, add, ldo, share);
         else if constexpr (runs_bf16<In>) kernels::conv2d_bf16<Act>(g, params, in, out, rows, scratch, add, ldo, share);
         else if constexpr (direct_depthwise<In>) kernels::depthwise_conv2d<Act, whole.kh, whole.kw, whole.c, kernels::depthwise_path(whole)>(g, params, in, out, rows, add, ldo, share);
         else if constexpr (runs_winograd<In>) kernels::conv2d_winograd<Act, winograd_tile<In>>(g, params, in, out, rows, scratch, add, ldo, share);
@@ -266,14 +266,27 @@ struct ConvLayer {
     // own, written from `out` on: the band as a map of its own, whose top padding is what is left
     // of the map's above row `first`. The same bits as the whole map: every pixel is its own
     // window, with the same taps in the same order.
+    // (int8: a 1x1 at stride 1 quantizes each row of its map with its own scale, on the stack
+    // where rows are computed alone: kernels/conv_int8.hpp.)
     template <class In>
-    static constexpr bool computes_rows =
-        geometry<In>().pointwise() && (runs_bf16<In> ? kernels::conv_bf16_by_tiles(geometry<In>()) : !runs_int8<In>);
+    static constexpr bool computes_rows = geometry<In>().pointwise() && (runs_int8<In>   ? kernels::conv_int8_rows_alone(geometry<In>())
+                                                                         : runs_bf16<In> ? kernels::conv_bf16_by_tiles(geometry<In>())
+                                                                                         : true);
+    // (Its scratch only speeds the whole map: rows alone are quantized on the stack.)
+    template <class In> static constexpr bool scratch_optional = runs_int8<In> && geometry<In>().pointwise();
     template <class In, class Act>
     static void forward_rows(const float* params, const float* in, float* out, std::size_t n, float* scratch, const float* add = nullptr) {
         kernels::ConvGeometry g = geometry<In>();
         g.h = g.oh = n;
         compute<In, Act>(g, params, in, out, 1, scratch, add);
+    }
+    template <class In, class Act>
+    static void forward_rows_gated(const float* params, const float* gate, const float* in, float* out, std::size_t n,
+                                   const float* add = nullptr, float* scratch = nullptr) {
+        static_assert(runs_int8<In> && computes_rows<In>);
+        kernels::ConvGeometry g = geometry<In>();
+        g.h = g.oh = n;
+        kernels::conv2d_int8<Act, kernels::Int8ConvPath::pixels>(g, params, in, out, 1, scratch, add, 0, {}, gate);
     }
     template <class In>
     static constexpr RowWindow reads_rows = [] {
@@ -295,9 +308,13 @@ struct ConvLayer {
     // that only this 1x1 convolution reads): the packed weights with input channel k's times
     // g[k], the bias as it is. out: packed_size_for<In> floats. share: one thread's panels.
     // (bf16: each weight times its gate rounded to bf16 again, the 1x1's tiles taking any rows.)
-    template <class In> static constexpr bool takes_input_gate = computes_rows<In>;
+    // (int8: the input times the gate as the kernel quantizes each row, forward_rows_gated.)
+    template <class In>
+    static constexpr bool takes_input_gate = computes_rows<In> && (!runs_int8<In> || geometry<In>().c <= kernels::int8_gated_channels);
+    template <class In> static constexpr bool gates_inputs = runs_int8<In>;
     template <class In>
     static void gate_weights(const float* packed, const float* g, float* out, kernels::Share share = {}) noexcept {
+        static_assert(!runs_int8<In>, "typenet: an int8 1x1 convolution takes its gate into its inputs (forward_rows_gated)");
         if constexpr (runs_bf16<In>) kernels::scale_packed_pairs(kernels::conv_bf16_packing(geometry<In>()), packed, g, out, share);
         else kernels::scale_packed_inputs(geometry<In>().packing(), packed, g, out, share);
     }
@@ -306,10 +323,11 @@ struct ConvLayer {
     // share of its output pixels, in phases (0: the padded copy, 1: the products) with a
     // barrier between them. oh and ow: a cropped output (0: the whole map).
     template <class In>
-    static constexpr bool shares = !runs_int8<In> && (runs_bf16<In>         ? true
-                                                      : direct_depthwise<In> ? kernels::depthwise_shares(geometry<In>())
-                                                      : runs_winograd<In>    ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>)
-                                                                             : kernels::conv2d_shares(geometry<In>()));
+    static constexpr bool shares = runs_int8<In>          ? geometry<In>().pointwise() && kernels::conv_int8_rows_alone(geometry<In>())
+                                   : runs_bf16<In>        ? true
+                                   : direct_depthwise<In> ? kernels::depthwise_shares(geometry<In>())
+                                   : runs_winograd<In>    ? kernels::winograd_shares(geometry<In>(), winograd_tile<In>)
+                                                          : kernels::conv2d_shares(geometry<In>());
     template <class In>
     static constexpr int share_phases =
         runs_bf16<In> ? (kernels::conv_bf16_by_tiles(geometry<In>()) ? 1 : 2)

@@ -43,13 +43,14 @@ constexpr Crops<K> crop_to_readers(const Facts<K, A>& f, const Epilogues<K>& e) 
 }
 
 // Whether kernel k writes its value plainly: into a buffer of its own (not a Concat's slice),
-// neither its input nor its output cropped, its activation in its epilogue, no scratch — what
+// neither its input nor its output cropped, its activation in its epilogue, no scratch (or one
+// it computes without: scratch_optional) — what
 // the passes that run a kernel on parts of a map (passes/bands.hpp) or with other weights
 // (passes/gates.hpp) can call as it is.
 template <std::size_t K, std::size_t A>
 constexpr bool plain_kernel(const Facts<K, A>& f, const Epilogues<K>& e, const Crops<K>& c, std::size_t k) {
     return e.into[k] == none && c.out[k][0] == 0 && c.in[k][0] == 0 && !f.separate_activation[k] && !f.scratch_per_row[k] &&
-           !f.scratch_fixed[k];
+           (!f.scratch_fixed[k] || f.scratch_optional[k]);
 }
 
 }  // namespace typenet::passes

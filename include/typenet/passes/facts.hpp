@@ -57,7 +57,8 @@ struct Facts {
     std::array<std::array<std::size_t, 2>, K> input_used{};  // rows and columns of its input map it reads ({0, 0}: all)
     std::array<bool, K> computes_rows{};        // ComputesRows (a 1x1 convolution)
     std::array<RowWindow, K> row_window{};      // ReadsRowWindow (a depthwise convolution); kh 0: not
-    std::array<bool, K> scales_channels{}, takes_input_gate{};  // ScalesChannels (squeeze-and-excitation), TakesInputGate
+    std::array<bool, K> scratch_optional{};  // the kernel computes without its scratch too (int8 1x1: tiles on the stack)
+    std::array<bool, K> scales_channels{}, takes_input_gate{}, gates_inputs{};  // ScalesChannels (squeeze-and-excitation), TakesInputGate, GatesInputs
     std::array<bool, K> is_batchnorm{}, is_activation{}, is_add{}, is_channel_concat{};
     std::array<bool, K> is_flatten{}, is_identity{}, spatial{}, reads_flat{};
     std::array<std::array<std::size_t, 3>, K> in_hwc{};  // a rank-3 input's dims (Flatten)
@@ -149,6 +150,7 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         f.flops[k] = B::flops;
         f.scratch_per_row[k] = B::scratch_per_row;
         f.scratch_fixed[k] = B::scratch_fixed;
+        if constexpr (requires { Op::template scratch_optional<In>; }) f.scratch_optional[k] = Op::template scratch_optional<In>;
         f.scratch_most[k] = B::scratch_most;
         f.state_per_row[k] = B::state_per_row;
         f.streams[k] = B::streams;
@@ -162,6 +164,7 @@ constexpr void gather(F& f, std::size_t k, std::size_t& a) {
         if constexpr (ReadsRowWindow<Op, In, linear>) f.row_window[k] = Op::template reads_rows<In>;
         f.scales_channels[k] = ScalesChannels<Op, In>;
         f.takes_input_gate[k] = TakesInputGate<Op, In>;
+        f.gates_inputs[k] = GatesInputs<Op, In>;
         if constexpr (requires { Op::separate_activation; }) f.separate_activation[k] = Op::separate_activation;
         f.is_batchnorm[k] = typenet::detail::is_batch_norm<Op>::value;
         f.is_activation[k] = typenet::detail::is_activation_layer<Op>::value;

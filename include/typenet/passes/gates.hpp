@@ -6,7 +6,8 @@
 // weights, that is less work than scaling the map (one read and one write of it): the rule
 // below asks four times the floats.
 // The numbers differ from scaling the map by the rounding of one product per term
-// (x (w g) instead of (x g) w).
+// (x (w g) instead of (x g) w). An int8 1x1 (GatesInputs) instead multiplies each pixel by the
+// gate as it quantizes it: the products of scaling the map, so the same bits, and no pass.
 //
 // The gate is per sample: a batch scales the weights once a sample. One sample on several
 // threads runs the convolution on the calling thread alone.
@@ -29,9 +30,10 @@ struct Gates {
     std::array<std::size_t, K> gate{};     // a 1x1 kernel: the node whose gate it takes (none: not)
     std::size_t floats = 0;                // scratch: the largest scaled weights, a gate and the gate's own scratch
     constexpr bool any() const noexcept { return floats > 0; }
-    // Where the gate and its scratch go, after the scaled weights of kernel q.
-    static constexpr std::size_t weights_floats(std::size_t packed) noexcept {
-        return kernels::round_up(packed, kernels::alignment / sizeof(float));
+    // Where the gate and its scratch go, after the scaled weights of kernel q (or, where the
+    // kernel gates its inputs instead (GatesInputs), after the kernel's own scratch).
+    static constexpr std::size_t weights_floats(std::size_t packed, bool gates_inputs = false, std::size_t scratch = 0) noexcept {
+        return kernels::round_up(gates_inputs ? scratch : packed, kernels::alignment / sizeof(float));
     }
 };
 
@@ -52,10 +54,12 @@ constexpr Gates<K> gate_into_weights(const Facts<K, A>& f, const Epilogues<K>& e
         // floats. EfficientNet-B0, per block, against scaling the map: 112x112x32 (0.25% of
         // the map's floats) 245-252 -> 234-244 us, 56x56x144 (1%) 505-519 -> 491-498, but
         // 14x14x672 (65%) 401-410 -> 410-414.
-        if (4 * f.packed[q] > f.floats[s]) continue;
+        // A kernel that gates its inputs as it quantizes them (int8) costs nothing more for it.
+        if (!f.gates_inputs[q] && 4 * f.packed[q] > f.floats[s]) continue;
         const std::size_t channels = kernels::round_up(f.last_dim[s], align);
         g.applier[s] = q, g.gate[q] = s;
-        g.floats = std::max(g.floats, Gates<K>::weights_floats(f.packed[q]) + channels + f.scratch_per_row[s]);  // a row's scratch: the gate's
+        g.floats = std::max(g.floats, Gates<K>::weights_floats(f.packed[q], f.gates_inputs[q], f.scratch_fixed[q]) + channels +
+                                          f.scratch_per_row[s]);  // a row's scratch: the gate's
     }
     return g;
 }

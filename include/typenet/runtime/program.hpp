@@ -281,7 +281,8 @@ struct SharedBandStep {
 };
 // A squeeze-and-excitation (S: a layer, its input shape and run) and the 1x1 convolution that
 // alone reads it (Q), one step (passes/gates.hpp): per sample, S's gate from the unscaled map,
-// Q's packed weights times it into scratch (WeightFloats, then the gate and its scratch of
+// Q's packed weights times it into scratch (or, GatesInputs, Q's inputs as it quantizes them,
+// Q's own scratch in their place; WeightFloats, then the gate and its scratch of
 // Channels floats, then the gate's own scratch: a row of S's), and Q on the unscaled map with them.
 template <class LS, class InS, LayerRun RS, class LQ, class InQ, class ActQ, LayerRun RQ, std::size_t WeightFloats, std::size_t Channels>
 struct GatedStep {
@@ -304,9 +305,14 @@ struct GatedStep {
         float* gate = scratch + WeightFloats;
         for (std::size_t r = 0; r < rows; ++r) {
             LS::template gate<InS>(params + RS.params, o.x + r * InS::size, gate, gate + Channels);
-            LQ::template gate_weights<InQ>(params + RQ.params, gate, weights);
-            LQ::template forward_rows<InQ, ActQ>(weights, o.x + r * InS::size, o.y + r * OutQ::size, InQ::dims[0], nullptr,
-                                                 o.add ? o.add + r * OutQ::size : nullptr);
+            const float* add = o.add ? o.add + r * OutQ::size : nullptr;
+            if constexpr (GatesInputs<LQ, InQ>) {
+                LQ::template forward_rows_gated<InQ, ActQ>(params + RQ.params, gate, o.x + r * InS::size, o.y + r * OutQ::size, InQ::dims[0],
+                                                           add, weights);  // (its scratch, where the weights would be)
+            } else {
+                LQ::template gate_weights<InQ>(params + RQ.params, gate, weights);
+                LQ::template forward_rows<InQ, ActQ>(weights, o.x + r * InS::size, o.y + r * OutQ::size, InQ::dims[0], nullptr, add);
+            }
         }
     }
     // One sample on a team (Program::run_shared): the gate on the leader, then the weights
@@ -319,13 +325,18 @@ struct GatedStep {
         float* weights = scratch;
         float* gate = scratch + WeightFloats;
         LS::template gate<InS>(params + RS.params, o.x, gate, gate + Channels);
-        team->parallel(n, [&](std::size_t t) { LQ::template gate_weights<InQ>(params + RQ.params, gate, weights, {t, n}); });
+        constexpr bool by_inputs = GatesInputs<LQ, InQ>;
+        if constexpr (!by_inputs)
+            team->parallel(n, [&](std::size_t t) { LQ::template gate_weights<InQ>(params + RQ.params, gate, weights, {t, n}); });
         constexpr std::size_t h = InQ::dims[0], in_row = InQ::size / h, out_row = OutQ::size / h;
         team->parallel(n, [&](std::size_t t) {
             const auto [r0, r1] = kernels::Share{t, n}.range(h);
-            if (r0 < r1)
-                LQ::template forward_rows<InQ, ActQ>(weights, o.x + r0 * in_row, o.y + r0 * out_row, r1 - r0, nullptr,
-                                                     o.add ? o.add + r0 * out_row : nullptr);
+            if (r0 >= r1) return;
+            const float* add = o.add ? o.add + r0 * out_row : nullptr;
+            if constexpr (by_inputs)
+                LQ::template forward_rows_gated<InQ, ActQ>(params + RQ.params, gate, o.x + r0 * in_row, o.y + r0 * out_row, r1 - r0, add);
+            else
+                LQ::template forward_rows<InQ, ActQ>(weights, o.x + r0 * in_row, o.y + r0 * out_row, r1 - r0, nullptr, add);
         });
     }
 };
@@ -677,7 +688,8 @@ struct Program {
     template <std::size_t k, std::size_t s = gates.gate[k]>
     struct GatedOf {
         using type = GatedStep<op<s>, in_shape<s>, layer_run[s], op<k>, in_shape<k>, own_or_fused_activation<k>, layer_run[k],
-                               passes::Gates<K>::weights_floats(facts.packed[k]), kernels::round_up(facts.last_dim[s], kernels::alignment / sizeof(float))>;
+                               passes::Gates<K>::weights_floats(facts.packed[k], facts.gates_inputs[k], facts.scratch_fixed[k]),
+                               kernels::round_up(facts.last_dim[s], kernels::alignment / sizeof(float))>;
     };
     template <std::size_t k>
     struct GatedOf<k, passes::none> {
@@ -1043,7 +1055,9 @@ struct Program {
                 return "merge (copies " + std::to_string(facts.arity(k) - in_place) + " of " + std::to_string(facts.arity(k)) + " inputs)";
             return "merge";
         }
-        if (gates.applier[k] != none) return "no pass: its gate taken into the weights of " + path_of(gates.applier[k]);
+        if (gates.applier[k] != none)
+            return std::string("no pass: its gate taken into the ") + (facts.gates_inputs[gates.applier[k]] ? "inputs" : "weights") + " of " +
+                   path_of(gates.applier[k]);
         std::string s;
         if (owner[k] != k) s = "shares the weights of " + path_of(owner[k]) + "; ";
         s += e.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel();
@@ -1054,7 +1068,8 @@ struct Program {
                  path_of(e.sole_reader[e.tail[k]]) + " reads)";
         }
         if (e.into[k] != none) s += " into " + path_of(e.into[k]);
-        if (gates.gate[k] != none) s += " (its weights times the gate of " + path_of(gates.gate[k]) + ")";
+        if (gates.gate[k] != none)
+            s += std::string(facts.gates_inputs[k] ? " (its inputs times the gate of " : " (its weights times the gate of ") + path_of(gates.gate[k]) + ")";
         if (bands.reader[k] != none)
             s += (bands.producer[bands.reader[k]] == k ? ", computed band by band by " : ", computed on each band of ") + path_of(bands.reader[k]);
         if (bands.runs_bands(k)) {
