@@ -239,7 +239,7 @@ concept ReadsRowWindow = requires { { L::template reads_rows<In> } -> std::conve
 // A gate per channel from the whole input, the input times it (squeeze-and-excitation):
 // gate<In>(params, in, g, scratch) for one sample. And a layer that takes such a gate into its
 // weights: gate_weights<In>(packed, g, out), its packed weights with input channel k's times g[k];
-// or, where gates_inputs<In> (int8: each pixel is quantized on its own anyway), no weights of
+// or, where gates_inputs<In> (int8: it quantizes its input as it reads it anyway), no weights of
 // its own: forward_rows_gated<In, Act>(packed, g, in, out, n, add, scratch), its input times the
 // gate as it quantizes each row (scratch: its own, or null).
 template <class L, class In>

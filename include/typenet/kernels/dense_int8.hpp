@@ -350,12 +350,12 @@ inline void int8_gemm(Int8Packing d, const float* packed, const std::uint32_t* x
             detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t r) {
                 const std::uint32_t* xb = xq + (i + r) * ldq;
                 if (ncols > lanes)
-                    detail::int8_micro<M, 2>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + (i + r) * sx_step, sx_step, yb + r * ldy, ldy, ncols,
-                                             correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
+                    detail::int8_micro<M, 2>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + (i + r) * sx_step, sx_step, yb + r * ldy,
+                                             ldy, ncols, correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
                                              detail::clamps_in_registers<Act>);
                 else
-                    detail::int8_micro<M, 1>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + (i + r) * sx_step, sx_step, yb + r * ldy, ldy, ncols,
-                                             correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
+                    detail::int8_micro<M, 1>(xb, ldq, detail::whole_row, 1, d.quads(), pw, sx + (i + r) * sx_step, sx_step, yb + r * ldy,
+                                             ldy, ncols, correction + col, scale + col, bias + col, ab ? ab + r * ldy : nullptr,
                                              detail::clamps_in_registers<Act>);
             });
             detail::apply_tile<Act>(yb, m, ldy, ncols);

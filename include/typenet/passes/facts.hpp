@@ -57,7 +57,7 @@ struct Facts {
     std::array<std::array<std::size_t, 2>, K> input_used{};  // rows and columns of its input map it reads ({0, 0}: all)
     std::array<bool, K> computes_rows{};        // ComputesRows (a 1x1 convolution)
     std::array<RowWindow, K> row_window{};      // ReadsRowWindow (a depthwise convolution); kh 0: not
-    std::array<bool, K> scratch_optional{};  // the kernel computes without its scratch too (int8 1x1: tiles on the stack)
+    std::array<bool, K> scratch_optional{};  // the kernel computes without its scratch too (int8 1x1: rows on the stack)
     std::array<bool, K> scales_channels{}, takes_input_gate{}, gates_inputs{};  // ScalesChannels (squeeze-and-excitation), TakesInputGate, GatesInputs
     std::array<bool, K> is_batchnorm{}, is_activation{}, is_add{}, is_channel_concat{};
     std::array<bool, K> is_flatten{}, is_identity{}, spatial{}, reads_flat{};
