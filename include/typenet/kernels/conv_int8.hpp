@@ -333,38 +333,23 @@ inline void conv2d_int8_pixels(const ConvGeometry& g, const float* packed, const
     if (!share.computes()) return;
     const Int8Packing d = conv_int8_packing(g);
     const std::size_t ldq = d.quads(), row_in = g.w * g.c;
-    if (scratch != nullptr && share.count <= 1) {
-        auto* q = reinterpret_cast<std::uint32_t*>(scratch);
-        float* sx = scratch + ldq * g.h * g.w;
-        for (std::size_t b = 0; b < batch; ++b) {
-            const float* x = in + b * g.h * row_in;
-            float* y = out + b * g.oh * g.ow * ldo;
-            const float* a = add ? add + b * g.oh * g.ow * ldo : nullptr;
-            // Each row's scale for each of its pixels, then one GEMM over a narrow map (tiles
-            // across rows: a 7x7 map's 49 pixels are 4 x 12 + 1, not 7 x (4 + 2 + 1)), or one a
-            // row with its scale as a constant (the epilogue then multiplies the weights' scales
-            // by it once, not once a row: a 56x56x24 -> 144 layer alone, Zen 4, 145 us against
-            // 157), and where columns are cropped (a floor pooling's reader).
-            for (std::size_t r = 0; r < g.oh; ++r)
-                std::fill_n(sx + r * g.w, g.w, quantize_map_row(x + r * row_in, gate, g.w, g.c, q + r * g.w * ldq));
-            if (g.ow == g.w && g.ow < 2 * mr) {
-                int8_gemm<Act>(d, packed, q, ldq, sx, g.oh * g.ow, y, ldo, a);
-                continue;
-            }
-            for (std::size_t r = 0; r < g.oh; ++r) {
-                const std::size_t at = r * g.ow * ldo;
-                int8_gemm<Act>(d, packed, q + r * g.w * ldq, ldq, sx + r * g.w, g.ow, y + at, ldo, a ? a + at : nullptr, 0);
-            }
-        }
-        return;
-    }
-    // Rows alone: a row at a time, or, on a narrow map, as many rows as the stack holds (their
-    // pixels' scales beside them: at most int8_chunk_pixels), one GEMM over them.
-    alignas(alignment) std::uint32_t q[int8_tile_words];
-    const auto [r0, r1] = share.range(batch * g.oh);
+    // A row at a time, its scale a constant of the epilogue (which then multiplies the weights'
+    // scales by it once, not once a row: a 56x56x24 -> 144 layer alone, Zen 4, 145 us against
+    // 157), or, on a narrow map, as many rows as the buffer holds with each row's scale for each
+    // of its pixels, one GEMM over them (tiles across rows: a 7x7 map's 49 pixels are 4 x 12 + 1,
+    // not 7 x (4 + 2 + 1)). The buffer: scratch, which holds the whole map, where one thread has
+    // it; else the stack (rows alone, a share of them: int8_tile_words words, int8_chunk_pixels
+    // pixels). Where columns are cropped (a floor pooling's reader), a row at a time.
+    alignas(alignment) std::uint32_t stack_q[int8_tile_words];
+    float stack_sx[int8_chunk_pixels];
+    const bool whole = scratch != nullptr && share.count <= 1;
+    auto* q = whole ? reinterpret_cast<std::uint32_t*>(scratch) : stack_q;
+    float* sx = whole ? scratch + ldq * g.h * g.w : stack_sx;
     const bool narrow = g.ow == g.w && g.ow < 2 * mr;
-    const std::size_t chunk = narrow ? std::max<std::size_t>(1, std::min(int8_tile_words / (g.w * ldq), int8_chunk_pixels / g.w)) : 1;
-    float sx[int8_chunk_pixels];
+    const std::size_t chunk = !narrow ? 1
+                              : whole ? g.oh
+                                      : std::max<std::size_t>(1, std::min(int8_tile_words / (g.w * ldq), int8_chunk_pixels / g.w));
+    const auto [r0, r1] = share.range(batch * g.oh);
     for (std::size_t r = r0; r < r1;) {
         const std::size_t b = r / g.oh, row = r % g.oh, n = std::min({chunk, r1 - r, g.oh - row});  // (rows of one sample)
         const float* x = in + b * g.h * row_in + row * row_in;
