@@ -114,17 +114,23 @@ TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision
 TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwise", "[precision][int8][conv]") {
     // The same bytes and exact integer sums, read in place (a quad per broadcast, or 16
     // channels in every 128-bit lane) or from gathered rows: with dilation, asymmetric padding,
-    // a residual and its ReLU, and outputs in a wider tensor (ldo).
+    // a residual and its ReLU, and outputs in a wider tensor (ldo). Inputs of both signs, and
+    // of none negative (a ReLU's outputs: on AVX512-VNNI the lanes loop's layers then take the
+    // loop of unsigned maps, conv_int8_unsigned_maps), and of none negative but one sample's
+    // one input (that sample back on the lanes loop).
     namespace k = tn::kernels;
     using Path = k::Int8ConvPath;
-    auto run = [](const k::ConvGeometry& g, bool relu, bool residual) {
-        INFO(g.h << "x" << g.w << "x" << g.c << " k" << g.kh << "x" << g.kw << " s" << g.sh << " d" << g.dh << " -> " << g.cout);
+    auto run_on = [](const k::ConvGeometry& g, bool relu, bool residual, float lo, bool one_negative) {
+        INFO(g.h << "x" << g.w << "x" << g.c << " k" << g.kh << "x" << g.kw << " s" << g.sh << " d" << g.dh << " -> " << g.cout
+                 << ", inputs from " << lo << (one_negative ? ", one negative" : ""));
         const auto w = uniform(g.cout * g.k(), 21, -1.f, 1.f), b = uniform(g.cout, 22, -0.5f, 0.5f);
         const std::size_t batch = 2, ldo = g.cout + 5, outs = batch * g.oh * g.ow * ldo;
-        const auto x = uniform(batch * g.h * g.w * g.c, 23, -3.f, 3.f), add = uniform(outs, 24, -1.f, 1.f);
+        auto x = uniform(batch * g.h * g.w * g.c, 23, lo, 3.f);
+        const auto add = uniform(outs, 24, -1.f, 1.f);
+        if (one_negative) x[g.h * g.w * g.c + 7] = -0.25f;
         using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;  // the kernels load the weights aligned
         auto conv = [&]<Path P>(std::integral_constant<Path, P>) {
-            Aligned packed(k::conv_int8_packing(g).floats()), scratch(P == Path::gathered ? k::conv_int8_gathered_scratch(g) : k::conv_int8_implicit_scratch(g));
+            Aligned packed(k::conv_int8_packed_floats(g)), scratch(P == Path::gathered ? k::conv_int8_gathered_scratch(g) : k::conv_int8_implicit_scratch(g));
             k::conv_pack_int8(g, w.data(), b.data(), packed.data(), P);
             std::vector<float> y(outs, 7.f);
             const float* r = residual ? add.data() : nullptr;
@@ -138,6 +144,12 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
         if (k::is_avx512 && g.c % 16 == 0 && g.cout <= 16)
             REQUIRE(std::memcmp(conv(std::integral_constant<Path, Path::lanes>{}).data(), gathered.data(), outs * sizeof(float)) == 0);
     };
+    auto run = [&](const k::ConvGeometry& g, bool relu, bool residual) {
+        run_on(g, relu, residual, -3.f, false);
+        run_on(g, relu, residual, 0.f, false);
+        run_on(g, relu, residual, 0.f, true);
+    };
+    STATIC_REQUIRE(k::conv_int8_unsigned_maps(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}) == k::has_int8_dot);
     //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
     run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true);  // lanes: 16 = 6 + 6 + 4
     run(k::ConvGeometry{15, 31, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8, 16, 40, 1}, true, false);
@@ -146,6 +158,8 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
     run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);
     run(k::ConvGeometry{7, 7, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 65, 1}, true, true);
     run(k::ConvGeometry{9, 11, 48, 3, 3, 2, 1, 1, 1, 1, 1, 5, 11, 16, 1}, true, true);  // lanes: three 16-channel chunks, 11 = 6 + 4 + 1
+    run(k::ConvGeometry{35, 35, 16, 3, 3, 2, 2, 1, 1, 1, 1, 18, 18, 16, 1}, true, true);  // lanes at stride 2: 18 = 16 + 2 unsigned
+    run(k::ConvGeometry{6, 31, 16, 3, 3, 1, 1, 1, 1, 1, 1, 6, 31, 9, 1}, false, false);   // 31 = 16 + 8 + 4 + 2 + 1 unsigned
 }
 
 TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by rows and by shares", "[precision][int8][conv]") {
@@ -162,7 +176,7 @@ TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by 
         const std::size_t batch = 2, ldo = g.cout + 3, outs = batch * g.oh * g.ow * ldo;
         const auto x = uniform(batch * g.h * g.w * g.c, 33, -3.f, 3.f), add = uniform(outs, 34, -1.f, 1.f);
         using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;
-        Aligned packed(k::conv_int8_packing(g).floats()), scratch(k::conv_int8_scratch(g));
+        Aligned packed(k::conv_int8_packed_floats(g)), scratch(k::conv_int8_scratch(g));
         k::conv_pack_int8(g, w.data(), b.data(), packed.data());
         const float* r = residual ? add.data() : nullptr;
         auto conv = [&](float* s, std::size_t shares, const float* in = nullptr, const float* gate = nullptr) {

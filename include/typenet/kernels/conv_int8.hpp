@@ -48,6 +48,23 @@ inline constexpr Int8ConvPath conv_int8_path(const ConvGeometry& g) noexcept {
 inline constexpr bool conv_int8_implicit(const ConvGeometry& g) noexcept {
     return conv_int8_path(g) == Int8ConvPath::implicit || conv_int8_path(g) == Int8ConvPath::lanes;
 }
+// Maps of no negative input (a ReLU's outputs: most maps a convolution reads) take, on
+// AVX512-VNNI, the implicit loop with the roles of the operands swapped: the input bytes are
+// q_x itself (0..127, the signed operand) and the weights' bytes w + 128 (unsigned), so each
+// pixel's quad is broadcast from memory by vpdpbusd itself ({1to16}) instead of by an
+// instruction of its own, at the cost of a correction per pixel, 128 times the sum of its
+// window's bytes. The same integer sums as the implicit and lanes loops, so the same outputs;
+// chosen per sample, once the quantization has seen the map (C % 16 == 0: the window sums
+// from whole 16-byte chunks).
+inline constexpr bool conv_int8_unsigned_maps(const ConvGeometry& g) noexcept {
+    return has_int8_dot && conv_int8_path(g) == Int8ConvPath::lanes;
+}
+// The packed floats: Int8Packing's, and where maps of no negative input have their loop, a
+// copy of the panels after them (which the lanes loop's layout replaced).
+inline constexpr std::size_t conv_int8_packed_floats(const ConvGeometry& g) noexcept {
+    const Int8Packing d = conv_int8_packing(g);
+    return d.floats() + (conv_int8_unsigned_maps(g) ? d.weight_words() : 0);
+}
 
 // Canonical [cout][cin][kh][kw] weights and bias to the int8 GEMM operand (K ordered (ky, kx, ci)):
 // Int8Packing's panels, or for the lanes loop the same quantized words in blocks of 16 outputs
@@ -60,6 +77,7 @@ inline void conv_pack_int8(const ConvGeometry& g, const float* w, const float* b
     if (path != Int8ConvPath::lanes) return;
     auto* words = reinterpret_cast<std::uint32_t*>(packed);
     const std::vector<std::uint32_t> panels(words, words + d.weight_words());
+    if (conv_int8_unsigned_maps(g)) std::copy(panels.begin(), panels.end(), reinterpret_cast<std::uint32_t*>(packed + d.floats()));
     std::fill_n(words, d.weight_words(), 0u);
     const std::size_t cq = cin / 4, chunks = cin / 16, taps = g.kh * g.kw;
     for (std::size_t o = 0; o < g.cout; ++o)
@@ -74,9 +92,10 @@ inline void conv_pack_int8(const ConvGeometry& g, const float* w, const float* b
 
 // Scratch, in floats: the quantized image in its border (implicit), or the quantized image,
 // one block of byte rows and their scales (gathered).
+// (Unsigned maps: then each pixel's sum of bytes, and each output pixel's window sum.)
 inline constexpr std::size_t conv_int8_implicit_scratch(const ConvGeometry& g) noexcept {
     const ImplicitGeometry ig = implicit_geometry(g);
-    return round_up(ig.hp * ig.wp * g.c / 4, lanes);
+    return round_up(ig.hp * ig.wp * g.c / 4, lanes) + (conv_int8_unsigned_maps(g) ? ig.hp * ig.wp * g.c / 16 + g.oh * g.ow : 0);
 }
 inline constexpr std::size_t conv_int8_gathered_scratch(const ConvGeometry& g) noexcept {
     return round_up((g.h * g.w * g.c + 3) / 4 + 1, lanes) + pixel_block * int8_row_words(conv_int8_packing(g)) + pixel_block;
@@ -91,18 +110,25 @@ inline constexpr std::size_t conv_int8_scratch(const ConvGeometry& g) noexcept {
 
 // One image to bytes q_x + 128 inside a border of 128s (q_x = 0): hp x wp pixels, the image at
 // (pad_top, pad_left), one scale for the image (returned: NaN when it holds a NaN or infinity).
-inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uint8_t* dst, std::size_t hp, std::size_t wp) noexcept {
-    const float m = largest_magnitude(img, g.h * g.w * g.c);
+// Where *unsigned_map is true on entry (the layer has the unsigned maps' loop) and stays true,
+// the image has no negative input and its bytes are q_x itself, in a border of zeros.
+inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uint8_t* dst, std::size_t hp, std::size_t wp,
+                               bool* unsigned_map = nullptr) noexcept {
+    bool negative = true;
+    const float m = unsigned_map && *unsigned_map ? largest_magnitude<true>(img, g.h * g.w * g.c, &negative)
+                                                  : largest_magnitude(img, g.h * g.w * g.c);
+    if (unsigned_map) *unsigned_map = !negative;
+    const std::uint8_t zero = negative ? 128 : 0;
     const std::size_t run = wp * g.c, left = g.pad_left * g.c, width = g.w * g.c;
     for (std::size_t r = 0; r < hp; ++r) {
         std::uint8_t* row = dst + r * run;
         if (r < g.pad_top || r >= g.pad_top + g.h) {
-            std::memset(row, 128, run);
+            std::memset(row, zero, run);
             continue;
         }
-        std::memset(row, 128, left);
-        quantize_with(img + (r - g.pad_top) * width, width, m, row + left);  // (width is whole quads: nothing written past it)
-        std::memset(row + left + width, 128, run - left - width);
+        std::memset(row, zero, left);
+        quantize_with(img + (r - g.pad_top) * width, width, m, row + left, zero);  // (width is whole quads: nothing written past it)
+        std::memset(row + left + width, zero, run - left - width);
     }
     return m / 127.f;
 }
@@ -157,6 +183,70 @@ template <std::size_t M>
                   add ? add + i * ldy : nullptr, clamp);
 }
 #endif
+
+#if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
+// Each of n pixels' sum of its c bytes (c % 16 == 0): sixteen 16-byte chunks at a time, each
+// chunk's four words summed by vpdpbusd against ones and the four words by sum_quads.
+inline void int8_pixel_sums(const std::uint8_t* q, std::size_t n, std::size_t c, std::int32_t* sums) noexcept {
+    const std::size_t chunks = c / 16, total = n * chunks;
+    const __m512i ones = _mm512_set1_epi8(1), order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    std::size_t j = 0;
+    for (; j + 16 <= total; j += 16) {
+        vint a[4];
+        TYPENET_UNROLL
+        for (std::size_t k = 0; k < 4; ++k) a[k] = vint(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(q + (j + 4 * k) * 16), ones));
+        _mm512_storeu_si512(sums + j, _mm512_permutexvar_epi32(order, sum_quads(a)));  // lane 4a + k held chunk 4k + a
+    }
+    for (; j < total; ++j) {
+        std::int32_t sum = 0;
+        for (std::size_t b = 0; b < 16; ++b) sum += q[j * 16 + b];
+        sums[j] = sum;
+    }
+    if (chunks > 1)
+        for (std::size_t i = 0; i < n; ++i) {  // (in place: pixel i's chunks are at i * chunks >= i)
+            std::int32_t sum = 0;
+            for (std::size_t k = 0; k < chunks; ++k) sum += sums[i * chunks + k];
+            sums[i] = sum;
+        }
+}
+
+// acc += w (unsigned bytes) . *x (signed bytes) in every lane, x broadcast by the instruction
+// (a copy in and out of the asm, as in dot_int8: operands of an array g++ would keep on the stack).
+[[gnu::always_inline]] inline __m512i dot_int8_broadcast(__m512i acc, __m512i w, const std::uint32_t* x) noexcept {
+    asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*x));
+    return acc;
+}
+
+// M output pixels (ldx words apart) by the first 16 outputs of a panel (the lanes loop's
+// layers: at most 16 outputs), on a map of no negative input (conv_int8_unsigned_maps): the
+// weights' bytes flipped to w + 128 as they are loaded, each pixel's quad the memory operand of
+// vpdpbusd, broadcast by it: acc = sum q_x w + 128 window[i], window[i] the sum of pixel i's
+// window of bytes.
+template <std::size_t M>
+[[gnu::noinline]] inline void int8_unsigned_micro(const std::uint32_t* x, std::size_t ldx, const std::size_t* tap, std::size_t taps,
+                                                  std::size_t cq, const std::uint32_t* pw, float s, const std::int32_t* window,
+                                                  float* y, std::size_t ldy, std::size_t ncols, const float* scale, const float* bias,
+                                                  const float* add, bool clamp) noexcept {
+    __m512i acc[M];
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) acc[i] = _mm512_setzero_si512();
+    const __m512i flip = _mm512_set1_epi8(char(0x80));
+    for (std::size_t t = 0; t < taps; ++t) {
+        const std::uint32_t* xt = x + tap[t];
+        for (std::size_t q = 0; q < cq; ++q, pw += nr) {
+            const __m512i w = _mm512_xor_si512(load_ints(pw), flip);
+            TYPENET_UNROLL
+            for (std::size_t i = 0; i < M; ++i) acc[i] = dot_int8_broadcast(acc[i], w, xt + i * ldx + q);
+        }
+    }
+    TYPENET_UNROLL
+    for (std::size_t i = 0; i < M; ++i) {
+        const vint c(128 * window[i]);  // then int8_dequantize's arithmetic: the same bits
+        const vfloat v = kernels::fma(xsimd::to_float(vint(acc[i]) - c), load(scale) * vfloat(s), load(bias));
+        store_row(y + i * ldy, v, vfloat(0.f), ncols, 0, nullptr, add ? add + i * ldy : nullptr, clamp);
+    }
+}
+#endif
 }  // namespace detail
 
 // The implicit int8 GEMM (conv_int8_implicit), reading the bordered bytes in place: output
@@ -178,9 +268,52 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
     const auto* words = reinterpret_cast<const std::uint32_t*>(scratch);
     const std::size_t sx = g.sw * cq;
     for (std::size_t b = 0; b < batch; ++b) {
-        const float s = quantize_bordered(g, in + b * g.h * g.w * g.c, qimg, ig.hp, ig.wp);
+        bool unsigned_map = Lanes && conv_int8_unsigned_maps(g);  // (the loop the weights were packed for)
+        const float s = quantize_bordered(g, in + b * g.h * g.w * g.c, qimg, ig.hp, ig.wp, &unsigned_map);
         float* o = out + b * pixels * ldo;
         const float* a = add ? add + b * pixels * ldo : nullptr;
+#if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
+        if (Lanes && unsigned_map) {
+            auto* pixel_sums = reinterpret_cast<std::int32_t*>(scratch + round_up(ig.hp * ig.wp * cq, lanes));
+            std::int32_t* window = pixel_sums + ig.hp * ig.wp * g.c / 16;
+            detail::int8_pixel_sums(qimg, ig.hp * ig.wp, g.c, pixel_sums);
+            std::size_t ptap[64];  // the taps in pixels
+            implicit_taps(g, ig.wp, 1, ptap);
+            for (std::size_t oy = 0; oy < g.oh; ++oy) {
+                const std::int32_t* p0 = pixel_sums + oy * g.sh * ig.wp;
+                std::int32_t* wrow = window + oy * g.ow;
+                std::size_t ox = 0;
+                if (g.sw == 1)
+                    for (; ox + lanes <= g.ow; ox += lanes) {
+                        detail::vint sum(0);
+                        for (std::size_t t = 0; t < taps; ++t) sum += detail::vint::load_unaligned(p0 + ptap[t] + ox);
+                        sum.store_unaligned(wrow + ox);
+                    }
+                for (; ox < g.ow; ++ox) {
+                    std::int32_t sum = 0;
+                    for (std::size_t t = 0; t < taps; ++t) sum += p0[ptap[t] + ox * g.sw];
+                    wrow[ox] = sum;
+                }
+            }
+            const auto* panels = reinterpret_cast<const std::uint32_t*>(packed + d.floats());
+            for (std::size_t oy = 0; oy < g.oh; ++oy) {
+                const std::uint32_t* x = words + oy * g.sh * ig.wp * cq;
+                auto tile = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t ox) {
+                    const std::size_t at = (oy * g.ow + ox) * ldo;
+                    detail::int8_unsigned_micro<M>(x + ox * sx, sx, tap, taps, cq, panels, s, window + oy * g.ow + ox, o + at, ldo, g.cout,
+                                                   scale, bias, a ? a + at : nullptr, detail::clamps_in_registers<Act>);
+                    detail::apply_tile<Act>(o + at, M, ldo, g.cout);
+                };
+                std::size_t ox = 0;
+                for (; ox + 16 <= g.ow; ox += 16) tile(std::integral_constant<std::size_t, 16>{}, ox);
+                if (g.ow - ox >= 8) tile(std::integral_constant<std::size_t, 8>{}, ox), ox += 8;
+                if (g.ow - ox >= 4) tile(std::integral_constant<std::size_t, 4>{}, ox), ox += 4;
+                if (g.ow - ox >= 2) tile(std::integral_constant<std::size_t, 2>{}, ox), ox += 2;
+                if (g.ow - ox >= 1) tile(std::integral_constant<std::size_t, 1>{}, ox);
+            }
+            continue;
+        }
+#endif
 #if XSIMD_WITH_AVX512F
         if constexpr (Lanes) {
             for (std::size_t col = 0; col < g.cout; col += lanes) {

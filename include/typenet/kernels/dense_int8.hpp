@@ -73,21 +73,36 @@ inline void dense_pack_int8(Int8Packing d, const float* w, const float* b, float
     }
 }
 
-// The largest |x| of n floats; NaN when they hold a NaN or an infinity.
-inline float largest_magnitude(const float* x, std::size_t n) noexcept {
+// The largest |x| of n floats; NaN when they hold a NaN or an infinity. With Signs, also
+// whether any of them has its sign bit set (*negative; -0 counts).
+template <bool Signs = false>
+inline float largest_magnitude(const float* x, std::size_t n, bool* negative = nullptr) noexcept {
     // The largest |x| as the largest of the bit patterns with the sign cleared, compared as
     // unsigned integers: ordered like the magnitudes, infinity above every finite value and a
     // NaN above infinity, so one maximum finds the scale and both kinds of poison (four chains:
     // one chain of floating-point maxima and a NaN check took 74 ns for 784 inputs).
     using vuint = xsimd::batch<std::uint32_t, arch>;
     const vuint magnitude(0x7fffffffu);
-    vuint vm[4] = {vuint(0u), vuint(0u), vuint(0u), vuint(0u)};
+    vuint vm[4] = {vuint(0u), vuint(0u), vuint(0u), vuint(0u)}, signs(0u);
     std::size_t j = 0;
     for (; j + 4 * lanes <= n; j += 4 * lanes)
         TYPENET_UNROLL
-        for (std::size_t c = 0; c < 4; ++c) vm[c] = xsimd::max(vm[c], xsimd::bitwise_cast<vuint>(loadu(x + j + c * lanes)) & magnitude);
-    for (; j + lanes <= n; j += lanes) vm[0] = xsimd::max(vm[0], xsimd::bitwise_cast<vuint>(loadu(x + j)) & magnitude);
+        for (std::size_t c = 0; c < 4; ++c) {
+            const vuint bits = xsimd::bitwise_cast<vuint>(loadu(x + j + c * lanes));
+            vm[c] = xsimd::max(vm[c], bits & magnitude);
+            if constexpr (Signs) signs |= bits;
+        }
+    for (; j + lanes <= n; j += lanes) {
+        const vuint bits = xsimd::bitwise_cast<vuint>(loadu(x + j));
+        vm[0] = xsimd::max(vm[0], bits & magnitude);
+        if constexpr (Signs) signs |= bits;
+    }
     const vuint vmax = xsimd::max(xsimd::max(vm[0], vm[1]), xsimd::max(vm[2], vm[3]));
+    if constexpr (Signs) {
+        bool any = xsimd::any((signs & vuint(0x80000000u)) != vuint(0u));
+        for (std::size_t i = j; i < n; ++i) any = any || std::signbit(x[i]);
+        *negative = any;
+    }
     std::uint32_t bits;
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512) bits = _mm512_reduce_max_epu32(vmax);  // a shuffle tree: the scalar loop over 16 lanes was a third of this function
@@ -103,8 +118,10 @@ inline float largest_magnitude(const float* x, std::size_t n) noexcept {
 }
 
 // n inputs to unsigned bytes q_x + 128 with the scale m / 127 (m: largest_magnitude of the
-// inputs, or of a whole image they are part of), quads zero-padded with 128 (q_x = 0).
-inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* q) noexcept {
+// inputs, or of a whole image they are part of), quads zero-padded with 128 (q_x = 0). With
+// flip = 0, the bytes of q_x itself (two's complement; conv_int8.hpp's maps of no negative
+// input, whose q_x are 0..127): each byte is q_x's XOR flip.
+inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* q, std::uint8_t flip = 0x80) noexcept {
     const float inv = m > 0.f ? 127.f / m : 0.f;
     std::size_t k = 0;
 #if XSIMD_WITH_AVX512F
@@ -124,14 +141,14 @@ inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* 
         auto pack64 = [&](std::size_t at, auto&& to_ints) {
             const __m512i words =
                 _mm512_packs_epi16(_mm512_packs_epi32(to_ints(at), to_ints(at + 16)), _mm512_packs_epi32(to_ints(at + 32), to_ints(at + 48)));
-            _mm512_storeu_si512(q + at, _mm512_xor_si512(_mm512_permutexvar_epi32(order, words), _mm512_set1_epi8(char(0x80))));
+            _mm512_storeu_si512(q + at, _mm512_xor_si512(_mm512_permutexvar_epi32(order, words), _mm512_set1_epi8(char(flip))));
         };
         if (finite)
             for (; k + 64 <= n; k += 64) pack64(k, ints_unclamped);
         else
             for (; k + 64 <= n; k += 64) pack64(k, ints);
         for (; k + 16 <= n; k += 16)
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), _mm512_cvtepi32_epi8(_mm512_add_epi32(ints(k), _mm512_set1_epi32(128))));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), _mm_xor_si128(_mm512_cvtepi32_epi8(ints(k)), _mm_set1_epi8(char(flip))));
     }
 #elif XSIMD_WITH_AVX2
     {
@@ -146,7 +163,7 @@ inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* 
             const __m256i words =
                 _mm256_packs_epi16(_mm256_packs_epi32(ints(k), ints(k + 8)), _mm256_packs_epi32(ints(k + 16), ints(k + 24)));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k),
-                                _mm256_xor_si256(_mm256_permutevar8x32_epi32(words, order), _mm256_set1_epi8(char(0x80))));
+                                _mm256_xor_si256(_mm256_permutevar8x32_epi32(words, order), _mm256_set1_epi8(char(flip))));
         }
     }
 #elif XSIMD_WITH_NEON64
@@ -157,16 +174,16 @@ inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* 
         for (; k + 16 <= n; k += 16) {
             const int16x8_t a = vcombine_s16(vqmovn_s32(ints(k)), vqmovn_s32(ints(k + 4)));
             const int16x8_t b = vcombine_s16(vqmovn_s32(ints(k + 8)), vqmovn_s32(ints(k + 12)));
-            const int8x16_t bytes = veorq_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)), vdupq_n_s8(-128));
+            const int8x16_t bytes = veorq_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)), vdupq_n_s8(std::int8_t(flip)));
             vst1q_u8(q + k, vreinterpretq_u8_s8(bytes));
         }
     }
 #endif
     for (std::size_t i = 0, rest = n - k; i < rest; ++i) {
         const float v = x[k + i] * inv;  // NaN for a NaN or infinite x: its byte is zero (the row's scale is NaN anyway)
-        q[k + i] = std::uint8_t(v == v ? std::int32_t(std::nearbyint(std::clamp(v, -127.f, 127.f))) + 128 : 128);
+        q[k + i] = std::uint8_t(std::uint8_t(v == v ? std::int32_t(std::nearbyint(std::clamp(v, -127.f, 127.f))) : 0) ^ flip);
     }
-    for (std::size_t i = n; i % 4; ++i) q[i] = 128;
+    for (std::size_t i = n; i % 4; ++i) q[i] = flip;
 }
 
 // One row of n inputs to bytes with its own scale; returns s_x (NaN when the row holds a NaN

@@ -158,7 +158,7 @@ struct ConvLayer {
     }();
     template <class In> static constexpr bool runs_winograd = winograd_tile<In> != 0;
     template <class In>
-    static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
+    static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packed_floats(geometry<In>())
                                                    : runs_bf16<In>        ? kernels::conv_bf16_packing(geometry<In>()).floats()
                                                    : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())
                                                    : runs_winograd<In>    ? kernels::winograd_floats(geometry<In>(), winograd_tile<In>)
