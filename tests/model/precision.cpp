@@ -33,14 +33,19 @@ std::vector<float> uniform(std::size_t n, unsigned seed, float lo, float hi) {
 }
 
 // The scheme for one output pixel and channel: the image quantized with one scale (a 1x1 at
-// stride 1: each row of the map with its own), the receptive field's bytes (padding: zero),
-// the weights per output channel, exact sums.
+// stride 1: each row of the map with its own; at a larger stride, the scale of the pixels on
+// its grid), the receptive field's bytes (padding: zero), the weights per output channel,
+// exact sums.
 float conv_reference(const float* w, const float* img, std::size_t h, std::size_t wd, std::size_t c, std::size_t k, std::size_t stride,
                      std::size_t pad, std::size_t oy, std::size_t ox, float bias) {
-    const bool per_row = k == 1 && stride == 1 && pad == 0;
+    const bool per_row = k == 1 && stride == 1 && pad == 0, grid = k == 1 && stride > 1 && pad == 0;
     const float* scaled = per_row ? img + oy * wd * c : img;
     float mx = 0.f;
-    for (std::size_t i = 0; i < (per_row ? wd * c : h * wd * c); ++i) mx = std::max(mx, std::abs(scaled[i]));
+    for (std::size_t i = 0; i < (per_row ? wd * c : h * wd * c); ++i) {
+        const std::size_t y = i / (wd * c), x = i / c % wd;
+        if (!grid || (y % stride == 0 && x % stride == 0))  // (every such pixel is read: a 1x1 without padding)
+            mx = std::max(mx, std::abs(scaled[i]));
+    }
     float mw = 0.f;
     for (std::size_t i = 0; i < c * k * k; ++i) mw = std::max(mw, std::abs(w[i]));
     auto q = [](float v, float m) { return m > 0.f ? int(std::nearbyint(std::clamp(v * (127.f / m), -127.f, 127.f))) : 0; };
@@ -105,7 +110,9 @@ TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision
     check_int8_conv<9, 7, 8, 3, 2, 1, 37>();    // implicit: a stride, rows of 4 pixels
     check_int8_conv<6, 29, 20, 3, 1, 1, 70>();  // implicit: 29 = 12 + 12 + 4 + 1, three panels
     check_int8_conv<11, 13, 12, 5, 1, 2, 16>(); // a 5x5 window, one vector of outputs
-    check_int8_conv<8, 8, 64, 1, 2, 0, 24>();   // a 1x1 at stride 2 (ResNet's shortcut)
+    check_int8_conv<8, 8, 64, 1, 2, 0, 24>();   // a 1x1 at stride 2 (ResNet's shortcut): the scale of its grid's pixels
+    check_int8_conv<9, 7, 6, 1, 3, 0, 10>();    // the same over gathered rows (stride 3: a grid of 3 x 3)
+    check_int8_conv<9, 9, 16, 1, 2, 0, 12>();   // and in the lanes loop's layers
     check_int8_conv<7, 9, 24, 1, 1, 0, 40>();   // a 1x1 at stride 1: each row of the map its own scale
     check_int8_conv<3, 5, 6, 1, 1, 0, 17>();    // the same, channels not whole quads
     check_int8_conv<10, 14, 32, 3, 1, 1, 13>(); // lanes (AVX-512): 13 outputs, two 16-channel chunks
@@ -160,6 +167,7 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
     run(k::ConvGeometry{9, 11, 48, 3, 3, 2, 1, 1, 1, 1, 1, 5, 11, 16, 1}, true, true);  // lanes: three 16-channel chunks, 11 = 6 + 4 + 1
     run(k::ConvGeometry{35, 35, 16, 3, 3, 2, 2, 1, 1, 1, 1, 18, 18, 16, 1}, true, true);  // lanes at stride 2: 18 = 16 + 2 unsigned
     run(k::ConvGeometry{6, 31, 16, 3, 3, 1, 1, 1, 1, 1, 1, 6, 31, 9, 1}, false, false);   // 31 = 16 + 8 + 4 + 2 + 1 unsigned
+    run(k::ConvGeometry{9, 35, 32, 1, 1, 2, 2, 1, 1, 0, 0, 5, 18, 12, 1}, true, true);    // a 1x1 at stride 2: its grid alone, unsigned too
 }
 
 TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by rows and by shares", "[precision][int8][conv]") {

@@ -19,9 +19,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <utility>
-#include <vector>
 
 #include "conv.hpp"
 #include "dense_bf16.hpp"

@@ -133,6 +133,52 @@ inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uin
     return m / 127.f;
 }
 
+// A 1x1 convolution at a stride reads only the pixels on its grid (every sh-th row's every
+// sw-th pixel): their largest |x| alone sets the image's scale (the pixels off the grid change
+// no output, so they need not bound it), and only they are quantized, oh x ow of them in order.
+inline bool conv_int8_sampled(const ConvGeometry& g) noexcept {
+    return g.kh == 1 && g.kw == 1 && g.pad_top == 0 && g.pad_left == 0 && (g.sh > 1 || g.sw > 1);
+}
+// The grid's largest |x| (NaN for a NaN or an infinity, as largest_magnitude), and whether any
+// of its inputs has its sign bit set.
+inline float grid_magnitude(const ConvGeometry& g, const float* img, bool& negative) noexcept {
+    const std::size_t c = g.c, run = g.w * c;
+    using vuint = xsimd::batch<std::uint32_t, arch>;
+    vuint vm(0u), vs(0u);  // (the bit patterns' maximum, as in largest_magnitude)
+    std::uint32_t bits = 0, signs = 0;
+    for (std::size_t oy = 0; oy < g.oh; ++oy)
+        for (std::size_t ox = 0; ox < g.ow; ++ox) {
+            const float* px = img + oy * g.sh * run + ox * g.sw * c;
+            std::size_t k = 0;
+            for (; k + lanes <= c; k += lanes) {
+                const vuint v = xsimd::bitwise_cast<vuint>(loadu(px + k));
+                vm = xsimd::max(vm, v & vuint(0x7fffffffu)), vs |= v;
+            }
+            for (; k < c; ++k) {
+                const auto v = std::bit_cast<std::uint32_t>(px[k]);
+                bits = std::max(bits, v & 0x7fffffffu), signs |= v;
+            }
+        }
+    alignas(alignment) std::uint32_t m[lanes], n[lanes];
+    vm.store_aligned(m), vs.store_aligned(n);
+    for (std::size_t i = 0; i < lanes; ++i) bits = std::max(bits, m[i]), signs |= n[i];
+    negative = (signs >> 31) != 0;
+    return bits >= 0x7f800000u ? std::numeric_limits<float>::quiet_NaN() : std::bit_cast<float>(bits);
+}
+// The grid's pixels to bytes, oh x ow of them in order; the bytes and *unsigned_map as
+// quantize_bordered's.
+inline float quantize_sampled(const ConvGeometry& g, const float* img, std::uint8_t* dst, bool* unsigned_map = nullptr) noexcept {
+    bool negative = true;
+    const float m = grid_magnitude(g, img, negative);
+    if (!(unsigned_map && *unsigned_map)) negative = true;
+    if (unsigned_map) *unsigned_map = !negative;
+    const std::uint8_t zero = negative ? 128 : 0;
+    for (std::size_t oy = 0; oy < g.oh; ++oy)
+        for (std::size_t ox = 0; ox < g.ow; ++ox)  // (C % 4 == 0: the implicit loops')
+            quantize_with(img + (oy * g.sh * g.w + ox * g.sw) * g.c, g.c, m, dst + (oy * g.ow + ox) * g.c, zero);
+    return m / 127.f;
+}
+
 namespace detail {
 #if XSIMD_WITH_AVX512F
 // Four vectors' 128-bit lanes summed: lane 4a + k of the result is the sum of the four lanes of
@@ -266,24 +312,28 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
     implicit_taps(g, ig.wp, cq, tap);
     auto* qimg = reinterpret_cast<std::uint8_t*>(scratch);
     const auto* words = reinterpret_cast<const std::uint32_t*>(scratch);
-    const std::size_t sx = g.sw * cq;
+    // The image the loops read: the bordered one, or a strided 1x1's grid of pixels at stride 1.
+    const bool sampled = conv_int8_sampled(g);
+    const std::size_t hp = sampled ? g.oh : ig.hp, wp = sampled ? g.ow : ig.wp, sh = sampled ? 1 : g.sh, sw = sampled ? 1 : g.sw;
+    const std::size_t sx = sw * cq, row_words = sh * wp * cq;
     for (std::size_t b = 0; b < batch; ++b) {
         bool unsigned_map = Lanes && conv_int8_unsigned_maps(g);  // (the loop the weights were packed for)
-        const float s = quantize_bordered(g, in + b * g.h * g.w * g.c, qimg, ig.hp, ig.wp, &unsigned_map);
+        const float* img = in + b * g.h * g.w * g.c;
+        const float s = sampled ? quantize_sampled(g, img, qimg, &unsigned_map) : quantize_bordered(g, img, qimg, ig.hp, ig.wp, &unsigned_map);
         float* o = out + b * pixels * ldo;
         const float* a = add ? add + b * pixels * ldo : nullptr;
 #if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
         if (Lanes && unsigned_map) {
             auto* pixel_sums = reinterpret_cast<std::int32_t*>(scratch + round_up(ig.hp * ig.wp * cq, lanes));
             std::int32_t* window = pixel_sums + ig.hp * ig.wp * g.c / 16;
-            detail::int8_pixel_sums(qimg, ig.hp * ig.wp, g.c, pixel_sums);
+            detail::int8_pixel_sums(qimg, hp * wp, g.c, pixel_sums);
             std::size_t ptap[64];  // the taps in pixels
-            implicit_taps(g, ig.wp, 1, ptap);
+            implicit_taps(g, wp, 1, ptap);
             for (std::size_t oy = 0; oy < g.oh; ++oy) {
-                const std::int32_t* p0 = pixel_sums + oy * g.sh * ig.wp;
+                const std::int32_t* p0 = pixel_sums + oy * sh * wp;
                 std::int32_t* wrow = window + oy * g.ow;
                 std::size_t ox = 0;
-                if (g.sw == 1)
+                if (sw == 1)
                     for (; ox + lanes <= g.ow; ox += lanes) {
                         detail::vint sum(0);
                         for (std::size_t t = 0; t < taps; ++t) sum += detail::vint::load_unaligned(p0 + ptap[t] + ox);
@@ -291,13 +341,13 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
                     }
                 for (; ox < g.ow; ++ox) {
                     std::int32_t sum = 0;
-                    for (std::size_t t = 0; t < taps; ++t) sum += p0[ptap[t] + ox * g.sw];
+                    for (std::size_t t = 0; t < taps; ++t) sum += p0[ptap[t] + ox * sw];
                     wrow[ox] = sum;
                 }
             }
             const auto* panels = reinterpret_cast<const std::uint32_t*>(packed + d.floats());
             for (std::size_t oy = 0; oy < g.oh; ++oy) {
-                const std::uint32_t* x = words + oy * g.sh * ig.wp * cq;
+                const std::uint32_t* x = words + oy * row_words;
                 auto tile = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t ox) {
                     const std::size_t at = (oy * g.ow + ox) * ldo;
                     detail::int8_unsigned_micro<M>(x + ox * sx, sx, tap, taps, cq, panels, s, window + oy * g.ow + ox, o + at, ldo, g.cout,
@@ -320,7 +370,7 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
                 const std::uint32_t* pw = w + col * d.quads();
                 const std::size_t ncols = std::min(lanes, g.cout - col);
                 for (std::size_t oy = 0; oy < g.oh; ++oy) {
-                    const std::uint32_t* x = words + oy * g.sh * ig.wp * cq;
+                    const std::uint32_t* x = words + oy * row_words;
                     auto tile = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t ox) {
                         const std::size_t at = (oy * g.ow + ox) * ldo + col;
                         detail::int8_lanes_micro<M>(x + ox * sx, sx, tap, taps, cq / 4, pw, s, o + at, ldo, ncols, correction + col,
@@ -341,7 +391,7 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
             const std::uint32_t* pw = w + p * d.quads() * nr;
             const std::size_t col = p * nr, ncols = std::min(nr, d.out - col);
             for (std::size_t oy = 0; oy < g.oh; ++oy) {
-                const std::uint32_t* x = words + oy * g.sh * ig.wp * cq;
+                const std::uint32_t* x = words + oy * row_words;
                 for (std::size_t ox = 0; ox < g.ow; ox += mr) {
                     const std::size_t m = std::min(mr, g.ow - ox), at = (oy * g.ow + ox) * ldo + col;
                     detail::row_blocks(m, [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i) {
@@ -373,7 +423,15 @@ inline void conv2d_int8_gathered(const ConvGeometry& g, const float* packed, con
     float* sx = reinterpret_cast<float*>(rows + pixel_block * ldq);
     const std::size_t run = g.c;  // bytes of one tap
     for (std::size_t b = 0; b < batch; ++b) {
-        const float s = quantize_row(in + b * image, image, qimg);
+        float s;
+        if (conv_int8_sampled(g)) {  // the image by the grid's scale (bytes off the grid saturate, unread)
+            bool negative;
+            const float m = grid_magnitude(g, in + b * image, negative);
+            quantize_with(in + b * image, image, m, qimg);
+            s = m / 127.f;
+        } else {
+            s = quantize_row(in + b * image, image, qimg);
+        }
         std::fill_n(sx, pixel_block, s);
         for (std::size_t q0 = 0; q0 < pixels; q0 += pixel_block) {
             const std::size_t n = std::min(pixel_block, pixels - q0);

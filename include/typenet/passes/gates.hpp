@@ -10,7 +10,8 @@
 // gate as it quantizes it: the products of scaling the map, so the same bits, and no pass.
 //
 // The gate is per sample: a batch scales the weights once a sample. One sample on several
-// threads runs the convolution on the calling thread alone.
+// threads computes the gate on the leader, then shares the scaled weights by panels and the
+// convolution by rows of its map (runtime/program.hpp's GatedStep::run_shared).
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
