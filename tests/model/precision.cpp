@@ -107,11 +107,14 @@ void check_int8_conv() {
 
 TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision][int8][conv]") {
     check_int8_conv<9, 7, 5, 3, 2, 1, 37>();    // gathered byte rows
+    check_int8_conv<11, 10, 3, 3, 1, 1, 16>();  // 3 channels padded to a quad: the implicit loop (an image's first layer)
+    check_int8_conv<12, 9, 7, 5, 2, 2, 40>();   // 7 padded to 8, a 5x5 window at stride 2
     check_int8_conv<9, 7, 8, 3, 2, 1, 37>();    // implicit: a stride, rows of 4 pixels
     check_int8_conv<6, 29, 20, 3, 1, 1, 70>();  // implicit: 29 = 12 + 12 + 4 + 1, three panels
     check_int8_conv<11, 13, 12, 5, 1, 2, 16>(); // a 5x5 window, one vector of outputs
     check_int8_conv<8, 8, 64, 1, 2, 0, 24>();   // a 1x1 at stride 2 (ResNet's shortcut): the scale of its grid's pixels
-    check_int8_conv<9, 7, 6, 1, 3, 0, 10>();    // the same over gathered rows (stride 3: a grid of 3 x 3)
+    check_int8_conv<9, 7, 5, 1, 3, 0, 10>();    // the same over gathered rows (stride 3: a grid of 3 x 3)
+    check_int8_conv<9, 7, 6, 1, 3, 0, 10>();    // and over 6 channels padded to 8
     check_int8_conv<9, 9, 16, 1, 2, 0, 12>();   // and in the lanes loop's layers
     check_int8_conv<7, 9, 24, 1, 1, 0, 40>();   // a 1x1 at stride 1: each row of the map its own scale
     check_int8_conv<3, 5, 6, 1, 1, 0, 17>();    // the same, channels not whole quads
@@ -121,23 +124,21 @@ TEST_CASE("Conv2D with int8 weights computes the documented scheme", "[precision
 TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwise", "[precision][int8][conv]") {
     // The same bytes and exact integer sums, read in place (a quad per broadcast, or 16
     // channels in every 128-bit lane) or from gathered rows: with dilation, asymmetric padding,
-    // a residual and its ReLU, and outputs in a wider tensor (ldo). Inputs of both signs, and
-    // of none negative (a ReLU's outputs: on AVX512-VNNI the lanes loop's layers then take the
-    // loop of unsigned maps, conv_int8_unsigned_maps), and of none negative but one sample's
-    // one input (that sample back on the lanes loop).
+    // a residual and its ReLU, and outputs in a wider tensor (ldo); inputs of both signs and of
+    // none negative (a ReLU's). On AVX512-VNNI the implicit loop of a layer of at most 16
+    // outputs is the broadcast loop (conv_int8_broadcasts: q_x the signed operand, a window sum
+    // per pixel); channels that are not whole quads are padded to them (C = 3, 6, 7).
     namespace k = tn::kernels;
     using Path = k::Int8ConvPath;
-    auto run_on = [](const k::ConvGeometry& g, bool relu, bool residual, float lo, bool one_negative) {
+    auto run_on = [](const k::ConvGeometry& g, bool relu, bool residual, float lo) {
         INFO(g.h << "x" << g.w << "x" << g.c << " k" << g.kh << "x" << g.kw << " s" << g.sh << " d" << g.dh << " -> " << g.cout
-                 << ", inputs from " << lo << (one_negative ? ", one negative" : ""));
+                 << ", inputs from " << lo);
         const auto w = uniform(g.cout * g.k(), 21, -1.f, 1.f), b = uniform(g.cout, 22, -0.5f, 0.5f);
         const std::size_t batch = 2, ldo = g.cout + 5, outs = batch * g.oh * g.ow * ldo;
-        auto x = uniform(batch * g.h * g.w * g.c, 23, lo, 3.f);
-        const auto add = uniform(outs, 24, -1.f, 1.f);
-        if (one_negative) x[g.h * g.w * g.c + 7] = -0.25f;
+        const auto x = uniform(batch * g.h * g.w * g.c, 23, lo, 3.f), add = uniform(outs, 24, -1.f, 1.f);
         using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;  // the kernels load the weights aligned
         auto conv = [&]<Path P>(std::integral_constant<Path, P>) {
-            Aligned packed(k::conv_int8_packed_floats(g)), scratch(P == Path::gathered ? k::conv_int8_gathered_scratch(g) : k::conv_int8_implicit_scratch(g));
+            Aligned packed(k::conv_int8_packing(g).floats()), scratch(P == Path::gathered ? k::conv_int8_gathered_scratch(g) : k::conv_int8_implicit_scratch(g));
             k::conv_pack_int8(g, w.data(), b.data(), packed.data(), P);
             std::vector<float> y(outs, 7.f);
             const float* r = residual ? add.data() : nullptr;
@@ -152,11 +153,12 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
             REQUIRE(std::memcmp(conv(std::integral_constant<Path, Path::lanes>{}).data(), gathered.data(), outs * sizeof(float)) == 0);
     };
     auto run = [&](const k::ConvGeometry& g, bool relu, bool residual) {
-        run_on(g, relu, residual, -3.f, false);
-        run_on(g, relu, residual, 0.f, false);
-        run_on(g, relu, residual, 0.f, true);
+        run_on(g, relu, residual, -3.f);
+        run_on(g, relu, residual, 0.f);
     };
-    STATIC_REQUIRE(k::conv_int8_unsigned_maps(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}) == k::has_int8_dot);
+    STATIC_REQUIRE(k::conv_int8_broadcasts(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}) == k::has_int8_dot);
+    STATIC_REQUIRE(k::conv_int8_broadcasts(k::ConvGeometry{32, 32, 3, 3, 3, 1, 1, 1, 1, 1, 1, 32, 32, 16, 1}) == k::has_int8_dot);
+    STATIC_REQUIRE(!k::conv_int8_broadcasts(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 17, 1}));
     //                  h   w   c  kh kw sh sw dh dw pt pl oh  ow cout groups
     run(k::ConvGeometry{16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16, 16, 1}, true, true);  // lanes: 16 = 6 + 6 + 4
     run(k::ConvGeometry{15, 31, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8, 16, 40, 1}, true, false);
@@ -165,9 +167,13 @@ TEST_CASE("int8 Conv2D: the implicit loops give the gathered rows' outputs bitwi
     run(k::ConvGeometry{9, 10, 4, 2, 3, 1, 1, 1, 1, 1, 0, 9, 8, 7, 1}, false, false);
     run(k::ConvGeometry{7, 7, 64, 1, 1, 2, 2, 1, 1, 0, 0, 4, 4, 65, 1}, true, true);
     run(k::ConvGeometry{9, 11, 48, 3, 3, 2, 1, 1, 1, 1, 1, 5, 11, 16, 1}, true, true);  // lanes: three 16-channel chunks, 11 = 6 + 4 + 1
-    run(k::ConvGeometry{35, 35, 16, 3, 3, 2, 2, 1, 1, 1, 1, 18, 18, 16, 1}, true, true);  // lanes at stride 2: 18 = 16 + 2 unsigned
-    run(k::ConvGeometry{6, 31, 16, 3, 3, 1, 1, 1, 1, 1, 1, 6, 31, 9, 1}, false, false);   // 31 = 16 + 8 + 4 + 2 + 1 unsigned
-    run(k::ConvGeometry{9, 35, 32, 1, 1, 2, 2, 1, 1, 0, 0, 5, 18, 12, 1}, true, true);    // a 1x1 at stride 2: its grid alone, unsigned too
+    run(k::ConvGeometry{35, 35, 16, 3, 3, 2, 2, 1, 1, 1, 1, 18, 18, 16, 1}, true, true);  // lanes at stride 2; broadcast: 18 = 16 + 2
+    run(k::ConvGeometry{6, 31, 16, 3, 3, 1, 1, 1, 1, 1, 1, 6, 31, 9, 1}, false, false);   // broadcast: 31 = 16 + 8 + 4 + 2 + 1
+    run(k::ConvGeometry{9, 35, 32, 1, 1, 2, 2, 1, 1, 0, 0, 5, 18, 12, 1}, true, true);    // a 1x1 at stride 2: its grid alone
+    run(k::ConvGeometry{11, 9, 12, 3, 3, 1, 1, 1, 1, 1, 1, 11, 9, 5, 1}, true, false);    // broadcast: 3 words a pixel (not a 16-byte chunk)
+    run(k::ConvGeometry{13, 15, 3, 3, 3, 1, 1, 1, 1, 1, 1, 13, 15, 16, 1}, true, true);   // 3 channels padded to a quad
+    run(k::ConvGeometry{14, 13, 6, 3, 3, 2, 2, 2, 2, 2, 1, 7, 6, 35, 1}, false, true);    // 6 padded to 8: stride, dilation, two panels
+    run(k::ConvGeometry{10, 12, 7, 1, 1, 2, 2, 1, 1, 0, 0, 5, 6, 20, 1}, true, false);    // 7 padded to 8 on a strided 1x1's grid
 }
 
 TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by rows and by shares", "[precision][int8][conv]") {
@@ -184,7 +190,7 @@ TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by 
         const std::size_t batch = 2, ldo = g.cout + 3, outs = batch * g.oh * g.ow * ldo;
         const auto x = uniform(batch * g.h * g.w * g.c, 33, -3.f, 3.f), add = uniform(outs, 34, -1.f, 1.f);
         using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;
-        Aligned packed(k::conv_int8_packed_floats(g)), scratch(k::conv_int8_scratch(g));
+        Aligned packed(k::conv_int8_packing(g).floats()), scratch(k::conv_int8_scratch(g));
         k::conv_pack_int8(g, w.data(), b.data(), packed.data());
         const float* r = residual ? add.data() : nullptr;
         auto conv = [&](float* s, std::size_t shares, const float* in = nullptr, const float* gate = nullptr) {

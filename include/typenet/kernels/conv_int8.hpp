@@ -24,12 +24,16 @@
 
 namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 
-inline constexpr Int8Packing conv_int8_packing(const ConvGeometry& g) noexcept { return {g.k(), g.cout}; }
-
 // Which loop an int8 convolution runs, from its geometry:
-//   gathered  byte rows gathered per block of pixels (C % 4 != 0: an image's first layer);
+//   gathered  byte rows gathered per block of pixels (C = 1, 2, 5, or C % 4 != 0 from 64:
+//             where whole quads of channels would add more than a third to K, or a window of
+//             more than 64 taps);
 //   implicit  the bordered image read in place, a quad of channels broadcast per pixel and
-//             step (dense_int8.hpp's register tile: mr pixels x 32 outputs);
+//             step (dense_int8.hpp's register tile: mr pixels x 32 outputs); for C % 4 != 0
+//             (an image's first layer: C = 3) each pixel padded to whole quads by zero
+//             channels, in the image and in K (conv_int8_pads_channels: 9 quads a pixel of a
+//             3x3 window over 3 channels, where the gathered rows were 7 but cost a third of
+//             their time to gather);
 //   lanes     (AVX-512, C % 16 == 0, at most 16 outputs) 16 channels of a pixel broadcast
 //             to every 128-bit lane, each lane's four words against four outputs' weights:
 //             a load per four vpdpbusd instead of one per vpdpbusd, then the four partial
@@ -39,45 +43,59 @@ inline constexpr Int8Packing conv_int8_packing(const ConvGeometry& g) noexcept {
 //   pixels    (a 1x1 at stride 1: g.pointwise()) a Dense over the pixels, each row of the map
 //             quantized with its own scale (conv2d_int8_pixels).
 enum class Int8ConvPath { gathered, implicit, lanes, pixels };
+inline constexpr bool conv_int8_pads_channels(const ConvGeometry& g) noexcept {
+    return g.c % 4 != 0 && g.c < 64 && 3 * round_up(g.c, 4) <= 4 * g.c;
+}
 inline constexpr Int8ConvPath conv_int8_path(const ConvGeometry& g) noexcept {
     if (g.pointwise()) return Int8ConvPath::pixels;
-    if (g.c % 4 != 0 || g.kh * g.kw > 64) return Int8ConvPath::gathered;
-    if (is_avx512 && g.c % 16 == 0 && g.cout <= 16) return Int8ConvPath::lanes;
+    if ((g.c % 4 != 0 && !conv_int8_pads_channels(g)) || g.kh * g.kw > 64) return Int8ConvPath::gathered;
+    if (is_avx512 && !has_int8_dot && g.c % 16 == 0 && g.cout <= 16) return Int8ConvPath::lanes;
     return Int8ConvPath::implicit;
 }
 inline constexpr bool conv_int8_implicit(const ConvGeometry& g) noexcept {
     return conv_int8_path(g) == Int8ConvPath::implicit || conv_int8_path(g) == Int8ConvPath::lanes;
 }
-// Maps of no negative input (a ReLU's outputs: most maps a convolution reads) take, on
-// AVX512-VNNI, the implicit loop with the roles of the operands swapped: the input bytes are
-// q_x itself (0..127, the signed operand) and the weights' bytes w + 128 (unsigned), so each
-// pixel's quad is broadcast from memory by vpdpbusd itself ({1to16}) instead of by an
-// instruction of its own, at the cost of a correction per pixel, 128 times the sum of its
-// window's bytes. The same integer sums as the implicit and lanes loops, so the same outputs;
-// chosen per sample, once the quantization has seen the map (C % 16 == 0: the window sums
-// from whole 16-byte chunks).
-inline constexpr bool conv_int8_unsigned_maps(const ConvGeometry& g) noexcept {
-    return has_int8_dot && conv_int8_path(g) == Int8ConvPath::lanes;
+// The channels of a pixel as a loop reads them: whole quads in the implicit loops.
+inline constexpr std::size_t conv_int8_channels(const ConvGeometry& g, Int8ConvPath path) noexcept {
+    return path == Int8ConvPath::implicit || path == Int8ConvPath::lanes ? round_up(g.c, 4) : g.c;
 }
-// The packed floats: Int8Packing's, and where maps of no negative input have their loop, a
-// copy of the panels after them (which the lanes loop's layout replaced).
-inline constexpr std::size_t conv_int8_packed_floats(const ConvGeometry& g) noexcept {
-    const Int8Packing d = conv_int8_packing(g);
-    return d.floats() + (conv_int8_unsigned_maps(g) ? d.weight_words() : 0);
+// The GEMM operand: K = kh kw (C, or its whole quads) by cout.
+inline constexpr Int8Packing conv_int8_packing(const ConvGeometry& g, Int8ConvPath path) noexcept {
+    return {g.kh * g.kw * conv_int8_channels(g, path), g.cout};
+}
+inline constexpr Int8Packing conv_int8_packing(const ConvGeometry& g) noexcept { return conv_int8_packing(g, conv_int8_path(g)); }
+// At most 16 outputs (one vector: ResNet-20's first stage, an image's first layer) on
+// AVX512-VNNI, the implicit loop swaps the roles of vpdpbusd's operands: the input bytes are
+// q_x itself (two's complement, the signed operand) and the weights' bytes w + 128 (flipped
+// as they are loaded: the unsigned operand), so each pixel's quad is broadcast from memory by
+// vpdpbusd itself ({1to16}), where the implicit loop spends an instruction of its own on each
+// (a load per vpdpbusd) and the lanes loop a sum of quads per pixel, at the cost of a
+// correction per pixel: 128 times the sum of its window's q_x. The same integer sums, so the
+// same outputs.
+inline constexpr bool conv_int8_broadcasts(const ConvGeometry& g) noexcept {
+    return has_int8_dot && conv_int8_path(g) == Int8ConvPath::implicit && g.cout <= 16;
 }
 
 // Canonical [cout][cin][kh][kw] weights and bias to the int8 GEMM operand (K ordered (ky, kx, ci)):
 // Int8Packing's panels, or for the lanes loop the same quantized words in blocks of 16 outputs
 // [block][tap][16 channels][g][lane], lane 4a + j holding output 16 block + 4a + g's word j
 // of those channels (the corrections, scales and bias where Int8Packing has them).
+// (Channels padded to whole quads: zero weights for the zero channels.)
 inline void conv_pack_int8(const ConvGeometry& g, const float* w, const float* b, float* packed, Int8ConvPath path) {
-    const std::size_t cin = g.c;
-    const Int8Packing d = conv_int8_packing(g);
-    dense_pack_int8(d, conv_weight_rows(g, w).data(), b, packed);
+    const std::size_t cin = conv_int8_channels(g, path);
+    const Int8Packing d = conv_int8_packing(g, path);
+    std::vector<float> rows = conv_weight_rows(g, w);
+    if (cin != g.c) {
+        std::vector<float> padded(g.cout * d.in, 0.f);
+        for (std::size_t o = 0; o < g.cout; ++o)
+            for (std::size_t t = 0; t < g.kh * g.kw; ++t)
+                std::copy_n(rows.data() + (o * g.kh * g.kw + t) * g.c, g.c, padded.data() + (o * g.kh * g.kw + t) * cin);
+        rows.swap(padded);
+    }
+    dense_pack_int8(d, rows.data(), b, packed);
     if (path != Int8ConvPath::lanes) return;
     auto* words = reinterpret_cast<std::uint32_t*>(packed);
     const std::vector<std::uint32_t> panels(words, words + d.weight_words());
-    if (conv_int8_unsigned_maps(g)) std::copy(panels.begin(), panels.end(), reinterpret_cast<std::uint32_t*>(packed + d.floats()));
     std::fill_n(words, d.weight_words(), 0u);
     const std::size_t cq = cin / 4, chunks = cin / 16, taps = g.kh * g.kw;
     for (std::size_t o = 0; o < g.cout; ++o)
@@ -92,13 +110,14 @@ inline void conv_pack_int8(const ConvGeometry& g, const float* w, const float* b
 
 // Scratch, in floats: the quantized image in its border (implicit), or the quantized image,
 // one block of byte rows and their scales (gathered).
-// (Unsigned maps: then each pixel's sum of bytes, and each output pixel's window sum.)
+// (The broadcast loop: then each word's and each pixel's sum of q_x, each output pixel's window sum.)
 inline constexpr std::size_t conv_int8_implicit_scratch(const ConvGeometry& g) noexcept {
     const ImplicitGeometry ig = implicit_geometry(g);
-    return round_up(ig.hp * ig.wp * g.c / 4, lanes) + (conv_int8_unsigned_maps(g) ? ig.hp * ig.wp * g.c / 16 + g.oh * g.ow : 0);
+    const std::size_t words = ig.hp * ig.wp * round_up(g.c, 4) / 4;
+    return round_up(words, lanes) + (conv_int8_broadcasts(g) ? round_up(words, lanes) + g.oh * g.ow : 0);
 }
 inline constexpr std::size_t conv_int8_gathered_scratch(const ConvGeometry& g) noexcept {
-    return round_up((g.h * g.w * g.c + 3) / 4 + 1, lanes) + pixel_block * int8_row_words(conv_int8_packing(g)) + pixel_block;
+    return round_up((g.h * g.w * g.c + 3) / 4 + 1, lanes) + pixel_block * int8_row_words(conv_int8_packing(g, Int8ConvPath::gathered)) + pixel_block;
 }
 // A 1x1's map: each row's bytes, and its scale for each of its pixels.
 inline constexpr std::size_t conv_int8_pixels_scratch(const ConvGeometry& g) noexcept { return ((g.c + 3) / 4 + 1) * g.h * g.w; }
@@ -110,16 +129,13 @@ inline constexpr std::size_t conv_int8_scratch(const ConvGeometry& g) noexcept {
 
 // One image to bytes q_x + 128 inside a border of 128s (q_x = 0): hp x wp pixels, the image at
 // (pad_top, pad_left), one scale for the image (returned: NaN when it holds a NaN or infinity).
-// Where *unsigned_map is true on entry (the layer has the unsigned maps' loop) and stays true,
-// the image has no negative input and its bytes are q_x itself, in a border of zeros.
+// With flip = 0, the bytes of q_x itself (two's complement) in a border of zeros: the broadcast
+// loop's.
 inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uint8_t* dst, std::size_t hp, std::size_t wp,
-                               bool* unsigned_map = nullptr) noexcept {
-    bool negative = true;
-    const float m = unsigned_map && *unsigned_map ? largest_magnitude<true>(img, g.h * g.w * g.c, &negative)
-                                                  : largest_magnitude(img, g.h * g.w * g.c);
-    if (unsigned_map) *unsigned_map = !negative;
-    const std::uint8_t zero = negative ? 128 : 0;
-    const std::size_t run = wp * g.c, left = g.pad_left * g.c, width = g.w * g.c;
+                               std::uint8_t flip = 0x80) noexcept {
+    const float m = largest_magnitude(img, g.h * g.w * g.c);
+    const std::uint8_t zero = flip;
+    const std::size_t cp = round_up(g.c, 4), run = wp * cp, left = g.pad_left * cp, width = g.w * cp;
     for (std::size_t r = 0; r < hp; ++r) {
         std::uint8_t* row = dst + r * run;
         if (r < g.pad_top || r >= g.pad_top + g.h) {
@@ -127,7 +143,39 @@ inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uin
             continue;
         }
         std::memset(row, zero, left);
-        quantize_with(img + (r - g.pad_top) * width, width, m, row + left, zero);  // (width is whole quads: nothing written past it)
+        const float* x = img + (r - g.pad_top) * g.w * g.c;
+        if (cp == g.c) {
+            quantize_with(x, width, m, row + left, zero);  // (width is whole quads: nothing written past it)
+        } else {
+            // Channels padded to whole quads (conv_int8_pads_channels: C < 64): runs of pixels
+            // quantized as they lie, then each pixel's bytes moved to its quads.
+            constexpr std::size_t chunk = 1024;
+            std::uint8_t bytes[chunk + 64];
+            const std::size_t per = chunk / g.c;
+            for (std::size_t i0 = 0; i0 < g.w; i0 += per) {
+                const std::size_t n = std::min(per, g.w - i0);
+                quantize_with(x + i0 * g.c, n * g.c, m, bytes, zero);
+                std::uint8_t* to = row + left + i0 * cp;
+                std::size_t i = 0;
+#if defined(__AVX512VBMI__) && XSIMD_WITH_AVX512F
+                if (g.c == 3) {  // 16 pixels' 48 bytes to their 16 words by one byte permutation
+                    alignas(64) std::uint8_t idx[64];
+                    for (std::size_t k = 0; k < 64; ++k) idx[k] = std::uint8_t(k % 4 < 3 ? k / 4 * 3 + k % 4 : 0);
+                    const __m512i order = _mm512_load_si512(idx), fill = _mm512_set1_epi8(char(zero));
+                    for (; i + 16 <= n; i += 16, to += 64) {
+                        const __m512i v = _mm512_maskz_loadu_epi8(0xffffffffffffull, bytes + i * 3);
+                        _mm512_storeu_si512(to, _mm512_mask_blend_epi8(0x8888888888888888ull, _mm512_permutexvar_epi8(order, v), fill));
+                    }
+                }
+#endif
+                for (; i < n; ++i, to += cp)
+                    for (std::size_t q4 = 0; q4 < cp; q4 += 4) {
+                        std::uint32_t word = 0;
+                        for (std::size_t j = 0; j < 4; ++j) word |= std::uint32_t(q4 + j < g.c ? bytes[i * g.c + q4 + j] : zero) << (8 * j);
+                        std::memcpy(to + q4, &word, 4);
+                    }
+            }
+        }
         std::memset(row + left + width, zero, run - left - width);
     }
     return m / 127.f;
@@ -139,43 +187,32 @@ inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uin
 inline bool conv_int8_sampled(const ConvGeometry& g) noexcept {
     return g.kh == 1 && g.kw == 1 && g.pad_top == 0 && g.pad_left == 0 && (g.sh > 1 || g.sw > 1);
 }
-// The grid's largest |x| (NaN for a NaN or an infinity, as largest_magnitude), and whether any
-// of its inputs has its sign bit set.
-inline float grid_magnitude(const ConvGeometry& g, const float* img, bool& negative) noexcept {
+// The grid's largest |x| (NaN for a NaN or an infinity, as largest_magnitude).
+inline float grid_magnitude(const ConvGeometry& g, const float* img) noexcept {
     const std::size_t c = g.c, run = g.w * c;
     using vuint = xsimd::batch<std::uint32_t, arch>;
-    vuint vm(0u), vs(0u);  // (the bit patterns' maximum, as in largest_magnitude)
-    std::uint32_t bits = 0, signs = 0;
+    vuint vm(0u);  // (the bit patterns' maximum, as in largest_magnitude)
+    std::uint32_t bits = 0;
+    const std::size_t whole = c - c % lanes;
     for (std::size_t oy = 0; oy < g.oh; ++oy)
         for (std::size_t ox = 0; ox < g.ow; ++ox) {
             const float* px = img + oy * g.sh * run + ox * g.sw * c;
-            std::size_t k = 0;
-            for (; k + lanes <= c; k += lanes) {
-                const vuint v = xsimd::bitwise_cast<vuint>(loadu(px + k));
-                vm = xsimd::max(vm, v & vuint(0x7fffffffu)), vs |= v;
-            }
-            for (; k < c; ++k) {
-                const auto v = std::bit_cast<std::uint32_t>(px[k]);
-                bits = std::max(bits, v & 0x7fffffffu), signs |= v;
-            }
+            for (std::size_t k = 0; k < whole; k += lanes)
+                vm = xsimd::max(vm, xsimd::bitwise_cast<vuint>(loadu(px + k)) & vuint(0x7fffffffu));
+            for (std::size_t k = whole; k < c; ++k) bits = std::max(bits, std::bit_cast<std::uint32_t>(px[k]) & 0x7fffffffu);
         }
-    alignas(alignment) std::uint32_t m[lanes], n[lanes];
-    vm.store_aligned(m), vs.store_aligned(n);
-    for (std::size_t i = 0; i < lanes; ++i) bits = std::max(bits, m[i]), signs |= n[i];
-    negative = (signs >> 31) != 0;
+    alignas(alignment) std::uint32_t m[lanes];
+    vm.store_aligned(m);
+    for (std::size_t i = 0; i < lanes; ++i) bits = std::max(bits, m[i]);
     return bits >= 0x7f800000u ? std::numeric_limits<float>::quiet_NaN() : std::bit_cast<float>(bits);
 }
-// The grid's pixels to bytes, oh x ow of them in order; the bytes and *unsigned_map as
-// quantize_bordered's.
-inline float quantize_sampled(const ConvGeometry& g, const float* img, std::uint8_t* dst, bool* unsigned_map = nullptr) noexcept {
-    bool negative = true;
-    const float m = grid_magnitude(g, img, negative);
-    if (!(unsigned_map && *unsigned_map)) negative = true;
-    if (unsigned_map) *unsigned_map = !negative;
-    const std::uint8_t zero = negative ? 128 : 0;
+// The grid's pixels to bytes, oh x ow of them in order, each padded to whole quads; the bytes
+// as quantize_bordered's.
+inline float quantize_sampled(const ConvGeometry& g, const float* img, std::uint8_t* dst, std::uint8_t flip = 0x80) noexcept {
+    const float m = grid_magnitude(g, img);
     for (std::size_t oy = 0; oy < g.oh; ++oy)
-        for (std::size_t ox = 0; ox < g.ow; ++ox)  // (C % 4 == 0: the implicit loops')
-            quantize_with(img + (oy * g.sh * g.w + ox * g.sw) * g.c, g.c, m, dst + (oy * g.ow + ox) * g.c, zero);
+        for (std::size_t ox = 0; ox < g.ow; ++ox)
+            quantize_with(img + (oy * g.sh * g.w + ox * g.sw) * g.c, g.c, m, dst + (oy * g.ow + ox) * round_up(g.c, 4), flip);
     return m / 127.f;
 }
 
@@ -231,27 +268,40 @@ template <std::size_t M>
 #endif
 
 #if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
-// Each of n pixels' sum of its c bytes (c % 16 == 0): sixteen 16-byte chunks at a time, each
-// chunk's four words summed by vpdpbusd against ones and the four words by sum_quads.
-inline void int8_pixel_sums(const std::uint8_t* q, std::size_t n, std::size_t c, std::int32_t* sums) noexcept {
-    const std::size_t chunks = c / 16, total = n * chunks;
-    const __m512i ones = _mm512_set1_epi8(1), order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+// Each of n pixels' sum of its q_x (signed bytes), cq words a pixel: each word's four bytes
+// summed by vpdpbusd (ones as the unsigned operand), sixteen words at a time, then a pixel's
+// words: four at a time by sum_quads where cq is a multiple of 4, else one by one.
+// sums: n * cq ints (the words' sums, then the pixels' at the front).
+inline void int8_pixel_sums(const std::uint8_t* q, std::size_t n, std::size_t cq, std::int32_t* sums) noexcept {
+    const std::size_t total = n * cq;
+    const __m512i ones = _mm512_set1_epi8(1);
+    auto word_sums = [&](std::size_t j) { return _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(q + 4 * j)); };
+    auto word_sum = [&](std::size_t j) {
+        return std::int32_t(std::int8_t(q[4 * j])) + std::int8_t(q[4 * j + 1]) + std::int8_t(q[4 * j + 2]) + std::int8_t(q[4 * j + 3]);
+    };
     std::size_t j = 0;
-    for (; j + 16 <= total; j += 16) {
-        vint a[4];
-        TYPENET_UNROLL
-        for (std::size_t k = 0; k < 4; ++k) a[k] = vint(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(q + (j + 4 * k) * 16), ones));
-        _mm512_storeu_si512(sums + j, _mm512_permutexvar_epi32(order, sum_quads(a)));  // lane 4a + k held chunk 4k + a
+    if (cq % 4 == 0) {  // 16-byte chunks: four pixels' words (or a pixel's four) summed in registers
+        const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        for (; j + 64 <= total; j += 64) {
+            const vint a[4] = {vint(word_sums(j)), vint(word_sums(j + 16)), vint(word_sums(j + 32)), vint(word_sums(j + 48))};
+            _mm512_storeu_si512(sums + j / 4, _mm512_permutexvar_epi32(order, sum_quads(a)));  // lane 4a + k held chunk 4k + a
+        }
+        for (; j < total; j += 4) sums[j / 4] = word_sum(j) + word_sum(j + 1) + word_sum(j + 2) + word_sum(j + 3);
+        const std::size_t chunks = cq / 4;
+        if (chunks > 1)
+            for (std::size_t i = 0; i < n; ++i) {  // (in place: pixel i's chunks are at i * chunks >= i)
+                std::int32_t sum = 0;
+                for (std::size_t k = 0; k < chunks; ++k) sum += sums[i * chunks + k];
+                sums[i] = sum;
+            }
+        return;
     }
-    for (; j < total; ++j) {
-        std::int32_t sum = 0;
-        for (std::size_t b = 0; b < 16; ++b) sum += q[j * 16 + b];
-        sums[j] = sum;
-    }
-    if (chunks > 1)
-        for (std::size_t i = 0; i < n; ++i) {  // (in place: pixel i's chunks are at i * chunks >= i)
+    for (; j + 16 <= total; j += 16) _mm512_storeu_si512(sums + j, word_sums(j));
+    for (; j < total; ++j) sums[j] = word_sum(j);
+    if (cq > 1)
+        for (std::size_t i = 0; i < n; ++i) {
             std::int32_t sum = 0;
-            for (std::size_t k = 0; k < chunks; ++k) sum += sums[i * chunks + k];
+            for (std::size_t k = 0; k < cq; ++k) sum += sums[i * cq + k];
             sums[i] = sum;
         }
 }
@@ -263,13 +313,12 @@ inline void int8_pixel_sums(const std::uint8_t* q, std::size_t n, std::size_t c,
     return acc;
 }
 
-// M output pixels (ldx words apart) by the first 16 outputs of a panel (the lanes loop's
-// layers: at most 16 outputs), on a map of no negative input (conv_int8_unsigned_maps): the
-// weights' bytes flipped to w + 128 as they are loaded, each pixel's quad the memory operand of
-// vpdpbusd, broadcast by it: acc = sum q_x w + 128 window[i], window[i] the sum of pixel i's
-// window of bytes.
+// M output pixels (ldx words apart) by the first 16 outputs of a panel (conv_int8_broadcasts):
+// the weights' bytes flipped to w + 128 as they are loaded, each pixel's quad of q_x the memory
+// operand of vpdpbusd, broadcast by it: acc = sum q_x w + 128 window[i], window[i] the sum of
+// pixel i's window of q_x.
 template <std::size_t M>
-[[gnu::noinline]] inline void int8_unsigned_micro(const std::uint32_t* x, std::size_t ldx, const std::size_t* tap, std::size_t taps,
+[[gnu::noinline]] inline void int8_broadcast_micro(const std::uint32_t* x, std::size_t ldx, const std::size_t* tap, std::size_t taps,
                                                   std::size_t cq, const std::uint32_t* pw, float s, const std::int32_t* window,
                                                   float* y, std::size_t ldy, std::size_t ncols, const float* scale, const float* bias,
                                                   const float* add, bool clamp) noexcept {
@@ -301,13 +350,13 @@ template <std::size_t M>
 template <class Act, bool Lanes>
 inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                                  float* scratch, const float* add, std::size_t ldo) noexcept {
-    const Int8Packing d = conv_int8_packing(g);
+    const Int8Packing d = conv_int8_packing(g, Lanes ? Int8ConvPath::lanes : Int8ConvPath::implicit);
     const ImplicitGeometry ig = implicit_geometry(g);
     const auto* w = reinterpret_cast<const std::uint32_t*>(packed);
     const auto* correction = reinterpret_cast<const std::int32_t*>(packed + d.weight_words());
     const float* scale = packed + d.weight_words() + d.column_floats();
     const float* bias = scale + d.column_floats();
-    const std::size_t cq = g.c / 4, taps = g.kh * g.kw, pixels = g.oh * g.ow;
+    const std::size_t cq = round_up(g.c, 4) / 4, taps = g.kh * g.kw, pixels = g.oh * g.ow;
     std::size_t tap[64];  // kh * kw <= 64 (conv_int8_implicit)
     implicit_taps(g, ig.wp, cq, tap);
     auto* qimg = reinterpret_cast<std::uint8_t*>(scratch);
@@ -317,16 +366,18 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
     const std::size_t hp = sampled ? g.oh : ig.hp, wp = sampled ? g.ow : ig.wp, sh = sampled ? 1 : g.sh, sw = sampled ? 1 : g.sw;
     const std::size_t sx = sw * cq, row_words = sh * wp * cq;
     for (std::size_t b = 0; b < batch; ++b) {
-        bool unsigned_map = Lanes && conv_int8_unsigned_maps(g);  // (the loop the weights were packed for)
+        constexpr bool broadcast_loop = !Lanes && has_int8_dot;  // (where the layer has at most 16 outputs)
+        const bool broadcasts = broadcast_loop && g.cout <= 16;
+        const std::uint8_t flip = broadcasts ? 0 : 0x80;
         const float* img = in + b * g.h * g.w * g.c;
-        const float s = sampled ? quantize_sampled(g, img, qimg, &unsigned_map) : quantize_bordered(g, img, qimg, ig.hp, ig.wp, &unsigned_map);
+        const float s = sampled ? quantize_sampled(g, img, qimg, flip) : quantize_bordered(g, img, qimg, ig.hp, ig.wp, flip);
         float* o = out + b * pixels * ldo;
         const float* a = add ? add + b * pixels * ldo : nullptr;
 #if defined(__AVX512VNNI__) && XSIMD_WITH_AVX512F
-        if (Lanes && unsigned_map) {
+        if (broadcasts) {
             auto* pixel_sums = reinterpret_cast<std::int32_t*>(scratch + round_up(ig.hp * ig.wp * cq, lanes));
-            std::int32_t* window = pixel_sums + ig.hp * ig.wp * g.c / 16;
-            detail::int8_pixel_sums(qimg, hp * wp, g.c, pixel_sums);
+            std::int32_t* window = pixel_sums + round_up(ig.hp * ig.wp * cq, lanes);
+            detail::int8_pixel_sums(qimg, hp * wp, cq, pixel_sums);
             std::size_t ptap[64];  // the taps in pixels
             implicit_taps(g, wp, 1, ptap);
             for (std::size_t oy = 0; oy < g.oh; ++oy) {
@@ -345,12 +396,12 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
                     wrow[ox] = sum;
                 }
             }
-            const auto* panels = reinterpret_cast<const std::uint32_t*>(packed + d.floats());
+            const std::uint32_t* panels = w;
             for (std::size_t oy = 0; oy < g.oh; ++oy) {
                 const std::uint32_t* x = words + oy * row_words;
                 auto tile = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t ox) {
                     const std::size_t at = (oy * g.ow + ox) * ldo;
-                    detail::int8_unsigned_micro<M>(x + ox * sx, sx, tap, taps, cq, panels, s, window + oy * g.ow + ox, o + at, ldo, g.cout,
+                    detail::int8_broadcast_micro<M>(x + ox * sx, sx, tap, taps, cq, panels, s, window + oy * g.ow + ox, o + at, ldo, g.cout,
                                                    scale, bias, a ? a + at : nullptr, detail::clamps_in_registers<Act>);
                     detail::apply_tile<Act>(o + at, M, ldo, g.cout);
                 };
@@ -416,7 +467,7 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
 template <class Act>
 inline void conv2d_int8_gathered(const ConvGeometry& g, const float* packed, const float* in, float* out, std::size_t batch,
                                  float* scratch, const float* add, std::size_t ldo) noexcept {
-    const Int8Packing d = conv_int8_packing(g);
+    const Int8Packing d = conv_int8_packing(g, Int8ConvPath::gathered);
     const std::size_t ldq = int8_row_words(d), image = g.h * g.w * g.c, pixels = g.oh * g.ow;
     auto* qimg = reinterpret_cast<std::uint8_t*>(scratch);
     auto* rows = reinterpret_cast<std::uint32_t*>(scratch + round_up((image + 3) / 4 + 1, lanes));
@@ -425,8 +476,7 @@ inline void conv2d_int8_gathered(const ConvGeometry& g, const float* packed, con
     for (std::size_t b = 0; b < batch; ++b) {
         float s;
         if (conv_int8_sampled(g)) {  // the image by the grid's scale (bytes off the grid saturate, unread)
-            bool negative;
-            const float m = grid_magnitude(g, in + b * image, negative);
+            const float m = grid_magnitude(g, in + b * image);
             quantize_with(in + b * image, image, m, qimg);
             s = m / 127.f;
         } else {

@@ -73,36 +73,21 @@ inline void dense_pack_int8(Int8Packing d, const float* w, const float* b, float
     }
 }
 
-// The largest |x| of n floats; NaN when they hold a NaN or an infinity. With Signs, also
-// whether any of them has its sign bit set (*negative; -0 counts).
-template <bool Signs = false>
-inline float largest_magnitude(const float* x, std::size_t n, bool* negative = nullptr) noexcept {
+// The largest |x| of n floats; NaN when they hold a NaN or an infinity.
+inline float largest_magnitude(const float* x, std::size_t n) noexcept {
     // The largest |x| as the largest of the bit patterns with the sign cleared, compared as
     // unsigned integers: ordered like the magnitudes, infinity above every finite value and a
     // NaN above infinity, so one maximum finds the scale and both kinds of poison (four chains:
     // one chain of floating-point maxima and a NaN check took 74 ns for 784 inputs).
     using vuint = xsimd::batch<std::uint32_t, arch>;
     const vuint magnitude(0x7fffffffu);
-    vuint vm[4] = {vuint(0u), vuint(0u), vuint(0u), vuint(0u)}, signs(0u);
+    vuint vm[4] = {vuint(0u), vuint(0u), vuint(0u), vuint(0u)};
     std::size_t j = 0;
     for (; j + 4 * lanes <= n; j += 4 * lanes)
         TYPENET_UNROLL
-        for (std::size_t c = 0; c < 4; ++c) {
-            const vuint bits = xsimd::bitwise_cast<vuint>(loadu(x + j + c * lanes));
-            vm[c] = xsimd::max(vm[c], bits & magnitude);
-            if constexpr (Signs) signs |= bits;
-        }
-    for (; j + lanes <= n; j += lanes) {
-        const vuint bits = xsimd::bitwise_cast<vuint>(loadu(x + j));
-        vm[0] = xsimd::max(vm[0], bits & magnitude);
-        if constexpr (Signs) signs |= bits;
-    }
+        for (std::size_t c = 0; c < 4; ++c) vm[c] = xsimd::max(vm[c], xsimd::bitwise_cast<vuint>(loadu(x + j + c * lanes)) & magnitude);
+    for (; j + lanes <= n; j += lanes) vm[0] = xsimd::max(vm[0], xsimd::bitwise_cast<vuint>(loadu(x + j)) & magnitude);
     const vuint vmax = xsimd::max(xsimd::max(vm[0], vm[1]), xsimd::max(vm[2], vm[3]));
-    if constexpr (Signs) {
-        bool any = xsimd::any((signs & vuint(0x80000000u)) != vuint(0u));
-        for (std::size_t i = j; i < n; ++i) any = any || std::signbit(x[i]);
-        *negative = any;
-    }
     std::uint32_t bits;
 #if XSIMD_WITH_AVX512F
     if constexpr (is_avx512) bits = _mm512_reduce_max_epu32(vmax);  // a shuffle tree: the scalar loop over 16 lanes was a third of this function
@@ -119,8 +104,8 @@ inline float largest_magnitude(const float* x, std::size_t n, bool* negative = n
 
 // n inputs to unsigned bytes q_x + 128 with the scale m / 127 (m: largest_magnitude of the
 // inputs, or of a whole image they are part of), quads zero-padded with 128 (q_x = 0). With
-// flip = 0, the bytes of q_x itself (two's complement; conv_int8.hpp's maps of no negative
-// input, whose q_x are 0..127): each byte is q_x's XOR flip.
+// flip = 0, the bytes of q_x itself (two's complement: conv_int8.hpp's broadcast loop): each
+// byte is q_x's XOR flip.
 inline void quantize_with(const float* x, std::size_t n, float m, std::uint8_t* q, std::uint8_t flip = 0x80) noexcept {
     const float inv = m > 0.f ? 127.f / m : 0.f;
     std::size_t k = 0;

@@ -127,10 +127,14 @@ struct ConvLayer {
 
     // The direct depthwise kernel: one filter per channel.
     template <class In> static constexpr bool direct_depthwise = geometry<In>().groups == geometry<In>().c && geometry<In>().cout == geometry<In>().c;
-    // int8 when asked for by the layer, or by the policy where K = kh kw C is long enough for
-    // byte arithmetic to pay (C >= 4: an image's first layer stays fp32).
+    // int8 when asked for by the layer, or by the policy where its loop reads whole quads of
+    // channels: C >= 4, or C = 3 (an image's first layer: each pixel padded to a quad,
+    // kernels/conv_int8.hpp's conv_int8_pads_channels), not C = 1 or 2 (a grayscale image's,
+    // whose windows' few bytes the gathered rows run slower than fp32's FMAs).
     template <class In>
-    static constexpr bool runs_int8 = geometry<In>().groups == 1 && (int8 || (int8_by_policy && geometry<In>().c >= 4));
+    static constexpr bool runs_int8 =
+        geometry<In>().groups == 1 &&
+        (int8 || (int8_by_policy && (geometry<In>().c >= 4 || kernels::conv_int8_pads_channels(geometry<In>()))));
     // bf16 when asked for by the layer, or by the policy, where the channels come in pairs (an
     // image's first layer, C = 3, stays fp32) and where the fp32 Winograd would not run faster:
     // from 32 input channels on, a 3x3 convolution keeps Winograd's 4x fewer products over
@@ -158,7 +162,7 @@ struct ConvLayer {
     }();
     template <class In> static constexpr bool runs_winograd = winograd_tile<In> != 0;
     template <class In>
-    static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packed_floats(geometry<In>())
+    static constexpr std::size_t packed_size_for = runs_int8<In>           ? kernels::conv_int8_packing(geometry<In>()).floats()
                                                    : runs_bf16<In>        ? kernels::conv_bf16_packing(geometry<In>()).floats()
                                                    : direct_depthwise<In> ? kernels::depthwise_floats(geometry<In>())
                                                    : runs_winograd<In>    ? kernels::winograd_floats(geometry<In>(), winograd_tile<In>)
