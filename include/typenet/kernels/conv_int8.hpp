@@ -34,8 +34,9 @@ namespace typenet::inline TYPENET_ISA_NAMESPACE::kernels {
 //             channels, in the image and in K (conv_int8_pads_channels: 9 quads a pixel of a
 //             3x3 window over 3 channels, where the gathered rows were 7 but cost a third of
 //             their time to gather);
-//   lanes     (AVX-512, C % 16 == 0, at most 16 outputs) 16 channels of a pixel broadcast
-//             to every 128-bit lane, each lane's four words against four outputs' weights:
+//   lanes     (AVX-512 without VNNI, C % 16 == 0, at most 16 outputs; with VNNI such layers
+//             take the implicit path's broadcast loop, conv_int8_broadcasts) 16 channels of a
+//             pixel broadcast to every 128-bit lane, each lane's four words against four outputs' weights:
 //             a load per four vpdpbusd instead of one per vpdpbusd, then the four partial
 //             sums of each output added in registers. Where a layer has one vector of
 //             outputs, the implicit loop is a load per vpdpbusd (ResNet-20's first stage,

@@ -127,14 +127,12 @@ struct ConvLayer {
 
     // The direct depthwise kernel: one filter per channel.
     template <class In> static constexpr bool direct_depthwise = geometry<In>().groups == geometry<In>().c && geometry<In>().cout == geometry<In>().c;
-    // int8 when asked for by the layer, or by the policy where its loop reads whole quads of
-    // channels: C >= 4, or C = 3 (an image's first layer: each pixel padded to a quad,
-    // kernels/conv_int8.hpp's conv_int8_pads_channels), not C = 1 or 2 (a grayscale image's,
-    // whose windows' few bytes the gathered rows run slower than fp32's FMAs).
+    // int8 when asked for by the layer, or by the policy from 3 input channels: an RGB image's
+    // first layer runs the implicit loop with each pixel padded to a quad (kernels/conv_int8.hpp,
+    // conv_int8_pads_channels); 1 or 2 channels (a grayscale image's) stay fp32, whose FMAs run
+    // their windows' few bytes faster than gathered byte rows.
     template <class In>
-    static constexpr bool runs_int8 =
-        geometry<In>().groups == 1 &&
-        (int8 || (int8_by_policy && (geometry<In>().c >= 4 || kernels::conv_int8_pads_channels(geometry<In>()))));
+    static constexpr bool runs_int8 = geometry<In>().groups == 1 && (int8 || (int8_by_policy && geometry<In>().c >= 3));
     // bf16 when asked for by the layer, or by the policy, where the channels come in pairs (an
     // image's first layer, C = 3, stays fp32) and where the fp32 Winograd would not run faster:
     // from 32 input channels on, a 3x3 convolution keeps Winograd's 4x fewer products over
