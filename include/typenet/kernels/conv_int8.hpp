@@ -12,6 +12,7 @@
 #pragma once
 #include "../core/isa.hpp"
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -160,9 +161,12 @@ inline float quantize_bordered(const ConvGeometry& g, const float* img, std::uin
                 std::size_t i = 0;
 #if defined(__AVX512VBMI__) && XSIMD_WITH_AVX512F
                 if (g.c == 3) {  // 16 pixels' 48 bytes to their 16 words by one byte permutation
-                    alignas(64) std::uint8_t idx[64];
-                    for (std::size_t k = 0; k < 64; ++k) idx[k] = std::uint8_t(k % 4 < 3 ? k / 4 * 3 + k % 4 : 0);
-                    const __m512i order = _mm512_load_si512(idx), fill = _mm512_set1_epi8(char(zero));
+                    static constexpr std::array<std::uint8_t, 64> from = [] {
+                        std::array<std::uint8_t, 64> a{};
+                        for (std::size_t k = 0; k < 64; ++k) a[k] = std::uint8_t(k % 4 < 3 ? k / 4 * 3 + k % 4 : 0);
+                        return a;
+                    }();
+                    const __m512i order = _mm512_loadu_si512(from.data()), fill = _mm512_set1_epi8(char(zero));
                     for (; i + 16 <= n; i += 16, to += 64) {
                         const __m512i v = _mm512_maskz_loadu_epi8(0xffffffffffffull, bytes + i * 3);
                         _mm512_storeu_si512(to, _mm512_mask_blend_epi8(0x8888888888888888ull, _mm512_permutexvar_epi8(order, v), fill));
@@ -366,10 +370,9 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
     const bool sampled = conv_int8_sampled(g);
     const std::size_t hp = sampled ? g.oh : ig.hp, wp = sampled ? g.ow : ig.wp, sh = sampled ? 1 : g.sh, sw = sampled ? 1 : g.sw;
     const std::size_t sx = sw * cq, row_words = sh * wp * cq;
+    const bool broadcasts = !Lanes && conv_int8_broadcasts(g);
+    const std::uint8_t flip = broadcasts ? 0 : 0x80;  // (q_x itself for the broadcast loop)
     for (std::size_t b = 0; b < batch; ++b) {
-        constexpr bool broadcast_loop = !Lanes && has_int8_dot;  // (where the layer has at most 16 outputs)
-        const bool broadcasts = broadcast_loop && g.cout <= 16;
-        const std::uint8_t flip = broadcasts ? 0 : 0x80;
         const float* img = in + b * g.h * g.w * g.c;
         const float s = sampled ? quantize_sampled(g, img, qimg, flip) : quantize_bordered(g, img, qimg, ig.hp, ig.wp, flip);
         float* o = out + b * pixels * ldo;
@@ -397,13 +400,12 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
                     wrow[ox] = sum;
                 }
             }
-            const std::uint32_t* panels = w;
             for (std::size_t oy = 0; oy < g.oh; ++oy) {
                 const std::uint32_t* x = words + oy * row_words;
                 auto tile = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t ox) {
                     const std::size_t at = (oy * g.ow + ox) * ldo;
-                    detail::int8_broadcast_micro<M>(x + ox * sx, sx, tap, taps, cq, panels, s, window + oy * g.ow + ox, o + at, ldo, g.cout,
-                                                   scale, bias, a ? a + at : nullptr, detail::clamps_in_registers<Act>);
+                    detail::int8_broadcast_micro<M>(x + ox * sx, sx, tap, taps, cq, w, s, window + oy * g.ow + ox, o + at, ldo, g.cout, scale,
+                                                    bias, a ? a + at : nullptr, detail::clamps_in_registers<Act>);
                     detail::apply_tile<Act>(o + at, M, ldo, g.cout);
                 };
                 std::size_t ox = 0;
