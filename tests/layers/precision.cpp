@@ -7,6 +7,7 @@
 // within the bounds docs/precision-and-threads.md gives.
 #include "../golden.hpp"
 #include "../model/accuracy.hpp"
+#include "../model/int8_reference.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -436,4 +437,49 @@ TEST_CASE("a gate taken into packed bf16 weights: each weight times its input's 
     for (std::size_t o = 0; o < d.out; ++o)  // the odd input's missing partner stays zero
         REQUIRE((words[((o / k::nr) * d.pairs() + d.pairs() - 1) * k::nr + o % k::nr] >> 16) == 0);
     for (std::size_t o = 0; o < d.out; ++o) REQUIRE(one[d.weight_words() + o] == b[o]);
+}
+
+TEST_CASE("Conv2D with int8 weights computes the documented scheme on this instruction set", "[precision][int8][conv]") {
+    // Each loop the geometry takes here (kernels/conv_int8.hpp's conv_int8_path: byte rows
+    // gathered, the implicit loop over whole quads or channels padded to them, a strided 1x1's
+    // grid; on AVX512-VNNI the broadcast loop for at most 16 outputs), against the scalar scheme.
+    namespace k = tn::kernels;
+    auto check = [](std::size_t h, std::size_t w, std::size_t c, std::size_t kk, std::size_t stride, std::size_t pad, std::size_t cout) {
+        const std::size_t oh = (h + 2 * pad - kk) / stride + 1, ow = (w + 2 * pad - kk) / stride + 1;
+        const k::ConvGeometry g{h, w, c, kk, kk, stride, stride, 1, 1, pad, pad, oh, ow, cout, 1};
+        INFO(h << "x" << w << "x" << c << " k" << kk << " s" << stride << " -> " << cout << ", path " << int(k::conv_int8_path(g)));
+        std::mt19937 rng(31);
+        std::uniform_real_distribution<float> u(-1.f, 1.f);
+        std::vector<float> wt(cout * c * kk * kk), b(cout), x(2 * h * w * c);
+        for (float& v : wt) v = u(rng);
+        for (float& v : b) v = u(rng);
+        for (float& v : x) v = 2.f * u(rng);
+        using Aligned = std::vector<float, xsimd::aligned_allocator<float>>;
+        Aligned packed(k::conv_int8_packing(g).floats()), scratch(k::conv_int8_scratch(g));
+        k::conv_pack_int8(g, wt.data(), b.data(), packed.data());
+        std::vector<float> y(2 * oh * ow * cout);
+        auto run = [&]<k::Int8ConvPath P>(std::integral_constant<k::Int8ConvPath, P>) {
+            k::conv2d_int8<tn::linear, P>(g, packed.data(), x.data(), y.data(), 2, scratch.data());
+        };
+        switch (k::conv_int8_path(g)) {
+            case k::Int8ConvPath::gathered: run(std::integral_constant<k::Int8ConvPath, k::Int8ConvPath::gathered>{}); break;
+            case k::Int8ConvPath::implicit: run(std::integral_constant<k::Int8ConvPath, k::Int8ConvPath::implicit>{}); break;
+            case k::Int8ConvPath::lanes: run(std::integral_constant<k::Int8ConvPath, k::Int8ConvPath::lanes>{}); break;
+            case k::Int8ConvPath::pixels: run(std::integral_constant<k::Int8ConvPath, k::Int8ConvPath::pixels>{}); break;
+        }
+        for (std::size_t s = 0; s < 2; ++s)
+            for (std::size_t p = 0; p < oh * ow; ++p)
+                for (std::size_t o = 0; o < cout; ++o) {
+                    const float expected = int8_test::conv_reference(wt.data() + o * c * kk * kk, x.data() + s * h * w * c, h, w, c, kk, stride,
+                                                                     pad, p / ow, p % ow, b[o]);
+                    REQUIRE(std::abs(y[(s * oh * ow + p) * cout + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(b[o])));
+                }
+    };
+    check(9, 7, 5, 3, 2, 1, 37);    // gathered byte rows
+    check(11, 10, 3, 3, 1, 1, 16);  // 3 channels padded to a quad (an image's first layer), 16 outputs
+    check(10, 9, 3, 5, 2, 2, 40);   // the same, 40 outputs at stride 2
+    check(8, 13, 16, 3, 1, 1, 12);  // one vector of outputs (the broadcast loop with VNNI)
+    check(7, 6, 12, 3, 1, 1, 20);   // 3 words a pixel
+    check(8, 8, 64, 1, 2, 0, 24);   // a strided 1x1's grid
+    check(5, 7, 24, 1, 1, 0, 33);   // a 1x1 at stride 1: each row its own scale
 }

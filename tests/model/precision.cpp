@@ -13,6 +13,7 @@
 #include "../../examples/resnet20.hpp"
 #include "../../examples/tutorial_cnn.hpp"
 #include "accuracy.hpp"
+#include "int8_reference.hpp"
 #include "../sanitized.hpp"
 
 namespace tn = typenet;
@@ -30,35 +31,6 @@ std::vector<float> uniform(std::size_t n, unsigned seed, float lo, float hi) {
     std::vector<float> v(n);
     for (float& x : v) x = u(rng);
     return v;
-}
-
-// The scheme for one output pixel and channel: the image quantized with one scale (a 1x1 at
-// stride 1: each row of the map with its own; at a larger stride, the scale of the pixels on
-// its grid), the receptive field's bytes (padding: zero), the weights per output channel,
-// exact sums.
-float conv_reference(const float* w, const float* img, std::size_t h, std::size_t wd, std::size_t c, std::size_t k, std::size_t stride,
-                     std::size_t pad, std::size_t oy, std::size_t ox, float bias) {
-    const bool per_row = k == 1 && stride == 1 && pad == 0, grid = k == 1 && stride > 1 && pad == 0;
-    const float* scaled = per_row ? img + oy * wd * c : img;
-    float mx = 0.f;
-    for (std::size_t i = 0; i < (per_row ? wd * c : h * wd * c); ++i) {
-        const std::size_t y = i / (wd * c), x = i / c % wd;
-        if (!grid || (y % stride == 0 && x % stride == 0))  // (every such pixel is read: a 1x1 without padding)
-            mx = std::max(mx, std::abs(scaled[i]));
-    }
-    float mw = 0.f;
-    for (std::size_t i = 0; i < c * k * k; ++i) mw = std::max(mw, std::abs(w[i]));
-    auto q = [](float v, float m) { return m > 0.f ? int(std::nearbyint(std::clamp(v * (127.f / m), -127.f, 127.f))) : 0; };
-    long long sum = 0;
-    for (std::size_t ci = 0; ci < c; ++ci)
-        for (std::size_t ky = 0; ky < k; ++ky)
-            for (std::size_t kx = 0; kx < k; ++kx) {
-                const std::ptrdiff_t iy = std::ptrdiff_t(oy * stride + ky) - std::ptrdiff_t(pad);
-                const std::ptrdiff_t ix = std::ptrdiff_t(ox * stride + kx) - std::ptrdiff_t(pad);
-                if (iy < 0 || ix < 0 || iy >= std::ptrdiff_t(h) || ix >= std::ptrdiff_t(wd)) continue;
-                sum += q(w[(ci * k + ky) * k + kx], mw) * q(img[(std::size_t(iy) * wd + std::size_t(ix)) * c + ci], mx);
-            }
-    return float(sum) * ((mw / 127.f) * (mx / 127.f)) + bias;
 }
 
 // Model M (seeded weights) and the same weights under policy P, on `batch` random inputs in
@@ -98,7 +70,7 @@ void check_int8_conv() {
         for (std::size_t oy = 0; oy < oh; ++oy)
             for (std::size_t ox = 0; ox < ow; ++ox)
                 for (std::size_t o = 0; o < Cout; ++o) {
-                    const float expected = conv_reference(w.data() + o * C * K * K, x.data() + s * in, H, W, C, K, S, P, oy, ox, bias[o]);
+                    const float expected = int8_test::conv_reference(w.data() + o * C * K * K, x.data() + s * in, H, W, C, K, S, P, oy, ox, bias[o]);
                     INFO(H << "x" << W << "x" << C << ", sample " << s << ", pixel " << oy << "," << ox << ", channel " << o);
                     REQUIRE(std::abs(y[s * out + (oy * ow + ox) * Cout + o] - expected) <= 2.5e-7f * (std::abs(expected) + std::abs(bias[o])));
                 }
@@ -217,7 +189,7 @@ TEST_CASE("int8 1x1: each row of the map its own scale, the same bits whole, by 
             for (std::size_t ox = 0; ox < g.ow; ++ox)
                 for (std::size_t o = 0; o < g.cout; ++o) {
                     const std::size_t at = ((g.oh + oy) * g.ow + ox) * ldo + o;
-                    float expected = conv_reference(w.data() + o * g.c, x.data() + g.h * g.w * g.c, g.h, g.w, g.c, 1, 1, 0, oy, ox, b[o]);
+                    float expected = int8_test::conv_reference(w.data() + o * g.c, x.data() + g.h * g.w * g.c, g.h, g.w, g.c, 1, 1, 0, oy, ox, b[o]);
                     if (residual) expected += add[at];
                     INFO("pixel " << oy << "," << ox << ", channel " << o);
                     REQUIRE(std::abs(whole[at] - std::max(expected, 0.f)) <= 1e-6f * (std::abs(expected) + 1.f));
