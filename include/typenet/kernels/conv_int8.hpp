@@ -284,6 +284,15 @@ inline void int8_pixel_sums(const std::uint8_t* q, std::size_t n, std::size_t cq
     auto word_sum = [&](std::size_t j) {
         return std::int32_t(std::int8_t(q[4 * j])) + std::int8_t(q[4 * j + 1]) + std::int8_t(q[4 * j + 2]) + std::int8_t(q[4 * j + 3]);
     };
+    // Then each pixel's `per` partial sums added in place (pixel i's are at i * per >= i).
+    auto pixels_in_place = [&](std::size_t per) {
+        if (per > 1)
+            for (std::size_t i = 0; i < n; ++i) {
+                std::int32_t sum = 0;
+                for (std::size_t k = 0; k < per; ++k) sum += sums[i * per + k];
+                sums[i] = sum;
+            }
+    };
     std::size_t j = 0;
     if (cq % 4 == 0) {  // 16-byte chunks: four pixels' words (or a pixel's four) summed in registers
         const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -292,23 +301,12 @@ inline void int8_pixel_sums(const std::uint8_t* q, std::size_t n, std::size_t cq
             _mm512_storeu_si512(sums + j / 4, _mm512_permutexvar_epi32(order, sum_quads(a)));  // lane 4a + k held chunk 4k + a
         }
         for (; j < total; j += 4) sums[j / 4] = word_sum(j) + word_sum(j + 1) + word_sum(j + 2) + word_sum(j + 3);
-        const std::size_t chunks = cq / 4;
-        if (chunks > 1)
-            for (std::size_t i = 0; i < n; ++i) {  // (in place: pixel i's chunks are at i * chunks >= i)
-                std::int32_t sum = 0;
-                for (std::size_t k = 0; k < chunks; ++k) sum += sums[i * chunks + k];
-                sums[i] = sum;
-            }
+        pixels_in_place(cq / 4);
         return;
     }
     for (; j + 16 <= total; j += 16) _mm512_storeu_si512(sums + j, word_sums(j));
     for (; j < total; ++j) sums[j] = word_sum(j);
-    if (cq > 1)
-        for (std::size_t i = 0; i < n; ++i) {
-            std::int32_t sum = 0;
-            for (std::size_t k = 0; k < cq; ++k) sum += sums[i * cq + k];
-            sums[i] = sum;
-        }
+    pixels_in_place(cq);
 }
 
 // acc += w (unsigned bytes) . *x (signed bytes) in every lane, x broadcast by the instruction
