@@ -680,29 +680,41 @@ struct Program {
     }();
     // Argument a of merge k (skipped: that input's kernel wrote its slice already).
     static constexpr Loc arg_loc(std::size_t k, std::size_t a) { return epilogues.into[epilogues.head[a]] == k ? Loc{.skip = true} : loc(a); }
-    // Node k's step: a LayerStep, a MergeStep or a NoStep. (Only members that are types: g++
-    // gives a symbol to each used static member of a class, named with the whole model.)
-    template <std::size_t k, class = std::make_index_sequence<node<k>::arity>>
-    struct StepOf;
+    // Node k's step: a LayerStep, a MergeStep, a GatedStep or a NoStep, chosen by step_kind
+    // before any of them is named, so that a node forms only its own step's type (a
+    // std::conditional_t over all four formed a MergeStep's locations and a LayerStep's
+    // activation for every node). (Only members that are types: g++ gives a symbol to each
+    // used static member of a class, named with the whole model.)
+    enum class StepKind { none, gated, merge, layer };
+    static constexpr StepKind step_kind(std::size_t k) {
+        if (idle[k] || gates.applier[k] != passes::none) return StepKind::none;
+        if (gates.gate[k] != passes::none) return StepKind::gated;
+        return facts.kind[k] == Kind::merge ? StepKind::merge : StepKind::layer;
+    }
+    template <std::size_t k, StepKind = step_kind(k)>
+    struct StepOf {
+        using type = NoStep;
+    };
     // A 1x1 convolution taking a squeeze-and-excitation's gate into its weights (passes/gates.hpp).
     template <std::size_t k, std::size_t s = gates.gate[k]>
-    struct GatedOf {
+    struct GatedStepOf {
         using type = GatedStep<op<s>, in_shape<s>, layer_run[s], op<k>, in_shape<k>, own_or_fused_activation<k>, layer_run[k],
                                passes::Gates<K>::weights_floats(facts.packed[k], facts.gates_inputs[k], facts.scratch_fixed[k]),
                                kernels::round_up(facts.last_dim[s], kernels::alignment / sizeof(float))>;
     };
     template <std::size_t k>
-    struct GatedOf<k, passes::none> {
-        using type = void;
-    };
+    struct StepOf<k, StepKind::gated> : GatedStepOf<k> {};
+    template <std::size_t k, class = std::make_index_sequence<node<k>::arity>>
+    struct MergeStepOf;
     template <std::size_t k, std::size_t... j>
-    struct StepOf<k, std::index_sequence<j...>> {
-        using type = std::conditional_t<idle[k] || gates.applier[k] != passes::none, NoStep,
-                                        std::conditional_t<gates.gate[k] != passes::none, typename GatedOf<k>::type,
-                                        std::conditional_t<facts.kind[k] == Kind::merge,
-                                                           MergeStep<op<k>, loc(k), std::array<Loc, sizeof...(j)>{arg_loc(k, node<k>::args[j])...},
-                                                                     shape<node<k>::args[j]>...>,
-                                                           LayerStep<op<k>, in_shape<k>, step_activation<k>, layer_run[k]>>>>;
+    struct MergeStepOf<k, std::index_sequence<j...>> {
+        using type = MergeStep<op<k>, loc(k), std::array<Loc, sizeof...(j)>{arg_loc(k, node<k>::args[j])...}, shape<node<k>::args[j]>...>;
+    };
+    template <std::size_t k>
+    struct StepOf<k, StepKind::merge> : MergeStepOf<k> {};
+    template <std::size_t k>
+    struct StepOf<k, StepKind::layer> {
+        using type = LayerStep<op<k>, in_shape<k>, step_activation<k>, layer_run[k]>;
     };
     template <std::size_t k> using step = typename StepOf<k>::type;
 
