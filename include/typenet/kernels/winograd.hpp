@@ -90,19 +90,26 @@ constexpr std::size_t winograd_tile(const ConvGeometry& g) noexcept {
     return winograd_geometry(g, 2).tiles() >= 32 ? 2 : 0;
 }
 constexpr bool winograd_pays(const ConvGeometry& g) noexcept { return winograd_tile(g) != 0; }
-// How several threads share one sample's convolution: by tiles where there are enough for
-// whole row blocks each. On 2 threads, A/B against one: 28x28x64 (49 tiles) 1.47x, 32x32x16
-// (64) 1.35x, but 20x20x64 (25) 1.08x, 24x24x32 (36) 0.94x, 16x16x32 (16) 0.97x, 8x8x64 (4)
-// 0.86x: each thread's GEMMs got a few rows and read all the weights. A smaller map whose
-// transformed weights stream from beyond L2 (ResNet's 14x14x256: 9.4 MB) is shared by output
-// channels instead, in whole vectors: every thread transforms all the tiles' inputs and reads
-// only its columns of the weights (14x14x256: 1.46-1.95x on 2 threads). Not where the weights
-// stay in L2: there the split's cost is the next layer reading half of its input from the
-// other core's cache (this VM: ~230 ns a line), and 16x16x32 ran at 0.5x, 8x8x64 at 0.75x,
-// 12x12x64 at 0.9-1.26x (eight such layers in a row, 2026-12-04).
-constexpr bool winograd_shares_tiles(const ConvGeometry& g, std::size_t m) noexcept { return winograd_geometry(g, m).tiles() >= 4 * mr; }
+// How several threads share one sample's convolution: by tiles where each thread gets whole
+// blocks of them, else by output channels in whole vectors (every thread transforms all the
+// tiles' inputs and multiplies only its columns of the weights). On 2 threads against one,
+// eight such layers in a row (a `/tmp` program, spinning pool, this VM, 2026-12-07): 32x32x16
+// (64 tiles) 1.34x by tiles; 16x16x32 (16 tiles) 1.30-1.62x by tiles; 8x8x64 (4 tiles)
+// 0.86-1.12x by tiles, 1.09-1.40x by channels. (Measured on 2026-12-03/04 with the kernels of
+// then, the two smaller ones gave 0.97x by tiles and 0.5-0.75x by channels, and ran on one
+// thread since.) A map whose transformed weights stream from beyond L2
+// (ResNet's 14x14x256: 9.4 MB) is shared by channels even with 16 tiles, so that each thread
+// reads only its columns of them (1.46-1.95x on 2 threads).
+constexpr bool winograd_shares_tiles(const ConvGeometry& g, std::size_t m) noexcept {
+    const std::size_t tiles = winograd_geometry(g, m).tiles();
+    return tiles >= 4 * mr || (tiles >= 16 && !weights_stream(winograd_weight_bytes(g, m)));
+}
+// By channels, where the weights stream or the layer is at least 64 channels in and out:
+// ResNet-20's 8x8x64 (4 tiles) gains, but the Keras CNN's 13x13x32 -> 64 (9 tiles, after a
+// pooling the leader ran alone) did not (1.0x on a spinning pool) and, as the model's only
+// shared layer, made a sleeping pool's wake-up cost each call 35 -> 43-52 us.
 constexpr bool winograd_shares(const ConvGeometry& g, std::size_t m) noexcept {
-    return winograd_shares_tiles(g, m) || (g.cout >= 2 * lanes && weights_stream(winograd_weight_bytes(g, m)));
+    return winograd_shares_tiles(g, m) || (g.cout >= 2 * lanes && (weights_stream(winograd_weight_bytes(g, m)) || (g.c >= 64 && g.cout >= 64)));
 }
 // Packed: U[t] for t < (m + 2)^2, each a Dense GEMM operand Cin -> Cout, then the bias.
 constexpr std::size_t winograd_floats(const ConvGeometry& g, std::size_t m) noexcept {
