@@ -399,16 +399,18 @@ inline constexpr std::size_t row_tile_count(std::size_t n) noexcept { return row
 // The rows after a GEMM's whole tiles of mr that tiles of mr would end in 1 to 3 rows, taken
 // with the last whole tile (mr < n, row_step(n) == mr): a 13x13 map's 169 pixels are 14 x 12
 // + 1, and a row alone, a chain of dependent FMAs, took 1/3 of a tile's time for 1/12 of its
-// work (SqueezeNet's classifier, 169 x 512 -> 1000: 4.5% of the layer). Run as one tile of 13
-// (26 accumulators: where 32 vector registers hold them), 7 + 7 or 8 + 7, each enough chains
-// to keep the FMA units busy. Each row is the same chain of FMAs in any tile: the same bits.
+// work (SqueezeNet's classifier, 169 x 512 -> 1000: 4.5% of the layer). Run as 7 + 4 + 2,
+// 7 + 7 or 8 + 7, tiles the GEMM has anyway, each of at least 2 rows x 2 vectors or 4 rows:
+// enough chains to keep the FMA units busy. (A tile of 13 — 26 accumulators — measured the
+// same and cost every model's translation unit ~20 KB of code and ~0.8 s of g++ -O2.) Each
+// row is the same chain of FMAs in any tile: the same bits.
 inline constexpr std::size_t wide_tail_rows(std::size_t n) noexcept {
     return mr == 12 && n > mr && row_step(n) == mr && n % mr != 0 && n % mr <= 3 ? mr + n % mr : 0;
 }
 // The tiles gemm_panel runs n rows in (for the Lookahead's shares).
 inline constexpr std::size_t gemm_tile_count(std::size_t n) noexcept {
     const std::size_t wide = wide_tail_rows(n);
-    return wide ? (n - wide) / mr + (wide == mr + 1 ? 1 : 2) : row_tile_count(n);
+    return wide ? (n - wide) / mr + (wide == mr + 1 ? 3 : 2) : row_tile_count(n);
 }
 // A tile of row_step's: 7 rows at once, else row_blocks.
 template <class F>
@@ -501,10 +503,13 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
     }
     const std::size_t done = whole * step;
     if (done == rows) return;
-    if constexpr (mr == 12) {  // the last tile of 12 and 1-3 rows (wide_tail_rows): 13, 7 + 7 or 8 + 7
+    if constexpr (mr == 12) {  // the last tile of 12 and 1-3 rows (wide_tail_rows): 7 + 4 + 2, 7 + 7 or 8 + 7
         using R7 = std::integral_constant<std::size_t, 7>;
         switch (wide) {
-            case mr + 1: return run(std::integral_constant<std::size_t, mr + 1>{}, done, 1, ahead);
+            case mr + 1:
+                run(R7{}, done, 1, ahead);
+                run(std::integral_constant<std::size_t, 4>{}, done + 7, 1, ahead);
+                return run(std::integral_constant<std::size_t, 2>{}, done + 11, 1, ahead);
             case mr + 2: run(R7{}, done, 1, ahead); return run(R7{}, done + 7, 1, ahead);
             case mr + 3: run(std::integral_constant<std::size_t, 8>{}, done, 1, ahead); return run(R7{}, done + 8, 1, ahead);
             default: break;
