@@ -88,10 +88,12 @@ inline void dense_pack(DensePacking d, const float* w, const float* b, float* pa
 namespace detail {
 
 // G panels at once, the K loop split S ways so that 2 * G * S accumulator chains hide the
-// FMA latency even when the layer has few panels.
-template <class Act, std::size_t G, std::size_t S>
+// FMA latency even when the layer has few panels. Stores x W^T + b (+ add), with ReLU when
+// clamp: dense_gemv applies any other activation over the stored outputs, so that these
+// kernels are instantiated once for all activations.
+template <std::size_t G, std::size_t S>
 inline void gemv_panels(const float* w, const float* bias, const float* x, float* y, std::size_t in, std::size_t out,
-                        std::size_t p0, const float* add = nullptr) noexcept {
+                        std::size_t p0, const float* add, bool clamp) noexcept {
     vfloat acc[S][G][2];
     for (std::size_t s = 0; s < S; ++s)
         for (std::size_t g = 0; g < G; ++g) acc[s][g][0] = acc[s][g][1] = vfloat(0.f);
@@ -118,7 +120,8 @@ inline void gemv_panels(const float* w, const float* bias, const float* x, float
             if (col >= out) continue;
             const std::size_t n = std::min(lanes, out - col);
             if (add) r += load_n(add + col, n);  // a residual, added before the activation
-            store_n(y + col, epilogue<Act>(r, bias ? bias + col : nullptr), n);
+            if (bias) r += load(bias + col);
+            store_n(y + col, clamp ? relu::apply(r) : r, n);
         }
 }
 
@@ -167,15 +170,26 @@ inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const
     const float* bias = has_bias ? packed + d.weight_floats() : nullptr;
     const std::size_t panels = d.panels();
     const auto [g0, g1] = share.range(panels / group);
+    constexpr bool clamp = std::is_same_v<Act, relu>;  // (detail::clamps_in_registers, below)
+    // Any other elementwise activation: over the columns of panels [from, to) once stored.
+    auto activate = [&](std::size_t from, std::size_t to) {
+        if constexpr (!Act::row_wise && !is_identity_activation<Act> && !clamp)
+            for (std::size_t c = from * nr; c < std::min(to * nr, d.out); c += lanes) {
+                const std::size_t n = std::min(lanes, d.out - c);
+                store_n(y + c, Act::apply(load_n(y + c, n)), n);
+            }
+    };
     std::size_t p = g0 * group;
-    for (; p < g1 * group; p += group) detail::gemv_panels<Act, group, 1>(packed, bias, x, y, d.in, d.out, p, add);
+    for (; p < g1 * group; p += group) detail::gemv_panels<group, 1>(packed, bias, x, y, d.in, d.out, p, add, clamp);
+    activate(g0 * group, p);
     if (share.index + 1 != share.count) return;
     switch (panels - p) {  // the remaining panels, with the K loop split to keep chains busy
-        case 1: detail::gemv_panels<Act, 1, group>(packed, bias, x, y, d.in, d.out, p, add); break;
-        case 2: if constexpr (group > 2) detail::gemv_panels<Act, 2, 2>(packed, bias, x, y, d.in, d.out, p, add); break;
-        case 3: if constexpr (group > 3) detail::gemv_panels<Act, 3, 1>(packed, bias, x, y, d.in, d.out, p, add); break;
+        case 1: detail::gemv_panels<1, group>(packed, bias, x, y, d.in, d.out, p, add, clamp); break;
+        case 2: if constexpr (group > 2) detail::gemv_panels<2, 2>(packed, bias, x, y, d.in, d.out, p, add, clamp); break;
+        case 3: if constexpr (group > 3) detail::gemv_panels<3, 1>(packed, bias, x, y, d.in, d.out, p, add, clamp); break;
         default: break;
     }
+    activate(p, panels);
     apply_rows<Act>(y, 1, d.out);
 }
 
@@ -470,19 +484,32 @@ inline constexpr TileActivation tile_activation() noexcept {
     if constexpr (Act::row_wise || is_identity_activation<Act> || clamps_in_gemm<Act>) return nullptr;
     else return &apply_tile<Act>;
 }
+// What a GEMM's last K block does to its tiles, from its activation: ReLU (capped or not) in
+// registers, another elementwise one over each stored tile. Values, not a template parameter,
+// so that one GEMM driver (gemm_panel and its tiles' dispatch) serves every activation.
+struct GemmActivation {
+    bool clamp;
+    float ceiling;
+    TileActivation act;
+};
+template <class Act>
+inline constexpr GemmActivation gemm_activation() noexcept {
+    return {clamps_in_gemm<Act>, gemm_ceiling<Act>(), tile_activation<Act>()};
+}
 // Rows [0, rows) of y against one panel slice: whole tiles of row_step(rows) rows in one call,
 // then the last rows (fewer than a tile) in blocks (row_tiles), which share a tile's ahead.
 // Each row is the same chain of FMAs in any block: the bits do not depend on the tiling.
-template <class Act>
+// (A template only so that a translation unit that runs no GEMM instantiates none of its tiles.)
+template <class = void>
 inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const float* pw, std::size_t kc, float* y,
                        std::size_t ldy, std::size_t ncols, const float* bias, bool first, bool last, const float* add,
-                       Lookahead* ahead) noexcept {
-    const TileActivation act = last ? tile_activation<Act>() : nullptr;
+                       Lookahead* ahead, GemmActivation a) noexcept {
+    const TileActivation act = last ? a.act : nullptr;
     const std::size_t wide = wide_tail_rows(rows), step = row_step(rows), whole = (rows - wide) / step;
-    auto run = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i, std::size_t tiles, Lookahead* a) {
+    auto run = [&]<std::size_t M>(std::integral_constant<std::size_t, M>, std::size_t i, std::size_t tiles, Lookahead* ahead_of_tile) {
         auto micro = [&]<std::size_t V, bool Whole>() {
             gemm_micro<M, V, Whole>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last, add ? add + i * ldy : nullptr,
-                                    clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
+                                    a.clamp, a.ceiling, tiles, ahead_of_tile, act);
         };
         // A panel of whole vectors in the whole tiles (nearly all of a layer's rows): its own kernel.
         if constexpr (M == mr || M == 7) {
@@ -492,7 +519,7 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
         if constexpr (M == mr && paired_tiles)
             if (ncols > lanes && ncols - lanes <= lanes / 2)
                 return gemm_micro_paired<M>(x + i * ldx, ldx, pw, kc, y + i * ldy, ldy, ncols, bias, first, last,
-                                            add ? add + i * ldy : nullptr, clamps_in_gemm<Act>, gemm_ceiling<Act>(), tiles, a, act);
+                                            add ? add + i * ldy : nullptr, a.clamp, a.ceiling, tiles, ahead_of_tile, act);
         if (ncols > lanes) micro.template operator()<2, false>();
         else micro.template operator()<1, false>();
     };
@@ -515,10 +542,10 @@ inline void gemm_panel(std::size_t rows, const float* x, std::size_t ldx, const 
             default: break;
         }
     }
-    Lookahead* a = ahead;  // (a tail in several blocks: the first fetches its share)
+    Lookahead* tail_ahead = ahead;  // (a tail in several blocks: the first fetches its share)
     row_tiles(rows - done, [&]<std::size_t M>(std::integral_constant<std::size_t, M> m, std::size_t i) {
-        run(m, done + i, 1, a);
-        a = nullptr;
+        run(m, done + i, 1, tail_ahead);
+        tail_ahead = nullptr;
     });
 }
 
@@ -572,8 +599,8 @@ inline void gemm(DensePacking d, const float* packed, bool has_bias, const float
             // panel after the last): a small map's few tiles per panel would otherwise wait
             // for each panel's weights from memory (docs/performance.md, "Weights ahead").
             if (fetch_ahead) ahead.next_panel(packed, p, p0, p1, k0, kc, kstep, d.in);
-            detail::gemm_panel<Act>(rows, x + k0, ldx, pw, kc, y + col, ldy, ncols, bias, first, last, add ? add + col : nullptr,
-                                    fetch_ahead ? &ahead : nullptr);
+            detail::gemm_panel<>(rows, x + k0, ldx, pw, kc, y + col, ldy, ncols, bias, first, last, add ? add + col : nullptr,
+                                 fetch_ahead ? &ahead : nullptr, detail::gemm_activation<Act>());
         }
     }
     if constexpr (Act::row_wise)
