@@ -287,8 +287,8 @@ TEST_CASE("one sample on a pool: the convolutions split their pixels, bitwise th
     STATIC_REQUIRE(!tn::kernels::winograd_shares_tiles(W64::geometry<tn::Shape<8, 8, 64>>(), W64::winograd_tile<tn::Shape<8, 8, 64>>));
     using CnnConv = tn::Conv2D<64, tn::kernel<3, 3>, tn::relu>;
     STATIC_REQUIRE(CnnConv::runs_winograd<tn::Shape<13, 13, 32>> && !CnnConv::shares<tn::Shape<13, 13, 32>>);
-    // So ResNet-20 splits its eighteen 3x3 convolutions but the first (under the megaflop a
-    // split needs, as are its 1x1 shortcuts): sixteen Winograd, two strided.
+    // So ResNet-20 splits eighteen of its nineteen 3x3 convolutions, sixteen Winograd and two
+    // strided: all but the first (under the megaflop a split needs, as are its 1x1 shortcuts).
     STATIC_REQUIRE([] {
         std::size_t n = 0;
         for (bool b : resnet::ResNet20::program::shared) n += b;

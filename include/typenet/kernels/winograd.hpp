@@ -90,16 +90,17 @@ constexpr std::size_t winograd_tile(const ConvGeometry& g) noexcept {
     return winograd_geometry(g, 2).tiles() >= 32 ? 2 : 0;
 }
 constexpr bool winograd_pays(const ConvGeometry& g) noexcept { return winograd_tile(g) != 0; }
-// How several threads share one sample's convolution: by tiles where each thread gets whole
-// blocks of them, else by output channels in whole vectors (every thread transforms all the
-// tiles' inputs and multiplies only its columns of the weights). On 2 threads against one,
-// eight such layers in a row (a `/tmp` program, spinning pool, this VM, 2026-12-07): 32x32x16
-// (64 tiles) 1.34x by tiles; 16x16x32 (16 tiles) 1.30-1.62x by tiles; 8x8x64 (4 tiles)
-// 0.86-1.12x by tiles, 1.09-1.40x by channels. (Measured on 2026-12-03/04 with the kernels of
-// then, the two smaller ones gave 0.97x by tiles and 0.5-0.75x by channels, and ran on one
-// thread since.) A map whose transformed weights stream from beyond L2
-// (ResNet's 14x14x256: 9.4 MB) is shared by channels even with 16 tiles, so that each thread
-// reads only its columns of them (1.46-1.95x on 2 threads).
+// How several threads share one sample's convolution: by tiles (whole blocks of 4 each) where
+// there are 4 register blocks of them, or 16 tiles and the transformed weights stay in cache;
+// else by output channels in whole vectors (every thread transforms all the tiles' inputs and
+// multiplies only its columns of the weights). On 2 threads against one, eight such layers in
+// a row (a `/tmp` program, spinning pool, 2026-12-07, a VM whose cores' round trip was 65 ns):
+// 32x32x16 (64 tiles) 1.34x by tiles; 16x16x32 (16 tiles) 1.30-1.62x by tiles; 8x8x64 (4
+// tiles) 0.86-1.12x by tiles, 1.09-1.40x by channels. (On 2026-12-03/04, on a VM whose round
+// trip was 460 ns, the two smaller ones gave 0.97x by tiles and 0.5-0.75x by channels.) A map
+// whose transformed weights stream from beyond L2 (ResNet's 14x14x256: 9.4 MB) is shared by
+// channels even with 16 tiles, so that each thread reads only its columns of them (1.46-1.95x
+// on 2 threads).
 constexpr bool winograd_shares_tiles(const ConvGeometry& g, std::size_t m) noexcept {
     const std::size_t tiles = winograd_geometry(g, m).tiles();
     return tiles >= 4 * mr || (tiles >= 16 && !weights_stream(winograd_weight_bytes(g, m)));
