@@ -87,6 +87,11 @@ inline void dense_pack(DensePacking d, const float* w, const float* b, float* pa
 
 namespace detail {
 
+// ReLU, the commonest activation, is applied in the kernels' registers; others after the
+// stores (apply_tile, dense_gemv). (The GEMM's comment, below, says why.)
+template <class Act>
+inline constexpr bool clamps_in_registers = std::is_same_v<Act, relu>;
+
 // G panels at once, the K loop split S ways so that 2 * G * S accumulator chains hide the
 // FMA latency even when the layer has few panels. Stores x W^T + b (+ add), with ReLU when
 // clamp: dense_gemv applies any other activation over the stored outputs, so that these
@@ -170,7 +175,7 @@ inline void dense_gemv(DensePacking d, const float* packed, bool has_bias, const
     const float* bias = has_bias ? packed + d.weight_floats() : nullptr;
     const std::size_t panels = d.panels();
     const auto [g0, g1] = share.range(panels / group);
-    constexpr bool clamp = std::is_same_v<Act, relu>;  // (detail::clamps_in_registers, below)
+    constexpr bool clamp = detail::clamps_in_registers<Act>;
     // Any other elementwise activation: over the columns of panels [from, to) once stored.
     auto activate = [&](std::size_t from, std::size_t to) {
         if constexpr (!Act::row_wise && !is_identity_activation<Act> && !clamp)
@@ -439,8 +444,6 @@ inline void row_tiles(std::size_t m, F&& block) {
 // the others. The GEMM's micro-kernel also caps it (a run-time ceiling, +inf for ReLU): ReLU6
 // and any hardtanh from 0 — MobileNetV2's 1x1 expansions, which as a pass over each stored
 // tile took 17-21% of their time (112x112x16 -> 96: 326 -> 263 us; the network 4.30 -> 4.13 ms).
-template <class Act>
-inline constexpr bool clamps_in_registers = std::is_same_v<Act, relu>;
 template <class Act>
 inline constexpr bool relu_with_ceiling = requires { requires Act::lo == 0.f && Act::hi > 0.f; };
 template <class Act>
