@@ -131,11 +131,14 @@ namespace detail {
 using vword = xsimd::batch<std::uint32_t, arch>;
 
 // Each lane of x rounded to bf16 as to_bf16 does (nearest, ties to even; a NaN stays a quiet
-// NaN), the bf16 in the upper half of the word, the lower half zero.
+// NaN), the bf16 in the upper half of the word, the lower half zero. The choice is made on
+// float lanes: xsimd 8.1's select of 32-bit integer lanes on AVX512BW does not compile at -O0
+// (its 8- and 16-bit branches cast the batch in GCC's macro forms of the blend intrinsics).
 inline vword bf16_upper(vfloat x) noexcept {
     const vword u = xsimd::bitwise_cast<vword>(x), high(0xffff0000u);
     const vword rounded = (u + vword(0x7fffu) + ((u >> 16) & vword(1u))) & high;
-    return xsimd::select((u & vword(0x7fffffffu)) > vword(0x7f800000u), (u | vword(0x00400000u)) & high, rounded);
+    const vfloat quiet = xsimd::bitwise_cast<vfloat>((u | vword(0x00400000u)) & high);
+    return xsimd::bitwise_cast<vword>(xsimd::select(x != x, quiet, xsimd::bitwise_cast<vfloat>(rounded)));
 }
 
 // A vector's lanes rounded to bf16 pairs by to_bf16_away (a recurrent layer's state), as
