@@ -62,7 +62,7 @@ using Models = tn::Sequential<tn::Input<6, 6, 3>, tn::Named<"conv1", Conv1>, tn:
 // What the fusion plan says, without the names: each kernel, and the layers it computes.
 template <class M>
 std::vector<std::string> kernels_of() {
-    const auto rows = M::program::describe();
+    const auto rows = tn::runtime::describe(M::program::tables);
     std::vector<std::string> out;
     for (const tn::LayerInfo& r : rows) {
         if (r.kind == tn::RowKind::block || r.kind == tn::RowKind::input || r.kernel != r.node) continue;

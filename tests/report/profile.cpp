@@ -61,7 +61,7 @@ TEST_CASE("profile: a row per kernel and per block, blocks summing their kernels
     // A kernel's FLOPs are its own and those fused into it: the 3x3 convolution's 2 x 9 x 8
     // per output, and its folded BatchNorm's and ReLU's as the summary counts them.
     std::size_t fused = 0;
-    for (const auto& info : Profiled::program::describe())
+    for (const auto& info : tn::runtime::describe(Profiled::program::tables))
         if (info.kind != tn::RowKind::block && info.kernel == 1) fused += info.flops;
     CHECK(conv->flops == fused);
     CHECK(conv->flops >= 9 * 7 * 8 * 2 * 9 * 8);
@@ -69,7 +69,7 @@ TEST_CASE("profile: a row per kernel and per block, blocks summing their kernels
     // Bytes: what each kernel must move at the least, for both samples — its inputs from
     // other kernels, its packed weights, its output. The 1x1 convolution reads the 3x3's
     // output and the residual (the block's input); the depthwise layer 9x7x8 in, 5x4x8 out.
-    const auto info = Profiled::program::describe();
+    const auto info = tn::runtime::describe(Profiled::program::tables);
     auto packed = [&](std::size_t node) {
         for (const auto& i : info)
             if (i.kind != tn::RowKind::block && i.node == node) return i.packed;

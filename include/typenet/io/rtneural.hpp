@@ -342,7 +342,7 @@ void load_rtneural(Net<Model, true>& net, const RTNeuralFile& file, const LoadOp
         load_weights(net, *file.state_dict, from_pytorch, options);
         return;
     }
-    load_weights(net, detail::rtneural_as_keras(file, Net<Model>::param_infos(), Model::program::describe()), from_keras, options);
+    load_weights(net, detail::rtneural_as_keras(file, Net<Model>::param_infos(), runtime::describe(Model::program::tables)), from_keras, options);
 }
 
 template <class Model>

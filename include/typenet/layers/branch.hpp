@@ -44,7 +44,7 @@ template <class P> struct projection_layer<Projection<P>> { using type = P; };
 // named with the whole lowering state.)
 template <class F, fixed_string Path, class S>
 struct lowered_body {
-    using type = decltype(ir::lower<F, ir::child_path<Path, F, 0>(), ir::at_position<0>>(S{}));
+    using type = typename ir::lowered<F, ir::child_path<Path, F, 0>(), ir::at_position<0>, S>::type;
 };
 template <class... Ls, fixed_string Path, class S>
 struct lowered_body<Sequential<Ls...>, Path, S> {
@@ -59,7 +59,7 @@ consteval auto shortcut_path() {
 
 template <class Shortcut, fixed_string Path, class S>
 struct lowered_shortcut {
-    using type = decltype(ir::lower<Shortcut, shortcut_path<Shortcut, Path>(), ir::at_position<1>>(S{}));
+    using type = typename ir::lowered<Shortcut, shortcut_path<Shortcut, Path>(), ir::at_position<1>, S>::type;
 };
 template <fixed_string Path, class S>
 struct lowered_shortcut<void, Path, S> {
@@ -149,7 +149,7 @@ constexpr auto operator|(PathsAcc<S, ir::values<O...>>, PathStep<P, I, X, Path>)
     if constexpr (std::is_same<S, ir::Failed>::value) {
         return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
     } else {
-        using R = decltype(ir::lower<P, ir::child_path<Path, P, I>(), ir::at_position<int(I)>>(typename S::template at<X>{}));
+        using R = typename ir::lowered<P, ir::child_path<Path, P, I>(), ir::at_position<int(I)>, typename S::template at<X>>::type;
         if constexpr (std::is_same<R, ir::Failed>::value) return PathsAcc<ir::Failed, ir::values<O..., 0>>{};
         else return PathsAcc<R, ir::values<O..., R::cur>>{};
     }

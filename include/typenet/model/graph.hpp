@@ -208,7 +208,7 @@ constexpr auto operator|(GraphAcc<S, ir::values<M...>, Topo, P, Nested>, GraphSt
         } else {
             static_assert(sizeof...(A) == 1, "typenet: a layer is called on exactly one node; merge nodes first (tn::concat, tn::add, ...)");
             constexpr std::size_t arg = map[topo_index<std::tuple_element_t<0, std::tuple<A...>>, Topo>()];
-            using R = decltype(ir::lower<Op, path, ir::at_graph_node<where_t<Op>>>(typename S::template at<arg>{}));
+            using R = typename ir::lowered<Op, path, ir::at_graph_node<where_t<Op>>, typename S::template at<arg>>::type;
             if constexpr (std::is_same<R, ir::Failed>::value) return GraphAcc<ir::Failed, ir::values<M..., 0>, Topo, P, Nested>{};
             else return GraphAcc<R, ir::values<M..., R::cur>, Topo, P, Nested>{};
         }

@@ -32,6 +32,7 @@ struct ModelBase {
     static constexpr bool is_model = true;
     static constexpr bool valid = lowered_valid<Lowered>();
     using module_type = Lowered;
+    using model_base = ModelBase;
     // void when invalid: the error has been reported, and nothing else is instantiated.
     using program = typename std::conditional_t<valid, std::type_identity<runtime::Program<Lowered>>, std::type_identity<void>>::type;
 

@@ -242,7 +242,7 @@ class Net<Model, true> {
     //   - a Workspace per thread, allocated by that thread's first call.
     // So stack use is bounded by 16 KiB of arena, and a model with an own arena never
     // allocates after make().
-    static constexpr std::size_t arena_floats(std::size_t rows) { return program::arena_floats(rows); }
+    static constexpr std::size_t arena_floats(std::size_t rows) { return runtime::arena_floats(program::tables, rows); }
     static constexpr bool on_stack = arena_floats(1) * sizeof(float) <= TYPENET_STACK_ARENA_BYTES;
     static constexpr bool owns_arena = arena_floats(1) * sizeof(float) <= TYPENET_NET_ARENA_BYTES;
     // Samples per block in predict(): a multiple of the GEMM's register block, at most 256,
@@ -606,14 +606,14 @@ class Net<Model, true> {
         // [layers x dirs, units] (then c_n for an LSTM), as PyTorch returns and takes them.
         std::span<float> of(std::string_view path) {
             const std::size_t k = find(path);
-            return {values_.get() + program::state_offset[k], program::facts.state_per_row[k]};
+            return {values_.get() + program::tables.state_offset[k], program::tables.facts.state_per_row[k]};
         }
         std::span<const float> of(std::string_view path) const { return const_cast<State&>(*this).of(path); }
         // The paths of the layers that have state.
         static std::vector<std::string> layers() {
             std::vector<std::string> v;
             for (std::size_t k = 0; k < program::K; ++k)
-                if (program::facts.state_per_row[k]) v.emplace_back(program::facts.path[k]);
+                if (program::tables.facts.state_per_row[k]) v.emplace_back(program::tables.facts.path[k]);
             return v;
         }
 
@@ -621,7 +621,7 @@ class Net<Model, true> {
         friend class Net;
         static std::size_t find(std::string_view path) {
             for (std::size_t k = 0; k < program::K; ++k)
-                if (program::facts.state_per_row[k] && program::facts.path[k] == path) return k;
+                if (program::tables.facts.state_per_row[k] && program::tables.facts.path[k] == path) return k;
             std::string known;
             for (const auto& l : layers()) known += (known.empty() ? "" : ", ") + l;
             throw std::out_of_range("typenet: State::of: no layer with state at \"" + std::string(path) + "\" (layers with state: " +
@@ -672,7 +672,7 @@ class Net<Model, true> {
     static const std::vector<ParamInfo>& param_infos() {
         static const std::vector<ParamInfo> infos = [] {
             std::vector<ParamInfo> v;
-            program::params(v);
+            runtime::param_infos(program::tables, v);
             return v;
         }();
         return infos;
@@ -690,7 +690,7 @@ class Net<Model, true> {
             throw std::invalid_argument("typenet: set_weights: expected " + std::to_string(program::canonical_floats) +
                                         " floats, got " + std::to_string(canonical.size()));
         auto fresh = detail::allocate_floats(program::packed_floats);
-        program::pack(canonical.data(), fresh.get());
+        runtime::pack(program::tables, canonical.data(), fresh.get());
         params_ = std::move(fresh);
         canonical_ = std::move(canonical);
     }
@@ -701,7 +701,7 @@ class Net<Model, true> {
     template <class Fill>
     void update_weights(Fill&& fill) {
         fill(canonical_.data());
-        program::pack(canonical_.data(), params_.get());
+        runtime::pack(program::tables, canonical_.data(), params_.get());
     }
 
     Net(const Net& other)

@@ -33,9 +33,9 @@ template <> struct chain_module<ir::Failed> {
 // A model: the input shape is fixed, so everything else is a constant.
 template <std::size_t... D, class... Layers>
 struct Sequential<Input<D...>, Layers...>
-    : detail::ModelBase<typename detail::chain_module<typename decltype((ir::ChainAcc<ir::start<Shape<D...>>, fixed_string<1>{}>{} | ... | ir::ChainStep<Layers>{}))::state>::type> {
+    : detail::ModelBase<typename detail::chain_module<typename decltype((ir::chain_start<ir::start<Shape<D...>>, fixed_string<1>{}, Layers...>{} | ... | ir::ChainStep<Layers>{}))::state>::type> {
     static_assert(sizeof...(Layers) > 0, "typenet: a model needs at least one layer after its Input");
-    using base = detail::ModelBase<typename detail::chain_module<typename decltype((ir::ChainAcc<ir::start<Shape<D...>>, fixed_string<1>{}>{} | ... | ir::ChainStep<Layers>{}))::state>::type>;
+    using base = typename Sequential::model_base;  // (the fold once: a class an error was reported in is not read twice)
     using input_shape_type = Shape<D...>;
     using output_shape_type = typename base::template output_shape_of<0>;
     static constexpr input_shape_type input_shape{};

@@ -18,7 +18,7 @@ std::string to_dot() {
     if constexpr (!Model::valid) {
         return "digraph invalid {}\n";
     } else {
-        const std::vector<LayerInfo> rows = Model::program::describe();
+        const std::vector<LayerInfo> rows = runtime::describe(Model::program::tables);
         auto quoted = [](const std::string& s) {
             std::string q = "\"";
             for (char c : s) {

@@ -19,7 +19,7 @@ std::string fusion_plan() {
     if constexpr (!M::valid) {
         return "<invalid model: see the shape error>";
     } else {
-        const std::vector<LayerInfo> rows = M::program::describe();
+        const std::vector<LayerInfo> rows = runtime::describe(M::program::tables);
         std::vector<std::size_t> kernels;  // rows that run a kernel of their own
         std::size_t layers = 0, views = 0, passes = 0;
         for (std::size_t i = 0; i < rows.size(); ++i) {

@@ -246,7 +246,7 @@ Profile profile(const Net<M, true>& net, const float* const* xs, std::size_t bat
         for (std::size_t c = 0; c < calls; ++c) column[c] = times[c * K + k];
         node_seconds[k] = median(column);
     }
-    return detail::make_profile(program::describe(), node_seconds, ran, median(totals), batch, calls);
+    return detail::make_profile(runtime::describe(program::tables), node_seconds, ran, median(totals), batch, calls);
 }
 
 // The same, for a model of one input: x holds batch samples.

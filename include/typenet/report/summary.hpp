@@ -108,7 +108,7 @@ std::string summary() {
     if constexpr (!Model::valid) {
         return "<invalid model: see the shape error>";  // reported once already
     } else {
-        return detail::format_summary(Model::program::describe(), requires { Model::is_graph; }, std::string(type_name<Model>()),
+        return detail::format_summary(runtime::describe(Model::program::tables), requires { Model::is_graph; }, std::string(type_name<Model>()),
                                       {Model::param_count, Model::weight_bytes, Model::flops, Model::workspace_bytes,
                                        Model::naive_workspace_bytes});
     }

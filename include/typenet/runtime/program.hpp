@@ -567,6 +567,208 @@ struct LayerFns {
 
 }  // namespace node_fns
 
+// ---- What the run-time loops over a model's nodes read ----
+//
+// Packing weights, naming parameters, describing the model and sizing its arena loop over the
+// nodes at run time, reading the passes' results. They are functions of one constant of
+// this type (Program::tables), not members of Program<Module>: g++ names every member
+// function a program runs, and every static member one reads, with the whole module
+// (EfficientNet-B0's is 46 KB long), and mangling a name that long takes it ~0.1 s (for each
+// part of the name it scans the parts named so far). This type is named by three numbers.
+template <std::size_t K, std::size_t A, std::size_t B>
+struct Tables {
+    passes::Facts<K, A> facts;
+    std::array<std::size_t, K> owner;
+    passes::Epilogues<K> epilogues;
+    passes::Crops<K> crops;
+    passes::Bands<K> bands;
+    passes::Gates<K> gates;
+    passes::MemoryPlan<K> plan;
+    std::array<std::array<std::size_t, 3>, K> flattened_hwc;
+    std::array<std::size_t, K + 1> canonical_offset, packed_offset, state_offset;
+    std::array<node_fns::NodeFns, K> fns;
+    std::array<bool, K> named;             // the node's path is a name the user gave
+    std::array<node_fns::BlockRecord, B> blocks;  // in the order of their rows (node_fns::nest_blocks)
+    // The arena beyond the plan's activations and scratch: the streamed state (per row), and
+    // the tail of a batch (Program::run_with_tail: its first node, its values per row, its rows).
+    std::size_t state_floats = 0, tail_begin = K, tail_floats_per_row = 0, tail_rows = 0;
+};
+
+// ---- The arena: activations and scratch (the layers', the bands', the gates'), then (when
+// the caller gives no state) a zero state, then the region of a batch's tail ----
+template <class T>
+constexpr std::size_t scratch_floats(const T& t, std::size_t rows) {
+    return std::max({t.plan.scratch_floats(rows), t.bands.floats, t.gates.floats});
+}
+template <class T>
+constexpr std::size_t working_floats(const T& t, std::size_t rows) {
+    return t.plan.activation_floats * rows + scratch_floats(t, rows);
+}
+template <class T>
+constexpr std::size_t tail_scratch(const T& t, std::size_t rows) {
+    std::size_t m = 0;
+    for (std::size_t k = t.tail_begin; k < t.facts.size; ++k)
+        m = std::max(m, std::min(t.plan.scratch_per_row[k] * rows + t.plan.scratch_fixed[k], t.plan.scratch_most[k]));
+    return m;
+}
+template <class T>
+constexpr std::size_t tail_floats(const T& t, std::size_t rows) {
+    return kernels::round_up(t.tail_floats_per_row * rows, typenet::detail::param_align_floats) + tail_scratch(t, rows);
+}
+template <class T>
+constexpr std::size_t arena_floats(const T& t, std::size_t rows) {
+    return working_floats(t, rows) + (t.state_floats ? kernels::round_up(t.state_floats * rows, typenet::detail::param_align_floats) : 0) +
+           (t.tail_rows ? tail_floats(t, t.tail_rows) : 0);
+}
+
+// ---- Packing: canonical weights into the kernels' layouts (a folded BatchNorm included) ----
+template <class T>
+void pack(const T& t, const float* canonical, float* packed) {
+    const auto& f = t.facts;
+    for (std::size_t k = 0; k < f.size; ++k) {
+        if (f.kind[k] != Kind::layer || t.owner[k] != k || (f.packed[k] == 0 && f.canonical[k] == 0)) continue;
+        if (t.epilogues.batchnorm[k] != none)
+            t.fns[k].pack_folded(canonical + t.canonical_offset[k], canonical + t.canonical_offset[t.epilogues.batchnorm[k]],
+                                 packed + t.packed_offset[k]);
+        else
+            t.fns[k].pack(canonical + t.canonical_offset[k], packed + t.packed_offset[k]);
+    }
+}
+
+// ---- Names: each owner's parameters under its path ----
+template <class T>
+void param_infos(const T& t, std::vector<ParamInfo>& out) {
+    const auto& f = t.facts;
+    for (std::size_t k = 0; k < f.size; ++k) {
+        if (f.kind[k] != Kind::layer || t.owner[k] != k) continue;
+        const std::string path(f.path[k]);
+        std::size_t off = t.canonical_offset[k];
+        for (std::size_t i = 0; i < t.fns[k].n_params; ++i) {
+            const ParamSpec& p = t.fns[k].params[i];
+            ParamInfo info{path + "." + std::string(p.name), p, off, path, t.fns[k].keras_class, {}, t.named[k]};
+            if (i == 0) info.flattened_hwc = t.flattened_hwc[k];
+            out.push_back(std::move(info));
+            off += p.size();
+        }
+    }
+}
+
+// ---- Description: a typed row per node (report/ formats them) ----
+namespace describing {
+inline std::string hw_text(std::size_t h, std::size_t w) { return std::to_string(h) + "x" + std::to_string(w); }
+template <class T>
+std::string buffer_of(const T& t, std::size_t k) {
+    const auto& e = t.epilogues;
+    if (e.into[k] != none) {
+        const std::size_t at = e.slice_offset[k];
+        return buffer_of(t, e.into[k]) + " [" + std::to_string(at) + ":" + std::to_string(at + t.facts.last_dim[e.tail[k]]) + "]";
+    }
+    if (t.plan.where[k] == Where::input) return "input " + std::to_string(t.plan.index[k]);
+    if (t.plan.where[k] == Where::output) return "output " + std::to_string(t.plan.index[k]);
+    return "arena +" + std::to_string(t.plan.offset[k] * sizeof(float));
+}
+template <class T>
+std::string kernel_text(const T& t, std::size_t k) {
+    const auto& e = t.epilogues;
+    const auto& facts = t.facts;
+    const auto& bands = t.bands;
+    auto path_of = [&](std::size_t j) { return std::string(facts.path[j]); };
+    if (facts.kind[k] == Kind::input) return {};
+    if (e.head[k] != k) return "fused into " + path_of(e.head[k]);
+    if (facts.kind[k] == Kind::merge) {
+        const std::size_t in_place = passes::inputs_in_place(e, k);
+        if (in_place == facts.arity(k)) return "view (no copy: its inputs write their slices)";
+        if (in_place > 0)
+            return "merge (copies " + std::to_string(facts.arity(k) - in_place) + " of " + std::to_string(facts.arity(k)) + " inputs)";
+        return "merge";
+    }
+    if (t.gates.applier[k] != none)
+        return std::string("no pass: its gate taken into the ") + (facts.gates_inputs[t.gates.applier[k]] ? "inputs" : "weights") + " of " +
+               path_of(t.gates.applier[k]);
+    std::string s;
+    if (t.owner[k] != k) s = "shares the weights of " + path_of(t.owner[k]) + "; ";
+    s += e.add[k] != none ? t.fns[k].kernel_plain() : t.fns[k].kernel();
+    if (e.batchnorm[k] != none) s += " (batchnorm folded)";
+    if (t.crops.out[k][0] != 0) {
+        const auto& whole = facts.in_hwc[e.sole_reader[e.tail[k]]];
+        s += " (" + hw_text(t.crops.out[k][0], t.crops.out[k][1]) + " of " + hw_text(whole[0], whole[1]) + " pixels: what " +
+             path_of(e.sole_reader[e.tail[k]]) + " reads)";
+    }
+    if (e.into[k] != none) s += " into " + path_of(e.into[k]);
+    if (t.gates.gate[k] != none)
+        s += std::string(facts.gates_inputs[k] ? " (its inputs times the gate of " : " (its weights times the gate of ") + path_of(t.gates.gate[k]) +
+             ")";
+    if (bands.reader[k] != none)
+        s += (bands.producer[bands.reader[k]] == k ? ", computed band by band by " : ", computed on each band of ") + path_of(bands.reader[k]);
+    if (bands.runs_bands(k)) {
+        s += ", in " + std::to_string(bands.count[k]) + " bands of rows";
+        if (bands.producer[k] != none) s += ", each after its rows of " + path_of(bands.producer[k]);
+        if (bands.consumer[k] != none) s += (bands.producer[k] != none ? " and before " : ", each before ") + path_of(bands.consumer[k]) + " on them";
+    }
+    if (e.add[k] != none) {
+        s += " +add " + path_of(e.addend[k]);
+        if (e.activation[k] != none) s += ", then " + t.fns[k].activation();
+    }
+    return s;
+}
+template <class T>
+LayerInfo describe_node(const T& t, std::size_t k) {
+    const auto& facts = t.facts;
+    const auto& e = t.epilogues;
+    LayerInfo r;
+    r.path = std::string(facts.path[k]);
+    if (t.owner[k] != k) {  // the n-th call of a shared layer: "enc[1]"
+        std::size_t n = 0;
+        for (std::size_t j = 0; j < k; ++j) n += t.owner[j] == t.owner[k];
+        r.path += "[" + std::to_string(n) + "]";
+    }
+    r.type = t.fns[k].type();
+    r.output_shape = t.fns[k].shape();
+    r.params = t.owner[k] == k ? facts.canonical[k] : 0;
+    r.flops = facts.flops[k];
+    r.output_floats = facts.floats[k];
+    r.packed = facts.packed[k];
+    r.kind = facts.kind[k] == Kind::input ? RowKind::input : facts.kind[k] == Kind::merge ? RowKind::merge : RowKind::layer;
+    r.node = r.first = k;
+    r.kernel = e.head[k];
+    r.view = (facts.aliasing[k] == LayerAliasing::view && e.head[k] == k) ||
+             (facts.kind[k] == Kind::merge && passes::inputs_in_place(e, k) == facts.arity(k));
+    r.extra_pass = facts.separate_activation[k];
+    r.folded = e.batchnorm[k] != none;
+    r.kernel_text = kernel_text(t, k);
+    if (facts.kind[k] == Kind::layer && e.head[k] == k && t.fns[k].names_kernel)
+        r.kernel_name = (e.add[k] != none ? t.fns[k].kernel_plain() : t.fns[k].kernel()) + (e.batchnorm[k] != none ? " (batchnorm folded)" : "");
+    r.adds_residual = e.add[k] != none;
+    r.folded_into_weights = facts.is_batchnorm[k] && e.head[k] != k;
+    for (std::size_t j = 0; j < facts.arity(k); ++j) r.args.push_back(facts.arg(k, j));
+    r.buffer = buffer_of(t, k);
+    r.traits = t.fns[k].traits();
+    return r;
+}
+}  // namespace describing
+
+// Every node, with its blocks' rows before their first node, outermost first; a row's depth
+// is the blocks around it: a stack of the open ones (blocks nest or are disjoint).
+template <class T>
+std::vector<LayerInfo> describe(const T& t) {
+    const std::size_t K = t.facts.size;
+    std::vector<LayerInfo> nodes;
+    for (std::size_t k = 0; k < K; ++k) nodes.push_back(describing::describe_node(t, k));
+    std::vector<LayerInfo> rows;
+    std::vector<std::size_t> open;  // ends of the blocks around node k
+    std::size_t b = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+        while (!open.empty() && open.back() <= k) open.pop_back();
+        for (; b < t.blocks.size() && t.blocks[b].first == k; ++b) {
+            rows.push_back(node_fns::block_row(t.blocks[b], open.size(), nodes));
+            open.push_back(t.blocks[b].end);
+        }
+        rows.push_back(std::move(nodes[k]));
+        rows.back().depth = open.size();
+    }
+    return rows;
+}
+
 template <class M>
 struct Program {
     static constexpr std::size_t K = M::size;
@@ -622,21 +824,16 @@ struct Program {
             if (!facts.streams[k]) return k;
         return K;
     }();
-    // The activations and scratch (the layers' and the bands' buffer), then (when the caller
-    // gives no state) a zero state.
-    static constexpr std::size_t scratch_floats(std::size_t rows) { return std::max({plan.scratch_floats(rows), bands.floats, gates.floats}); }
-    static constexpr std::size_t working_floats(std::size_t rows) { return plan.activation_floats * rows + scratch_floats(rows); }
+    // The arena's parts (runtime::arena_floats; at run time, callers ask the free functions
+    // of `tables`, below, not these members: see Tables).
+    static constexpr std::size_t scratch_floats(std::size_t rows) { return runtime::scratch_floats(tables, rows); }
+    static constexpr std::size_t working_floats(std::size_t rows) { return runtime::working_floats(tables, rows); }
     static constexpr std::size_t param_align = typenet::detail::param_align_floats;
 
     static constexpr std::size_t naive_floats = plan.naive_floats;
 
     // ---- Running ----
     static constexpr Loc loc(std::size_t k) { return {plan.where[k], plan.index[k], plan.offset[k]}; }
-    static float* location(std::size_t k, const float* const* ins, float* const* outs, std::size_t rows, float* arena) noexcept {
-        if (plan.where[k] == Where::input) return const_cast<float*>(ins[plan.index[k]]);  // read only: views alone alias it
-        if (plan.where[k] == Where::output) return outs[plan.index[k]];
-        return arena + plan.offset[k] * rows;
-    }
     // The activation kernel k runs in its epilogue: the fused activation node's, or linear.
     template <std::size_t k>
     using fused_activation = std::conditional_t<epilogues.activation[k] != none,
@@ -816,26 +1013,8 @@ struct Program {
     }
     template <std::size_t k>
     using tail_step = std::conditional_t<idle[k], NoStep, LayerStep<op<k>, in_shape<k>, step_activation<k>, tail_run(k)>>;
-    static constexpr std::size_t tail_scratch(std::size_t rows) {
-        std::size_t m = 0;
-        for (std::size_t k = tail_begin; k < K; ++k)
-            m = std::max(m, std::min(plan.scratch_per_row[k] * rows + plan.scratch_fixed[k], plan.scratch_most[k]));
-        return m;
-    }
-    static constexpr std::size_t tail_floats(std::size_t rows) { return kernels::round_up(tail_layout.floats * rows, param_align) + tail_scratch(rows); }
-    // Samples per tail run (0: no tail, or a sample fits a block's budget, so that predict
-    // runs blocks of several already): up to two register blocks, with the region at most an
-    // eighth of the one-sample working floats.
-    static constexpr std::size_t tail_rows = [] {
-        if (tail_begin == K || working_floats(1) * sizeof(float) <= TYPENET_BLOCK_ARENA_BYTES) return std::size_t{0};
-        std::size_t r = 2 * kernels::mr;
-        while (r >= 3 && 8 * tail_floats(r) > working_floats(1)) --r;
-        return r >= 3 ? r : std::size_t{0};
-    }();
-    static constexpr std::size_t arena_floats(std::size_t rows) {
-        return working_floats(rows) + (state_floats ? kernels::round_up(state_floats * rows, param_align) : 0) +
-               (tail_rows ? tail_floats(tail_rows) : 0);
-    }
+    static constexpr std::size_t tail_floats(std::size_t rows) { return runtime::tail_floats(tables, rows); }
+    static constexpr std::size_t arena_floats(std::size_t rows) { return runtime::arena_floats(tables, rows); }
 
     // ---- One sample on several threads: the convolutions split their output pixels ----
     //
@@ -934,8 +1113,11 @@ struct Program {
     static void copy_output(const float* const* ins, float* const* outs, std::size_t rows, float* arena) {
         constexpr std::size_t k = M::outputs[o];
         if constexpr (!(plan.where[k] == Where::output && plan.index[k] == o))
-            std::copy_n(location(k, ins, outs, rows, arena), rows * shape<k>::size, outs[o]);
+            std::copy_n(locate<loc(k)>(ins, outs, rows, arena), rows * shape<k>::size, outs[o]);
     }
+    static constexpr bool copies_outputs = []<std::size_t... o>(std::index_sequence<o...>) {
+        return (... || !(plan.where[M::outputs[o]] == Where::output && plan.index[M::outputs[o]] == o));
+    }(std::make_index_sequence<M::n_outputs>{});
     // Runs the model on `rows` samples; `arena` holds arena_floats(rows) floats. `state`, when
     // given, holds rows x state_floats floats: the streamed state before the call, and after
     // it (node k's at state_offset[k] * rows); without it every sequence starts from zeros.
@@ -951,21 +1133,22 @@ struct Program {
                              float* state, After&& after) {
         if constexpr (state_floats > 0)
             if (!state) {
-                state = arena + working_floats(rows);
+                state = arena + runtime::working_floats(tables, rows);
                 std::fill_n(state, state_floats * rows, 0.f);
             }
-        run_nodes<0, K>(params, ins, outs, rows, arena, arena + plan.activation_floats * rows, state, after);
-        [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
-            std::make_index_sequence<M::n_outputs>{});
+        run_nodes(std::make_index_sequence<K>{}, params, ins, outs, rows, arena, arena + plan.activation_floats * rows, state, after);
+        if constexpr (copies_outputs)
+            [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, rows, arena), ...); }(
+                std::make_index_sequence<M::n_outputs>{});
     }
 
-    // Nodes [B, E) on `rows` samples, their scratch at `scratch`, after(k) for each that ran.
-    template <std::size_t B, std::size_t E, class After>
-    static void run_nodes(const float* params, const float* const* ins, float* const* outs, std::size_t rows, float* arena, float* scratch,
-                          float* state, After& after) {
-        [&]<std::size_t... k>(std::index_sequence<k...>) {
-            (Observed<run_step<B + k>>::run(B + k, params, ins, outs, rows, arena, scratch, state, after), ...);
-        }(std::make_index_sequence<E - B>{});
+    // Nodes k... on `rows` samples, their scratch at `scratch`, after(k) for each that ran. (A
+    // function of the index sequence, not a lambda in one: each is a symbol named with the
+    // whole module; see Tables.)
+    template <std::size_t... k, class After>
+    static void run_nodes(std::index_sequence<k...>, const float* params, const float* const* ins, float* const* outs, std::size_t rows,
+                          float* arena, float* scratch, float* state, After& after) {
+        (Observed<run_step<k>>::run(k, params, ins, outs, rows, arena, scratch, state, after), ...);
     }
     // n >= 2 samples (x: n inputs, y: n outputs), the tail on up to tail_rows at once; `arena`
     // holds arena_floats(1) floats. A run of one sample would take the tail's matrix-vector
@@ -975,20 +1158,20 @@ struct Program {
     // threads gives the bits of one thread.
     // after(k) as node k's step ends, as in run_observed (tn::profile at a batch: predict's schedule).
     template <class After = NoObserver>
-    static void run_with_tail(const float* params, const float* x, float* y, std::size_t n, float* arena, After&& after = {})
-        requires(tail_rows > 0)
-    {
+    // (Called only where tail_rows > 0.)
+    static void run_with_tail(const float* params, const float* x, float* y, std::size_t n, float* arena, After&& after = {}) {
         constexpr std::size_t c = tail_begin - 1, cut = shape<c>::size, in = shape<0>::size, out = shape<K - 1>::size;
-        float* region = arena + working_floats(1);
+        constexpr std::size_t working = working_floats(1), value_at = tail_layout.of(plan.offset[c]);
+        float* region = arena + working;
         for (std::size_t i = 0; i < n;) {
             std::size_t m = std::min(tail_rows, n - i);
             if (n - i - m == 1) --m;
-            float* value = region + tail_layout.of(plan.offset[c]) * m;  // the value the tail reads, m rows
+            float* value = region + value_at * m;  // the value the tail reads, m rows
             for (std::size_t r = 0; r < m; ++r) {
                 const float* xr = x + (i + r) * in;
                 float* yr = y + (i + r) * out;
-                run_nodes<0, tail_begin>(params, &xr, &yr, 1, arena, arena + plan.activation_floats, nullptr, after);
-                std::copy_n(location(c, &xr, &yr, 1, arena), cut, value + r * cut);
+                run_nodes(std::make_index_sequence<tail_begin>{}, params, &xr, &yr, 1, arena, arena + plan.activation_floats, nullptr, after);
+                std::copy_n(locate<loc(c)>(&xr, &yr, 1, arena), cut, value + r * cut);
             }
             const float* xb = x + i * in;
             float* yb = y + i * out;
@@ -1014,143 +1197,30 @@ struct Program {
         return std::array<node_fns::NodeFns, K>{fns_of<k>::value()...};
     }(std::make_index_sequence<K>{});
 
-    // ---- Packing: canonical weights into the kernels' layouts (a folded BatchNorm included) ----
-    static void pack(const float* canonical, float* packed) {
-        for (std::size_t k = 0; k < K; ++k) {
-            if (facts.kind[k] != Kind::layer || owner[k] != k || (facts.packed[k] == 0 && facts.canonical[k] == 0)) continue;
-            if (epilogues.batchnorm[k] != none)
-                fns[k].pack_folded(canonical + canonical_offset[k], canonical + canonical_offset[epilogues.batchnorm[k]], packed + packed_offset[k]);
-            else
-                fns[k].pack(canonical + canonical_offset[k], packed + packed_offset[k]);
-        }
-    }
-
-    // ---- Names: each owner's parameters under its path ----
-    static void params(std::vector<ParamInfo>& out) {
-        for (std::size_t k = 0; k < K; ++k) {
-            if (facts.kind[k] != Kind::layer || owner[k] != k) continue;
-            const std::string path(facts.path[k]);
-            std::size_t off = canonical_offset[k];
-            for (std::size_t i = 0; i < fns[k].n_params; ++i) {
-                const ParamSpec& p = fns[k].params[i];
-                ParamInfo info{path + "." + std::string(p.name), p, off, path, fns[k].keras_class, {}, named[k]};
-                if (i == 0) info.flattened_hwc = flattened_hwc[k];
-                out.push_back(std::move(info));
-                off += p.size();
-            }
-        }
-    }
     static constexpr auto named = []<std::size_t... k>(std::index_sequence<k...>) {
         return std::array<bool, K>{node<k>::named...};
     }(std::make_index_sequence<K>{});
 
-    // ---- Description: a typed row per node (report/ formats them) ----
-    static std::string path_of(std::size_t k) { return std::string(facts.path[k]); }
-    static std::string buffer_of(std::size_t k) {
-        if (epilogues.into[k] != none) {
-            const std::size_t at = epilogues.slice_offset[k];
-            return buffer_of(epilogues.into[k]) + " [" + std::to_string(at) + ":" + std::to_string(at + facts.last_dim[epilogues.tail[k]]) + "]";
-        }
-        if (plan.where[k] == Where::input) return "input " + std::to_string(plan.index[k]);
-        if (plan.where[k] == Where::output) return "output " + std::to_string(plan.index[k]);
-        return "arena +" + std::to_string(plan.offset[k] * sizeof(float));
-    }
-    static std::string hw_text(std::size_t h, std::size_t w) { return std::to_string(h) + "x" + std::to_string(w); }
-    static std::string kernel_text(std::size_t k) {
-        const auto& e = epilogues;
-        if (facts.kind[k] == Kind::input) return {};
-        if (e.head[k] != k) return "fused into " + path_of(e.head[k]);
-        if (facts.kind[k] == Kind::merge) {
-            const std::size_t in_place = passes::inputs_in_place(e, k);
-            if (in_place == facts.arity(k)) return "view (no copy: its inputs write their slices)";
-            if (in_place > 0)
-                return "merge (copies " + std::to_string(facts.arity(k) - in_place) + " of " + std::to_string(facts.arity(k)) + " inputs)";
-            return "merge";
-        }
-        if (gates.applier[k] != none)
-            return std::string("no pass: its gate taken into the ") + (facts.gates_inputs[gates.applier[k]] ? "inputs" : "weights") + " of " +
-                   path_of(gates.applier[k]);
-        std::string s;
-        if (owner[k] != k) s = "shares the weights of " + path_of(owner[k]) + "; ";
-        s += e.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel();
-        if (e.batchnorm[k] != none) s += " (batchnorm folded)";
-        if (crops.out[k][0] != 0) {
-            const auto& whole = facts.in_hwc[e.sole_reader[e.tail[k]]];
-            s += " (" + hw_text(crops.out[k][0], crops.out[k][1]) + " of " + hw_text(whole[0], whole[1]) + " pixels: what " +
-                 path_of(e.sole_reader[e.tail[k]]) + " reads)";
-        }
-        if (e.into[k] != none) s += " into " + path_of(e.into[k]);
-        if (gates.gate[k] != none)
-            s += std::string(facts.gates_inputs[k] ? " (its inputs times the gate of " : " (its weights times the gate of ") + path_of(gates.gate[k]) + ")";
-        if (bands.reader[k] != none)
-            s += (bands.producer[bands.reader[k]] == k ? ", computed band by band by " : ", computed on each band of ") + path_of(bands.reader[k]);
-        if (bands.runs_bands(k)) {
-            s += ", in " + std::to_string(bands.count[k]) + " bands of rows";
-            if (bands.producer[k] != none) s += ", each after its rows of " + path_of(bands.producer[k]);
-            if (bands.consumer[k] != none) s += (bands.producer[k] != none ? " and before " : ", each before ") + path_of(bands.consumer[k]) + " on them";
-        }
-        if (e.add[k] != none) {
-            s += " +add " + path_of(e.addend[k]);
-            if (e.activation[k] != none) s += ", then " + fns[k].activation();
-        }
-        return s;
-    }
-    static LayerInfo describe_node(std::size_t k) {
-        LayerInfo r;
-        r.path = path_of(k);
-        if (owner[k] != k) {  // the n-th call of a shared layer: "enc[1]"
-            std::size_t n = 0;
-            for (std::size_t j = 0; j < k; ++j) n += owner[j] == owner[k];
-            r.path += "[" + std::to_string(n) + "]";
-        }
-        r.type = fns[k].type();
-        r.output_shape = fns[k].shape();
-        r.params = owner[k] == k ? facts.canonical[k] : 0;
-        r.flops = facts.flops[k];
-        r.output_floats = facts.floats[k];
-        r.packed = facts.packed[k];
-        r.kind = facts.kind[k] == Kind::input ? RowKind::input : facts.kind[k] == Kind::merge ? RowKind::merge : RowKind::layer;
-        r.node = r.first = k;
-        r.kernel = epilogues.head[k];
-        r.view = (facts.aliasing[k] == LayerAliasing::view && epilogues.head[k] == k) ||
-                 (facts.kind[k] == Kind::merge && passes::inputs_in_place(epilogues, k) == facts.arity(k));
-        r.extra_pass = facts.separate_activation[k];
-        r.folded = epilogues.batchnorm[k] != none;
-        r.kernel_text = kernel_text(k);
-        if (facts.kind[k] == Kind::layer && epilogues.head[k] == k && fns[k].names_kernel)
-            r.kernel_name = (epilogues.add[k] != none ? fns[k].kernel_plain() : fns[k].kernel()) +
-                            (epilogues.batchnorm[k] != none ? " (batchnorm folded)" : "");
-        r.adds_residual = epilogues.add[k] != none;
-        r.folded_into_weights = facts.is_batchnorm[k] && epilogues.head[k] != k;
-        for (std::size_t j = 0; j < facts.arity(k); ++j) r.args.push_back(facts.arg(k, j));
-        r.buffer = buffer_of(k);
-        r.traits = fns[k].traits();
-        return r;
-    }
     // The blocks, in the order of their rows (node_fns::nest_blocks).
     static constexpr auto blocks = []<class... B>(meta::list<B...>) {
         return node_fns::nest_blocks(std::array<node_fns::BlockRecord, sizeof...(B)>{
             node_fns::BlockRecord{B::path.view(), &block_display_name<typename B::block>, B::first, B::end}...});
     }(typename M::blocks{});
-    // Every node, with its blocks' rows before their first node, outermost first; a row's
-    // depth is the blocks around it: a stack of the open ones (blocks nest or are disjoint).
-    static std::vector<LayerInfo> describe() {
-        std::vector<LayerInfo> nodes;
-        for (std::size_t k = 0; k < K; ++k) nodes.push_back(describe_node(k));
-        std::vector<LayerInfo> rows;
-        std::vector<std::size_t> open;  // ends of the blocks around node k
-        std::size_t b = 0;
-        for (std::size_t k = 0; k < K; ++k) {
-            while (!open.empty() && open.back() <= k) open.pop_back();
-            for (; b < blocks.size() && blocks[b].first == k; ++b) {
-                rows.push_back(node_fns::block_row(blocks[b], open.size(), nodes));
-                open.push_back(blocks[b].end);
-            }
-            rows.push_back(std::move(nodes[k]));
-            rows.back().depth = open.size();
-        }
-        return rows;
-    }
+    // What the run-time loops read (Tables), and the tail's rows: samples per tail run (0: no
+    // tail, or a sample fits a block's budget, so that predict runs blocks of several already):
+    // up to two register blocks, with the region at most an eighth of the one-sample working floats.
+    static constexpr Tables<K, facts.args.size(), blocks.size()> tables = [] {
+        Tables<K, facts.args.size(), blocks.size()> t{facts,         owner,         epilogues,     crops, bands, gates, plan, flattened_hwc,
+                                                      canonical_offset, packed_offset, state_offset, fns,   named, blocks};
+        t.state_floats = state_floats, t.tail_begin = tail_begin, t.tail_floats_per_row = tail_layout.floats;
+        const std::size_t working = runtime::working_floats(t, 1);
+        if (tail_begin == K || working * sizeof(float) <= TYPENET_BLOCK_ARENA_BYTES) return t;
+        std::size_t r = 2 * kernels::mr;
+        while (r >= 3 && 8 * runtime::tail_floats(t, r) > working) --r;
+        t.tail_rows = r >= 3 ? r : 0;
+        return t;
+    }();
+    static constexpr std::size_t tail_rows = tables.tail_rows;
 };
 
 }  // namespace typenet::runtime
