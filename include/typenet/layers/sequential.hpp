@@ -46,10 +46,10 @@ struct Sequential : detail::BlockProtocol<Sequential<Layers...>> {
     static constexpr bool is_model = false;
     static std::string block_name() { return "Sequential"; }
 
+    // (Declared only: lowering reads its type in decltype, and no function named with the
+    // state is instantiated: ir/lower.hpp.)
     template <class Self, fixed_string Path, class Where, class S>
-    static consteval auto lower_block(S) {
-        return ir::closed_block_t<Self, Path, S::size, ir::lowered_chain<Path, S, Layers...>>{};
-    }
+    static auto lower_block(S) -> ir::closed_block_t<Self, Path, S::size, ir::lowered_chain<Path, S, Layers...>>;
 };
 
 // The model spelling, defined by model/sequential.hpp (declared here so that no block
