@@ -86,26 +86,27 @@ namespace detail {
 // that takes In, the reason a leaf does not, a named layer or a block. A function of the
 // layer and the shape only, never of the model lowered so far: g++ gives every function it
 // instantiates a name, consteval ones too, and mangling a name that carries the model so far
-// costs time growing with the square of the model's size (ARCHITECTURE.md, "Compile time").
-enum Lowering : int {
-    failed_before = -3, named = -2, block = -1, leaf = 0,
+// costs time growing with the square of the model's size (ARCHITECTURE.md, "What compile
+// time is spent on").
+enum class Lowering {
+    failed_before, named, block, leaf,
     invalid_options, needs_rank_1, window_too_large, groups_do_not_divide, rejects_input, not_a_layer, size_overflows,
 };
 template <class L, class In>
 consteval Lowering lowering_of() {
-    if constexpr (std::is_void_v<In> || std::is_void_v<L>) return failed_before;
-    else if constexpr (NamedLayer<L>) return named;
-    else if constexpr (BlockLayer<L>) return block;
-    else if constexpr (!std::is_void_v<invalid_options_of<L>>) return invalid_options;
+    if constexpr (std::is_void_v<In> || std::is_void_v<L>) return Lowering::failed_before;
+    else if constexpr (NamedLayer<L>) return Lowering::named;
+    else if constexpr (BlockLayer<L>) return Lowering::block;
+    else if constexpr (!std::is_void_v<invalid_options_of<L>>) return Lowering::invalid_options;
     else if constexpr (!core::layer_accepts<L, In>()) {
         using E = typename core::expected_input_of<L, In>::type;
-        if constexpr (std::is_same_v<E, shape_of_rank<1>>) return needs_rank_1;
-        else if constexpr (is_spatial_size<E>::value) return window_too_large;
-        else if constexpr (is_channels_divisible<E>::value) return groups_do_not_divide;
-        else return rejects_input;
-    } else if constexpr (!LayerOn<L, In>) return not_a_layer;
-    else if constexpr (!core::layer_sizes_fit<L, In>()) return size_overflows;
-    else return leaf;
+        if constexpr (std::is_same_v<E, shape_of_rank<1>>) return Lowering::needs_rank_1;
+        else if constexpr (is_spatial_size<E>::value) return Lowering::window_too_large;
+        else if constexpr (is_channels_divisible<E>::value) return Lowering::groups_do_not_divide;
+        else return Lowering::rejects_input;
+    } else if constexpr (!LayerOn<L, In>) return Lowering::not_a_layer;
+    else if constexpr (!core::layer_sizes_fit<L, In>()) return Lowering::size_overflows;
+    else return Lowering::leaf;
 }
 template <class S> struct shape_of_state {
     using type = typename S::cur_shape;
@@ -121,64 +122,64 @@ template <> struct shape_of_state<Failed> {
 template <class L, class In, class Where, Lowering Why>
 consteval auto report() {  // (deduced: decltype(report<...>()) instantiates the body)
     using At = typename where_parts<Where>::template at<L>;
-    if constexpr (Why == invalid_options)
+    if constexpr (Why == Lowering::invalid_options)
         static_assert(At::template has_invalid_options<invalid_options_of<L>>,
                       "typenet: invalid layer options: the reason is named in this condition");
     // (The same condition each time; the message says the usual fix where there is one.)
-    else if constexpr (Why == needs_rank_1)
+    else if constexpr (Why == Lowering::needs_rank_1)
         static_assert(At::template expects_input<shape_of_rank<1>>::template but_gets<In>,
                       "typenet: shape mismatch: the layer in this condition needs a rank-1 input: put Flatten (or a global "
                       "pooling layer) before it");
-    else if constexpr (Why == window_too_large)
+    else if constexpr (Why == Lowering::window_too_large)
         static_assert(At::template expects_input<typename core::expected_input_of<L, In>::type>::template but_gets<In>,
                       "typenet: shape mismatch: the input of the layer in this condition (with its padding) is smaller than its "
                       "window: pad it, or use a smaller kernel or pool");
-    else if constexpr (Why == groups_do_not_divide)
+    else if constexpr (Why == Lowering::groups_do_not_divide)
         static_assert(At::template expects_input<typename core::expected_input_of<L, In>::type>::template but_gets<In>,
                       "typenet: shape mismatch: the groups of the layer in this condition must divide its input channels");
-    else if constexpr (Why == rejects_input)
+    else if constexpr (Why == Lowering::rejects_input)
         static_assert(At::template expects_input<typename core::expected_input_of<L, In>::type>::template but_gets<In>,
                       "typenet: shape mismatch: the layer in this condition does not accept the input shape it is given");
-    else if constexpr (Why == not_a_layer)
+    else if constexpr (Why == Lowering::not_a_layer)
         static_assert(At::template is_not_a_layer_on_input<In>,
                       "typenet: not a layer: a layer needs `template <class In> using output_shape_for` and "
                       "`template <class In> static void forward(const float* params, const float* in, float* out, "
                       "std::size_t rows)` (see docs/layers.md, custom layers)");
-    else if constexpr (Why == size_overflows)
+    else if constexpr (Why == Lowering::size_overflows)
         static_assert(At::template on_input_has_a_size_that_overflows_size_t<In>,
                       "typenet: size overflow: a parameter or output count of the layer in this condition does not fit "
                       "std::size_t");
     return Failed{};
 }
-template <class L, fixed_string Path, bool Named, class S>
-using push_leaf = typename S::template push<Node<L, typename S::cur_shape, typename L::template output_shape_for<typename S::cur_shape>, Path, Named, S::cur>>;
+template <class L, fixed_string Path, bool Named, class S, class In = typename S::cur_shape>
+using push_leaf = typename S::template push<Node<L, In, typename L::template output_shape_for<In>, Path, Named, S::cur>>;
 
 }  // namespace detail
 
 // lowered<L, Path, Where, S>::type: state S with what layer L computes on its current node.
 // A leaf is one node, appended once its shape rule holds (else detail::report); a named
 // layer (tn::Named<"fc", L>) lowers L under the path's own name; a block lowers itself (its
-// lower_block). A class template specialised on detail::lowering_of (of the layer and the shape: no variable or
-// function named with the state), so that no function
-// named with the state is instantiated.
-template <class L, fixed_string Path, class Where, class S, bool Named = false, detail::Lowering How = detail::lowering_of<L, typename detail::shape_of_state<S>::type>()>
+// lower_block). A class template specialised on detail::lowering_of, so that no function
+// or variable named with the state is instantiated.
+template <class L, fixed_string Path, class Where, class S, bool Named = false,
+          detail::Lowering How = detail::lowering_of<L, typename detail::shape_of_state<S>::type>()>
 struct lowered {  // a leaf's shape error
     using type = decltype(detail::report<L, typename S::cur_shape, Where, How>());
 };
 template <class L, fixed_string Path, class Where, class S, bool Named>
-struct lowered<L, Path, Where, S, Named, detail::leaf> {
+struct lowered<L, Path, Where, S, Named, detail::Lowering::leaf> {
     using type = detail::push_leaf<L, Path, Named, S>;
 };
 template <class L, fixed_string Path, class Where, class S, bool Named>
-struct lowered<L, Path, Where, S, Named, detail::failed_before> {
+struct lowered<L, Path, Where, S, Named, detail::Lowering::failed_before> {
     using type = Failed;
 };
 template <class L, fixed_string Path, class Where, class S, bool Named>
-struct lowered<L, Path, Where, S, Named, detail::named> {
+struct lowered<L, Path, Where, S, Named, detail::Lowering::named> {
     using type = typename lowered<typename L::unnamed_type, Path, Where, S, true>::type;
 };
 template <class L, fixed_string Path, class Where, class S, bool Named>
-struct lowered<L, Path, Where, S, Named, detail::block> {
+struct lowered<L, Path, Where, S, Named, detail::Lowering::block> {
     using type = decltype(L::template lower_block<L, Path, Where>(S{}));
 };
 template <class S, class Bk> using with_block_t = typename S::template with_block<Bk>;
@@ -209,22 +210,22 @@ struct ChainAcc {  // a leaf's shape error
     auto operator|(ChainTick) const -> ChainAcc<state, P, Table, I + 1, N>;
 };
 template <class S, fixed_string P, class Table, std::size_t I, std::size_t N, class L>
-struct ChainAcc<S, P, Table, I, N, L, detail::leaf> {
+struct ChainAcc<S, P, Table, I, N, L, detail::Lowering::leaf> {
     using state = detail::push_leaf<L, child_path<P, L, I - 1>(), false, S>;
     auto operator|(ChainTick) const -> ChainAcc<state, P, Table, I + 1, N>;
 };
 template <class S, fixed_string P, class Table, std::size_t I, std::size_t N, class L>
-struct ChainAcc<S, P, Table, I, N, L, detail::failed_before> {
+struct ChainAcc<S, P, Table, I, N, L, detail::Lowering::failed_before> {
     using state = Failed;
     auto operator|(ChainTick) const -> ChainAcc<state, P, Table, I + 1, N>;
 };
 template <class S, fixed_string P, class Table, std::size_t I, std::size_t N, class L>
-struct ChainAcc<S, P, Table, I, N, L, detail::named> {
+struct ChainAcc<S, P, Table, I, N, L, detail::Lowering::named> {
     using state = typename lowered<typename L::unnamed_type, child_path<P, L, I - 1>(), at_position<int(I - 1)>, S, true>::type;
     auto operator|(ChainTick) const -> ChainAcc<state, P, Table, I + 1, N>;
 };
 template <class S, fixed_string P, class Table, std::size_t I, std::size_t N, class L>
-struct ChainAcc<S, P, Table, I, N, L, detail::block> {
+struct ChainAcc<S, P, Table, I, N, L, detail::Lowering::block> {
     using state = decltype(L::template lower_block<L, child_path<P, L, I - 1>(), at_position<int(I - 1)>>(S{}));
     auto operator|(ChainTick) const -> ChainAcc<state, P, Table, I + 1, N>;
 };
