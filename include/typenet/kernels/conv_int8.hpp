@@ -366,7 +366,7 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
     const auto* words = reinterpret_cast<const std::uint32_t*>(scratch);
     // The image the loops read: the bordered one, or a strided 1x1's grid of pixels at stride 1.
     const bool sampled = conv_int8_sampled(g);
-    const std::size_t hp = sampled ? g.oh : ig.hp, wp = sampled ? g.ow : ig.wp, sh = sampled ? 1 : g.sh, sw = sampled ? 1 : g.sw;
+    const std::size_t wp = sampled ? g.ow : ig.wp, sh = sampled ? 1 : g.sh, sw = sampled ? 1 : g.sw;
     const std::size_t sx = sw * cq, row_words = sh * wp * cq;
     const bool broadcasts = !Lanes && conv_int8_broadcasts(g);
     const std::uint8_t flip = broadcasts ? 0 : 0x80;  // (q_x itself for the broadcast loop)
@@ -379,6 +379,7 @@ inline void conv2d_int8_implicit(const ConvGeometry& g, const float* packed, con
         if (broadcasts) {
             auto* pixel_sums = reinterpret_cast<std::int32_t*>(scratch + round_up(ig.hp * ig.wp * cq, lanes));
             std::int32_t* window = pixel_sums + round_up(ig.hp * ig.wp * cq, lanes);
+            const std::size_t hp = sampled ? g.oh : ig.hp;
             detail::int8_pixel_sums(qimg, hp * wp, cq, pixel_sums);
             std::size_t ptap[64];  // the taps in pixels
             implicit_taps(g, wp, 1, ptap);
