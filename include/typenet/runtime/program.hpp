@@ -1013,7 +1013,6 @@ struct Program {
     }
     template <std::size_t k>
     using tail_step = std::conditional_t<idle[k], NoStep, LayerStep<op<k>, in_shape<k>, step_activation<k>, tail_run(k)>>;
-    static constexpr std::size_t tail_floats(std::size_t rows) { return runtime::tail_floats(tables, rows); }
     static constexpr std::size_t arena_floats(std::size_t rows) { return runtime::arena_floats(tables, rows); }
 
     // ---- One sample on several threads: the convolutions split their output pixels ----
