@@ -9,8 +9,8 @@ function(run)
 endfunction()
 set(consumer_args -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
 if(MODE STREQUAL "add_subdirectory")
-  # A user's Debug build for their own machine: -O0, where g++'s intrinsics that take an
-  # immediate are macros, so code that compiles at -O2 can fail to (ARCH: the tests' flags).
+  # A user's Debug build for their own machine: -O0, where some of g++'s intrinsics are
+  # macros, so code that compiles at -O2 can fail to (ARCH: the tests' flags).
   set(consumer_args -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS=${ARCH}")
 endif()
 if(MODE STREQUAL "find_package")
