@@ -8,7 +8,7 @@
 //             batch 1;
 //   AB_SET=3: ResNet-18, MobileNetV2, MobileNetV3-Large and EfficientNet-B0 at batch 8, and
 //             Dense layers at a few rows: MobileNetV2's classifier (1280 -> 1000) at 8, the MLP at 16;
-//   AB_SET=4: EfficientNet-B0, MobileNetV2, MobileNetV3-Large and ResNet-18 at batch 1 on two
+//   AB_SET=4: EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ResNet-18 and ResNet-20 at batch 1 on two
 //             threads (a tn::ThreadPool without a spin window, so that one side's workers do not
 //             spin while the other side runs).
 #include <typenet/typenet.hpp>
@@ -24,6 +24,7 @@
 #include <zoo/shufflenet_v2.hpp>
 #include <zoo/squeezenet1_1.hpp>
 #if AB_SET == 4
+#include <resnet20.hpp>
 #include <zoo/resnet18.hpp>
 #endif
 #elif AB_SET == 3
@@ -88,6 +89,7 @@ constexpr Entry entries[] = {
     {"mobilenet_v2_2threads", make_timed<zoo::MobileNetV2<224, 224>, 1>},
     {"mobilenet_v3_large_2threads", make_timed<zoo::MobileNetV3Large<224, 224>, 1>},
     {"resnet18_2threads", make_timed<zoo::ResNet18<224, 224>, 1>},
+    {"resnet20_2threads", make_timed<resnet::ResNet20, 1>},
 };
 #elif AB_SET == 2
 constexpr Entry entries[] = {

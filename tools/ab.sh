@@ -9,7 +9,7 @@
 #   SET: small (MLP, Keras CNN, ResNet-20; the default), zoo (EfficientNet-B0, MobileNetV2,
 #        MobileNetV3-Large, ShuffleNetV2, SqueezeNet at 224x224), big (ResNet-18, MobileNetV2,
 #        MobileNetV3-Large, EfficientNet-B0 at batch 8, Dense layers at a few rows) or threads
-#        (EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ResNet-18: one sample on two threads,
+#        (EfficientNet-B0, MobileNetV2, MobileNetV3-Large, ResNet-18, ResNet-20: one sample on two threads,
 #        cores 0 and 1)
 # e.g. tools/ab.sh HEAD zoo       (the uncommitted change against the last commit)
 # A null check: tools/ab.sh HEAD on a clean tree reads 1.000 within its spread.

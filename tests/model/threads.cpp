@@ -433,6 +433,68 @@ TEST_CASE("a pool stops when destroyed before its workers first ran", "[threads]
     CHECK(sum.load() == 900);
 }
 
+TEST_CASE("a team measures how far apart its threads are, and splits only what pays at that distance, with the same bits",
+          "[threads][forward]") {
+    tn::TeamDistance d;
+    CHECK(d.lag_ns() == 0);
+    CHECK(d.plan() == 0);  // not measured yet: split every step
+    d.note(tn::TeamDistance::none);  // a call in which no helper claimed a piece
+    CHECK(d.lag_ns() == 0);
+    d.note(2000);
+    CHECK(d.lag_ns() == 2000);
+    d.note(400);
+    CHECK(d.lag_ns() == 1600);  // smoothed: (3 x 2000 + 400) / 4
+    int probes = 0;
+    for (std::uint32_t i = 0; i < 2 * tn::TeamDistance::probe_period; ++i) probes += d.plan() == 0;
+    CHECK(probes == 2);  // every 64th call splits every step anyway, to measure
+    for (int i = 0; i < 16; ++i) d.note(60);
+    CHECK(d.lag_ns() < tn::TeamDistance::near_lag_ns);
+    CHECK(d.plan() == 0);
+
+    // The limits: ResNet-20's convolutions (2.4-4.7 MFLOP) split only when the threads are
+    // near, so a call farther runs on the caller alone; a 3x3 of 231 MFLOP (ResNet-18's
+    // 56x56x64) splits up to a lag of ~5.8 us.
+    using P = resnet::ResNet20::program;
+    STATIC_REQUIRE(P::useful_lag_ns >= tn::TeamDistance::near_lag_ns && P::useful_lag_ns < 2 * tn::TeamDistance::near_lag_ns);
+    using Wide = tn::Sequential<tn::Input<56, 56, 64>, tn::Conv2D<64, tn::kernel<3, 3>, tn::padding<1>, tn::relu>>;
+    STATIC_REQUIRE(Wide::program::useful_lag_ns > 5'000 && Wide::program::useful_lag_ns < 6'500);
+
+    // A pool's teams measure it: two pieces that wait for each other run on both threads.
+    tn::ThreadPool pool(2, std::chrono::microseconds(200));
+    std::atomic<int> started{0};
+    tn::run_team(pool, [&](tn::Team& team) {
+        for (int phase = 0; phase < 3; ++phase)
+            team.parallel(2, [&](std::size_t) {
+                started.fetch_add(1);
+                while (started.load() < 2 * (phase + 1)) std::this_thread::yield();
+            });
+    });
+    CHECK(started.load() == 6);
+    CHECK(pool.team_distance().lag_ns() > 0);
+    CHECK(pool.team_distance().lag_ns() < 100'000'000);
+
+    // ResNet-20 and a larger model at each distance (near: every step split; far: the larger
+    // steps; farther: none, the caller alone): bitwise one thread's.
+    const auto at_distances = [&]<class M>(M*) {
+        const auto net = tn::make<M>(tn::seed{5});
+        using N = tn::Net<M>;
+        std::vector<float> x(N::in_size), one(N::out_size), many(N::out_size);
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 29) / 29.f - 0.45f;
+        net.forward(x.data(), one.data());
+        for (const std::uint32_t lag : {10u, 1000u, 100'000u}) {
+            for (int rep = 0; rep < (test_env::sanitized ? 3 : 12); ++rep) {
+                for (int i = 0; i < 16; ++i) pool.team_distance().note(lag);
+                std::fill(many.begin(), many.end(), -7.f);
+                net.forward(x.data(), many.data(), pool);
+                INFO("lag " << lag << " ns");
+                REQUIRE(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+            }
+        }
+    };
+    at_distances(static_cast<resnet::ResNet20*>(nullptr));
+    at_distances(static_cast<Wide*>(nullptr));
+}
+
 TEST_CASE("an idle pool sleeps, and stops when destroyed", "[threads][pool]") {
     // Workers that sleep cost no CPU time between calls: measured on this process's clock.
     tn::ThreadPool pool(2);

@@ -1031,6 +1031,27 @@ struct Program {
                                     gates.gate[k] == passes::none &&
                                     takes_share<op<k>, in_shape<k>, shared_activation<k>>())...};
     }(std::make_index_sequence<K>{});
+    // The lag (runtime/threads.hpp's TeamDistance) under which a team splits node k's step.
+    // Near (a lag under TeamDistance::near_lag_ns), every step splits: the rules above were
+    // measured there. Farther, only a step of enough work: its half at a nominal 500 GFLOP/s
+    // at least 40 lags. So ResNet-20's 4.7-MFLOP convolutions (~10 us) split only under a
+    // lag of ~120 ns — on a VM whose two vCPUs were 430-580 ns apart (lags of 120-390 ns)
+    // they made ResNet-20 on two threads 0.92-0.96x one thread — while ResNet-18's 3x3s
+    // (116-231 MFLOP) split up to lags of 2.9-5.8 us, a MobileNet band step (30 MFLOP and
+    // up) up to 750 ns.
+    static constexpr std::size_t flops_per_lag_ns = 500 * 2 * 40;
+    static constexpr std::array<std::uint32_t, K> split_limit_ns = [] {
+        std::array<std::uint32_t, K> limit{};
+        for (std::size_t k = 0; k < K; ++k) {
+            std::size_t work = facts.flops[k];
+            if (bands.runs_bands(k)) {
+                if (bands.producer[k] != none) work += facts.flops[bands.producer[k]];
+                if (bands.consumer[k] != none) work += facts.flops[bands.consumer[k]];
+            }
+            limit[k] = std::uint32_t(std::clamp<std::size_t>(work / flops_per_lag_ns, TeamDistance::near_lag_ns, TeamDistance::none - 1));
+        }
+        return limit;
+    }();
     // A depthwise layer run in bands runs them shared, the 1x1 convolutions beside it inside
     // (SharedBandStep): each thread a run of bands, its input rows in the expansion's value and
     // its band rows in the depthwise layer's (values this step never writes whole), at most
@@ -1061,10 +1082,18 @@ struct Program {
     // A 1x1 convolution that takes a squeeze-and-excitation's gate into its weights: the gate
     // on the leader, the weights and the rows shared (GatedStep::run_shared).
     static constexpr bool shares_gated(std::size_t k) { return gates.gate[k] != none && !idle[k] && facts.flops[k] >= min_shared_flops; }
+    static constexpr bool splits_step(std::size_t k) { return shares_bands(k) || shares_gated(k) || (shared[k] && !inside_shared_bands(k)); }
     static constexpr bool any_shared = [] {
         for (std::size_t k = 0; k < K; ++k)
-            if (shares_bands(k) || shares_gated(k) || (shared[k] && !inside_shared_bands(k))) return true;
+            if (splits_step(k)) return true;
         return false;
+    }();
+    // The least lag at which no step splits: a call that goes by it runs on the caller alone.
+    static constexpr std::uint32_t useful_lag_ns = [] {
+        std::uint32_t most = 0;
+        for (std::size_t k = 0; k < K; ++k)
+            if (splits_step(k)) most = std::max(most, split_limit_ns[k]);
+        return most;
     }();
     template <std::size_t k, bool = shares_bands(k)>
     struct SharedStepOf {
@@ -1094,11 +1123,11 @@ struct Program {
             float* scratch = arena + plan.activation_floats;
             auto nodes = [&](Team* team) {
                 [&]<std::size_t... k>(std::index_sequence<k...>) {
-                    (shared_step<k>::run(team, n, params, ins, outs, arena, scratch), ...);
+                    (shared_step<k>::run(team, team && team->splits(split_limit_ns[k]) ? n : 1, params, ins, outs, arena, scratch), ...);
                 }(std::make_index_sequence<K>{});
             };
             if constexpr (any_shared)
-                run_team(executor, [&](Team& team) { nodes(&team); });
+                run_team(executor, [&](Team& team) { nodes(&team); }, useful_lag_ns);
             else
                 nodes(nullptr);
             [&]<std::size_t... o>(std::index_sequence<o...>) { (copy_output<o>(ins, outs, 1, arena), ...); }(

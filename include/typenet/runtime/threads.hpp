@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,44 @@ struct Inline {
     }
 };
 
+// How far apart an executor's threads are, as its teams see it (run_team, below): the lag
+// from a leader publishing a phase to a waiting helper claiming a piece of it, the least over
+// a call's phases, smoothed over calls. On a VM it moves within minutes: the host puts the two
+// vCPUs of this machine on cores that share a cache (a cache-line round trip of 90-110 ns: a
+// lag of 50-70 ns), on cores that do not (430-580 ns: lags of 140-390), or keeps the second
+// waiting for a core (lags of tens of microseconds). ResNet-20's one sample on two threads
+// measured 1.65-1.73x one thread in the first case, 0.92-0.97x in the second and 0.5x in the
+// third. So a team splits a step only where the lag is under that step's limit
+// (Program::split_limit_ns: every step when near, only those of enough work farther), and a
+// call in which no step would split runs on the caller alone. While some split is off, every
+// 64th call splits every step anyway, so that a team whose splits are all off still measures.
+// Only how the work is divided depends on it, never a result.
+class TeamDistance {
+  public:
+    // Under this lag every step splits (the split rules were measured there).
+    static constexpr std::uint32_t near_lag_ns = 100;
+    // While some split is off, every probe_period-th call splits every step (to measure).
+    static constexpr std::uint32_t probe_period = 64;
+    static constexpr std::uint32_t none = UINT32_MAX;
+    // The lag this call's splits go by (0: split every step).
+    std::uint32_t plan() noexcept {
+        const std::uint32_t lag = lag_ns_.load(std::memory_order_relaxed);
+        if (lag < near_lag_ns) return 0;
+        return calls_.fetch_add(1, std::memory_order_relaxed) % probe_period == probe_period - 1 ? 0 : lag;
+    }
+    // A call's least lag (none: no helper claimed a piece while waiting).
+    void note(std::uint32_t least_ns) noexcept {
+        if (least_ns == none) return;
+        const std::uint32_t old = lag_ns_.load(std::memory_order_relaxed);
+        lag_ns_.store(old == 0 ? std::max<std::uint32_t>(least_ns, 1) : std::uint32_t((3 * std::uint64_t(old) + least_ns) / 4),
+                      std::memory_order_relaxed);
+    }
+    std::uint32_t lag_ns() const noexcept { return lag_ns_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::uint32_t> lag_ns_{0}, calls_{0};  // 0: not measured yet
+};
+
 class ThreadPool {
   public:
     // `threads` in all, the caller's included (0: one per hardware thread); `spin`: how long
@@ -99,6 +138,8 @@ class ThreadPool {
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     std::size_t concurrency() const noexcept { return workers_.size() + 1; }
+    // How far apart this pool's threads are (run_team measures it on every call).
+    TeamDistance& team_distance() noexcept { return distance_; }
 
     void run(std::size_t n, TaskRef f) noexcept {
         if (n == 0) return;
@@ -181,6 +222,7 @@ class ThreadPool {
     }
 
     std::chrono::microseconds spin_;
+    TeamDistance distance_;
     std::atomic<bool> busy_{false}, stop_{false};
     std::atomic<std::uint32_t> generation_{0};  // wraps around: only equality is compared
     std::atomic<Job*> job_{nullptr};
@@ -202,6 +244,16 @@ class ThreadPool {
 // the later tasks find the work finished. The claim word holds the phase, its piece count and
 // the next piece, so a helper that claims a piece knows that piece's phase is still running
 // (the leader waits for it) and reads the phase's function safely.
+//
+// Where the executor measures its threads' distance (`team_distance()`: ThreadPool does), the
+// team notes each helper's lag and goes by the executor's TeamDistance: `team.splits(limit)`
+// says whether a step whose split pays under a lag of `limit` ns is split in this call, and
+// `useful_ns`, the least lag at which no step of the body would split, lets a call run the
+// body on the caller alone, without the executor.
+class Team;
+template <Executor E, class Body>
+void run_team(E& executor, Body&& body, std::uint32_t useful_ns = TeamDistance::none);
+
 class Team {
   public:
     void parallel(std::size_t n, TaskRef f) noexcept {
@@ -213,33 +265,52 @@ class Team {
         task_ = &f;
         done_.store(0, std::memory_order_relaxed);
         ++phase_;
+        if (timed_) published_ns_.store(now_ns(), std::memory_order_relaxed);
         claim_.store(std::uint64_t(phase_) << 32 | std::uint64_t(n) << 16, std::memory_order_release);
-        while (take()) {
+        while (take(nullptr)) {
         }
         while (done_.load(std::memory_order_acquire) < n) detail::cpu_relax();
     }
+    // Whether this call splits a step whose split pays under a lag of limit_ns
+    // (TeamDistance; every step, where the executor does not measure it).
+    bool splits(std::uint32_t limit_ns) const noexcept { return lag_ < limit_ns; }
 
     template <Executor E, class Body>
-    friend void run_team(E& executor, Body&& body);
+    friend void run_team(E& executor, Body&& body, std::uint32_t useful_ns);
 
   private:
     static constexpr std::size_t max_pieces = 0xffff;
-    // Claims and runs one piece of the current phase; false when none is left.
-    bool take() noexcept {
+    static std::int64_t now_ns() noexcept {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
+    // Claims and runs one piece of the current phase; false when none is left. A helper
+    // passes the last phase it claimed in (`seen`): its first piece of a phase notes its lag.
+    bool take(std::uint32_t* seen) noexcept {
         std::uint64_t s = claim_.load(std::memory_order_acquire);
         for (;;) {
             const std::uint64_t next = s & 0xffff, count = s >> 16 & 0xffff;
             if (next >= count) return false;
             if (claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+                if (seen && timed_ && *seen != std::uint32_t(s >> 32)) {
+                    *seen = std::uint32_t(s >> 32);
+                    note_lag(now_ns() - published_ns_.load(std::memory_order_relaxed));
+                }
                 (*task_)(next);
                 done_.fetch_add(1, std::memory_order_release);
                 return true;
             }
         }
     }
+    void note_lag(std::int64_t ns) noexcept {
+        const auto lag = std::uint32_t(std::clamp<std::int64_t>(ns, 0, TeamDistance::none - 1));
+        for (std::uint32_t least = least_lag_.load(std::memory_order_relaxed);
+             lag < least && !least_lag_.compare_exchange_weak(least, lag, std::memory_order_relaxed);) {
+        }
+    }
     void help() noexcept {
+        std::uint32_t seen = 0;
         for (std::uint32_t idle = 0; !finished_.load(std::memory_order_acquire);) {
-            if (take()) {
+            if (take(&seen)) {
                 idle = 0;
             } else if (++idle % 1024 == 0) {
                 std::this_thread::yield();  // more tasks than free cores: let the leader run
@@ -251,14 +322,24 @@ class Team {
 
     const TaskRef* task_ = nullptr;
     std::uint32_t phase_ = 0;
+    std::uint32_t lag_ = 0;  // the lag this call goes by
+    bool timed_ = false;
     std::atomic<std::uint64_t> claim_{0};  // phase << 32 | pieces << 16 | next piece
     std::atomic<std::uint32_t> done_{0};
+    std::atomic<std::int64_t> published_ns_{0};
+    std::atomic<std::uint32_t> least_lag_{TeamDistance::none};
     std::atomic<bool> leader_{false}, finished_{false};
 };
 
 template <Executor E, class Body>
-void run_team(E& executor, Body&& body) {
+void run_team(E& executor, Body&& body, std::uint32_t useful_ns) {
     Team team;
+    TeamDistance* distance = nullptr;
+    if constexpr (requires { { executor.team_distance() } -> std::same_as<TeamDistance&>; }) distance = &executor.team_distance();
+    if (distance) {
+        team.lag_ = distance->plan(), team.timed_ = true;
+        if (team.lag_ >= useful_ns) return body(team);
+    }
     // (An executor that reports no threads still runs the body: one task, the leader.)
     executor.run(std::max<std::size_t>(executor.concurrency(), 1), [&](std::size_t) {
         if (!team.leader_.exchange(true, std::memory_order_acq_rel)) {
@@ -268,6 +349,7 @@ void run_team(E& executor, Body&& body) {
             team.help();
         }
     });
+    if (distance) distance->note(team.least_lag_.load(std::memory_order_relaxed));
 }
 
 }  // namespace typenet::inline TYPENET_ISA_NAMESPACE
