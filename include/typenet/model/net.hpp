@@ -410,7 +410,10 @@ class Net<Model, true> {
     // executor's threads (whole register tiles: the same bits as one thread), with a barrier
     // per layer; the other layers run on the calling thread. Each layer is a few tens of
     // microseconds at most, so give a tn::ThreadPool a spin window (its workers then answer
-    // within a microsecond instead of a futex wake-up). The arena is the one forward uses.
+    // within a microsecond instead of a futex wake-up). A pool splits a layer only where its
+    // threads are near enough for the layer's work (runtime/threads.hpp, TeamDistance), and
+    // runs a call with nothing worth splitting on the caller alone. The arena is the one
+    // forward uses.
     template <Executor E>
     void forward(const float* x, float* y, E& executor) const {
         forward(&x, &y, executor);
