@@ -7,7 +7,9 @@
 //   void run(std::size_t n, tn::TaskRef f);   // f(0) ... f(n - 1), each once, on any of them;
 //                                             // returns when all have returned
 //
-// so a user can back it with their own pool, TBB or std::jthreads. `tn::ThreadPool` is one:
+// so a user can back it with their own pool, TBB or std::jthreads (and, optionally,
+// `tn::TeamDistance& team_distance()`, which lets one sample's pass split only what pays at
+// the distance between its threads: below). `tn::ThreadPool` is one:
 // n - 1 workers plus the calling thread, which works too. Its workers sleep on a condition
 // variable between calls — no CPU time while idle — unless given a spin window, the time a
 // worker keeps polling for the next call before it sleeps (for callers that call again within
@@ -82,7 +84,7 @@ struct Inline {
 // from a leader publishing a phase to a waiting helper claiming a piece of it, the least over
 // a call's phases, smoothed over calls. On a VM it moves within minutes: the host puts the two
 // vCPUs of this machine on cores that share a cache (a cache-line round trip of 90-110 ns: a
-// lag of 50-70 ns), on cores that do not (430-580 ns: lags of 140-390), or keeps the second
+// lag of 50-70 ns), on cores that do not (430-580 ns: lags of 120-390), or keeps the second
 // waiting for a core (lags of tens of microseconds). ResNet-20's one sample on two threads
 // measured 1.65-1.73x one thread in the first case, 0.92-0.97x in the second and 0.5x in the
 // third. So a team splits a step only where the lag is under that step's limit
