@@ -89,14 +89,14 @@ struct Inline {
 // measured 1.65-1.73x one thread in the first case, 0.92-0.97x in the second and 0.5x in the
 // third. So a team splits a step only where the lag is under that step's limit
 // (Program::split_limit_ns: every step when near, only those of enough work farther), and a
-// call in which no step would split runs on the caller alone. While some split is off, every
+// call in which no step would split runs on the caller alone. While the lag is not near, every
 // 64th call splits every step anyway, so that a team whose splits are all off still measures.
 // Only how the work is divided depends on it, never a result.
 class TeamDistance {
   public:
     // Under this lag every step splits (the split rules were measured there).
     static constexpr std::uint32_t near_lag_ns = 100;
-    // While some split is off, every probe_period-th call splits every step (to measure).
+    // While the lag is not near, every probe_period-th call splits every step (to measure).
     static constexpr std::uint32_t probe_period = 64;
     static constexpr std::uint32_t none = UINT32_MAX;
     // The lag this call's splits go by (0: split every step).
